@@ -1,0 +1,52 @@
+# mrmrthon: two commands on a fresh machine.
+#   make dev    runs the system locally (emulator provisioned from template.yaml + functions)
+#   make test   runs every check and every test
+# Everything else is installed on demand into project-local virtualenvs.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+# cargo-lambda and zig live in the project virtualenv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_LC_SYS_NO_JITTER_ENTROPY := 1
+
+.PHONY: dev test tools lint fmt clippy unit build redrive clean-tools
+
+dev: tools
+	cargo run -q -p mrmrthon-local -- dev
+
+test: tools
+	cargo fmt --all -- --check
+	$(MAKE) --no-print-directory lint
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace 2>&1 | tee .test-output.log; exit $${PIPESTATUS[0]}
+	@echo; echo "== cargo test summary =="; grep -E '^test result:' .test-output.log | awk '{p+=$$4; f+=$$6; i+=$$8} END {printf "%d passed, %d failed, %d ignored in %d test binaries\n", p, f, i, NR}'
+
+tools: $(VENV)/.installed $(SAM_VENV)/.installed
+
+$(VENV)/.installed: local/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements.txt
+	touch $@
+
+# aws-sam-cli pins older boto3/pydantic/click than moto wants: its own virtualenv.
+$(SAM_VENV)/.installed: local/requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements-sam.txt
+	touch $@
+
+lint: tools
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+
+fmt:
+	cargo fmt --all
+
+# Deploy builds: arm64 bootstraps through cargo-lambda (zig from the virtualenv).
+build: tools
+	$(SAM_VENV)/bin/sam build --template template.yaml
+
+clean-tools:
+	rm -rf $(VENV) $(SAM_VENV)
