@@ -1,0 +1,104 @@
+"""Starts moto's server on 127.0.0.1:PORT for the local stack.
+
+Run as `.venv/bin/python local/emulator.py --port N`. The process lives exactly
+as long as its stdin stays open: the Rust side holds the write end of a pipe,
+so when that process exits for any reason (even a crash or SIGKILL) the pipe
+closes, we read EOF here and the emulator goes with it. No stray servers.
+
+Exit codes: 0 after stdin EOF, 98 when the port is taken (the Rust side picks
+another port and retries), 3 when moto is not installed, 1 for anything else.
+"""
+
+import argparse
+import errno
+import logging
+import sys
+import threading
+
+EXIT_ADDRESS_IN_USE = 98
+EXIT_TOOLS_MISSING = 3
+
+try:
+    from moto.moto_server import threaded_moto_server
+    from moto.server import ThreadedMotoServer
+except ImportError as exc:  # a half-made virtualenv: say how to fix it, not a traceback
+    print(f"emulator: {exc}: run `make tools` (or `make test`) first", file=sys.stderr)
+    sys.exit(EXIT_TOOLS_MISSING)
+
+
+# moto's TransactWriteItems is not safe under concurrent requests: a cancelled
+# transaction restores a snapshot of whole tables, erasing writes other requests made
+# meanwhile (seen: 20 concurrent signups lost an unrelated login's activity entry).
+# DynamoDB requests are therefore handled one at a time; other services (SQS long
+# polls above all) stay concurrent.
+_DYNAMODB = threading.Lock()
+_Dispatcher = threaded_moto_server.DomainDispatcherApplication
+
+
+def _serialized_dynamodb(create_backend_app):
+    app = _Dispatcher(create_backend_app)
+
+    def handle(environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+            with _DYNAMODB:
+                return list(app(environ, start_response))
+        return app(environ, start_response)
+
+    return handle
+
+
+threaded_moto_server.DomainDispatcherApplication = _serialized_dynamodb
+
+
+class _Server(ThreadedMotoServer):
+    # ThreadedMotoServer.start() waits forever when binding fails in its thread;
+    # record the failure and wake start() up so we can exit with a clear code.
+    failure = None
+
+    def _server_entry(self) -> None:
+        try:
+            super()._server_entry()
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent below
+            self.failure = exc
+            self._server_ready_event.set()
+
+
+def _address_in_use(exc: BaseException) -> bool:
+    # werkzeug reports EADDRINUSE itself and calls sys.exit(1) instead of raising.
+    if isinstance(exc, SystemExit):
+        return True
+    return isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--verbose", action="store_true", help="log every request (werkzeug access log)"
+    )
+    args = parser.parse_args()
+
+    if not args.verbose:
+        # One access-log line per SDK call drowns everything else out.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    server = _Server(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server.start()
+    if server.failure is not None:
+        print(f"emulator: cannot listen on 127.0.0.1:{args.port}: {server.failure}", file=sys.stderr)
+        if _address_in_use(server.failure):
+            return EXIT_ADDRESS_IN_USE
+        return 1
+
+    host, port = server.get_host_and_port()
+    print(f"emulator ready on http://{host}:{port}", flush=True)
+
+    # Block until the parent closes our stdin (normally or by dying).
+    while sys.stdin.buffer.read(4096):
+        pass
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+//! The emulator's lifecycle and the stdin lifeline of the Python helpers (no mocks).
+
+use std::io::BufRead;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use local::emulator::{repo_root, venv_dir};
+use local::{Emulator, Error, moto_api};
+
+#[test]
+fn dropping_the_emulator_stops_it() {
+    let emulator = Emulator::start(None).unwrap();
+    let endpoint = emulator.endpoint().to_owned();
+    let pid = emulator.pid();
+    assert!(endpoint.starts_with("http://127.0.0.1:"));
+    assert!(moto_api::is_answering(&endpoint, Duration::from_secs(2)));
+    drop(emulator);
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the launcher is gone"
+    );
+    assert!(!moto_api::is_answering(&endpoint, Duration::from_millis(200)));
+}
+
+#[test]
+fn a_taken_port_is_reported() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    match Emulator::start(Some(port)) {
+        Err(Error::EmulatorExited { output, .. }) => {
+            assert!(
+                output.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+                "{output}"
+            )
+        }
+        other => panic!("expected EmulatorExited, got {other:?}"),
+    }
+}
+
+/// The launcher's contract: it lives exactly as long as its stdin is open, so it dies
+/// with whatever process spawned it, even one that crashed.
+#[test]
+fn the_launcher_exits_when_its_stdin_closes() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(venv_dir().join("bin/python"))
+        .arg(repo_root().join("local/emulator.py"))
+        .args(["--port", &port.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), format!("emulator ready on http://127.0.0.1:{port}"));
+
+    drop(child.stdin.take());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the launcher still runs 10 s after stdin closed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn a_missing_virtualenv_says_how_to_get_one() {
+    let message = Error::ToolsMissing(venv_dir()).to_string();
+    assert!(
+        message.ends_with("run `make tools` (or `make test`) first"),
+        "{message}"
+    );
+}
+
+/// local/supervise.py (which runs `cargo lambda watch` for `mrmrthon-local dev`) stops
+/// its command when its stdin closes, the same lifeline as the emulator's.
+#[test]
+fn the_supervisor_stops_its_command_when_its_stdin_closes() {
+    let mut supervisor = Command::new(venv_dir().join("bin/python"))
+        .arg(repo_root().join("local/supervise.py"))
+        .args(["--", "sleep", "300"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = supervisor.id();
+    let children = format!("/proc/{pid}/task/{pid}/children");
+    let sleeper: u32 = wait_for(|| {
+        std::fs::read_to_string(&children)
+            .ok()
+            .and_then(|text| text.split_whitespace().next()?.parse().ok())
+    });
+
+    drop(supervisor.stdin.take());
+    let status = wait_for(|| supervisor.try_wait().unwrap());
+    assert!(status.success(), "{status}");
+    assert!(
+        !Path::new(&format!("/proc/{sleeper}")).exists(),
+        "the command is gone"
+    );
+}
+
+/// Polls `probe` until it yields a value; fails the test after 10 s.
+fn wait_for<T>(mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "gave up after 10 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
