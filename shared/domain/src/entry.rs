@@ -1,0 +1,19 @@
+//! A runner's registration for a marathon.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use crate::marathon::MarathonId;
+use crate::user::{UserId, UserName};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub marathon_id: MarathonId,
+    pub runner_id: UserId,
+    pub runner_name: UserName,
+    /// Copied from the marathon so "my entries" reads without a join.
+    pub marathon_name: String,
+    pub marathon_date: Date,
+    #[serde(with = "time::serde::rfc3339")]
+    pub registered_at: OffsetDateTime,
+}

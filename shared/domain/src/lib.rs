@@ -1,0 +1,25 @@
+//! The mrmrthon domain: who the users are, the rules they live by, and the ports the
+//! functions talk to the outside world through. No AWS SDK, no Lambda types, no I/O.
+
+pub mod activity;
+pub mod clock;
+pub mod entry;
+pub mod greeting;
+pub mod lockout;
+pub mod marathon;
+pub mod paging;
+pub mod password;
+pub mod points;
+pub mod ports;
+pub mod record;
+pub mod refresh;
+pub mod result;
+pub mod user;
+pub mod validation;
+
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
+
+pub use clock::{Clock, SystemClock};
+pub use user::{Email, Role, User, UserId, UserName};
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,469 @@
+//! Marathons: what an organizer creates, edits and cancels, and runners register for.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::{Date, OffsetDateTime};
+
+use crate::user::UserId;
+use crate::validation::{FieldError, ValidationErrors};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MarathonId(String);
+
+impl MarathonId {
+    pub fn generate() -> Self {
+        Self(ulid::Ulid::new().to_string())
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        ulid::Ulid::from_string(raw).ok().map(|id| Self(id.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MarathonId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The race distance: one of the classic courses, or any distance in metres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Course {
+    Full,
+    Half,
+    TenK,
+    FiveK,
+    Metres(u32),
+}
+
+impl Course {
+    pub const MAX_METRES: u32 = 1_000_000;
+
+    pub fn metres(self) -> u32 {
+        match self {
+            Self::Full => 42_195,
+            Self::Half => 21_098,
+            Self::TenK => 10_000,
+            Self::FiveK => 5_000,
+            Self::Metres(m) => m,
+        }
+    }
+
+    pub fn parse(value: &serde_json::Value) -> Result<Self, FieldError> {
+        let invalid = || {
+            FieldError::new(
+                "course",
+                "must be \"full\", \"half\", \"10k\", \"5k\" or a distance in metres (1 to 1000000)",
+            )
+        };
+        match value {
+            serde_json::Value::String(s) => match s.as_str() {
+                "full" => Ok(Self::Full),
+                "half" => Ok(Self::Half),
+                "10k" => Ok(Self::TenK),
+                "5k" => Ok(Self::FiveK),
+                _ => Err(invalid()),
+            },
+            serde_json::Value::Number(n) => n
+                .as_u64()
+                .filter(|m| (1..=u64::from(Self::MAX_METRES)).contains(m))
+                .map(|m| Self::Metres(m as u32))
+                .ok_or_else(invalid),
+            _ => Err(invalid()),
+        }
+    }
+
+    pub fn to_json(self) -> serde_json::Value {
+        match self {
+            Self::Full => "full".into(),
+            Self::Half => "half".into(),
+            Self::TenK => "10k".into(),
+            Self::FiveK => "5k".into(),
+            Self::Metres(m) => m.into(),
+        }
+    }
+}
+
+impl Serialize for Course {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Course {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Self::parse(&value).map_err(|e| serde::de::Error::custom(e.message))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MarathonStatus {
+    Open,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Marathon {
+    pub id: MarathonId,
+    pub organizer_id: UserId,
+    pub name: String,
+    pub date: Date,
+    pub location: String,
+    pub course: Course,
+    pub distance_m: u32,
+    /// Points every finisher earns.
+    pub points: u32,
+    pub capacity: u32,
+    pub entry_count: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub registration_closes_at: OffsetDateTime,
+    pub status: MarathonStatus,
+    /// Increases with every change; the ETag for If-Match.
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// Why a runner may not register (or cancel) now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryRefusal {
+    Cancelled,
+    RegistrationClosed,
+    Full,
+    RaceStarted,
+}
+
+impl Marathon {
+    pub fn is_owned_by(&self, user: &UserId) -> bool {
+        &self.organizer_id == user
+    }
+
+    pub fn registration_refusal(&self, now: OffsetDateTime) -> Option<EntryRefusal> {
+        if self.status == MarathonStatus::Cancelled {
+            Some(EntryRefusal::Cancelled)
+        } else if now >= self.registration_closes_at {
+            Some(EntryRefusal::RegistrationClosed)
+        } else if self.entry_count >= self.capacity {
+            Some(EntryRefusal::Full)
+        } else {
+            None
+        }
+    }
+
+    /// Runners may cancel until race day.
+    pub fn cancellation_refusal(&self, today: Date) -> Option<EntryRefusal> {
+        if self.status == MarathonStatus::Cancelled {
+            Some(EntryRefusal::Cancelled)
+        } else if today >= self.date {
+            Some(EntryRefusal::RaceStarted)
+        } else {
+            None
+        }
+    }
+}
+
+/// The fields an organizer sends; all optional so a missing one is named.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct MarathonInput {
+    pub name: Option<String>,
+    pub date: Option<String>,
+    pub location: Option<String>,
+    pub course: Option<serde_json::Value>,
+    pub points: Option<i64>,
+    pub capacity: Option<i64>,
+    pub registration_closes_at: Option<String>,
+}
+
+pub const MAX_POINTS: i64 = 100_000;
+pub const MAX_CAPACITY: i64 = 100_000;
+
+fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "must not contain control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+pub fn parse_date(field: &str, raw: &str) -> Result<Date, FieldError> {
+    Date::parse(raw, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| FieldError::new(field, "must be a date like 2026-11-21"))
+}
+
+pub fn parse_instant(field: &str, raw: &str) -> Result<OffsetDateTime, FieldError> {
+    OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| FieldError::new(field, "must be an RFC 3339 time like 2026-11-01T00:00:00Z"))
+}
+
+fn bounded(field: &str, value: i64, min: i64, max: i64) -> Result<u32, FieldError> {
+    if (min..=max).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(FieldError::new(field, format!("must be between {min} and {max}")))
+    }
+}
+
+/// The validated content of a marathon (create, or the result of applying a patch).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarathonFields {
+    pub name: String,
+    pub date: Date,
+    pub location: String,
+    pub course: Course,
+    pub points: u32,
+    pub capacity: u32,
+    pub registration_closes_at: OffsetDateTime,
+}
+
+impl MarathonFields {
+    /// Validates a full input (create), or `input` over `base` (a patch).
+    pub fn from_input(input: MarathonInput, base: Option<&Marathon>) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let mut field = |name: &str, present: bool| {
+            if !present && base.is_none() {
+                errors.push(FieldError::missing(name));
+            }
+        };
+        field("name", input.name.is_some());
+        field("date", input.date.is_some());
+        field("location", input.location.is_some());
+        field("course", input.course.is_some());
+        field("points", input.points.is_some());
+        field("capacity", input.capacity.is_some());
+        field("registration_closes_at", input.registration_closes_at.is_some());
+
+        let name = input.name.map(|v| errors.check(text("name", &v, 200)));
+        let date = input.date.map(|v| errors.check(parse_date("date", &v)));
+        let location = input.location.map(|v| errors.check(text("location", &v, 200)));
+        let course = input.course.map(|v| errors.check(Course::parse(&v)));
+        let points = input
+            .points
+            .map(|v| errors.check(bounded("points", v, 0, MAX_POINTS)));
+        let capacity = input
+            .capacity
+            .map(|v| errors.check(bounded("capacity", v, 1, MAX_CAPACITY)));
+        let closes = input
+            .registration_closes_at
+            .map(|v| errors.check(parse_instant("registration_closes_at", &v)));
+
+        macro_rules! pick {
+            ($new:expr, $old:ident) => {
+                match ($new, base) {
+                    (Some(Some(v)), _) => Some(v),
+                    (Some(None), _) => None,
+                    (None, Some(b)) => Some(b.$old.clone()),
+                    (None, None) => None,
+                }
+            };
+        }
+        let fields = (
+            pick!(name, name),
+            pick!(date, date),
+            pick!(location, location),
+            pick!(course, course),
+            pick!(points, points),
+            pick!(capacity, capacity),
+            pick!(closes, registration_closes_at),
+        );
+        let (
+            Some(name),
+            Some(date),
+            Some(location),
+            Some(course),
+            Some(points),
+            Some(capacity),
+            Some(closes),
+        ) = fields
+        else {
+            return Err(errors);
+        };
+        if closes.date() > date {
+            errors.push(FieldError::new(
+                "registration_closes_at",
+                "must not be after the race date",
+            ));
+        }
+        if let Some(base) = base
+            && capacity < base.entry_count
+        {
+            errors.push(FieldError::new(
+                "capacity",
+                format!(
+                    "must be at least the {} runners already registered",
+                    base.entry_count
+                ),
+            ));
+        }
+        errors.into_result()?;
+        Ok(Self {
+            name,
+            date,
+            location,
+            course,
+            points,
+            capacity,
+            registration_closes_at: closes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::{date, datetime};
+
+    fn input() -> MarathonInput {
+        MarathonInput {
+            name: Some("Seoul Marathon".into()),
+            date: Some("2027-03-21".into()),
+            location: Some("Gwanghwamun".into()),
+            course: Some(json!("full")),
+            points: Some(100),
+            capacity: Some(5),
+            registration_closes_at: Some("2027-03-01T00:00:00Z".into()),
+        }
+    }
+
+    #[test]
+    fn courses_parse_names_and_metres() {
+        assert_eq!(Course::parse(&json!("half")).unwrap().metres(), 21_098);
+        assert_eq!(Course::parse(&json!(8000)).unwrap(), Course::Metres(8000));
+        assert!(Course::parse(&json!("ultra")).is_err());
+        assert!(Course::parse(&json!(0)).is_err());
+        assert!(Course::parse(&json!(-5)).is_err());
+        assert_eq!(serde_json::to_value(Course::TenK).unwrap(), json!("10k"));
+    }
+
+    #[test]
+    fn a_complete_input_validates() {
+        let fields = MarathonFields::from_input(input(), None).unwrap();
+        assert_eq!(fields.date, date!(2027 - 03 - 21));
+        assert_eq!(fields.course, Course::Full);
+    }
+
+    #[test]
+    fn every_bad_or_missing_field_is_named() {
+        let bad = MarathonInput {
+            name: Some(" ".into()),
+            date: Some("21/03/2027".into()),
+            points: Some(-1),
+            capacity: Some(0),
+            ..MarathonInput::default()
+        };
+        let errors = MarathonFields::from_input(bad, None).unwrap_err();
+        let fields: std::collections::BTreeSet<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        let expected = [
+            "capacity",
+            "course",
+            "date",
+            "location",
+            "name",
+            "points",
+            "registration_closes_at",
+        ];
+        assert_eq!(fields.into_iter().collect::<Vec<_>>(), expected);
+        // invalid values are reported as such, not as missing
+        assert!(
+            errors
+                .0
+                .iter()
+                .any(|e| e.field == "points" && e.message.contains("between"))
+        );
+    }
+
+    #[test]
+    fn registration_must_close_by_race_day() {
+        let late = MarathonInput {
+            registration_closes_at: Some("2027-03-22T00:00:00Z".into()),
+            ..input()
+        };
+        let errors = MarathonFields::from_input(late, None).unwrap_err();
+        assert_eq!(errors.0[0].field, "registration_closes_at");
+    }
+
+    fn marathon() -> Marathon {
+        let f = MarathonFields::from_input(input(), None).unwrap();
+        let now = datetime!(2027-01-01 0:00 UTC);
+        Marathon {
+            id: MarathonId::generate(),
+            organizer_id: UserId::generate(),
+            name: f.name,
+            date: f.date,
+            location: f.location,
+            course: f.course,
+            distance_m: f.course.metres(),
+            points: f.points,
+            capacity: f.capacity,
+            entry_count: 0,
+            registration_closes_at: f.registration_closes_at,
+            status: MarathonStatus::Open,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_patch_keeps_unsent_fields_and_cannot_shrink_below_entries() {
+        let mut base = marathon();
+        base.entry_count = 4;
+        let patch = MarathonInput {
+            points: Some(150),
+            ..MarathonInput::default()
+        };
+        let fields = MarathonFields::from_input(patch, Some(&base)).unwrap();
+        assert_eq!((fields.points, fields.name.as_str()), (150, "Seoul Marathon"));
+        let shrink = MarathonInput {
+            capacity: Some(3),
+            ..MarathonInput::default()
+        };
+        assert_eq!(
+            MarathonFields::from_input(shrink, Some(&base)).unwrap_err().0[0].field,
+            "capacity"
+        );
+    }
+
+    #[test]
+    fn registration_rules() {
+        let mut m = marathon();
+        let before = datetime!(2027-02-01 0:00 UTC);
+        assert_eq!(m.registration_refusal(before), None);
+        assert_eq!(
+            m.registration_refusal(datetime!(2027-03-01 0:00 UTC)),
+            Some(EntryRefusal::RegistrationClosed)
+        );
+        m.entry_count = 5;
+        assert_eq!(m.registration_refusal(before), Some(EntryRefusal::Full));
+        m.status = MarathonStatus::Cancelled;
+        assert_eq!(m.registration_refusal(before), Some(EntryRefusal::Cancelled));
+    }
+
+    #[test]
+    fn runners_cancel_until_race_day() {
+        let m = marathon();
+        assert_eq!(m.cancellation_refusal(date!(2027 - 03 - 20)), None);
+        assert_eq!(
+            m.cancellation_refusal(date!(2027 - 03 - 21)),
+            Some(EntryRefusal::RaceStarted)
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! Ports: what the functions need from storage, as traits. Adapters live in infra
+//! (DynamoDB) and in `memory` (for handler tests).
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::activity::ActivityEntry;
+use crate::lockout::LockoutPolicy;
+use crate::refresh::RefreshFamily;
+use crate::user::{Email, User, UserId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("email already registered")]
+    EmailTaken,
+    /// A condition on the stored state no longer held (someone else changed it first).
+    #[error("conflicting concurrent change")]
+    Conflict,
+    /// Throttling, timeouts, service errors: worth retrying.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A paging cursor we did not issue (or that belongs to another query).
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// Data we cannot read back: a bug or a corrupted item.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+/// A user with what login needs to decide.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+    pub failed_logins: u32,
+    pub locked_until: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedLogin {
+    Counted(u32),
+    /// This failure locked the account.
+    Locked,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates the profile and claims the email in one transaction.
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+
+    async fn credentials(&self, email: &Email) -> Result<Option<Credentials>, StoreError>;
+
+    async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
+
+    /// Counts a failure atomically; the failure that reaches the policy's limit locks the
+    /// account and writes `lock_entry`.
+    async fn record_failed_login(
+        &self,
+        id: &UserId,
+        policy: &LockoutPolicy,
+        now: OffsetDateTime,
+        lock_entry: &ActivityEntry,
+    ) -> Result<FailedLogin, StoreError>;
+
+    /// Resets the failure count, starts a refresh family and logs the login, together.
+    async fn record_login(&self, family: &RefreshFamily, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    async fn refresh_family(
+        &self,
+        user: &UserId,
+        family_id: &str,
+    ) -> Result<Option<RefreshFamily>, StoreError>;
+
+    /// Moves the family to `next_hash` only if it is still at `expected_hash` and not revoked;
+    /// `Conflict` otherwise (a concurrent use of the same token).
+    async fn rotate_refresh(
+        &self,
+        family: &RefreshFamily,
+        expected_hash: &str,
+        next_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    async fn revoke_family(
+        &self,
+        user: &UserId,
+        family_id: &str,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+}
+
+use crate::entry::Entry;
+use crate::marathon::{Marathon, MarathonId};
+use crate::paging::{Page, PageRequest};
+use crate::points::Award;
+use crate::record::Record;
+use crate::result::OfficialResult;
+use time::Date;
+
+/// Which marathons to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarathonFilter {
+    /// Race date on or after `today`, soonest first.
+    Upcoming { today: Date },
+    /// Race date before `today`, most recent first.
+    Past { today: Date },
+    /// One organizer's marathons, soonest first.
+    ByOrganizer(UserId),
+}
+
+/// The Races table: marathons, entries, official results and private records.
+/// Every mutation takes the activity entry that describes it and writes both together.
+/// A mutation whose precondition no longer holds returns `StoreError::Conflict`; the caller
+/// re-reads to tell the user why.
+#[async_trait]
+pub trait RaceStore: Send + Sync {
+    async fn create_marathon(&self, marathon: &Marathon, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    async fn marathon(&self, id: &MarathonId) -> Result<Option<Marathon>, StoreError>;
+
+    async fn list_marathons(
+        &self,
+        filter: &MarathonFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Marathon>, StoreError>;
+
+    /// Replaces the marathon's fields (status included) only if its stored version is
+    /// `expected_version`; `marathon.version` is the new version.
+    async fn update_marathon(
+        &self,
+        marathon: &Marathon,
+        expected_version: u64,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Adds the entry and counts it, only if the marathon is open, not full, registration
+    /// has not closed at `now`, and the runner is not registered yet.
+    async fn register(
+        &self,
+        entry: &Entry,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Removes the entry and uncounts it; `Conflict` if there is no such entry.
+    async fn cancel_entry(
+        &self,
+        marathon: &MarathonId,
+        runner: &UserId,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+
+    async fn entry(&self, marathon: &MarathonId, runner: &UserId) -> Result<Option<Entry>, StoreError>;
+
+    async fn marathon_entries(
+        &self,
+        marathon: &MarathonId,
+        page: &PageRequest,
+    ) -> Result<Page<Entry>, StoreError>;
+
+    async fn runner_entries(&self, runner: &UserId, page: &PageRequest) -> Result<Page<Entry>, StoreError>;
+
+    async fn result(
+        &self,
+        marathon: &MarathonId,
+        runner: &UserId,
+    ) -> Result<Option<OfficialResult>, StoreError>;
+
+    /// Creates (`expected_version` None) or replaces the result, only if the runner's entry
+    /// exists and the stored version is still `expected_version`.
+    async fn put_result(
+        &self,
+        result: &OfficialResult,
+        expected_version: Option<u64>,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+
+    async fn delete_result(
+        &self,
+        marathon: &MarathonId,
+        runner: &UserId,
+        expected_version: u64,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Ranked by finish time (fastest first; ties by runner id).
+    async fn marathon_results(
+        &self,
+        marathon: &MarathonId,
+        page: &PageRequest,
+    ) -> Result<Page<OfficialResult>, StoreError>;
+
+    async fn runner_results(
+        &self,
+        runner: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<OfficialResult>, StoreError>;
+
+    async fn create_record(&self, record: &Record, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    async fn record(&self, runner: &UserId, id: &str) -> Result<Option<Record>, StoreError>;
+
+    /// Newest first.
+    async fn runner_records(&self, runner: &UserId, page: &PageRequest) -> Result<Page<Record>, StoreError>;
+
+    async fn update_record(&self, record: &Record, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    async fn delete_record(
+        &self,
+        runner: &UserId,
+        id: &str,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+}
+
+/// Points as point-increase left them in the Users table.
+#[async_trait]
+pub trait PointsStore: Send + Sync {
+    /// The runner's total, or None when there is no such user.
+    async fn total(&self, runner: &UserId) -> Result<Option<(User, i64)>, StoreError>;
+
+    /// Every result's current contribution.
+    async fn awards(&self, runner: &UserId) -> Result<Vec<Award>, StoreError>;
+}

@@ -1,0 +1,139 @@
+//! Refresh tokens: opaque to clients, stored only as a hash, rotated on every use.
+//! Each login starts a family; presenting a token its family has already rotated past
+//! means it was stolen or replayed, and the whole family is revoked.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::user::UserId;
+
+pub const REFRESH_TTL: Duration = Duration::days(14);
+
+/// The parts of a refresh token: where its family lives, and the secret itself.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub user_id: UserId,
+    pub family_id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // never print the secret
+        write!(f, "RefreshToken({}/{})", self.user_id, self.family_id)
+    }
+}
+
+impl RefreshToken {
+    pub fn encode(&self) -> String {
+        format!("{}.{}.{}", self.user_id, self.family_id, self.secret)
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut parts = raw.trim().splitn(3, '.');
+        let user_id = UserId::parse(parts.next()?)?;
+        let family_id = ulid::Ulid::from_string(parts.next()?).ok()?.to_string();
+        let secret = parts.next()?;
+        let plausible = (32..=128).contains(&secret.len())
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        plausible.then(|| Self {
+            user_id,
+            family_id,
+            secret: secret.to_owned(),
+        })
+    }
+}
+
+/// A family as stored: the hash of the one token that may be used next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshFamily {
+    pub user_id: UserId,
+    pub family_id: String,
+    pub current_hash: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub revoked: bool,
+}
+
+/// What presenting a refresh token means for its family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshVerdict {
+    Rotate,
+    Expired,
+    Revoked,
+    /// A token the family already rotated past: revoke the family.
+    Reused,
+}
+
+impl RefreshFamily {
+    pub fn judge(&self, presented_hash: &str, now: OffsetDateTime) -> RefreshVerdict {
+        if self.revoked {
+            RefreshVerdict::Revoked
+        } else if presented_hash != self.current_hash {
+            RefreshVerdict::Reused
+        } else if now >= self.expires_at {
+            RefreshVerdict::Expired
+        } else {
+            RefreshVerdict::Rotate
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn token() -> RefreshToken {
+        RefreshToken {
+            user_id: UserId::generate(),
+            family_id: ulid::Ulid::new().to_string(),
+            secret: "a".repeat(43),
+        }
+    }
+
+    #[test]
+    fn encode_parse_round_trip() {
+        let t = token();
+        assert_eq!(RefreshToken::parse(&t.encode()), Some(t));
+    }
+
+    #[test]
+    fn parse_rejects_garbage() {
+        for bad in [
+            "",
+            "x.y.z",
+            "a.b",
+            &format!("{}.{}.short", UserId::generate(), ulid::Ulid::new()),
+        ] {
+            assert!(RefreshToken::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        assert!(!format!("{:?}", token()).contains("aaaa"));
+    }
+
+    #[test]
+    fn judging_a_presented_token() {
+        let now = datetime!(2026-11-21 10:00 UTC);
+        let family = RefreshFamily {
+            user_id: UserId::generate(),
+            family_id: "f".into(),
+            current_hash: "h1".into(),
+            expires_at: now + REFRESH_TTL,
+            revoked: false,
+        };
+        assert_eq!(family.judge("h1", now), RefreshVerdict::Rotate);
+        assert_eq!(family.judge("h0", now), RefreshVerdict::Reused);
+        assert_eq!(family.judge("h1", now + REFRESH_TTL), RefreshVerdict::Expired);
+        let revoked = RefreshFamily {
+            revoked: true,
+            ..family
+        };
+        assert_eq!(revoked.judge("h1", now), RefreshVerdict::Revoked);
+    }
+}

@@ -1,0 +1,160 @@
+//! Official results: entered by the owning organizer for a registered runner. Each change
+//! bumps `version`; the points pipeline applies a result's contribution at its version.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use crate::marathon::MarathonId;
+use crate::user::{UserId, UserName};
+use crate::validation::FieldError;
+
+/// A finish time in whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FinishTime(u32);
+
+impl FinishTime {
+    /// Nobody runs anything for more than four days.
+    pub const MAX_SECONDS: u32 = 4 * 24 * 3600;
+
+    /// Accepts "H:MM:SS" (also "HH:MM:SS") or a number of seconds.
+    pub fn parse(value: &serde_json::Value) -> Result<Self, FieldError> {
+        let invalid = || FieldError::new("finish_time", "must be \"H:MM:SS\" or a number of seconds");
+        let seconds = match value {
+            serde_json::Value::Number(n) => n.as_u64().ok_or_else(invalid)?,
+            serde_json::Value::String(s) => {
+                let parts: Vec<&str> = s.trim().split(':').collect();
+                let [h, m, sec] = parts.as_slice() else {
+                    return Err(invalid());
+                };
+                let digits = |p: &str, max: u64, len: std::ops::RangeInclusive<usize>| {
+                    (len.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+                        .then(|| p.parse::<u64>().ok())
+                        .flatten()
+                        .filter(|v| *v <= max)
+                };
+                let (Some(h), Some(m), Some(sec)) =
+                    (digits(h, 96, 1..=2), digits(m, 59, 2..=2), digits(sec, 59, 2..=2))
+                else {
+                    return Err(invalid());
+                };
+                h * 3600 + m * 60 + sec
+            }
+            _ => return Err(invalid()),
+        };
+        if seconds == 0 || seconds > u64::from(Self::MAX_SECONDS) {
+            return Err(FieldError::new(
+                "finish_time",
+                "must be between 1 second and 96 hours",
+            ));
+        }
+        Ok(Self(seconds as u32))
+    }
+
+    pub fn from_seconds(seconds: u32) -> Self {
+        Self(seconds)
+    }
+
+    pub fn seconds(self) -> u32 {
+        self.0
+    }
+
+    pub fn display(self) -> String {
+        format!("{}:{:02}:{:02}", self.0 / 3600, self.0 / 60 % 60, self.0 % 60)
+    }
+}
+
+pub const MAX_BONUS: i64 = 10_000;
+
+pub fn parse_bonus(value: Option<i64>) -> Result<u32, FieldError> {
+    match value {
+        None => Ok(0),
+        Some(v) if (0..=MAX_BONUS).contains(&v) => Ok(v as u32),
+        Some(_) => Err(FieldError::new("bonus_points", "must be between 0 and 10000")),
+    }
+}
+
+/// The id the points pipeline keys awards on: one per (marathon, runner).
+pub fn result_id(marathon: &MarathonId, runner: &UserId) -> String {
+    format!("{marathon}.{runner}")
+}
+
+/// The version a changed result gets: above the stored one, and never below the clock in
+/// milliseconds, so a result deleted and entered again still outranks every award the
+/// points pipeline applied for its earlier life.
+pub fn next_version(stored: Option<u64>, now: OffsetDateTime) -> u64 {
+    let clock = u64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+    stored.map_or(0, |v| v + 1).max(clock)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfficialResult {
+    pub marathon_id: MarathonId,
+    /// Copied from the marathon so "my results" reads without a join.
+    pub marathon_name: String,
+    pub marathon_date: Date,
+    pub runner_id: UserId,
+    pub runner_name: UserName,
+    pub finish_seconds: u32,
+    pub finish_time: String,
+    pub bonus_points: u32,
+    /// What this result contributes to the runner's total: marathon points + bonus.
+    pub points: u32,
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finish_times_parse_both_forms() {
+        assert_eq!(
+            FinishTime::parse(&json!("2:58:07")).unwrap().seconds(),
+            2 * 3600 + 58 * 60 + 7
+        );
+        assert_eq!(FinishTime::parse(&json!("02:58:07")).unwrap().seconds(), 10687);
+        assert_eq!(FinishTime::parse(&json!(10687)).unwrap().display(), "2:58:07");
+    }
+
+    #[test]
+    fn malformed_finish_times_are_refused() {
+        for bad in [
+            json!("2:5:07"),
+            json!("2:60:00"),
+            json!("abc"),
+            json!("1:00"),
+            json!(0),
+            json!(-3),
+            json!(1.5),
+            json!(null),
+            json!("97:00:00"),
+        ] {
+            assert!(FinishTime::parse(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn versions_only_grow_even_across_a_delete() {
+        let t0 = time::macros::datetime!(2026-11-21 10:00 UTC);
+        let first = next_version(None, t0);
+        let second = next_version(Some(first), t0);
+        assert!(second > first);
+        // deleted, then entered again later: no stored version, still newer
+        let again = next_version(None, t0 + time::Duration::seconds(1));
+        assert!(again > second);
+    }
+
+    #[test]
+    fn bonus_is_optional_and_bounded() {
+        assert_eq!(parse_bonus(None).unwrap(), 0);
+        assert_eq!(parse_bonus(Some(25)).unwrap(), 25);
+        assert!(parse_bonus(Some(-1)).is_err());
+        assert!(parse_bonus(Some(10_001)).is_err());
+    }
+}
