@@ -1,0 +1,70 @@
+//! The caller of an authenticated route, from a verified `Authorization: Bearer` token.
+
+use axum::extract::FromRequestParts;
+use domain::{Role, UserId};
+use http::header;
+use http::request::Parts;
+
+use super::problem::{Problem, ProblemType};
+use crate::tokens::TokenVerifier;
+
+/// Implemented by a function's state so `Caller` can verify tokens.
+pub trait Verifies {
+    fn verifier(&self) -> &TokenVerifier;
+    fn now(&self) -> time::OffsetDateTime;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub id: UserId,
+    pub role: Role,
+}
+
+impl Caller {
+    /// 403 unless the caller has `role`.
+    pub fn require(&self, role: Role) -> Result<(), Problem> {
+        if self.role == role {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                ProblemType::Forbidden,
+                format!("only a {} may do this", role.as_str()),
+            ))
+        }
+    }
+}
+
+fn unauthorized(detail: &str) -> Problem {
+    let mut problem = Problem::new(ProblemType::Unauthorized, detail);
+    problem.www_authenticate = Some("Bearer realm=\"mrmrthon\"");
+    problem
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Verifies + Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| unauthorized("send an access token as Authorization: Bearer <token>"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| unauthorized("the Authorization header must be Bearer <token>"))?;
+        let claims = state
+            .verifier()
+            .verify_access(token, state.now())
+            .map_err(|e| unauthorized(&format!("the access token was refused: {e}")))?;
+        Ok(Self {
+            id: claims.sub,
+            role: claims.role,
+        })
+    }
+}

@@ -1,0 +1,10 @@
+//! Adapters and Lambda helpers shared by the functions: AWS clients, DynamoDB stores,
+//! secrets, password hashing, tokens, HTTP problem+json and telemetry.
+
+pub mod aws;
+pub mod dynamo;
+pub mod http;
+pub mod passwords;
+pub mod secrets;
+pub mod telemetry;
+pub mod tokens;

@@ -1,0 +1,132 @@
+//! Why a token or a key was refused.
+
+use jsonwebtoken::errors::{Error as JwtError, ErrorKind};
+
+/// Why a token was refused. Every variant but [`TokenError::Signing`] means "401": the
+/// messages name the reason and are safe to show a client; none carries key material,
+/// library internals or the token itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is malformed")]
+    Malformed,
+    /// Anything but RS256, including `none` and HS256 (a key-confusion attempt).
+    #[error("the token algorithm is not accepted")]
+    UnsupportedAlgorithm,
+    #[error("the token was signed by an unknown key")]
+    UnknownKey,
+    #[error("the token signature is invalid")]
+    InvalidSignature,
+    #[error("the token has expired")]
+    Expired,
+    /// `iat` lies in the future beyond the leeway.
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token issuer is not accepted")]
+    WrongIssuer,
+    #[error("the token audience is not accepted")]
+    WrongAudience,
+    /// A JWT of another `typ`, such as `refresh`.
+    #[error("the token is not an access token")]
+    WrongType,
+    #[error("the token lacks the {0} claim")]
+    MissingClaim(&'static str),
+    #[error("the token {0} claim is invalid")]
+    InvalidClaim(&'static str),
+    /// Issuing only, and a server fault (500), not the client's.
+    #[error("the token could not be signed")]
+    Signing,
+}
+
+impl TokenError {
+    /// Maps what jsonwebtoken reports during `decode`; its messages are not passed on.
+    pub(super) fn from_jwt(error: JwtError) -> Self {
+        match error.kind() {
+            ErrorKind::InvalidSignature => Self::InvalidSignature,
+            ErrorKind::ExpiredSignature => Self::Expired,
+            ErrorKind::ImmatureSignature => Self::NotYetValid,
+            ErrorKind::InvalidIssuer => Self::WrongIssuer,
+            ErrorKind::InvalidAudience => Self::WrongAudience,
+            ErrorKind::MissingRequiredClaim(claim) => Self::MissingClaim(spec_claim(claim)),
+            ErrorKind::InvalidClaimFormat(claim) => Self::InvalidClaim(spec_claim(claim)),
+            ErrorKind::InvalidAlgorithm
+            | ErrorKind::MissingAlgorithm
+            | ErrorKind::UnsupportedAlgorithm
+            | ErrorKind::InvalidAlgorithmName => Self::UnsupportedAlgorithm,
+            // InvalidToken, Base64, Json, Utf8, key-format errors and whatever a later
+            // version adds (the enum is non_exhaustive): refuse without detail.
+            _ => Self::Malformed,
+        }
+    }
+}
+
+/// jsonwebtoken names only these registered claims in its errors.
+fn spec_claim(name: &str) -> &'static str {
+    match name {
+        "exp" => "exp",
+        "nbf" => "nbf",
+        "iss" => "iss",
+        "aud" => "aud",
+        "sub" => "sub",
+        _ => "unknown",
+    }
+}
+
+/// Why a signer or verifier could not be built (at cold start: fail the init, loudly).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("not a PEM-encoded RSA key of the expected kind")]
+    NotRsaPem,
+    #[error("the RSA key is too small: at least 2048 bits are required")]
+    TooSmall,
+    #[error("the RSA key is too large: at most 8192 bits are supported")]
+    TooLarge,
+    /// aws-lc's reason, e.g. `InvalidEncoding` or `InconsistentComponents`.
+    #[error("the RSA key is invalid: {0}")]
+    Invalid(&'static str),
+    #[error("the JWKS has no RS256 signing key")]
+    NoUsableKey,
+    #[error("the JWKS has two keys with kid {0}")]
+    DuplicateKid(String),
+    #[error("invalid token config: {0}")]
+    Config(&'static str),
+}
+
+impl From<aws_lc_rs::error::KeyRejected> for KeyError {
+    fn from(rejected: aws_lc_rs::error::KeyRejected) -> Self {
+        match rejected.description_() {
+            "TooSmall" => Self::TooSmall,
+            "TooLarge" => Self::TooLarge,
+            other => Self::Invalid(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonwebtoken_errors_map_to_reasons() {
+        let cases = [
+            (ErrorKind::InvalidSignature, TokenError::InvalidSignature),
+            (ErrorKind::InvalidIssuer, TokenError::WrongIssuer),
+            (ErrorKind::InvalidAudience, TokenError::WrongAudience),
+            (ErrorKind::InvalidAlgorithm, TokenError::UnsupportedAlgorithm),
+            (
+                ErrorKind::MissingRequiredClaim("sub".into()),
+                TokenError::MissingClaim("sub"),
+            ),
+            (ErrorKind::InvalidToken, TokenError::Malformed),
+            (ErrorKind::InvalidRsaKey("detail".into()), TokenError::Malformed),
+        ];
+        for (kind, expected) in cases {
+            assert_eq!(TokenError::from_jwt(kind.into()), expected);
+        }
+    }
+
+    #[test]
+    fn messages_do_not_echo_library_details() {
+        let error = TokenError::from_jwt(ErrorKind::Provider("secret detail".into()).into());
+        assert!(!error.to_string().contains("secret detail"));
+    }
+}

@@ -1,0 +1,251 @@
+//! Verifying access tokens (every function that serves authenticated requests).
+
+use aws_lc_rs::rsa::PublicKey;
+use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use domain::{Role, UserId};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::claims::{ACCESS_TYP, IncomingClaims};
+use super::jwks::{Jwks, thumbprint};
+use super::{KeyError, LEEWAY, TokenConfig, TokenError, pem_label};
+
+/// Ours are about 700 bytes; refusing huge input first keeps decoding cheap for garbage.
+const MAX_TOKEN_LEN: usize = 4096;
+
+/// What a verified access token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub sub: UserId,
+    pub role: Role,
+    pub jti: String,
+    pub iat: OffsetDateTime,
+    pub exp: OffsetDateTime,
+}
+
+/// Verifies RS256 access tokens against one or more public keys. Build it once per container.
+pub struct TokenVerifier {
+    keys: Vec<VerifyingKey>,
+    validation: Validation,
+}
+
+struct VerifyingKey {
+    kid: String,
+    key: DecodingKey,
+}
+
+/// Only what is needed before choosing a key.
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    crit: Option<serde::de::IgnoredAny>,
+}
+
+impl TokenVerifier {
+    /// From an SPKI PEM (`PUBLIC KEY`) holding an RSA key of 2048 to 8192 bits.
+    /// The kid is the key's thumbprint, as the signer computes it.
+    pub fn from_public_pem(pem: &str, config: TokenConfig) -> Result<Self, KeyError> {
+        if !matches!(pem_label(pem), Some("PUBLIC KEY")) {
+            return Err(KeyError::NotRsaPem);
+        }
+        let der = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| KeyError::NotRsaPem)?;
+        let der = der.try_get_as_bytes().map_err(|_| KeyError::NotRsaPem)?;
+        // jsonwebtoken does not look inside the DER; aws-lc does
+        let public = PublicKey::from_der(der).map_err(|_| KeyError::NotRsaPem)?;
+        let components = RsaPublicKeyComponents::<Vec<u8>>::from(&public);
+        let key = VerifyingKey::new(&components.n, &components.e, None)?;
+        Self::new(vec![key], config)
+    }
+
+    /// From a JWKS document: every RS256 signing key in it is accepted. Keys of other kinds
+    /// are skipped; an RS256 key that is malformed or too small fails the whole document.
+    pub fn from_jwks(jwks: &Jwks, config: TokenConfig) -> Result<Self, KeyError> {
+        let mut keys: Vec<VerifyingKey> = Vec::new();
+        for jwk in jwks.keys.iter().filter(|jwk| jwk.is_rs256_signing_key()) {
+            let (Some(n), Some(e)) = (&jwk.n, &jwk.e) else {
+                return Err(KeyError::Invalid("RSA JWK without n or e"));
+            };
+            let decode = |part: &str| {
+                URL_SAFE_NO_PAD
+                    .decode(part)
+                    .map_err(|_| KeyError::Invalid("JWK n or e is not base64url"))
+            };
+            let key = VerifyingKey::new(&decode(n)?, &decode(e)?, jwk.kid.clone())?;
+            if keys.iter().any(|known| known.kid == key.kid) {
+                return Err(KeyError::DuplicateKid(key.kid));
+            }
+            keys.push(key);
+        }
+        if keys.is_empty() {
+            return Err(KeyError::NoUsableKey);
+        }
+        Self::new(keys, config)
+    }
+
+    fn new(keys: Vec<VerifyingKey>, config: TokenConfig) -> Result<Self, KeyError> {
+        config.check()?;
+        // jsonwebtoken's defaults check neither iss nor sub: require every registered claim
+        // we rely on, and pin the algorithm.
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        // jsonwebtoken reads the system clock and never checks iat; both time checks are
+        // done below against the caller's `now`, so they are testable and consistent.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        Ok(Self { keys, validation })
+    }
+
+    /// Checks an access token at time `now`: algorithm RS256 only, signature by a known key
+    /// (chosen by kid when the token has one), iss, aud, exp and iat (with [`LEEWAY`]),
+    /// `typ` = access, and well-formed sub, role and jti.
+    pub fn verify_access(&self, token: &str, now: OffsetDateTime) -> Result<AccessClaims, TokenError> {
+        let header = read_header(token)?;
+        if header.alg != "RS256" {
+            return Err(TokenError::UnsupportedAlgorithm);
+        }
+        if header.crit.is_some() {
+            // RFC 7515 §4.1.11: extensions we do not understand must not be ignored
+            return Err(TokenError::Malformed);
+        }
+        let key = self.key_for(header.kid.as_deref())?;
+
+        let claims = jsonwebtoken::decode::<IncomingClaims>(token, &key.key, &self.validation)
+            .map_err(TokenError::from_jwt)?
+            .claims;
+
+        if claims.typ.as_deref() != Some(ACCESS_TYP) {
+            return Err(TokenError::WrongType);
+        }
+        let exp = claims.exp.ok_or(TokenError::MissingClaim("exp"))?;
+        let iat = claims.iat.ok_or(TokenError::MissingClaim("iat"))?;
+        let leeway = LEEWAY.whole_seconds();
+        let now = now.unix_timestamp();
+        if now >= exp.saturating_add(leeway) {
+            return Err(TokenError::Expired);
+        }
+        if iat > now.saturating_add(leeway) {
+            return Err(TokenError::NotYetValid);
+        }
+        if iat >= exp {
+            return Err(TokenError::InvalidClaim("iat"));
+        }
+
+        let sub = claims.sub.ok_or(TokenError::MissingClaim("sub"))?;
+        let sub = UserId::parse(&sub).ok_or(TokenError::InvalidClaim("sub"))?;
+        let role = claims.role.ok_or(TokenError::MissingClaim("role"))?;
+        let role = Role::parse(&role).map_err(|_| TokenError::InvalidClaim("role"))?;
+        let jti = claims.jti.ok_or(TokenError::MissingClaim("jti"))?;
+        if ulid::Ulid::from_string(&jti).is_err() {
+            return Err(TokenError::InvalidClaim("jti"));
+        }
+
+        Ok(AccessClaims {
+            sub,
+            role,
+            jti,
+            iat: timestamp(iat, "iat")?,
+            exp: timestamp(exp, "exp")?,
+        })
+    }
+
+    /// The kids this verifier accepts.
+    pub fn kids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|key| key.kid.as_str())
+    }
+
+    fn key_for(&self, kid: Option<&str>) -> Result<&VerifyingKey, TokenError> {
+        match (kid, self.keys.as_slice()) {
+            (Some(kid), keys) => keys.iter().find(|key| key.kid == kid),
+            // without a kid, only an unambiguous key will do: never try them all
+            (None, [only]) => Some(only),
+            (None, _) => None,
+        }
+        .ok_or(TokenError::UnknownKey)
+    }
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier")
+            .field("kids", &self.kids().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifyingKey {
+    /// Checks the key now, so a bad key fails the init rather than every request.
+    fn new(n: &[u8], e: &[u8], kid: Option<String>) -> Result<Self, KeyError> {
+        let bits = rsa_bits(n);
+        if bits < 2048 {
+            return Err(KeyError::TooSmall);
+        }
+        if bits > 8192 {
+            return Err(KeyError::TooLarge);
+        }
+        // builds the aws-lc key once: rejects zero-padded or inconsistent components
+        RsaPublicKeyComponents { n, e }.to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)?;
+        Ok(Self {
+            kid: kid.unwrap_or_else(|| thumbprint(n, e)),
+            key: DecodingKey::from_rsa_raw_components(n, e),
+        })
+    }
+}
+
+/// Bit length of a big-endian unsigned integer.
+fn rsa_bits(n: &[u8]) -> usize {
+    match n.iter().position(|&byte| byte != 0) {
+        Some(first) => (n.len() - first) * 8 - n[first].leading_zeros() as usize,
+        None => 0,
+    }
+}
+
+fn read_header(token: &str) -> Result<RawHeader, TokenError> {
+    if token.len() > MAX_TOKEN_LEN || token.bytes().filter(|&b| b == b'.').count() != 2 {
+        return Err(TokenError::Malformed);
+    }
+    let (segment, _) = token.split_once('.').ok_or(TokenError::Malformed)?;
+    let json = URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| TokenError::Malformed)?;
+    serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)
+}
+
+fn timestamp(seconds: i64, claim: &'static str) -> Result<OffsetDateTime, TokenError> {
+    OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| TokenError::InvalidClaim(claim))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rsa_bits_counts_from_the_first_set_bit() {
+        assert_eq!(rsa_bits(&[]), 0);
+        assert_eq!(rsa_bits(&[0, 0]), 0);
+        assert_eq!(rsa_bits(&[1]), 1);
+        assert_eq!(rsa_bits(&[0, 0x80, 0]), 16);
+        assert_eq!(rsa_bits(&[0x7f; 256]), 2047);
+        assert_eq!(rsa_bits(&[0xff; 256]), 2048);
+    }
+
+    #[test]
+    fn header_needs_three_segments_and_json() {
+        assert_eq!(read_header("a.b").err(), Some(TokenError::Malformed));
+        assert_eq!(read_header("a.b.c.d").err(), Some(TokenError::Malformed));
+        assert_eq!(read_header("!!.b.c").err(), Some(TokenError::Malformed));
+        let long = format!("{}.b.c", "a".repeat(MAX_TOKEN_LEN));
+        assert_eq!(read_header(&long).err(), Some(TokenError::Malformed));
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#);
+        let parsed = read_header(&format!("{header}.b.c")).unwrap();
+        assert_eq!(parsed.alg, "none");
+        assert!(parsed.kid.is_none());
+    }
+}
