@@ -1,0 +1,6 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    infra::telemetry::init();
+    let router = login::bootstrap().await?;
+    lambda_http::run(router).await
+}

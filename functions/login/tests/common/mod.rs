@@ -1,0 +1,158 @@
+//! Shared by the handler tests (ports in memory) and the emulator tests (DynamoDB): the
+//! same scenarios, driven through the router with API Gateway events from events/login/.
+
+#![allow(dead_code)]
+
+pub mod scenarios;
+
+use std::sync::Arc;
+
+use axum::Router;
+use domain::Clock;
+use domain::lockout::LockoutPolicy;
+use domain::memory::ManualClock;
+use domain::ports::UserStore;
+use http_body_util::BodyExt;
+use infra::passwords::Passwords;
+use infra::tokens::{TokenConfig, TokenSigner, TokenVerifier};
+use login::Auth;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct App {
+    pub router: Router,
+    pub clock: Arc<ManualClock>,
+    pub verifier: TokenVerifier,
+}
+
+pub fn token_config() -> TokenConfig {
+    TokenConfig {
+        issuer: "https://auth.mrmrthon.test".into(),
+        audience: "mrmrthon-api".into(),
+        access_ttl: Duration::minutes(15),
+    }
+}
+
+/// The login router over `users`, with a fresh key and a clock the test controls.
+pub fn app(users: Arc<dyn UserStore>, private_pem: &str, public_pem: &str) -> App {
+    let auth = Auth {
+        users,
+        signer: TokenSigner::from_pkcs8_pem(private_pem, token_config()).expect("test key is valid"),
+        passwords: Passwords::default(),
+        clock: Arc::new(domain::SystemClock),
+        lockout: LockoutPolicy::default(),
+    };
+    let verifier = TokenVerifier::from_public_pem(public_pem, token_config()).expect("test key is valid");
+    with_test_clock(auth, verifier)
+}
+
+/// Puts a hand-moved clock into `auth`.
+pub fn with_test_clock(mut auth: Auth, verifier: TokenVerifier) -> App {
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    auth.clock = clock.clone() as Arc<dyn Clock>;
+    App {
+        router: login::router(Arc::new(auth)),
+        clock,
+        verifier,
+    }
+}
+
+/// A sample event from events/login/.
+pub fn event(name: &str) -> Value {
+    let path = format!("{}/../../events/login/{name}", env!("CARGO_MANIFEST_DIR"));
+    let raw = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&raw).expect("sample events are JSON")
+}
+
+pub fn with_body(mut event: Value, body: &Value) -> Value {
+    event["body"] = Value::String(body.to_string());
+    event
+}
+
+pub fn with_header(mut event: Value, name: &str, value: &str) -> Value {
+    event["headers"][name] = Value::String(value.to_owned());
+    event
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn problem_type(&self) -> &str {
+        self.body["type"].as_str().unwrap_or_default()
+    }
+}
+
+/// Runs an API Gateway v2 event through lambda_http's conversion and the router.
+pub async fn call(router: &Router, event: &Value) -> Reply {
+    let request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router is infallible");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn unique_email(tag: &str) -> String {
+    format!(
+        "{tag}.{}@Example.com",
+        ulid::Ulid::new().to_string().to_lowercase()
+    )
+}
+
+pub async fn signup(router: &Router, email: &str, user_type: &str) -> Reply {
+    let body = json!({ "email": email, "password": PASSWORD, "name": "김러너", "user_type": user_type });
+    call(router, &with_body(event("signup.json"), &body)).await
+}
+
+pub async fn login(router: &Router, email: &str, password: &str) -> Reply {
+    call(
+        router,
+        &with_body(
+            event("login.json"),
+            &json!({ "email": email, "password": password }),
+        ),
+    )
+    .await
+}
+
+pub async fn refresh(router: &Router, token: &str) -> Reply {
+    call(
+        router,
+        &with_body(event("refresh.json"), &json!({ "refresh_token": token })),
+    )
+    .await
+}
+
+pub async fn logout(router: &Router, token: &str) -> Reply {
+    call(
+        router,
+        &with_body(event("logout.json"), &json!({ "refresh_token": token })),
+    )
+    .await
+}
+
+/// A fresh RSA key pair as (PKCS#8 private PEM, SPKI public PEM).
+pub fn key_pair() -> (String, String) {
+    local::provision::generate_key_pair().expect("key generation")
+}

@@ -1,0 +1,128 @@
+//! Handler tests: the sample events in events/login/ through lambda_http and the router,
+//! with the user store in memory. The same scenarios run against DynamoDB in `dynamo.rs`.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use domain::memory::MemoryUsers;
+use serde_json::{Value, json};
+
+fn memory_app() -> App {
+    let (private_pem, public_pem) = key_pair();
+    app(Arc::new(MemoryUsers::default()), &private_pem, &public_pem)
+}
+
+macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $name() {
+            common::scenarios::$name(&memory_app()).await;
+        }
+    )*};
+}
+
+scenarios!(
+    signup_creates_a_user_without_the_hash,
+    duplicate_email_conflicts_case_insensitively,
+    signup_names_every_bad_field,
+    login_greets_each_role_and_issues_tokens,
+    unknown_email_and_wrong_password_look_identical,
+    five_failures_lock_the_account_until_it_expires,
+    a_success_resets_the_failure_count,
+    refresh_rotates_the_token,
+    reusing_a_rotated_token_revokes_the_family,
+    logout_revokes_the_family,
+    garbage_refresh_tokens_are_refused,
+);
+
+#[tokio::test]
+async fn the_sample_events_work_as_they_are() {
+    let app = memory_app();
+    let signup = call(&app.router, &event("signup.json")).await;
+    assert_eq!(signup.status, 201, "{:?}", signup.body);
+    let login = call(&app.router, &event("login.json")).await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    assert_eq!(login.body["message"], "개인 사용자님 환영합니다");
+    let organizer = call(&app.router, &event("signup-organizer.json")).await;
+    assert_eq!(organizer.body["user_type"], "organizer");
+}
+
+#[tokio::test]
+async fn jwks_publishes_the_verification_key() {
+    let app = memory_app();
+    let reply = call(&app.router, &event("jwks.json")).await;
+    assert_eq!(reply.status, 200);
+    let key = &reply.body["keys"][0];
+    assert_eq!(key["kty"], "RSA");
+    assert_eq!(key["alg"], "RS256");
+    assert!(key["n"].as_str().is_some_and(|n| n.len() > 300));
+    assert!(!reply.body.to_string().contains("\"d\""), "no private parts");
+}
+
+#[tokio::test]
+async fn a_login_is_recorded_with_its_origin() {
+    let (private_pem, public_pem) = key_pair();
+    let users = Arc::new(MemoryUsers::default());
+    let app = app(users.clone(), &private_pem, &public_pem);
+    call(&app.router, &event("signup.json")).await;
+    call(&app.router, &event("login.json")).await;
+    let entries = users.activity();
+    let login = entries
+        .iter()
+        .find(|e| e.kind == domain::activity::ActivityKind::LoginSucceeded)
+        .expect("a login entry");
+    assert_eq!(login.origin.source_ip.as_deref(), Some("203.0.113.7"));
+    assert_eq!(login.origin.user_agent.as_deref(), Some("curl/8.5.0"));
+    // failures only count; they are not logged as activity
+    call(
+        &app.router,
+        &with_body(
+            event("login.json"),
+            &json!({"email": "kim.runner@example.com", "password": "nope nope nope"}),
+        ),
+    )
+    .await;
+    assert_eq!(users.activity().len(), entries.len());
+}
+
+#[tokio::test]
+async fn client_mistakes_are_problem_json_4xx() {
+    let app = memory_app();
+    let mut malformed = event("signup.json");
+    malformed["body"] = Value::String("{\"email\": ".into());
+    let reply = call(&app.router, &malformed).await;
+    assert_eq!(
+        (reply.status, reply.problem_type()),
+        (400, "https://mrmrthon.dev/problems/malformed-json")
+    );
+
+    let wrong_type = with_body(event("login.json"), &json!({ "email": 42, "password": "x" }));
+    let reply = call(&app.router, &wrong_type).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.body["errors"][0]["field"], "email");
+
+    let huge = with_body(event("signup.json"), &json!({ "name": "x".repeat(70 * 1024) }));
+    let reply = call(&app.router, &huge).await;
+    assert_eq!(
+        (reply.status, reply.problem_type()),
+        (413, "https://mrmrthon.dev/problems/payload-too-large")
+    );
+
+    let text = with_header(event("login.json"), "content-type", "text/plain");
+    assert_eq!(call(&app.router, &text).await.status, 415);
+
+    let mut unknown = event("jwks.json");
+    unknown["rawPath"] = json!("/auth/nowhere");
+    unknown["requestContext"]["http"]["path"] = json!("/auth/nowhere");
+    let reply = call(&app.router, &unknown).await;
+    assert_eq!(
+        (reply.status, reply.headers["content-type"].to_str().unwrap()),
+        (404, "application/problem+json")
+    );
+
+    let mut wrong_method = event("jwks.json");
+    wrong_method["requestContext"]["http"]["method"] = json!("DELETE");
+    assert_eq!(call(&app.router, &wrong_method).await.status, 405);
+}
