@@ -50,6 +50,64 @@ def _serialized_dynamodb(create_backend_app):
 threaded_moto_server.DomainDispatcherApplication = _serialized_dynamodb
 
 
+def _cheap_transactions() -> None:
+    """moto snapshots every table a transaction touches with copy.deepcopy, items and
+    stream records included, so each transaction costs time in proportion to everything
+    ever written: a test suite slows to a crawl. With DynamoDB requests serialized above,
+    checking every condition first makes the snapshot unnecessary: a transaction that
+    would be cancelled is refused before it changes anything, as AWS does."""
+    import copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import TransactionCanceledException
+    from moto.dynamodb.models.table import Table
+
+    class _NoTableSnapshots:
+        def __getattr__(self, name):
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    models.copy = _NoTableSnapshots()
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        failures = []
+        for entry in transact_items:
+            op_type, op = next(iter(entry.items()))
+            condition = op.get("ConditionExpression")
+            if condition is None or op.get("TableName") not in self.tables:
+                failures.append((None, None, None))
+                continue
+            table = self.get_table(op["TableName"])
+            if op_type == "Put":
+                attrs = op["Item"]
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            current = self.get_item(op["TableName"], key)
+            check = get_filter_expression(
+                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            )
+            if check.expr(current):
+                failures.append((None, None, None))
+            else:
+                failures.append(("ConditionalCheckFailed", "The conditional request failed", None))
+        if any(code is not None for code, _, _ in failures):
+            raise TransactionCanceledException(failures)
+        return original(self, transact_items)
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+_cheap_transactions()
+
+
 class _Server(ThreadedMotoServer):
     # ThreadedMotoServer.start() waits forever when binding fails in its thread;
     # record the failure and wake start() up so we can exit with a clear code.

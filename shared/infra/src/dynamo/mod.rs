@@ -2,9 +2,13 @@
 
 pub mod activity;
 mod errors;
+pub mod points;
+pub mod races;
 pub mod users;
 
 pub use activity::ActivityLog;
+pub use points::AwardItem;
+pub use races::DynamoRaces;
 pub use users::DynamoUsers;
 
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -14,6 +14,17 @@ pub trait Verifies {
     fn now(&self) -> time::OffsetDateTime;
 }
 
+/// Router state is usually an `Arc` of the function's state.
+impl<T: Verifies> Verifies for std::sync::Arc<T> {
+    fn verifier(&self) -> &TokenVerifier {
+        (**self).verifier()
+    }
+
+    fn now(&self) -> time::OffsetDateTime {
+        (**self).now()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub id: UserId,

@@ -5,12 +5,14 @@ mod auth;
 mod json;
 mod origin;
 mod problem;
+mod query;
 mod routes;
 
 pub use auth::{Caller, Verifies};
 pub use json::ApiJson;
 pub use origin::Origin;
 pub use problem::{Problem, ProblemType};
+pub use query::ApiQuery;
 pub use routes::{Route, build_router, signatures};
 
 /// Request bodies above this are refused with 413 before parsing.

@@ -1,0 +1,141 @@
+//! Points in the Users table: `USER#id | AWARD#result_id` items (one result's contribution
+//! as last applied, written by point-increase) and the `total_points` of the profile.
+//! `AwardItem` is the one definition of the award item, for its writer and its readers.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use domain::marathon::MarathonId;
+use domain::points::Award;
+use domain::ports::{PointsStore, StoreError};
+use domain::{User, UserId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::errors::unavailable;
+use super::{DynamoUsers, Item, key, s};
+
+pub const AWARD_PREFIX: &str = "AWARD#";
+
+/// The profile attribute holding the sum of the runner's awards.
+pub const TOTAL_POINTS: &str = "total_points";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AwardItem {
+    pub result_id: String,
+    pub marathon_id: MarathonId,
+    pub points: u32,
+    /// The result version this award reflects; an award only moves to a newer one.
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl AwardItem {
+    pub fn key(runner: &UserId, result_id: &str) -> Item {
+        key(user_pk(runner), format!("{AWARD_PREFIX}{result_id}"))
+    }
+
+    /// The whole item: attributes and key.
+    pub fn to_item(&self, runner: &UserId) -> Result<Item, StoreError> {
+        let mut item: Item = serde_dynamo::to_item(self).map_err(corrupt)?;
+        item.extend(Self::key(runner, &self.result_id));
+        Ok(item)
+    }
+
+    pub fn from_item(item: Item) -> Result<Self, StoreError> {
+        serde_dynamo::from_item(item).map_err(corrupt)
+    }
+}
+
+impl From<AwardItem> for Award {
+    fn from(item: AwardItem) -> Self {
+        Self {
+            result_id: item.result_id,
+            marathon_id: item.marathon_id,
+            points: item.points,
+            version: item.version,
+            updated_at: item.updated_at,
+        }
+    }
+}
+
+impl From<&Award> for AwardItem {
+    fn from(award: &Award) -> Self {
+        Self {
+            result_id: award.result_id.clone(),
+            marathon_id: award.marathon_id.clone(),
+            points: award.points,
+            version: award.version,
+            updated_at: award.updated_at,
+        }
+    }
+}
+
+/// The profile item's key (the same as `users.rs` builds), where `total_points` lives.
+pub fn profile_key(runner: &UserId) -> Item {
+    key(user_pk(runner), "PROFILE")
+}
+
+fn user_pk(runner: &UserId) -> String {
+    format!("USER#{runner}")
+}
+
+fn corrupt(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(error.to_string())
+}
+
+#[derive(Deserialize)]
+struct ProfilePoints {
+    /// Absent until the first award.
+    #[serde(default)]
+    total_points: i64,
+}
+
+#[async_trait]
+impl PointsStore for DynamoUsers {
+    async fn total(&self, runner: &UserId) -> Result<Option<(User, i64)>, StoreError> {
+        let output = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(profile_key(runner)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(item) = output.item else { return Ok(None) };
+        // One read serves both: the profile's public fields are the User's serde form.
+        let user: User = serde_dynamo::from_item(item.clone()).map_err(corrupt)?;
+        let points: ProfilePoints = serde_dynamo::from_item(item).map_err(corrupt)?;
+        Ok(Some((user, points.total_points)))
+    }
+
+    async fn awards(&self, runner: &UserId) -> Result<Vec<Award>, StoreError> {
+        let mut awards = Vec::new();
+        let mut start: Option<HashMap<_, _>> = None;
+        // A runner has one award per result, few enough to return whole; DynamoDB still
+        // pages at 1 MB, so follow the last evaluated key to the end.
+        loop {
+            let output = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("pk = :pk AND begins_with(sk, :award)")
+                .expression_attribute_values(":pk", s(user_pk(runner)))
+                .expression_attribute_values(":award", s(AWARD_PREFIX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in output.items.unwrap_or_default() {
+                awards.push(AwardItem::from_item(item)?.into());
+            }
+            start = output.last_evaluated_key.filter(|key| !key.is_empty());
+            if start.is_none() {
+                return Ok(awards);
+            }
+        }
+    }
+}
