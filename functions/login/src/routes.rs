@@ -3,24 +3,28 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::greeting::Language;
-use infra::http::{ApiJson, Origin, Problem, ProblemType};
+use infra::http::{ApiJson, Origin, Problem, ProblemType, Route, build_router};
 
 use crate::auth::{Auth, AuthError, LoginRequest, RefreshRequest, SignupRequest};
 
+/// login's routes; template.yaml and the OpenAPI document list the same.
+pub fn routes() -> Vec<Route<Arc<Auth>>> {
+    vec![
+        Route::new(Method::POST, "/auth/signup", post(signup)),
+        Route::new(Method::POST, "/auth/login", post(login)),
+        Route::new(Method::POST, "/auth/refresh", post(refresh)),
+        Route::new(Method::POST, "/auth/logout", post(logout)),
+        Route::new(Method::GET, "/.well-known/jwks.json", get(jwks)),
+    ]
+}
+
 pub fn router(auth: Arc<Auth>) -> Router {
-    let routes = Router::new()
-        .route("/auth/signup", post(signup))
-        .route("/auth/login", post(login))
-        .route("/auth/refresh", post(refresh))
-        .route("/auth/logout", post(logout))
-        .route("/.well-known/jwks.json", get(jwks))
-        .with_state(auth);
-    infra::http::finish_router(routes)
+    build_router(routes(), auth)
 }
 
 async fn signup(

@@ -1,4 +1,6 @@
-//! `record-api`: not built yet; its issue describes what it will do.
-//! The crate exists so the workspace has its final shape from the start.
-
-fn main() {}
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    infra::telemetry::init();
+    let router = record_api::bootstrap().await?;
+    lambda_http::run(router).await
+}

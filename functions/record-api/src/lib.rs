@@ -1,0 +1,11 @@
+//! record-api: the marathon results HTTP API for runners and organizers.
+//! `state` holds the ports and the token verifier; `routes` the handlers, one module per
+//! resource; `config` wires the real adapters during init.
+
+pub mod config;
+pub mod routes;
+pub mod state;
+
+pub use config::{Settings, bootstrap};
+pub use routes::{router, routes};
+pub use state::Api;

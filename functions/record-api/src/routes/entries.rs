@@ -1,0 +1,118 @@
+//! Entries: runners register themselves; the owning organizer lists participants.
+
+use axum::Json;
+use axum::extract::{Path, State as Extract};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::Role;
+use domain::activity::ActivityKind;
+use domain::entry::Entry;
+use domain::marathon::{EntryRefusal, Marathon};
+use domain::ports::StoreError;
+use infra::http::{ApiQuery, Caller, Origin, Problem};
+use serde_json::json;
+
+use super::{PageQuery, activity, conflict, load_marathon, marathon_id, not_found, require_owner};
+use crate::state::State;
+
+fn refusal(reason: EntryRefusal) -> Problem {
+    conflict(match reason {
+        EntryRefusal::Cancelled => "the marathon is cancelled",
+        EntryRefusal::RegistrationClosed => "registration has closed",
+        EntryRefusal::Full => "the marathon is full",
+        EntryRefusal::RaceStarted => "the race has started; entries can no longer be cancelled",
+    })
+}
+
+fn details(marathon: &Marathon, runner: &domain::UserId) -> serde_json::Value {
+    json!({ "marathon_id": marathon.id, "marathon_name": marathon.name, "runner_id": runner })
+}
+
+pub async fn register(
+    Extract(api): Extract<State>,
+    caller: Caller,
+    origin: Origin,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Runner)?;
+    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
+    let now = api.clock.now();
+    if let Some(reason) = marathon.registration_refusal(now) {
+        return Err(refusal(reason));
+    }
+    let runner = api.users.user(&caller.id).await?.ok_or_else(|| {
+        Problem::new(
+            infra::http::ProblemType::Unauthorized,
+            "your account no longer exists",
+        )
+    })?;
+    let entry = Entry {
+        marathon_id: marathon.id.clone(),
+        runner_id: runner.id.clone(),
+        runner_name: runner.name,
+        marathon_name: marathon.name.clone(),
+        marathon_date: marathon.date,
+        registered_at: now,
+    };
+    let log = activity(&api, &caller, ActivityKind::EntryRegistered, origin)
+        .with_details(details(&marathon, &runner.id));
+    match api.races.register(&entry, now, &log).await {
+        Ok(()) => {}
+        // Someone else changed the marathon meanwhile: re-read and say why.
+        Err(StoreError::Conflict) => {
+            if api.races.entry(&marathon.id, &runner.id).await?.is_some() {
+                return Err(conflict("you are already registered for this marathon"));
+            }
+            let latest = load_marathon(&api, &marathon.id).await?;
+            return Err(latest
+                .registration_refusal(now)
+                .map(refusal)
+                .unwrap_or_else(|| conflict("the marathon changed meanwhile; try again")));
+        }
+        Err(other) => return Err(other.into()),
+    }
+    let location = format!("/marathons/{}/entries/me", marathon.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(entry)).into_response())
+}
+
+pub async fn cancel(
+    Extract(api): Extract<State>,
+    caller: Caller,
+    origin: Origin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    caller.require(Role::Runner)?;
+    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
+    if let Some(reason) = marathon.cancellation_refusal(api.clock.now().date()) {
+        return Err(refusal(reason));
+    }
+    let log = activity(&api, &caller, ActivityKind::EntryCancelled, origin)
+        .with_details(details(&marathon, &caller.id));
+    match api.races.cancel_entry(&marathon.id, &caller.id, &log).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::Conflict) => Err(not_found("entry")),
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn of_marathon(
+    Extract(api): Extract<State>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Response, Problem> {
+    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
+    require_owner(&caller, &marathon)?;
+    let page = api.races.marathon_entries(&marathon.id, &query.page()?).await?;
+    Ok(Json(page).into_response())
+}
+
+pub async fn mine(
+    Extract(api): Extract<State>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Runner)?;
+    let page = api.races.runner_entries(&caller.id, &query.page()?).await?;
+    Ok(Json(page).into_response())
+}

@@ -1,0 +1,202 @@
+//! Official results: the owning organizer enters, corrects and deletes them; everyone
+//! reads a marathon's ranking; runners read their own.
+
+use axum::Json;
+use axum::extract::{Path, State as Extract};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::Role;
+use domain::activity::ActivityKind;
+use domain::paging::{Page, PageRequest};
+use domain::ports::StoreError;
+use domain::result::{FinishTime, OfficialResult, next_version, parse_bonus};
+use domain::{FieldError, ValidationErrors};
+use infra::http::{ApiJson, ApiQuery, Caller, Origin, Problem};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{
+    PageQuery, activity, check_version, conflict, etag, if_match, load_marathon, marathon_id, not_found,
+    require_owner, user_id,
+};
+use crate::state::State;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ResultInput {
+    pub finish_time: Option<serde_json::Value>,
+    pub bonus_points: Option<i64>,
+}
+
+fn details(result: &OfficialResult) -> serde_json::Value {
+    json!({
+        "marathon_id": result.marathon_id,
+        "marathon_name": result.marathon_name,
+        "runner_id": result.runner_id,
+        "finish_time": result.finish_time,
+        "points": result.points,
+        "version": result.version,
+    })
+}
+
+/// Creates or corrects the runner's result (201 the first time, 200 after).
+pub async fn record(
+    Extract(api): Extract<State>,
+    caller: Caller,
+    origin: Origin,
+    Path((id, runner)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ResultInput>,
+) -> Result<Response, Problem> {
+    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
+    require_owner(&caller, &marathon)?;
+    let runner = user_id(&runner, "runner")?;
+    let mut errors = ValidationErrors::default();
+    let finish = errors
+        .require("finish_time", input.finish_time)
+        .and_then(|raw| errors.check(FinishTime::parse(&raw)));
+    let bonus = errors.check(parse_bonus(input.bonus_points));
+    let (Some(finish), Some(bonus)) = (finish, bonus) else {
+        return Err(errors.into());
+    };
+    if marathon.status == domain::marathon::MarathonStatus::Cancelled {
+        return Err(conflict("the marathon is cancelled"));
+    }
+    let entry = api
+        .races
+        .entry(&marathon.id, &runner)
+        .await?
+        .ok_or_else(|| conflict("the runner is not registered for this marathon"))?;
+    let existing = api.races.result(&marathon.id, &runner).await?;
+    check_version(if_match(&headers)?, existing.as_ref().map_or(0, |r| r.version))?;
+    let now = api.clock.now();
+    let result = OfficialResult {
+        marathon_id: marathon.id.clone(),
+        marathon_name: marathon.name.clone(),
+        marathon_date: marathon.date,
+        runner_id: runner.clone(),
+        runner_name: entry.runner_name,
+        finish_seconds: finish.seconds(),
+        finish_time: finish.display(),
+        bonus_points: bonus,
+        points: marathon.points + bonus,
+        version: next_version(existing.as_ref().map(|r| r.version), now),
+        recorded_at: existing.as_ref().map_or(now, |r| r.recorded_at),
+        updated_at: now,
+    };
+    let kind = if existing.is_some() {
+        ActivityKind::ResultCorrected
+    } else {
+        ActivityKind::ResultRecorded
+    };
+    let log = activity(&api, &caller, kind, origin).with_details(details(&result));
+    match api
+        .races
+        .put_result(&result, existing.as_ref().map(|r| r.version), &log)
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Err(conflict(
+                "the result or the runner's entry changed meanwhile; read it again",
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    }
+    let status = if existing.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, [(header::ETAG, etag(result.version))], Json(result)).into_response())
+}
+
+pub async fn remove(
+    Extract(api): Extract<State>,
+    caller: Caller,
+    origin: Origin,
+    Path((id, runner)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Problem> {
+    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
+    require_owner(&caller, &marathon)?;
+    let runner = user_id(&runner, "result")?;
+    let existing = api
+        .races
+        .result(&marathon.id, &runner)
+        .await?
+        .ok_or_else(|| not_found("result"))?;
+    check_version(if_match(&headers)?, existing.version)?;
+    let log = activity(&api, &caller, ActivityKind::ResultRemoved, origin).with_details(details(&existing));
+    match api
+        .races
+        .delete_result(&marathon.id, &runner, existing.version, &log)
+        .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::Conflict) => Err(conflict("the result changed meanwhile; read it again")),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Ranked {
+    pub rank: u64,
+    #[serde(flatten)]
+    pub result: OfficialResult,
+}
+
+/// The public ranking. Ranks continue across pages: the cursor carries the offset.
+pub async fn of_marathon(
+    Extract(api): Extract<State>,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Response, Problem> {
+    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
+    let page = query.page()?;
+    let (offset, inner) = match page.cursor.as_deref() {
+        None => (0, None),
+        Some(cursor) => {
+            let (offset, inner) = cursor
+                .split_once('.')
+                .and_then(|(o, rest)| Some((o.parse::<u64>().ok()?, rest.to_owned())))
+                .ok_or_else(|| {
+                    Problem::from(FieldError::new("cursor", "is not a cursor this listing gave out"))
+                })?;
+            (offset, Some(inner))
+        }
+    };
+    let results = api
+        .races
+        .marathon_results(
+            &marathon.id,
+            &PageRequest {
+                limit: page.limit,
+                cursor: inner,
+            },
+        )
+        .await?;
+    let count = results.items.len() as u64;
+    let ranked = Page {
+        next_cursor: results.next_cursor.map(|c| format!("{}.{c}", offset + count)),
+        items: results
+            .items
+            .into_iter()
+            .enumerate()
+            .map(|(i, result)| Ranked {
+                rank: offset + i as u64 + 1,
+                result,
+            })
+            .collect(),
+    };
+    Ok(Json(ranked).into_response())
+}
+
+pub async fn mine(
+    Extract(api): Extract<State>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Runner)?;
+    let page = api.races.runner_results(&caller.id, &query.page()?).await?;
+    Ok(Json(page).into_response())
+}

@@ -1,0 +1,28 @@
+//! What every handler reaches: the stores, the token verifier and the clock.
+
+use std::sync::Arc;
+
+use domain::Clock;
+use domain::ports::{PointsStore, RaceStore, UserStore};
+use infra::http::Verifies;
+use infra::tokens::TokenVerifier;
+
+pub struct Api {
+    pub races: Arc<dyn RaceStore>,
+    pub users: Arc<dyn UserStore>,
+    pub points: Arc<dyn PointsStore>,
+    pub verifier: TokenVerifier,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub type State = Arc<Api>;
+
+impl Verifies for Api {
+    fn verifier(&self) -> &TokenVerifier {
+        &self.verifier
+    }
+
+    fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,58 @@
+//! Handler tests from events/record-api/: each sample, with its placeholders filled in
+//! (ids and tokens of this run), through lambda_http and the router.
+
+mod common;
+
+use common::*;
+use domain::Role;
+use serde_json::Value;
+
+fn sample(name: &str, fill: &[(&str, &str)]) -> Value {
+    let path = format!("{}/../../events/record-api/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    for (placeholder, value) in fill {
+        text = text.replace(placeholder, value);
+    }
+    serde_json::from_str(&text).expect("sample events are JSON")
+}
+
+#[tokio::test]
+async fn the_samples_walk_through_a_race() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let runner = world.mint(Role::Runner).await;
+    let mut fill = vec![
+        ("ORGANIZER_ACCESS_TOKEN", organizer.token.clone()),
+        ("RUNNER_ACCESS_TOKEN", runner.token.clone()),
+        ("RUNNER_ID", runner.id.to_string()),
+    ];
+    let filled = |name: &str, fill: &Vec<(&str, String)>| {
+        let pairs: Vec<(&str, &str)> = fill.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        sample(name, &pairs)
+    };
+
+    let created = world.send(filled("create-marathon.json", &fill)).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["name"], "서울 마라톤");
+    fill.push(("MARATHON_ID", created.body["id"].as_str().unwrap().to_owned()));
+
+    let listed = world.send(filled("list-marathons.json", &fill)).await;
+    assert_eq!(listed.status, 200);
+    assert!(listed.body["items"].as_array().is_some());
+
+    assert_eq!(world.send(filled("register.json", &fill)).await.status, 201);
+    let entries = world.send(filled("list-entries.json", &fill)).await;
+    assert_eq!(entries.body["items"][0]["runner_id"], runner.id.as_str());
+
+    let result = world.send(filled("put-result.json", &fill)).await;
+    assert_eq!(result.status, 201, "{:?}", result.body);
+    assert_eq!(result.body["points"], 110);
+    let ranking = world.send(filled("list-results.json", &fill)).await;
+    assert_eq!(ranking.body["items"][0]["rank"], 1);
+
+    let record = world.send(filled("create-record.json", &fill)).await;
+    assert_eq!(record.status, 201, "{:?}", record.body);
+    let points = world.send(filled("my-points.json", &fill)).await;
+    assert_eq!(points.status, 200);
+    assert!(points.body["total"].is_i64());
+}

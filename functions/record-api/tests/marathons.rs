@@ -1,0 +1,247 @@
+//! Marathons against the emulator: create, read, list, edit with If-Match, cancel.
+
+mod common;
+
+use common::*;
+use domain::Role;
+use serde_json::json;
+
+#[tokio::test]
+async fn an_organizer_creates_and_everyone_reads() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let created = world
+        .call(
+            "POST",
+            "/marathons",
+            Some(&organizer),
+            Some(marathon_body(100, 50, 30)),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.etag(), "\"1\"");
+    let id = created.body["id"].as_str().unwrap();
+    assert_eq!(created.headers["location"], format!("/marathons/{id}").as_str());
+    assert_eq!(created.body["course"], "full");
+    assert_eq!(created.body["distance_m"], 42195);
+    assert_eq!(created.body["status"], "open");
+
+    let read = world.call("GET", &format!("/marathons/{id}"), None, None).await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body, created.body);
+    let missing = world
+        .call("GET", "/marathons/01JZZZZZZZZZZZZZZZZZZZZZZZ", None, None)
+        .await;
+    assert_eq!(
+        (missing.status, missing.problem_type()),
+        (404, "https://mrmrthon.dev/problems/not-found")
+    );
+    assert_eq!(
+        world.call("GET", "/marathons/not-an-id", None, None).await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn invalid_marathons_name_their_fields() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let body = json!({ "name": "", "date": "tomorrow", "course": "ultra", "points": -5 });
+    let reply = world
+        .call("POST", "/marathons", Some(&organizer), Some(body))
+        .await;
+    assert_eq!(reply.status, 400);
+    let fields: Vec<&str> = reply.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for field in [
+        "name",
+        "date",
+        "course",
+        "points",
+        "capacity",
+        "location",
+        "registration_closes_at",
+    ] {
+        assert!(fields.contains(&field), "{field} missing from {fields:?}");
+    }
+}
+
+#[tokio::test]
+async fn listing_by_organizer_upcoming_and_past_pages_through_everything() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let mut ids = Vec::new();
+    for days in [10, 20, 30, -10, -20] {
+        let mut body = marathon_body(10, 5, days);
+        if days < 0 {
+            body["registration_closes_at"] = json!("2020-01-01T00:00:00Z");
+        }
+        let reply = world
+            .call("POST", "/marathons", Some(&organizer), Some(body))
+            .await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        ids.push(reply.body["id"].as_str().unwrap().to_owned());
+    }
+    // by organizer, two at a time
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/marathons?organizer={}&limit=2", organizer.id);
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = world.call("GET", &path, None, None).await;
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|m| m["id"].as_str().unwrap().to_owned()));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let mut expected = ids.clone();
+    expected.sort();
+    let mut got = seen.clone();
+    got.sort();
+    assert_eq!(got, expected, "every marathon exactly once");
+
+    // upcoming holds the three future ones soonest first; past the two others
+    let upcoming = world
+        .call("GET", "/marathons?when=upcoming&limit=100", None, None)
+        .await;
+    let upcoming_ids: Vec<&str> = upcoming.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    let positions: Vec<usize> = ids[..3]
+        .iter()
+        .map(|id| upcoming_ids.iter().position(|u| u == id).expect("listed"))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "soonest first: {positions:?}"
+    );
+    let past = world
+        .call("GET", "/marathons?when=past&limit=100", None, None)
+        .await;
+    let past_ids: Vec<&str> = past.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(past_ids.contains(&ids[3].as_str()) && past_ids.contains(&ids[4].as_str()));
+    assert!(!past_ids.contains(&ids[0].as_str()));
+
+    for bad in [
+        "/marathons?limit=0",
+        "/marathons?limit=101",
+        "/marathons?when=soon",
+        "/marathons?cursor=garbage",
+        "/marathons?organizer=nobody",
+    ] {
+        let reply = world.call("GET", bad, None, None).await;
+        assert_eq!(reply.status, 400, "{bad}: {:?}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn edits_need_the_current_version() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let marathon = world.marathon(&organizer, 10, 50).await;
+    let path = format!("/marathons/{}", marathon["id"].as_str().unwrap());
+    let patch = json!({ "points": 75, "name": "Seoul International Marathon" });
+
+    let without = world
+        .call("PATCH", &path, Some(&organizer), Some(patch.clone()))
+        .await;
+    assert_eq!(without.status, 428);
+    let stale = world
+        .send(request(
+            "PATCH",
+            &path,
+            Some(&organizer),
+            Some(patch.clone()),
+            &[("if-match", "\"7\"")],
+        ))
+        .await;
+    assert_eq!(
+        (stale.status, stale.problem_type()),
+        (412, "https://mrmrthon.dev/problems/precondition-failed")
+    );
+
+    let edited = world
+        .send(request(
+            "PATCH",
+            &path,
+            Some(&organizer),
+            Some(patch.clone()),
+            &[("if-match", "\"1\"")],
+        ))
+        .await;
+    assert_eq!(edited.status, 200, "{:?}", edited.body);
+    assert_eq!(
+        (edited.body["points"].as_u64(), edited.body["version"].as_u64()),
+        (Some(75), Some(2))
+    );
+    assert_eq!(
+        edited.body["location"], marathon["location"],
+        "unsent fields are kept"
+    );
+    assert_eq!(edited.etag(), "\"2\"");
+    // the same If-Match again is now stale
+    let again = world
+        .send(request(
+            "PATCH",
+            &path,
+            Some(&organizer),
+            Some(patch),
+            &[("if-match", "\"1\"")],
+        ))
+        .await;
+    assert_eq!(again.status, 412);
+}
+
+#[tokio::test]
+async fn cancelling_keeps_the_marathon_readable_and_closes_entries() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let runner = world.mint(Role::Runner).await;
+    let marathon = world.marathon(&organizer, 10, 50).await;
+    assert_eq!(world.register(&marathon, &runner).await.status, 201);
+    let path = format!("/marathons/{}", marathon["id"].as_str().unwrap());
+
+    let cancelled = world.call("DELETE", &path, Some(&organizer), None).await;
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(
+        world.call("GET", &path, None, None).await.body["status"],
+        "cancelled"
+    );
+    assert_eq!(
+        world.call("DELETE", &path, Some(&organizer), None).await.status,
+        409
+    );
+
+    let late = world.register(&marathon, &world.mint(Role::Runner).await).await;
+    assert_eq!(late.status, 409);
+    assert!(late.body["detail"].as_str().unwrap().contains("cancelled"));
+    let edit = world
+        .send(request(
+            "PATCH",
+            &path,
+            Some(&organizer),
+            Some(json!({"points": 1})),
+            &[("if-match", "\"2\"")],
+        ))
+        .await;
+    assert_eq!(edit.status, 409);
+}

@@ -1,0 +1,178 @@
+//! Official results against the emulator: entry required, versions, ranking, deletion,
+//! and each change written to the activity log in the same transaction.
+
+mod common;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::*;
+use domain::Role;
+use serde_json::json;
+
+#[tokio::test]
+async fn results_are_entered_corrected_ranked_and_deleted() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let marathon = world.marathon(&organizer, 10, 50).await;
+    let id = marathon["id"].as_str().unwrap();
+    let (fast, slow, stranger) = (
+        world.mint(Role::Runner).await,
+        world.mint(Role::Runner).await,
+        world.mint(Role::Runner).await,
+    );
+    world.register(&marathon, &fast).await;
+    world.register(&marathon, &slow).await;
+
+    let put = |runner: &TestUser, body: serde_json::Value| {
+        let path = format!("/marathons/{id}/results/{}", runner.id);
+        let event = request("PUT", &path, Some(&organizer), Some(body), &[]);
+        world.send(event)
+    };
+    let first = put(&slow, json!({ "finish_time": "3:30:00" })).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    assert_eq!(
+        (
+            first.body["points"].as_u64(),
+            first.body["finish_seconds"].as_u64()
+        ),
+        (Some(50), Some(12600))
+    );
+    let v1 = first.body["version"].as_u64().unwrap();
+    let fast_result = put(&fast, json!({ "finish_time": 9000, "bonus_points": 10 })).await;
+    assert_eq!(fast_result.body["points"], 60);
+    assert_eq!(fast_result.body["finish_time"], "2:30:00");
+
+    let corrected = put(&slow, json!({ "finish_time": "3:29:59", "bonus_points": 5 })).await;
+    assert_eq!(corrected.status, 200);
+    assert!(
+        corrected.body["version"].as_u64().unwrap() > v1,
+        "every change raises the version"
+    );
+    assert_eq!(corrected.body["points"], 55);
+    assert_eq!(corrected.body["recorded_at"], first.body["recorded_at"]);
+
+    let unregistered = put(&stranger, json!({ "finish_time": "4:00:00" })).await;
+    assert_eq!(unregistered.status, 409);
+    assert!(
+        unregistered.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not registered")
+    );
+    let bad = put(&fast, json!({ "finish_time": "fast", "bonus_points": -1 })).await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.body["errors"].as_array().unwrap().len(), 2);
+
+    let ranking = world
+        .call("GET", &format!("/marathons/{id}/results"), None, None)
+        .await;
+    assert_eq!(ranking.status, 200);
+    let rows = ranking.body["items"].as_array().unwrap();
+    assert_eq!(
+        (rows[0]["rank"].as_u64(), rows[0]["runner_id"].as_str()),
+        (Some(1), Some(fast.id.as_str()))
+    );
+    assert_eq!(
+        (rows[1]["rank"].as_u64(), rows[1]["runner_id"].as_str()),
+        (Some(2), Some(slow.id.as_str()))
+    );
+
+    let mine = world.call("GET", "/me/results", Some(&slow), None).await;
+    assert_eq!(mine.body["items"][0]["finish_time"], "3:29:59");
+
+    let stale = world
+        .send(request(
+            "DELETE",
+            &format!("/marathons/{id}/results/{}", slow.id),
+            Some(&organizer),
+            None,
+            &[("if-match", "\"1\"")],
+        ))
+        .await;
+    assert_eq!(stale.status, 412);
+    let deleted = world
+        .call(
+            "DELETE",
+            &format!("/marathons/{id}/results/{}", slow.id),
+            Some(&organizer),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(
+        world
+            .call(
+                "DELETE",
+                &format!("/marathons/{id}/results/{}", slow.id),
+                Some(&organizer),
+                None
+            )
+            .await
+            .status,
+        404
+    );
+    let after = world
+        .call("GET", &format!("/marathons/{id}/results"), None, None)
+        .await;
+    assert_eq!(after.body["items"].as_array().unwrap().len(), 1);
+
+    // re-entered after deletion: a version above every earlier one
+    let again = put(&slow, json!({ "finish_time": "3:40:00" })).await;
+    assert_eq!(again.status, 201);
+    assert!(again.body["version"].as_u64().unwrap() > corrected.body["version"].as_u64().unwrap());
+}
+
+#[tokio::test]
+async fn every_result_change_is_in_the_activity_log() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let runner = world.mint(Role::Runner).await;
+    let marathon = world.marathon(&organizer, 10, 50).await;
+    let id = marathon["id"].as_str().unwrap();
+    world.register(&marathon, &runner).await;
+    let path = format!("/marathons/{id}/results/{}", runner.id);
+    world
+        .call(
+            "PUT",
+            &path,
+            Some(&organizer),
+            Some(json!({ "finish_time": "3:00:00" })),
+        )
+        .await;
+    world
+        .call(
+            "PUT",
+            &path,
+            Some(&organizer),
+            Some(json!({ "finish_time": "3:00:01" })),
+        )
+        .await;
+    world.call("DELETE", &path, Some(&organizer), None).await;
+
+    let items = aws_sdk_dynamodb::Client::new(&world.sdk)
+        .query()
+        .table_name(&world.settings.activity_table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("USER#{}", organizer.id)))
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let kinds: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i.get("kind")?.as_s().ok().map(String::as_str))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "user.signed_up",
+            "marathon.created",
+            "result.recorded",
+            "result.corrected",
+            "result.removed"
+        ]
+    );
+    let recorded = &items[2]["details"].as_m().unwrap();
+    assert_eq!(recorded["runner_id"].as_s().unwrap(), runner.id.as_str());
+    assert_eq!(recorded["marathon_id"].as_s().unwrap(), id);
+}
