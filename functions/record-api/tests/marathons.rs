@@ -245,3 +245,44 @@ async fn cancelling_keeps_the_marathon_readable_and_closes_entries() {
         .await;
     assert_eq!(edit.status, 409);
 }
+
+#[tokio::test]
+async fn client_mistakes_never_give_a_5xx() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let huge = json!({ "name": "x".repeat(70 * 1024) });
+    let reply = world
+        .call("POST", "/marathons", Some(&organizer), Some(huge))
+        .await;
+    assert_eq!(
+        (reply.status, reply.problem_type()),
+        (413, "https://mrmrthon.dev/problems/payload-too-large")
+    );
+    let mut malformed = request("POST", "/marathons", Some(&organizer), Some(json!({})), &[]);
+    malformed["body"] = json!("{\"name\": ");
+    assert_eq!(world.send(malformed).await.status, 400);
+    let text = request(
+        "POST",
+        "/marathons",
+        Some(&organizer),
+        Some(json!({})),
+        &[("content-type", "text/plain")],
+    );
+    assert_eq!(world.send(text).await.status, 415);
+    assert_eq!(world.call("GET", "/nowhere", None, None).await.status, 404);
+    assert_eq!(
+        world
+            .call("PUT", "/marathons", Some(&organizer), None)
+            .await
+            .status,
+        405
+    );
+    let bad_if_match = request(
+        "DELETE",
+        "/marathons/01JZZZZZZZZZZZZZZZZZZZZZZZ",
+        Some(&organizer),
+        None,
+        &[("if-match", "yesterday")],
+    );
+    assert!(world.send(bad_if_match).await.status < 500);
+}

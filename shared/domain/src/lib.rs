@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod clock;
 pub mod entry;
+pub mod events;
 pub mod greeting;
 pub mod lockout;
 pub mod marathon;

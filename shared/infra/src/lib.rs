@@ -2,8 +2,10 @@
 //! secrets, password hashing, tokens, HTTP problem+json and telemetry.
 
 pub mod aws;
+pub mod batch;
 pub mod dynamo;
 pub mod http;
+pub mod idempotency;
 pub mod passwords;
 pub mod secrets;
 pub mod telemetry;

@@ -18,7 +18,9 @@ pub async fn mine(Extract(api): Extract<State>, caller: Caller) -> Result<Respon
         .total(&caller.id)
         .await?
         .ok_or_else(|| not_found("runner"))?;
-    let history = api.points.awards(&caller.id).await?;
+    let mut history = api.points.awards(&caller.id).await?;
+    // newest change first: what a runner wants to see
+    history.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
     Ok(Json(PointsSummary { total, history }).into_response())
 }
 

@@ -29,3 +29,8 @@ pub(crate) fn cancellation_codes<R>(error: &SdkError<TransactWriteItemsError, R>
 pub(crate) fn is_conflict(codes: &[String]) -> bool {
     codes.iter().any(|code| code == "TransactionConflict")
 }
+
+/// An item we cannot read back: a bug or a corrupted item.
+pub(crate) fn corrupt(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(error.to_string())
+}

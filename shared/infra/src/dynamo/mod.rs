@@ -1,9 +1,10 @@
 //! DynamoDB adapters of the domain's ports.
 
 pub mod activity;
-mod errors;
+pub(crate) mod errors;
 pub mod points;
 pub mod races;
+mod transact;
 pub mod users;
 
 pub use activity::ActivityLog;

@@ -12,7 +12,7 @@ use domain::{User, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::errors::unavailable;
+use super::errors::{corrupt, unavailable};
 use super::{DynamoUsers, Item, key, s};
 
 pub const AWARD_PREFIX: &str = "AWARD#";
@@ -79,10 +79,6 @@ pub fn profile_key(runner: &UserId) -> Item {
 
 fn user_pk(runner: &UserId) -> String {
     format!("USER#{runner}")
-}
-
-fn corrupt(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(error.to_string())
 }
 
 #[derive(Deserialize)]

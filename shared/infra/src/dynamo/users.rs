@@ -12,7 +12,9 @@ use domain::{Email, Role, User, UserId, UserName};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::errors::{cancellation_codes, is_conflict, unavailable};
+use super::errors::{corrupt, unavailable};
+use super::points::profile_key;
+use super::transact::{TransactError, transact};
 use super::{ActivityLog, Item, key, n, s};
 
 #[derive(Clone)]
@@ -50,10 +52,6 @@ struct FamilyItem {
     revoked: bool,
 }
 
-fn profile_key(id: &UserId) -> Item {
-    key(format!("USER#{id}"), "PROFILE")
-}
-
 fn email_key(email: &Email) -> Item {
     key(format!("EMAIL#{email}"), "EMAIL")
 }
@@ -62,15 +60,9 @@ fn family_key(user: &UserId, family_id: &str) -> Item {
     key(format!("USER#{user}"), format!("REFRESH#{family_id}"))
 }
 
-fn corrupt(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(error.to_string())
-}
-
 fn from_unix(seconds: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp(seconds).map_err(corrupt)
 }
-
-const TRANSACTION_ATTEMPTS: u32 = 5;
 
 impl DynamoUsers {
     pub fn new(client: Client, table: impl Into<String>, activity: ActivityLog) -> Self {
@@ -81,29 +73,8 @@ impl DynamoUsers {
         }
     }
 
-    /// Runs a transaction, retrying only DynamoDB's TransactionConflict (another transaction
-    /// touched the same item at the same moment); returns the per-item cancellation codes.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactOutcome> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(()),
-                Err(error) => match cancellation_codes(&error) {
-                    Some(codes) if is_conflict(&codes) && attempt < TRANSACTION_ATTEMPTS => {
-                        tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
-                    }
-                    Some(codes) => return Err(TransactOutcome::Cancelled(codes)),
-                    None => return Err(TransactOutcome::Failed(unavailable(error))),
-                },
-            }
-        }
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
+        transact(&self.client, items).await
     }
 
     fn put(&self, item: Item, condition: &str) -> TransactWriteItem {
@@ -118,23 +89,6 @@ impl DynamoUsers {
 
     fn update(&self, key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
         Update::builder().table_name(&self.table).set_key(Some(key))
-    }
-}
-
-enum TransactOutcome {
-    Cancelled(Vec<String>),
-    Failed(StoreError),
-}
-
-impl TransactOutcome {
-    fn into_store_error(self) -> StoreError {
-        match self {
-            Self::Cancelled(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => {
-                StoreError::Conflict
-            }
-            Self::Cancelled(codes) => StoreError::Unavailable(format!("transaction cancelled: {codes:?}")),
-            Self::Failed(error) => error,
-        }
     }
 }
 
@@ -174,7 +128,7 @@ impl UserStore for DynamoUsers {
         ];
         self.transact(items).await.map_err(|outcome| match outcome {
             // the email claim is item 1; the profile id is fresh and cannot collide
-            TransactOutcome::Cancelled(codes)
+            TransactError::Cancelled(codes)
                 if codes.get(1).is_some_and(|c| c == "ConditionalCheckFailed") =>
             {
                 StoreError::EmailTaken
@@ -282,7 +236,7 @@ impl UserStore for DynamoUsers {
         ];
         self.transact(items)
             .await
-            .map_err(TransactOutcome::into_store_error)
+            .map_err(TransactError::into_store_error)
     }
 
     async fn refresh_family(
@@ -354,7 +308,7 @@ impl UserStore for DynamoUsers {
             .expression_attribute_values(":true", aws_sdk_dynamodb::types::AttributeValue::Bool(true));
         self.transact(vec![built(revoke), self.activity.put(activity)])
             .await
-            .map_err(TransactOutcome::into_store_error)
+            .map_err(TransactError::into_store_error)
     }
 }
 

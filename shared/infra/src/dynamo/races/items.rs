@@ -64,9 +64,7 @@ pub(super) fn iso_date(date: Date) -> Result<String, StoreError> {
         .map_err(corrupt)
 }
 
-pub(super) fn corrupt(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(error.to_string())
-}
+pub(super) use crate::dynamo::errors::corrupt;
 
 fn with_attributes<T: Serialize>(entity: &T, attributes: Item) -> Result<Item, StoreError> {
     let mut item: Item = serde_dynamo::to_item(entity).map_err(corrupt)?;

@@ -10,7 +10,6 @@ mod marathons;
 mod query;
 mod records;
 mod results;
-mod transact;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -29,9 +28,9 @@ use time::OffsetDateTime;
 
 pub use items::RESULT_PREFIX;
 
+use super::transact::{TransactError, transact};
 use super::{ActivityLog, Item};
 use crate::dynamo::errors::unavailable;
-use transact::{TransactError, transact};
 
 #[derive(Clone)]
 pub struct DynamoRaces {

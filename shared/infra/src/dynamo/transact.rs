@@ -1,6 +1,5 @@
-//! One TransactWriteItems with retries of DynamoDB's TransactionConflict. A free function
-//! over a client (DynamoUsers has the same loop as a private method); meant to move to
-//! `dynamo/` and be shared by every store.
+//! One TransactWriteItems with retries of DynamoDB's TransactionConflict, shared by every
+//! store.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;

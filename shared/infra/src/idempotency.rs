@@ -1,0 +1,138 @@
+//! Idempotency records, Powertools-style: claim a key before a side effect, mark it done
+//! after, release it on failure. A redelivered message finds the key done and does nothing.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::ports::StoreError;
+use time::{Duration, OffsetDateTime};
+
+use crate::dynamo::errors::unavailable;
+
+const IN_PROGRESS: &str = "INPROGRESS";
+const COMPLETED: &str = "COMPLETED";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours: do the side effect, then `complete` (or `release` if it failed).
+    Claimed,
+    /// Done before: skip the side effect.
+    AlreadyDone,
+    /// Another invocation holds it right now: fail this item so it is retried later.
+    InProgress,
+}
+
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    client: Client,
+    table: String,
+    /// How long a completed record suppresses repeats (beyond any redelivery window).
+    keep_for: Duration,
+    /// How long a claim blocks others if its holder dies mid-way (about the function timeout).
+    claim_for: Duration,
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+impl Idempotency {
+    pub fn new(client: Client, table: impl Into<String>, keep_for: Duration, claim_for: Duration) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            keep_for,
+            claim_for,
+        }
+    }
+
+    pub async fn claim(&self, key: &str, now: OffsetDateTime) -> Result<Claim, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("id", s(key))
+            .item("status", s(IN_PROGRESS))
+            .item("claim_expires_at", n((now + self.claim_for).unix_timestamp()))
+            .item("expires_at", n((now + self.keep_for).unix_timestamp()))
+            // free, expired (TTL deletes lazily), or an abandoned claim
+            .condition_expression(
+                "attribute_not_exists(id) OR expires_at < :now OR (#status = :in_progress AND claim_expires_at < :now)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
+            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Claimed),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                let held = self
+                    .client
+                    .get_item()
+                    .table_name(&self.table)
+                    .key("id", s(key))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                let status = held
+                    .item
+                    .as_ref()
+                    .and_then(|i| i.get("status"))
+                    .and_then(|v| v.as_s().ok());
+                Ok(match status.map(String::as_str) {
+                    Some(COMPLETED) => Claim::AlreadyDone,
+                    _ => Claim::InProgress,
+                })
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    pub async fn complete(&self, key: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", s(key))
+            .update_expression("SET #status = :done, expires_at = :expires REMOVE claim_expires_at")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":done", s(COMPLETED))
+            .expression_attribute_values(":expires", n((now + self.keep_for).unix_timestamp()))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Gives the key back after a failed side effect, so a retry may claim it.
+    pub async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("id", s(key))
+            .condition_expression("#status = :in_progress")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|error| {
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception())
+                {
+                    Ok(())
+                } else {
+                    Err(unavailable(error))
+                }
+            })
+    }
+}
