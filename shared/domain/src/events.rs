@@ -45,6 +45,7 @@ pub struct ResultChange {
     pub marathon_id: MarathonId,
     pub marathon_name: String,
     pub runner_id: UserId,
+    pub runner_name: String,
     /// Marathon points + bonus; 0 once removed.
     pub points: u32,
     pub version: u64,
@@ -54,6 +55,7 @@ pub struct ResultChange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PointsAwarded {
     pub runner_id: UserId,
+    pub runner_name: String,
     pub marathon_id: MarathonId,
     pub marathon_name: String,
     pub result_id: String,
@@ -117,6 +119,7 @@ mod tests {
             marathon_id: MarathonId::generate(),
             marathon_name: "Seoul".into(),
             runner_id: UserId::generate(),
+            runner_name: "Kim".into(),
             points: 110,
             version: 3,
         }
