@@ -1,4 +1,11 @@
-//! `official-record-stream`: not built yet; its issue describes what it will do.
-//! The crate exists so the workspace has its final shape from the start.
+use lambda_runtime::{LambdaEvent, service_fn};
 
-fn main() {}
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    infra::telemetry::init();
+    let publisher = official_record_stream::bootstrap().await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<_>| {
+        official_record_stream::handle(event.payload, &publisher)
+    }))
+    .await
+}

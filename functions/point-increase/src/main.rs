@@ -1,4 +1,8 @@
-//! `point-increase`: not built yet; its issue describes what it will do.
-//! The crate exists so the workspace has its final shape from the start.
+use lambda_runtime::{LambdaEvent, service_fn};
 
-fn main() {}
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    infra::telemetry::init();
+    let function = point_increase::bootstrap().await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<_>| function.handle(event.payload))).await
+}

@@ -33,6 +33,8 @@ async fn points_show_the_total_and_one_row_per_result() {
             points,
             version: 3,
             updated_at: time::OffsetDateTime::now_utc(),
+            delta: i64::from(points),
+            notified: true,
         };
         let item = award.to_item(&runner.id).unwrap();
         client

@@ -5,9 +5,17 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::activity::ActivityEntry;
+use crate::entry::Entry;
+use crate::events::{Envelope, ResultChange};
 use crate::lockout::LockoutPolicy;
+use crate::marathon::{Marathon, MarathonId};
+use crate::paging::{Page, PageRequest};
+use crate::points::Award;
+use crate::record::Record;
 use crate::refresh::RefreshFamily;
+use crate::result::OfficialResult;
 use crate::user::{Email, User, UserId};
+use time::Date;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -22,6 +30,9 @@ pub enum StoreError {
     /// A paging cursor we did not issue (or that belongs to another query).
     #[error("invalid cursor")]
     InvalidCursor,
+    /// Something the change refers to does not exist (a runner, a marathon).
+    #[error("missing {0}")]
+    Missing(&'static str),
     /// Data we cannot read back: a bug or a corrupted item.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
@@ -93,14 +104,6 @@ pub trait UserStore: Send + Sync {
         activity: &ActivityEntry,
     ) -> Result<(), StoreError>;
 }
-
-use crate::entry::Entry;
-use crate::marathon::{Marathon, MarathonId};
-use crate::paging::{Page, PageRequest};
-use crate::points::Award;
-use crate::record::Record;
-use crate::result::OfficialResult;
-use time::Date;
 
 /// Which marathons to list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,4 +229,44 @@ pub trait PointsStore: Send + Sync {
 
     /// Every result's current contribution.
     async fn awards(&self, runner: &UserId) -> Result<Vec<Award>, StoreError>;
+}
+
+/// What applying a result change did to the runner's points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerOutcome {
+    /// The award moved to this version and the total by `delta` (0 when only the finish
+    /// time changed).
+    Applied { delta: i64, total: i64 },
+    /// This exact version was applied before but its notification never went out (the
+    /// earlier attempt failed after the write): notify now.
+    Unnotified { delta: i64, total: i64 },
+    /// A duplicate or an older version: no effect.
+    Unchanged,
+}
+
+/// Awards and totals in the Users table (see DESIGN.md, points semantics).
+#[async_trait]
+pub trait PointsLedger: Send + Sync {
+    /// Sets the result's award to `change.points` at `change.version` and moves the total
+    /// by the difference, atomically, only if the stored award is older.
+    async fn apply(&self, change: &ResultChange, now: OffsetDateTime) -> Result<LedgerOutcome, StoreError>;
+
+    /// Records that the award at `version` has been announced.
+    async fn mark_notified(&self, runner: &UserId, result_id: &str, version: u64) -> Result<(), StoreError>;
+}
+
+/// Why a publish failed: worth retrying, or never going to work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    #[error("publish failed, retryable: {0}")]
+    Retryable(String),
+    #[error("publish refused: {0}")]
+    Rejected(String),
+}
+
+/// A topic events are published to.
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Publishes in order; one outcome per envelope, in the same order.
+    async fn publish(&self, envelopes: &[Envelope]) -> Vec<Result<(), PublishError>>;
 }

@@ -105,6 +105,9 @@ pub struct OfficialResult {
     pub recorded_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// The request that made this version, carried on to the events it causes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
 }
 
 #[cfg(test)]

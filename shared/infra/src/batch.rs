@@ -28,6 +28,15 @@ pub enum ItemError {
 #[error("{0}")]
 pub struct BatchError(pub String);
 
+impl From<BatchError> for lambda_runtime::Diagnostic {
+    fn from(error: BatchError) -> Self {
+        Self {
+            error_type: "BatchError".into(),
+            error_message: error.0,
+        }
+    }
+}
+
 /// Handles the messages concurrently (at most `concurrency` at once) and reports the
 /// failed ones by message id, so SQS deletes the rest.
 pub async fn sqs_batch<F, Fut>(

@@ -8,5 +8,6 @@ pub mod http;
 pub mod idempotency;
 pub mod passwords;
 pub mod secrets;
+pub mod sns;
 pub mod telemetry;
 pub mod tokens;

@@ -20,7 +20,7 @@ pub async fn mine(Extract(api): Extract<State>, caller: Caller) -> Result<Respon
         .ok_or_else(|| not_found("runner"))?;
     let mut history = api.points.awards(&caller.id).await?;
     // newest change first: what a runner wants to see
-    history.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    history.sort_by_key(|award| std::cmp::Reverse(award.updated_at));
     Ok(Json(PointsSummary { total, history }).into_response())
 }
 

@@ -82,6 +82,7 @@ pub async fn record(
         version: next_version(existing.as_ref().map(|r| r.version), now),
         recorded_at: existing.as_ref().map_or(now, |r| r.recorded_at),
         updated_at: now,
+        correlation_id: origin.0.correlation_id.clone(),
     };
     let kind = if existing.is_some() {
         ActivityKind::ResultCorrected

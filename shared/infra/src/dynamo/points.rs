@@ -29,6 +29,12 @@ pub struct AwardItem {
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// What this version changed the total by, kept until announced.
+    #[serde(default)]
+    pub delta: i64,
+    /// Whether `points.awarded` went out for this version (an outbox flag).
+    #[serde(default)]
+    pub notified: bool,
 }
 
 impl AwardItem {
@@ -68,6 +74,8 @@ impl From<&Award> for AwardItem {
             points: award.points,
             version: award.version,
             updated_at: award.updated_at,
+            delta: 0,
+            notified: true,
         }
     }
 }
@@ -77,7 +85,7 @@ pub fn profile_key(runner: &UserId) -> Item {
     key(user_pk(runner), "PROFILE")
 }
 
-fn user_pk(runner: &UserId) -> String {
+pub(crate) fn user_pk(runner: &UserId) -> String {
     format!("USER#{runner}")
 }
 

@@ -194,6 +194,7 @@ impl From<domain::ports::StoreError> for Problem {
                 Self::new(ProblemType::Conflict, "an account with this email already exists")
             }
             StoreError::Corrupt(cause) => Self::internal(&cause),
+            StoreError::Missing(what) => Self::internal(&format!("missing {what}")),
         }
     }
 }

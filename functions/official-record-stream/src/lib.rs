@@ -1,0 +1,22 @@
+//! official-record-stream: official-result changes on the Races stream become result events
+//! on SNS. `translate` turns one stream record into an envelope; `handler` publishes a
+//! batch in order and reports the first failure by sequence number.
+
+pub mod handler;
+pub mod translate;
+
+pub use handler::handle;
+
+use infra::sns::SnsPublisher;
+
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BootError(#[from] infra::aws::ConfigError);
+
+/// Init: the topic from the environment, the SNS client once per container.
+pub async fn bootstrap() -> Result<SnsPublisher, BootError> {
+    let topic = std::env::var("RECORD_EVENTS_TOPIC")
+        .map_err(|_| infra::aws::ConfigError::Missing("RECORD_EVENTS_TOPIC".into()))?;
+    let sdk = infra::aws::load_config().await;
+    Ok(SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic))
+}

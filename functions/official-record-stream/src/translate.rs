@@ -1,0 +1,192 @@
+//! One stream record -> one result event (or nothing).
+
+use aws_lambda_events::event::dynamodb::EventRecord;
+use domain::events::{Envelope, Event, ResultChange};
+use domain::result::OfficialResult;
+use infra::batch::ItemError;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+/// The result item as record-api stores it.
+#[derive(Deserialize)]
+struct StoredResult {
+    result_id: String,
+    #[serde(flatten)]
+    result: OfficialResult,
+}
+
+fn decode(image: &serde_dynamo::Item, which: &str) -> Result<StoredResult, ItemError> {
+    serde_dynamo::from_item(image.clone())
+        .map_err(|e| ItemError::Poison(format!("undecodable {which} image: {e}")))
+}
+
+fn change(stored: StoredResult, points: u32, version: u64) -> ResultChange {
+    ResultChange {
+        result_id: stored.result_id,
+        marathon_id: stored.result.marathon_id,
+        marathon_name: stored.result.marathon_name,
+        runner_id: stored.result.runner_id,
+        runner_name: stored.result.runner_name.as_str().to_owned(),
+        points,
+        version,
+    }
+}
+
+/// INSERT -> recorded, MODIFY -> corrected, REMOVE -> removed (contribution 0, one version
+/// above the last). Records that are not official results, and updates that changed
+/// nothing (the emulator emits those; AWS does not), produce no event.
+pub fn translate(record: &EventRecord) -> Result<Option<Envelope>, ItemError> {
+    let is_result = record
+        .change
+        .keys
+        .get("sk")
+        .and_then(|sk| match sk {
+            serde_dynamo::AttributeValue::S(s) => Some(s.starts_with("RESULT#")),
+            _ => None,
+        })
+        .unwrap_or(false);
+    if !is_result {
+        return Ok(None);
+    }
+    let occurred_at =
+        OffsetDateTime::from_unix_timestamp(record.change.approximate_creation_date_time.timestamp())
+            .unwrap_or_else(|_| OffsetDateTime::now_utc());
+    let (event, correlation) = match record.event_name.as_str() {
+        "INSERT" => {
+            let new = decode(&record.change.new_image, "new")?;
+            let (points, version, correlation) = (
+                new.result.points,
+                new.result.version,
+                new.result.correlation_id.clone(),
+            );
+            (Event::ResultRecorded(change(new, points, version)), correlation)
+        }
+        "MODIFY" => {
+            let new = decode(&record.change.new_image, "new")?;
+            let old = decode(&record.change.old_image, "old")?;
+            if new.result.version == old.result.version {
+                return Ok(None);
+            }
+            let (points, version, correlation) = (
+                new.result.points,
+                new.result.version,
+                new.result.correlation_id.clone(),
+            );
+            (Event::ResultCorrected(change(new, points, version)), correlation)
+        }
+        "REMOVE" => {
+            let old = decode(&record.change.old_image, "old")?;
+            let (version, correlation) = (old.result.version + 1, old.result.correlation_id.clone());
+            (Event::ResultRemoved(change(old, 0, version)), correlation)
+        }
+        other => return Err(ItemError::Poison(format!("unknown event name {other:?}"))),
+    };
+    debug_assert!(
+        matches!(&event, Event::ResultRecorded(c) | Event::ResultCorrected(c) | Event::ResultRemoved(c) if !c.result_id.is_empty())
+    );
+    Ok(Some(Envelope::new(event, occurred_at, correlation)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(
+        name: &str,
+        sk: &str,
+        old: Option<serde_json::Value>,
+        new: Option<serde_json::Value>,
+    ) -> EventRecord {
+        let mut change = serde_json::json!({
+            "ApproximateCreationDateTime": 1795255200.0,
+            "Keys": { "pk": { "S": "MARATHON#01JAAAAAAAAAAAAAAAAAAAAAAA" }, "sk": { "S": sk } },
+            "SequenceNumber": "100",
+            "SizeBytes": 100,
+            "StreamViewType": "NEW_AND_OLD_IMAGES"
+        });
+        if let Some(old) = old {
+            change["OldImage"] = old;
+        }
+        if let Some(new) = new {
+            change["NewImage"] = new;
+        }
+        serde_json::from_value(serde_json::json!({
+            "eventID": "1", "eventName": name, "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1", "dynamodb": change,
+            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/races/stream/x"
+        }))
+        .unwrap()
+    }
+
+    fn image(version: u64, points: u32) -> serde_json::Value {
+        serde_json::json!({
+            "pk": { "S": "MARATHON#01JAAAAAAAAAAAAAAAAAAAAAAA" }, "sk": { "S": "RESULT#01JBBBBBBBBBBBBBBBBBBBBBBB" },
+            "result_id": { "S": "01JAAAAAAAAAAAAAAAAAAAAAAA.01JBBBBBBBBBBBBBBBBBBBBBBB" },
+            "marathon_id": { "S": "01JAAAAAAAAAAAAAAAAAAAAAAA" }, "marathon_name": { "S": "Seoul" }, "marathon_date": { "S": "2027-03-21" },
+            "runner_id": { "S": "01JBBBBBBBBBBBBBBBBBBBBBBB" }, "runner_name": { "S": "Kim" },
+            "finish_seconds": { "N": "10800" }, "finish_time": { "S": "3:00:00" }, "bonus_points": { "N": "10" },
+            "points": { "N": points.to_string() }, "version": { "N": version.to_string() },
+            "recorded_at": { "S": "2026-11-21T10:00:00Z" }, "updated_at": { "S": "2026-11-21T10:00:00Z" },
+            "correlation_id": { "S": "req-1" }
+        })
+    }
+
+    fn data(envelope: &Envelope) -> (&'static str, u32, u64) {
+        match &envelope.event {
+            Event::ResultRecorded(c) | Event::ResultCorrected(c) | Event::ResultRemoved(c) => {
+                (envelope.kind(), c.points, c.version)
+            }
+            Event::PointsAwarded(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn insert_modify_remove_become_recorded_corrected_removed() {
+        let insert = translate(&record("INSERT", "RESULT#x", None, Some(image(1, 110))))
+            .unwrap()
+            .unwrap();
+        assert_eq!(data(&insert), ("result.recorded", 110, 1));
+        assert_eq!(insert.correlation_id.as_deref(), Some("req-1"));
+        let modify = translate(&record(
+            "MODIFY",
+            "RESULT#x",
+            Some(image(1, 110)),
+            Some(image(2, 100)),
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(data(&modify), ("result.corrected", 100, 2));
+        let remove = translate(&record("REMOVE", "RESULT#x", Some(image(2, 100)), None))
+            .unwrap()
+            .unwrap();
+        assert_eq!(data(&remove), ("result.removed", 0, 3));
+    }
+
+    #[test]
+    fn other_items_and_no_op_updates_produce_nothing() {
+        assert!(
+            translate(&record("INSERT", "ENTRY#x", None, Some(image(1, 1))))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            translate(&record(
+                "MODIFY",
+                "RESULT#x",
+                Some(image(2, 5)),
+                Some(image(2, 5))
+            ))
+            .unwrap()
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn undecodable_images_are_poison() {
+        let broken = serde_json::json!({ "sk": { "S": "RESULT#x" } });
+        assert!(matches!(
+            translate(&record("INSERT", "RESULT#x", None, Some(broken))),
+            Err(ItemError::Poison(_))
+        ));
+    }
+}

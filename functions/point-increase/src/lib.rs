@@ -1,0 +1,153 @@
+//! point-increase: applies each result event to its runner's points exactly once per
+//! version (the ledger decides), and announces a changed total on `points-events`.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::streams::SqsEventResponse;
+use domain::Clock;
+use domain::events::{Envelope, Event, PointsAwarded, ResultChange};
+use domain::ports::{EventPublisher, LedgerOutcome, PointsLedger, StoreError};
+use infra::batch::{BatchError, ItemError, sqs_batch};
+
+/// Messages of one batch handled at once: a batch of 10 costs about one round trip.
+const CONCURRENCY: usize = 10;
+
+pub struct PointIncrease {
+    pub ledger: Arc<dyn PointsLedger>,
+    pub publisher: Arc<dyn EventPublisher>,
+    pub clock: Arc<dyn Clock>,
+}
+
+fn store_error(error: StoreError) -> ItemError {
+    match error {
+        StoreError::Missing(what) => ItemError::Poison(format!("missing {what}")),
+        StoreError::Corrupt(cause) => ItemError::Poison(cause),
+        other => ItemError::Retryable(other.to_string()),
+    }
+}
+
+impl PointIncrease {
+    pub async fn handle(&self, event: SqsEvent) -> Result<SqsEventResponse, BatchError> {
+        sqs_batch(event, CONCURRENCY, |message| self.message(message)).await
+    }
+
+    async fn message(&self, message: SqsMessage) -> Result<(), ItemError> {
+        let started = std::time::Instant::now();
+        let body = message
+            .body
+            .as_deref()
+            .ok_or_else(|| ItemError::Poison("empty body".into()))?;
+        let envelope = Envelope::parse(body).map_err(|e| ItemError::Poison(e.to_string()))?;
+        let kind = envelope.kind();
+        let change = match envelope.event {
+            Event::ResultRecorded(c) | Event::ResultCorrected(c) | Event::ResultRemoved(c) => c,
+            Event::PointsAwarded(_) => {
+                return Err(ItemError::Poison("points.awarded is not a result event".into()));
+            }
+        };
+        let correlation = envelope.correlation_id;
+        let outcome = self
+            .ledger
+            .apply(&change, self.clock.now())
+            .await
+            .map_err(store_error)?;
+        let announced = match outcome {
+            LedgerOutcome::Applied { delta, total } | LedgerOutcome::Unnotified { delta, total }
+                if delta != 0 =>
+            {
+                self.announce(&change, delta, total, correlation.clone()).await?;
+                true
+            }
+            _ => false,
+        };
+        tracing::info!(
+            kind,
+            result_id = %change.result_id,
+            version = change.version,
+            outcome = ?outcome,
+            announced,
+            correlation_id = correlation.as_deref().unwrap_or("-"),
+            millis = started.elapsed().as_millis() as u64,
+            "points"
+        );
+        Ok(())
+    }
+
+    /// Publishes, then marks the award announced. If publishing fails, the message is
+    /// retried and the ledger reports the version as applied but unannounced.
+    async fn announce(
+        &self,
+        change: &ResultChange,
+        delta: i64,
+        total: i64,
+        correlation: Option<String>,
+    ) -> Result<(), ItemError> {
+        let awarded = Envelope::new(
+            Event::PointsAwarded(PointsAwarded {
+                runner_id: change.runner_id.clone(),
+                runner_name: change.runner_name.clone(),
+                marathon_id: change.marathon_id.clone(),
+                marathon_name: change.marathon_name.clone(),
+                result_id: change.result_id.clone(),
+                delta,
+                total,
+                result_version: change.version,
+            }),
+            self.clock.now(),
+            correlation,
+        );
+        let outcome = self
+            .publisher
+            .publish(std::slice::from_ref(&awarded))
+            .await
+            .into_iter()
+            .next();
+        match outcome {
+            Some(Ok(())) => {}
+            Some(Err(error)) => return Err(ItemError::Retryable(error.to_string())),
+            None => return Err(ItemError::Retryable("the publisher gave no outcome".into())),
+        }
+        self.ledger
+            .mark_notified(&change.runner_id, &change.result_id, change.version)
+            .await
+            .map_err(store_error)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BootError(#[from] infra::aws::ConfigError);
+
+fn required(name: &str) -> Result<String, infra::aws::ConfigError> {
+    std::env::var(name).map_err(|_| infra::aws::ConfigError::Missing(name.to_owned()))
+}
+
+/// Init: clients once per container, and one read so the first message does not pay the
+/// TLS handshake.
+pub async fn bootstrap() -> Result<PointIncrease, BootError> {
+    let (table, topic) = (required("USERS_TABLE")?, required("POINTS_EVENTS_TOPIC")?);
+    let sdk = infra::aws::load_config().await;
+    Ok(connect(&sdk, &table, &topic).await)
+}
+
+pub async fn connect(sdk: &aws_config::SdkConfig, users_table: &str, topic: &str) -> PointIncrease {
+    let users = infra::dynamo::DynamoUsers::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        users_table,
+        // point-increase writes no activity entries; the log table is never touched
+        infra::dynamo::ActivityLog {
+            table: String::new(),
+            retention: time::Duration::ZERO,
+        },
+    );
+    users.warm_up().await;
+    PointIncrease {
+        ledger: Arc::new(users),
+        publisher: Arc::new(infra::sns::SnsPublisher::new(
+            aws_sdk_sns::Client::new(sdk),
+            topic,
+        )),
+        clock: Arc::new(domain::SystemClock),
+    }
+}
