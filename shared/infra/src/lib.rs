@@ -7,6 +7,7 @@ pub mod dynamo;
 pub mod http;
 pub mod idempotency;
 pub mod passwords;
+pub mod redrive;
 pub mod secrets;
 pub mod sns;
 pub mod telemetry;

@@ -1,0 +1,77 @@
+//! Redrive against the emulator: a DLQ's messages go back to their source queue once.
+
+use infra::redrive::redrive;
+
+#[tokio::test]
+async fn messages_move_back_with_their_attributes_and_leave_the_dlq() {
+    let stack = local::Stack::shared();
+    let sqs = aws_sdk_sqs::Client::new(&stack.sdk_config().await);
+    let name = format!("redrive-{}", ulid::Ulid::new());
+    let dlq = sqs
+        .create_queue()
+        .queue_name(format!("{name}-dlq"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let source = sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    for i in 0..13 {
+        let kind = aws_sdk_sqs::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value("result.recorded")
+            .build()
+            .unwrap();
+        sqs.send_message()
+            .queue_url(&dlq)
+            .message_body(format!("message {i}"))
+            .message_attributes("type", kind)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(redrive(&sqs, &dlq, &source, 100).await.unwrap(), 13);
+    assert_eq!(
+        redrive(&sqs, &dlq, &source, 100).await.unwrap(),
+        0,
+        "the DLQ is empty now"
+    );
+
+    let mut bodies = Vec::new();
+    while bodies.len() < 13 {
+        let output = sqs
+            .receive_message()
+            .queue_url(&source)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let messages = output.messages.unwrap_or_default();
+        assert!(!messages.is_empty(), "only {} of 13 arrived", bodies.len());
+        for m in messages {
+            assert_eq!(
+                m.message_attributes.as_ref().unwrap()["type"].string_value(),
+                Some("result.recorded")
+            );
+            bodies.push(m.body.unwrap());
+            sqs.delete_message()
+                .queue_url(&source)
+                .receipt_handle(m.receipt_handle.unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), 13, "each message exactly once");
+}
