@@ -10,12 +10,13 @@ SAM_VENV := .venv-sam
 # cargo-lambda and zig live in the project virtualenv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
-export AWS_LC_SYS_NO_JITTER_ENTROPY := 1
 
-.PHONY: dev test tools lint fmt clippy unit build redrive clean-tools
+.PHONY: dev test tools lint fmt clippy unit build redrive clean-tools bench
 
+# One terminal: emulator, functions (cargo lambda watch), HTTP API, event source mappings,
+# Discord sink and mailbox. Extra options: make dev DEV_ARGS="--api-port 8080 --no-reload"
 dev: tools
-	cargo run -q -p mrmrthon-local -- dev
+	cargo run -q -p mrmrthon-local -- dev $(DEV_ARGS)
 
 test: tools
 	cargo fmt --all -- --check
@@ -47,6 +48,13 @@ fmt:
 # Deploy builds: arm64 bootstraps through cargo-lambda (zig from the virtualenv).
 build: tools
 	$(SAM_VENV)/bin/sam build --template template.yaml
+
+# Benchmarks against the budgets in DESIGN.md -> BENCHMARKS.md (not part of `make test`).
+# Release builds (niced), the emulator, criterion; ~30-40 min on 2 busy cores.
+# Extra options: make bench BENCH_ARGS="--runs 30 --no-arm64" (see `-- --help`).
+bench: tools
+	nice -n 10 cargo build --release -p mrmrthon-bench
+	cargo run --release -q -p mrmrthon-bench -- all $(BENCH_ARGS)
 
 clean-tools:
 	rm -rf $(VENV) $(SAM_VENV)

@@ -11,16 +11,21 @@ another port and retries), 3 when moto is not installed, 1 for anything else.
 
 import argparse
 import errno
+import itertools
+import json
 import logging
 import sys
 import threading
+import time
 
 EXIT_ADDRESS_IN_USE = 98
 EXIT_TOOLS_MISSING = 3
 
 try:
+    from moto.dynamodbstreams import models as streams_models
     from moto.moto_server import threaded_moto_server
     from moto.server import ThreadedMotoServer
+    from moto.sns import models as sns_models
 except ImportError as exc:  # a half-made virtualenv: say how to fix it, not a traceback
     print(f"emulator: {exc}: run `make tools` (or `make test`) first", file=sys.stderr)
     sys.exit(EXIT_TOOLS_MISSING)
@@ -106,6 +111,73 @@ def _cheap_transactions() -> None:
 
 
 _cheap_transactions()
+
+
+# Every SNS publish is announced on stdout as one `@hop {json}` line: the local stack turns
+# it into the "publish" hop of its log (SNS delivers to SQS inside the emulator, so nothing
+# else would ever see it).
+HOP_PREFIX = "@hop "
+_Topic = sns_models.Topic
+_topic_publish = _Topic.publish
+
+
+def _correlation_id(message, attributes):
+    for name in ("correlation_id", "correlation-id", "x-correlation-id"):
+        attribute = (attributes or {}).get(name)
+        if isinstance(attribute, dict):
+            value = attribute.get("StringValue", attribute.get("Value"))
+            if isinstance(value, str):
+                return value
+    try:
+        body = json.loads(message)
+    except (TypeError, ValueError):
+        return None
+    value = body.get("correlation_id") if isinstance(body, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _announced_publish(self, message, *args, **kwargs):
+    started = time.monotonic()
+    message_id = _topic_publish(self, message, *args, **kwargs)
+    attributes = kwargs.get("message_attributes", args[1] if len(args) > 1 else None)
+    try:
+        subscriptions = len(self.sns_backend.list_subscriptions_by_topic(topic_arn=self.arn)[0])
+        hop = {
+            "kind": "publish",
+            "topic": self.arn,
+            "message_id": message_id,
+            "subscriptions": subscriptions,
+            "correlation_id": _correlation_id(message, attributes),
+            "millis": round((time.monotonic() - started) * 1000, 1),
+        }
+        print(HOP_PREFIX + json.dumps(hop), flush=True)
+    except Exception as exc:  # noqa: BLE001 - an announcement never fails a publish
+        print(f"emulator: cannot announce a publish: {exc}", file=sys.stderr, flush=True)
+    return message_id
+
+
+_Topic.publish = _announced_publish
+
+
+# moto keeps every shard iterator forever, in its backend and in its model tracker (which
+# /moto-api/data.json dumps). The local stack's stream pollers ask for a new one several
+# times a second, so memory and data.json would grow without bound. AWS expires iterators
+# after 15 minutes; keep the newest ten thousand (about that long at the pollers' rate), and
+# do not track them as models.
+SHARD_ITERATORS_KEPT = 10_000
+streams_models.ShardIterator.__new__ = staticmethod(lambda cls, *args, **kwargs: object.__new__(cls))
+_get_records = streams_models.DynamoDBStreamsBackend.get_records
+
+
+def _get_records_pruned(self, iterator_arn, limit):
+    result = _get_records(self, iterator_arn, limit)
+    excess = len(self.shard_iterators) - SHARD_ITERATORS_KEPT
+    for arn in list(itertools.islice(self.shard_iterators, max(excess, 0))):
+        del self.shard_iterators[arn]
+    return result
+
+
+streams_models.DynamoDBStreamsBackend.get_records = _get_records_pruned
 
 
 class _Server(ThreadedMotoServer):

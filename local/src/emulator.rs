@@ -14,6 +14,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 
 use crate::error::{Error, Result};
+use crate::hops::{Hop, HopKind, Hops};
 use crate::moto_api;
 
 /// The emulator's region, account and credentials; fixed so that ARNs are predictable.
@@ -81,6 +82,14 @@ impl Emulator {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Turns the emulator's announcements (one per SNS publish, see local/emulator.py) into
+    /// hops. Only an emulator this process started can be heard.
+    pub fn forward_hops(&self, hops: Hops) {
+        if let Ok(mut output) = self.output.lock() {
+            output.hops = Some(hops);
+        }
     }
 
     /// Forgets every resource and item in every service (moto's global reset). Whatever
@@ -269,6 +278,37 @@ struct Output {
     lines: VecDeque<String>,
     ready: bool,
     closed_pipes: u8,
+    hops: Option<Hops>,
+}
+
+/// The prefix of the launcher's announcement lines.
+const HOP_PREFIX: &str = "@hop ";
+
+/// An announcement line as a hop: `{"kind": "publish", "topic": ARN, ...}`.
+fn announced_hop(json: &str) -> Option<Hop> {
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    if value.get("kind")?.as_str()? != "publish" {
+        return None;
+    }
+    let topic = value.get("topic")?.as_str()?;
+    let subscriptions = value.get("subscriptions").and_then(|v| v.as_u64()).unwrap_or(0);
+    let mut hop = Hop::new(
+        HopKind::Publish,
+        topic.rsplit(':').next().unwrap_or(topic),
+        format!(
+            "message {} to {subscriptions} subscription{}",
+            value.get("message_id").and_then(|v| v.as_str()).unwrap_or("?"),
+            if subscriptions == 1 { "" } else { "s" }
+        ),
+    );
+    if let Some(millis) = value.get("millis").and_then(|v| v.as_f64()) {
+        hop = hop.took(Duration::from_secs_f64(millis.max(0.0) / 1000.0));
+    }
+    let id = value
+        .get("correlation_id")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    Some(hop.correlation(id))
 }
 
 /// Reads a pipe to its end on a thread of its own: a pipe nobody reads fills up and
@@ -279,6 +319,12 @@ fn drain(pipe: Option<impl Read + Send + 'static>, output: Arc<Mutex<Output>>) {
         for line in BufReader::new(pipe).lines() {
             let Ok(line) = line else { break };
             let Ok(mut output) = output.lock() else { break };
+            if let Some(json) = line.strip_prefix(HOP_PREFIX) {
+                if let (Some(hops), Some(hop)) = (&output.hops, announced_hop(json)) {
+                    hops.record(hop);
+                }
+                continue;
+            }
             if line.starts_with("emulator ready on ") {
                 output.ready = true;
             }

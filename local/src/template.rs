@@ -78,6 +78,9 @@ pub struct FunctionDef {
     pub binary: Option<String>,
     /// Globals' variables with the function's own on top (SAM's merge rule).
     pub environment: BTreeMap<String, Value>,
+    /// `Timeout` (seconds), the function's own or `Globals.Function.Timeout`; intrinsics
+    /// unresolved. None means Lambda's default of 3 seconds.
+    pub timeout: Option<Value>,
     pub events: Vec<EventDef>,
 }
 
@@ -143,7 +146,9 @@ impl Template {
     }
 
     pub fn functions(&self) -> Result<Vec<FunctionDef>> {
-        let globals_env = variables(self.globals.get("Function").and_then(|f| f.get("Environment")));
+        let globals_function = self.globals.get("Function");
+        let globals_env = variables(globals_function.and_then(|f| f.get("Environment")));
+        let globals_timeout = globals_function.and_then(|f| f.get("Timeout")).cloned();
         self.resources
             .iter()
             .filter(|(_, r)| r.is_function())
@@ -154,6 +159,11 @@ impl Template {
                     BTreeMap::new()
                 };
                 environment.extend(variables(r.properties.get("Environment")));
+                let timeout = match (r.properties.get("Timeout"), r.kind == SERVERLESS_FUNCTION) {
+                    (Some(own), _) => Some(own.clone()),
+                    (None, true) => globals_timeout.clone(),
+                    (None, false) => None,
+                };
                 Ok(FunctionDef {
                     logical_id: id.clone(),
                     code_uri: r.property("CodeUri").as_str().map(str::to_owned),
@@ -164,6 +174,7 @@ impl Template {
                         .and_then(Value::as_str)
                         .map(str::to_owned),
                     environment,
+                    timeout,
                     events: events(id, r.property("Events"))?,
                 })
             })
@@ -191,6 +202,66 @@ impl Template {
             }
         }
         Ok(Some(spec))
+    }
+
+    /// `Metadata: mrmrthon::local: DiscordSink: WebhookUrlSecretParameter: P`: the local
+    /// stack stores the Discord sink's webhook URL in the secret parameter P names.
+    pub fn discord_sink_secret_parameter(&self) -> Result<Option<String>> {
+        let Some(spec) = self
+            .metadata
+            .get(LOCAL_METADATA)
+            .and_then(|m| m.get("DiscordSink"))
+        else {
+            return Ok(None);
+        };
+        let name = spec
+            .get("WebhookUrlSecretParameter")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Error::Template(format!(
+                    "Metadata.{LOCAL_METADATA}.DiscordSink needs WebhookUrlSecretParameter: <parameter name>"
+                ))
+            })?;
+        self.declared("DiscordSink", name).map(Some)
+    }
+
+    /// `Metadata: mrmrthon::local: SesIdentityParameters: [P, ...]`: parameters whose values
+    /// are SES identities (addresses or domains) to verify on the emulator, which refuses
+    /// to send from an unverified one.
+    pub fn ses_identity_parameters(&self) -> Result<Vec<String>> {
+        let Some(list) = self
+            .metadata
+            .get(LOCAL_METADATA)
+            .and_then(|m| m.get("SesIdentityParameters"))
+        else {
+            return Ok(Vec::new());
+        };
+        let names = list.as_sequence().ok_or_else(|| {
+            Error::Template(format!(
+                "Metadata.{LOCAL_METADATA}.SesIdentityParameters must be a list"
+            ))
+        })?;
+        names
+            .iter()
+            .map(|n| {
+                let name = n.as_str().ok_or_else(|| {
+                    Error::Template(format!(
+                        "Metadata.{LOCAL_METADATA}.SesIdentityParameters: {n:?} is not a parameter name"
+                    ))
+                })?;
+                self.declared("SesIdentityParameters", name)
+            })
+            .collect()
+    }
+
+    fn declared(&self, key: &str, name: &str) -> Result<String> {
+        if self.parameters.contains_key(name) {
+            Ok(name.to_owned())
+        } else {
+            Err(Error::Template(format!(
+                "Metadata.{LOCAL_METADATA}.{key} names parameter {name}, which the template does not declare"
+            )))
+        }
     }
 }
 
@@ -246,6 +317,7 @@ Parameters:
   NoDefault: { Type: String }
 Globals:
   Function:
+    Timeout: 10
     Environment:
       Variables: { RUST_LOG: info, SHARED: global }
 Resources:
@@ -276,6 +348,11 @@ Resources:
         assert_eq!(f.events[0].name, "Api");
         assert_eq!(f.events[0].kind, "HttpApi");
         assert_eq!(f.events[0].properties["Path"], Value::from("/x"));
+        assert_eq!(
+            f.timeout,
+            Some(Value::from(10)),
+            "Globals.Function.Timeout applies"
+        );
     }
 
     #[test]
@@ -285,6 +362,28 @@ Resources:
         assert_eq!(t.parameter_default("Count").as_deref(), Some("3"));
         assert_eq!(t.parameter_default("NoDefault"), None);
         assert_eq!(t.resources["T"].depends_on(), vec!["Fn".to_owned()]);
+    }
+
+    #[test]
+    fn local_metadata_names_declared_parameters() {
+        let t = Template::from_yaml(
+            "Metadata: { mrmrthon::local: { DiscordSink: { WebhookUrlSecretParameter: Hook }, SesIdentityParameters: [Sender] } }\nParameters: { Hook: { Type: String }, Sender: { Type: String } }\nResources: {}",
+        )
+        .unwrap();
+        assert_eq!(
+            t.discord_sink_secret_parameter().unwrap().as_deref(),
+            Some("Hook")
+        );
+        assert_eq!(t.ses_identity_parameters().unwrap(), ["Sender"]);
+        let t = Template::from_yaml(
+            "Metadata: { mrmrthon::local: { DiscordSink: { WebhookUrlSecretParameter: Nope }, SesIdentityParameters: [Nope] } }\nResources: {}",
+        )
+        .unwrap();
+        assert!(t.discord_sink_secret_parameter().is_err());
+        assert!(t.ses_identity_parameters().is_err());
+        let none = Template::from_yaml("Resources: {}").unwrap();
+        assert_eq!(none.discord_sink_secret_parameter().unwrap(), None);
+        assert!(none.ses_identity_parameters().unwrap().is_empty());
     }
 
     #[test]

@@ -315,3 +315,85 @@ async fn tables_with_indexes_stream_and_ttl_and_drift_is_reported() {
         other => panic!("expected a drift error, got {other:?}"),
     }
 }
+
+const LOCAL_METADATA: &str = r#"
+Metadata:
+  mrmrthon::local:
+    DiscordSink: { WebhookUrlSecretParameter: HookSecret }
+    SesIdentityParameters: [Sender, SenderDomain]
+Parameters:
+  HookSecret: { Type: String, Default: app/discord-webhook-url }
+  Sender: { Type: String, Default: no-reply@mrmrthon.dev }
+  SenderDomain: { Type: String, Default: mail.mrmrthon.dev }
+Resources: {}
+"#;
+
+#[tokio::test]
+async fn the_sink_url_goes_into_the_named_secret_and_senders_are_verified() {
+    let emulator = Emulator::start(None).unwrap();
+    let config = sdk_config(emulator.endpoint());
+    let template = Template::from_yaml(LOCAL_METADATA).unwrap();
+    let secrets = aws_sdk_secretsmanager::Client::new(&config);
+    let secret_value = async |name: &str| {
+        secrets
+            .get_secret_value()
+            .secret_id(name)
+            .send()
+            .await
+            .ok()
+            .and_then(|s| s.secret_string)
+    };
+
+    // Without a sink URL the secret is only named, not written.
+    let provisioned = provision(&config, &template, &Options::new("meta"))
+        .await
+        .unwrap();
+    assert_eq!(
+        provisioned.discord_webhook_secret(),
+        Some("app/discord-webhook-url")
+    );
+    assert_eq!(secret_value("app/discord-webhook-url").await, None);
+
+    for url in [
+        "http://127.0.0.1:3001/webhooks/local/mrmrthon",
+        "http://127.0.0.1:4001/webhooks/local/mrmrthon",
+    ] {
+        let mut options = Options::new("meta");
+        options.discord_webhook_url = Some(url.to_owned());
+        provision(&config, &template, &options).await.unwrap();
+        assert_eq!(
+            secret_value("app/discord-webhook-url").await.as_deref(),
+            Some(url)
+        );
+    }
+
+    assert_eq!(
+        provisioned.ses_identities(),
+        ["no-reply@mrmrthon.dev", "mail.mrmrthon.dev"]
+    );
+    let ses = aws_sdk_ses::Client::new(&config);
+    let identities = ses.list_identities().send().await.unwrap().identities;
+    assert!(
+        identities.contains(&"no-reply@mrmrthon.dev".to_owned()),
+        "{identities:?}"
+    );
+    assert!(
+        identities.contains(&"mail.mrmrthon.dev".to_owned()),
+        "{identities:?}"
+    );
+    // The emulator now accepts mail from the verified sender.
+    use aws_sdk_ses::types::{Body, Content, Destination, Message};
+    let text = |t: &str| Content::builder().data(t).build().unwrap();
+    ses.send_email()
+        .source("no-reply@mrmrthon.dev")
+        .destination(Destination::builder().to_addresses("kim@example.com").build())
+        .message(
+            Message::builder()
+                .subject(text("s"))
+                .body(Body::builder().text(text("b")).build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("a verified sender may send");
+}

@@ -1,39 +1,59 @@
 //! The `mrmrthon-local` command line:
 //!
-//! - `dev [--port 4566] [--invoke-port 9000] [--parameter K=V]...`: emulator (started or
-//!   reused), provisioning, `.local/functions.env`, then `cargo lambda watch` until Ctrl-C.
+//! - `dev [--port 4566] [--invoke-port 9000] [--api-port 3000] [--sink-port 3001] [--no-reload] [--parameter K=V]...`:
+//!   the whole system until Ctrl-C: the emulator (started or reused), the Discord sink,
+//!   provisioning (the sink's URL as the `DiscordWebhookUrl` parameter when the template
+//!   declares it), `.local/functions.env`, `cargo lambda watch`, the HTTP API, the event
+//!   source mappings and the mailbox, with one log line per hop.
 //! - `provision --endpoint URL [--stack NAME] [--parameter K=V]...`: provision a running emulator.
 //! - `env`: print `.local/functions.env`.
 
 mod children;
 pub mod env_file;
+mod summary;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::emulator::{self, Emulator, venv_dir};
 use crate::error::{Error, Result};
+use crate::hops::Hops;
+use crate::invoke::WatchInvoker;
 use crate::moto_api;
 use crate::provision::{self, Options, Provisioned};
+use crate::services::{ServiceOptions, Services};
+use crate::sink::Sink;
 use crate::stack::{STACK_NAME, template_path};
 use crate::template::Template;
+use crate::timing::Timing;
 use children::Supervised;
+
+/// The template parameter `dev` points at the Discord sink, when the template declares it.
+pub const DISCORD_WEBHOOK_PARAMETER: &str = "DiscordWebhookUrl";
 
 const USAGE: &str = "\
 usage:
-  mrmrthon-local dev [--port 4566] [--invoke-port 9000] [--parameter NAME=VALUE]...
+  mrmrthon-local dev [--port 4566] [--invoke-port 9000] [--api-port 3000] [--sink-port 3001] [--no-reload] [--parameter NAME=VALUE]...
   mrmrthon-local provision --endpoint URL [--stack NAME] [--parameter NAME=VALUE]...
   mrmrthon-local env";
 
+/// `dev`'s ports and parameter overrides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevOptions {
+    pub port: u16,
+    pub invoke_port: u16,
+    pub api_port: u16,
+    pub sink_port: u16,
+    /// `cargo lambda watch --ignore-changes`: no rebuild when files change.
+    pub no_reload: bool,
+    pub parameters: BTreeMap<String, String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cli {
-    Dev {
-        port: u16,
-        invoke_port: u16,
-        parameters: BTreeMap<String, String>,
-    },
+    Dev(DevOptions),
     Provision {
         endpoint: String,
         stack: String,
@@ -60,11 +80,7 @@ pub async fn main(args: Vec<String>) -> ExitCode {
         }
     };
     let outcome = match command {
-        Cli::Dev {
-            port,
-            invoke_port,
-            parameters,
-        } => dev(port, invoke_port, parameters).await,
+        Cli::Dev(options) => dev(options).await,
         Cli::Provision {
             endpoint,
             stack,
@@ -92,6 +108,9 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
     };
     let mut port = 4566;
     let mut invoke_port = 9000;
+    let mut api_port = 3000;
+    let mut sink_port = 3001;
+    let mut no_reload = false;
     let mut endpoint = None;
     let mut stack = STACK_NAME.to_owned();
     let mut parameters = BTreeMap::new();
@@ -107,6 +126,9 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
         match (command, option.as_str()) {
             ("dev", "--port") => port = port_value(value()?)?,
             ("dev", "--invoke-port") => invoke_port = port_value(value()?)?,
+            ("dev", "--api-port") => api_port = port_value(value()?)?,
+            ("dev", "--sink-port") => sink_port = port_value(value()?)?,
+            ("dev", "--no-reload") => no_reload = true,
             ("provision", "--endpoint") => endpoint = Some(value()?),
             ("provision", "--stack") => stack = value()?,
             ("dev" | "provision", "--parameter") => {
@@ -121,11 +143,14 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
         }
     }
     match command {
-        "dev" => Ok(Cli::Dev {
+        "dev" => Ok(Cli::Dev(DevOptions {
             port,
             invoke_port,
+            api_port,
+            sink_port,
+            no_reload,
             parameters,
-        }),
+        })),
         "provision" => Ok(Cli::Provision {
             endpoint: endpoint.ok_or("provision needs --endpoint URL")?,
             stack,
@@ -137,10 +162,20 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
     }
 }
 
-async fn dev(port: u16, invoke_port: u16, parameters: BTreeMap<String, String>) -> Result<()> {
+async fn dev(options: DevOptions) -> Result<()> {
+    let DevOptions {
+        port,
+        invoke_port,
+        api_port,
+        sink_port,
+        no_reload,
+        mut parameters,
+    } = options;
     let root = emulator::repo_root();
     let endpoint = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
+    let hops = Hops::printing();
+
     let emulator = if moto_api::is_answering(&endpoint, Duration::from_millis(500)) {
         None
     } else {
@@ -150,20 +185,35 @@ async fn dev(port: u16, invoke_port: u16, parameters: BTreeMap<String, String>) 
                 .map_err(|e| Error::Process(format!("emulator start panicked: {e}")))??,
         )
     };
+    if let Some(emulator) = &emulator {
+        emulator.forward_hops(hops.clone());
+    }
     let emulator_line = match &emulator {
         Some(e) => format!("{endpoint} (started, pid {})", e.pid()),
-        None => format!("{endpoint} (already running, reused; not stopped on exit)"),
+        None => {
+            format!("{endpoint} (already running, reused; not stopped on exit; its publishes are not logged)")
+        }
     };
 
-    let provisioned = provision_endpoint(&endpoint, STACK_NAME, parameters).await?;
-    let ready_after = started.elapsed();
+    // The sink first: its URL goes into the stack, as the secret the template's local
+    // metadata names (`DiscordSink`) and as the `DiscordWebhookUrl` parameter if declared.
+    let sink = Sink::start(sink_port, hops.clone()).await?;
+    let template = Template::from_path(&template_path())?;
+    if template.parameters.contains_key(DISCORD_WEBHOOK_PARAMETER) {
+        parameters
+            .entry(DISCORD_WEBHOOK_PARAMETER.to_owned())
+            .or_insert_with(|| sink.webhook_url());
+    }
+    let sink_parameter = parameters.get(DISCORD_WEBHOOK_PARAMETER) == Some(&sink.webhook_url());
+
+    let provisioned = provision_endpoint(&endpoint, STACK_NAME, parameters, Some(sink.webhook_url())).await?;
     let env = env_file::functions_env(&provisioned, &endpoint)?;
     let env_path = env_file::path();
     env_file::write(&env_path, &env_file::render(&env)?)?;
 
     // Functions get their environment from the file only: cargo lambda itself would take
     // RUST_LOG=info and the like as its own settings.
-    let watch_args: Vec<String> = vec![
+    let mut watch_args: Vec<String> = vec![
         "lambda".into(),
         "watch".into(),
         "--invoke-address".into(),
@@ -173,17 +223,40 @@ async fn dev(port: u16, invoke_port: u16, parameters: BTreeMap<String, String>) 
         "--env-file".into(),
         env_path.display().to_string(),
     ];
+    if no_reload {
+        watch_args.push("--ignore-changes".into());
+    }
     let cargo_lambda = venv_dir().join("bin").join("cargo-lambda");
     let mut watch = Supervised::spawn("cargo lambda watch", &cargo_lambda, &watch_args, &root)?;
 
-    print_summary(&Summary {
+    let invoke_base = format!("http://127.0.0.1:{invoke_port}");
+    let mailbox_dir = root.join(".local").join("mailbox");
+    let services = Services::start(
+        &endpoint,
+        &provisioned,
+        Arc::new(WatchInvoker::new(&invoke_base)),
+        ServiceOptions {
+            api_port: Some(api_port),
+            mappings: true,
+            mailbox_dir: Some(mailbox_dir.clone()),
+            timing: Timing::dev(),
+            hops,
+        },
+    )
+    .await?;
+
+    summary::print(&summary::Summary {
         root: &root,
         emulator: &emulator_line,
         provisioned: &provisioned,
-        ready_after,
+        ready_after: started.elapsed(),
         env_path: &env_path,
-        invoke_port,
+        invoke_base: &invoke_base,
         watch_pid: watch.pid(),
+        services: &services,
+        sink: &sink,
+        sink_parameter,
+        mailbox_dir: &mailbox_dir,
     });
 
     let reason = tokio::select! {
@@ -191,8 +264,11 @@ async fn dev(port: u16, invoke_port: u16, parameters: BTreeMap<String, String>) 
         r = watch.exited() => r,
     };
     println!("\nstopping ({reason})");
+    services.stop().await;
+    sink.stop().await;
     watch.stop().await;
     drop(emulator);
+    println!("stopped");
     Ok(())
 }
 
@@ -203,7 +279,7 @@ async fn provision_only(endpoint: &str, stack: &str, parameters: BTreeMap<String
         )));
     }
     let started = Instant::now();
-    let provisioned = provision_endpoint(endpoint, stack, parameters).await?;
+    let provisioned = provision_endpoint(endpoint, stack, parameters, None).await?;
     println!(
         "provisioned {} on {endpoint} in {:.2} s",
         template_path().display(),
@@ -217,11 +293,13 @@ async fn provision_endpoint(
     endpoint: &str,
     stack: &str,
     parameters: BTreeMap<String, String>,
+    discord_webhook_url: Option<String>,
 ) -> Result<Provisioned> {
     let template = Template::from_path(&template_path())?;
     let options = Options {
         stack_name: stack.to_owned(),
         parameters,
+        discord_webhook_url,
     };
     provision::provision(&emulator::sdk_config(endpoint), &template, &options).await
 }
@@ -259,63 +337,7 @@ async fn shutdown_signal() -> String {
     }
 }
 
-struct Summary<'a> {
-    root: &'a Path,
-    emulator: &'a str,
-    provisioned: &'a Provisioned,
-    ready_after: Duration,
-    env_path: &'a Path,
-    invoke_port: u16,
-    watch_pid: Option<u32>,
-}
-
-fn print_summary(s: &Summary<'_>) {
-    let base = format!("http://127.0.0.1:{}", s.invoke_port);
-    println!("mrmrthon local stack");
-    println!("  emulator      {}", s.emulator);
-    println!(
-        "  provisioned   from template.yaml in {:.2} s (emulator start included)",
-        s.ready_after.as_secs_f64()
-    );
-    print_resources(s.provisioned);
-    println!(
-        "  env file      {} (`mrmrthon-local env` prints it)",
-        s.env_path.display()
-    );
-    let pid = s
-        .watch_pid
-        .map(|p| format!(" (supervisor pid {p})"))
-        .unwrap_or_default();
-    println!("  cargo lambda  watch on {base}{pid}");
-    for function in s.provisioned.functions() {
-        let Some(binary) = &function.binary else { continue };
-        println!(
-            "  {:<13} {base}/lambda-url/{binary}/   (HTTP handlers)",
-            function.logical_id
-        );
-    }
-    if let Some((binary, sample)) = s.provisioned.functions().iter().find_map(|f| {
-        let binary = f.binary.as_ref()?;
-        let dir = Path::new(f.code_uri.as_deref()?).file_name()?;
-        let sample = first_json(&s.root.join("events").join(dir))?;
-        Some((binary.clone(), sample))
-    }) {
-        let sample = sample.strip_prefix(s.root).unwrap_or(&sample);
-        println!(
-            "  invoke        cargo lambda invoke {binary} --invoke-address 127.0.0.1 --invoke-port {} --data-file {}",
-            s.invoke_port,
-            sample.display()
-        );
-    } else {
-        println!(
-            "  invoke        cargo lambda invoke <binary> --invoke-address 127.0.0.1 --invoke-port {} --data-file events/<function>/<event>.json",
-            s.invoke_port
-        );
-    }
-    println!("Ctrl-C stops everything started here.");
-}
-
-fn print_resources(provisioned: &Provisioned) {
+pub(crate) fn print_resources(provisioned: &Provisioned) {
     for r in provisioned.resources().filter(|r| r.created) {
         let location = r.url.as_deref().or(r.arn.as_deref()).unwrap_or("");
         println!("    {:<24} {:<24} {location}", r.logical_id, r.kind);
@@ -326,16 +348,6 @@ fn print_resources(provisioned: &Provisioned) {
             keys.private_key_secret, keys.public_key_secret
         );
     }
-}
-
-fn first_json(dir: &Path) -> Option<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files.into_iter().next()
 }
 
 #[cfg(test)]
@@ -349,12 +361,15 @@ mod tests {
     #[test]
     fn parses_commands() {
         assert_eq!(
-            parse(&args("dev --port 5000 --parameter A=b=c")).unwrap(),
-            Cli::Dev {
+            parse(&args("dev --port 5000 --api-port 8080 --parameter A=b=c")).unwrap(),
+            Cli::Dev(DevOptions {
                 port: 5000,
                 invoke_port: 9000,
+                api_port: 8080,
+                sink_port: 3001,
+                no_reload: false,
                 parameters: BTreeMap::from([("A".into(), "b=c".into())]),
-            }
+            })
         );
         assert_eq!(
             parse(&args("provision --endpoint http://127.0.0.1:1")).unwrap(),
@@ -367,6 +382,7 @@ mod tests {
         assert_eq!(parse(&args("env")).unwrap(), Cli::Env);
         assert!(parse(&args("provision")).is_err());
         assert!(parse(&args("dev --port x")).is_err());
+        assert!(parse(&args("dev --sink-port 70000")).is_err());
         assert!(parse(&args("env --port 1")).is_err());
     }
 }

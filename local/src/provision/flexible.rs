@@ -4,10 +4,10 @@
 use serde::{Deserialize, Deserializer, de};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Number(pub i64);
+pub(crate) struct Number(pub i64);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Flag(pub bool);
+pub(crate) struct Flag(pub bool);
 
 #[derive(Deserialize)]
 #[serde(untagged)]

@@ -51,7 +51,8 @@ pub fn generate() -> Result<(String, String)> {
     ))
 }
 
-async fn put(client: &Client, name: &str, value: String) -> Result<()> {
+/// Creates the secret, or gives an existing one a new value.
+pub(super) async fn put(client: &Client, name: &str, value: String) -> Result<()> {
     match client
         .create_secret()
         .name(name)

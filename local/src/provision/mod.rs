@@ -7,7 +7,7 @@
 //! emulator (functions, HTTP APIs, alarms, policies) are recorded, not created.
 
 mod attributes;
-mod flexible;
+pub(crate) mod flexible;
 mod jwt_keys;
 mod order;
 mod provisioned;
@@ -33,6 +33,9 @@ const QUEUE: &str = "AWS::SQS::Queue";
 const TOPIC: &str = "AWS::SNS::Topic";
 const SUBSCRIPTION: &str = "AWS::SNS::Subscription";
 
+/// Lambda's default function timeout.
+const DEFAULT_FUNCTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The property that holds a resource's own name, per type; without it the local
 /// physical name is `{stack}-{LogicalId}`.
 const NAME_PROPERTIES: &[(&str, &str)] = &[
@@ -48,6 +51,9 @@ pub struct Options {
     pub stack_name: String,
     /// Parameter values that replace the template's defaults.
     pub parameters: BTreeMap<String, String>,
+    /// The Discord sink's webhook URL, stored in the secret that
+    /// `Metadata.mrmrthon::local.DiscordSink` names (when the template has one).
+    pub discord_webhook_url: Option<String>,
 }
 
 impl Options {
@@ -55,6 +61,7 @@ impl Options {
         Options {
             stack_name: stack_name.into(),
             parameters: BTreeMap::new(),
+            discord_webhook_url: None,
         }
     }
 }
@@ -68,6 +75,8 @@ pub async fn provision(config: &SdkConfig, template: &Template, options: &Option
         resources: BTreeMap::new(),
         functions: Vec::new(),
         key_pair: None,
+        discord_webhook_secret: None,
+        ses_identities: Vec::new(),
     };
 
     for logical_id in creation_order(template)? {
@@ -98,11 +107,26 @@ pub async fn provision(config: &SdkConfig, template: &Template, options: &Option
                 .ok_or_else(|| Error::intrinsic(&at, "an environment variable must be a scalar"))?;
             environment.insert(name.clone(), text);
         }
+        let timeout = match &function.timeout {
+            None => DEFAULT_FUNCTION_TIMEOUT,
+            Some(value) => {
+                let at = format!("Resources.{}.Properties.Timeout", function.logical_id);
+                let resolved = provisioned.resolve_at(value, &at)?;
+                scalar_to_string(&resolved)
+                    .and_then(|t| t.trim().parse::<u64>().ok())
+                    .filter(|t| (1..=900).contains(t))
+                    .map(std::time::Duration::from_secs)
+                    .ok_or_else(|| {
+                        Error::intrinsic(&at, "Timeout must be a whole number of seconds, 1 to 900")
+                    })?
+            }
+        };
         provisioned.functions.push(Function {
             logical_id: function.logical_id,
             code_uri: function.code_uri,
             binary: function.binary,
             environment,
+            timeout,
             events: function.events,
         });
     }
@@ -116,6 +140,20 @@ pub async fn provision(config: &SdkConfig, template: &Template, options: &Option
             tracing::info!(secret = %secrets.private_key_secret, "generated a new token signing key pair");
         }
         provisioned.key_pair = Some(secrets);
+    }
+
+    for parameter in template.ses_identity_parameters()? {
+        let identity = provisioned.parameter_value(&parameter)?;
+        verify_identity(&clients.ses, &identity).await?;
+        provisioned.ses_identities.push(identity);
+    }
+
+    if let Some(parameter) = template.discord_sink_secret_parameter()? {
+        let secret = provisioned.parameter_value(&parameter)?;
+        if let Some(url) = &options.discord_webhook_url {
+            jwt_keys::put(&clients.secrets, &secret, url.clone()).await?;
+        }
+        provisioned.discord_webhook_secret = Some(secret);
     }
     Ok(provisioned)
 }
@@ -162,6 +200,7 @@ struct Clients {
     sqs: aws_sdk_sqs::Client,
     sns: aws_sdk_sns::Client,
     secrets: aws_sdk_secretsmanager::Client,
+    ses: aws_sdk_ses::Client,
 }
 
 impl Clients {
@@ -171,6 +210,7 @@ impl Clients {
             sqs: aws_sdk_sqs::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
             secrets: aws_sdk_secretsmanager::Client::new(config),
+            ses: aws_sdk_ses::Client::new(config),
         }
     }
 
@@ -197,6 +237,26 @@ impl Clients {
             stream_arn: created.stream_arn,
             created: created.created,
         })
+    }
+}
+
+/// The emulator sends mail only from verified identities (verification is instant and
+/// idempotent there): an address, or a domain.
+async fn verify_identity(ses: &aws_sdk_ses::Client, identity: &str) -> Result<()> {
+    if identity.contains('@') {
+        ses.verify_email_identity()
+            .email_address(identity)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::aws(format!("VerifyEmailIdentity {identity}"), e))
+    } else {
+        ses.verify_domain_identity()
+            .domain(identity)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::aws(format!("VerifyDomainIdentity {identity}"), e))
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Function {
     pub code_uri: Option<String>,
     pub binary: Option<String>,
     pub environment: BTreeMap<String, String>,
+    /// `Timeout` resolved; Lambda's default (3 s) when the template gives none.
+    pub timeout: std::time::Duration,
     /// As written in the template; `Provisioned::resolve` resolves their intrinsics.
     pub events: Vec<EventDef>,
 }
@@ -71,6 +73,28 @@ pub struct Provisioned {
     pub(super) resources: BTreeMap<String, Resource>,
     pub(super) functions: Vec<Function>,
     pub(super) key_pair: Option<KeyPairSecrets>,
+    pub(super) discord_webhook_secret: Option<String>,
+    pub(super) ses_identities: Vec<String>,
+}
+
+impl Function {
+    /// The name `cargo lambda` serves the function under: its binary, else its logical id.
+    pub fn binary_name(&self) -> &str {
+        self.binary.as_deref().unwrap_or(&self.logical_id)
+    }
+
+    /// The ARN CloudFormation would give the function (for destination records).
+    pub fn arn(&self, provisioned: &Provisioned) -> String {
+        provisioned
+            .arn(&self.logical_id)
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                format!(
+                    "arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{}",
+                    self.logical_id
+                )
+            })
+    }
 }
 
 impl Provisioned {
@@ -121,6 +145,17 @@ impl Provisioned {
 
     pub fn key_pair_secrets(&self) -> Option<&KeyPairSecrets> {
         self.key_pair.as_ref()
+    }
+
+    /// The secret that holds the Discord webhook URL, when the template's local metadata
+    /// names one (`DiscordSink`).
+    pub fn discord_webhook_secret(&self) -> Option<&str> {
+        self.discord_webhook_secret.as_deref()
+    }
+
+    /// The SES identities verified on the emulator (`SesIdentityParameters`).
+    pub fn ses_identities(&self) -> &[String] {
+        &self.ses_identities
     }
 
     /// Resolves the intrinsics in any template value (e.g. an event's properties)

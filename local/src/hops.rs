@@ -1,0 +1,242 @@
+//! The hop log: one readable line per hop a request takes through the local stack (HTTP
+//! request, stream batch, publish, queue batch, on-failure destination, Discord post,
+//! mail), with the function or target, outcome, duration and correlation ids, so that a
+//! person can follow one result from the HTTP call to the Discord message.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// How many hops are kept in memory (for tests and for `recent`).
+const KEPT: usize = 2000;
+/// At most this many correlation ids are spelled out on one line.
+const IDS_SHOWN: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HopKind {
+    Http,
+    Stream,
+    Publish,
+    Queue,
+    Destination,
+    Discord,
+    Mail,
+}
+
+impl HopKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            HopKind::Http => "http",
+            HopKind::Stream => "stream",
+            HopKind::Publish => "publish",
+            HopKind::Queue => "queue",
+            HopKind::Destination => "on-failure",
+            HopKind::Discord => "discord",
+            HopKind::Mail => "mail",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// Some items failed (partial batch response), the rest succeeded.
+    Partial(String),
+    Failed(String),
+}
+
+impl Outcome {
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Outcome::Ok)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hop {
+    pub at: OffsetDateTime,
+    pub kind: HopKind,
+    /// The function's logical id, or the topic, queue, sink or mailbox.
+    pub target: String,
+    /// What happened, e.g. `POST /auth/login -> 201` or `3 records from ...`.
+    pub detail: String,
+    pub outcome: Outcome,
+    pub duration: Option<Duration>,
+    pub correlation_ids: Vec<String>,
+}
+
+impl Hop {
+    pub fn new(kind: HopKind, target: impl Into<String>, detail: impl Into<String>) -> Hop {
+        Hop {
+            at: OffsetDateTime::now_utc(),
+            kind,
+            target: target.into(),
+            detail: detail.into(),
+            outcome: Outcome::Ok,
+            duration: None,
+            correlation_ids: Vec::new(),
+        }
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Hop {
+        self.outcome = outcome;
+        self
+    }
+
+    pub fn took(mut self, duration: Duration) -> Hop {
+        self.duration = Some(duration);
+        self
+    }
+
+    /// Adds correlation ids, keeping the first occurrence of each.
+    pub fn correlation<I, S>(mut self, ids: I) -> Hop
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        for id in ids {
+            let id = id.into();
+            if !id.is_empty() && !self.correlation_ids.contains(&id) {
+                self.correlation_ids.push(id);
+            }
+        }
+        self
+    }
+}
+
+impl fmt::Display for Hop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let clock = self
+            .at
+            .format(format_description!(
+                "[hour]:[minute]:[second].[subsecond digits:3]"
+            ))
+            .unwrap_or_default();
+        let outcome = match &self.outcome {
+            Outcome::Ok => "ok".to_owned(),
+            Outcome::Partial(why) => format!("PARTIAL ({why})"),
+            Outcome::Failed(why) => format!("FAILED ({why})"),
+        };
+        let took = self
+            .duration
+            .map(|d| format!("{:>6} ms", d.as_millis()))
+            .unwrap_or_else(|| format!("{:>9}", ""));
+        write!(
+            f,
+            "{clock}  {:<10} {:<28} {took}  {}  {outcome}",
+            self.kind.label(),
+            self.target,
+            self.detail
+        )?;
+        if !self.correlation_ids.is_empty() {
+            let shown: Vec<&str> = self
+                .correlation_ids
+                .iter()
+                .take(IDS_SHOWN)
+                .map(String::as_str)
+                .collect();
+            write!(f, "  cid={}", shown.join(","))?;
+            if self.correlation_ids.len() > IDS_SHOWN {
+                write!(f, ",+{}", self.correlation_ids.len() - IDS_SHOWN)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where hops go: printed on stdout (for `make dev`) and kept in memory (for tests).
+/// Cheap to clone; every part of the stack holds one.
+#[derive(Clone)]
+pub struct Hops {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    print: bool,
+    kept: Mutex<VecDeque<Hop>>,
+}
+
+impl Hops {
+    /// Prints each hop as one line on stdout and keeps the recent ones.
+    pub fn printing() -> Hops {
+        Hops::new(true)
+    }
+
+    /// Keeps the recent hops without printing them.
+    pub fn quiet() -> Hops {
+        Hops::new(false)
+    }
+
+    fn new(print: bool) -> Hops {
+        Hops {
+            inner: Arc::new(Inner {
+                print,
+                kept: Mutex::new(VecDeque::new()),
+            }),
+        }
+    }
+
+    /// Whether hops are printed (parts that print more than the hop line ask this).
+    pub fn is_printing(&self) -> bool {
+        self.inner.print
+    }
+
+    pub fn record(&self, hop: Hop) {
+        if self.inner.print {
+            println!("{hop}");
+        }
+        if let Ok(mut kept) = self.inner.kept.lock() {
+            if kept.len() == KEPT {
+                kept.pop_front();
+            }
+            kept.push_back(hop);
+        }
+    }
+
+    /// The most recent hops, oldest first.
+    pub fn recent(&self) -> Vec<Hop> {
+        self.inner
+            .kept
+            .lock()
+            .map(|kept| kept.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Hops {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hops").field("print", &self.inner.print).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_names_kind_target_outcome_duration_and_ids() {
+        let hop = Hop::new(HopKind::Queue, "PointIncrease", "3 messages from q")
+            .outcome(Outcome::Partial("1 of 3 failed".into()))
+            .took(Duration::from_millis(42))
+            .correlation(["a", "b", "a", "", "c", "d"]);
+        let line = hop.to_string();
+        assert!(line.contains("queue"), "{line}");
+        assert!(line.contains("PointIncrease"), "{line}");
+        assert!(line.contains("42 ms"), "{line}");
+        assert!(line.contains("PARTIAL (1 of 3 failed)"), "{line}");
+        assert!(line.ends_with("cid=a,b,c,+1"), "{line}");
+    }
+
+    #[test]
+    fn keeps_recent_hops_in_order() {
+        let hops = Hops::quiet();
+        for i in 0..3 {
+            hops.record(Hop::new(HopKind::Http, "F", format!("#{i}")));
+        }
+        let details: Vec<String> = hops.recent().into_iter().map(|h| h.detail).collect();
+        assert_eq!(details, ["#0", "#1", "#2"]);
+    }
+}

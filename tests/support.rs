@@ -1,0 +1,92 @@
+//! Support for the end-to-end tests: the real functions as in-process handlers of the
+//! local stack, and bounded waiting.
+//!
+//! The tests invoke functions in-process (`local::InProcess`), not through `cargo lambda
+//! watch`: no compile step or port to share, and a handler's panic or error shows up in
+//! the test's own output. HTTP events still go through lambda_http's own request
+//! conversion, so a function's router sees what it sees in Lambda.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use lambda_http::tower::ServiceExt;
+use local::{HandlerError, InProcess, Provisioned};
+use serde_json::{Value, json};
+
+/// How long any end-to-end wait may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Adds the login function, configured from the stack's template environment, exactly as
+/// its `main.rs` would build it in Lambda.
+pub async fn with_login(invoker: InProcess, provisioned: &Provisioned, sdk: &SdkConfig) -> InProcess {
+    let env = provisioned
+        .function_env("LoginFunction")
+        .expect("template.yaml declares LoginFunction");
+    let settings = login::Settings::from_lookup(|name| env.get(name).cloned()).expect("login's settings");
+    let auth = login::Auth::connect(sdk, &settings)
+        .await
+        .expect("login connects to the emulator");
+    let router = login::router(Arc::new(auth));
+    invoker.with("LoginFunction", move |event: Value| {
+        let router = router.clone();
+        async move { http_handler(router, event).await }
+    })
+}
+
+/// An API Gateway event through lambda_http's request conversion and an axum router,
+/// the response turned into the payload 2.0 response Lambda would return (as lambda_http
+/// does: `Set-Cookie` into `cookies`, repeated headers comma-joined, a body that is not
+/// plain UTF-8 base64-encoded).
+pub async fn http_handler(router: axum::Router, event: Value) -> Result<Value, HandlerError> {
+    let request = lambda_http::request::from_str(&event.to_string())?;
+    let response = router.oneshot(request).await?;
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await?;
+    let mut headers = serde_json::Map::new();
+    let mut cookies = Vec::new();
+    for name in parts.headers.keys() {
+        let values: Vec<&str> = parts
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        if name == http::header::SET_COOKIE {
+            cookies.extend(values.iter().map(|v| Value::from(*v)));
+        } else {
+            headers.insert(name.as_str().to_owned(), Value::from(values.join(",")));
+        }
+    }
+    let encoded = parts.headers.contains_key(http::header::CONTENT_ENCODING);
+    let (body, base64) = match std::str::from_utf8(&bytes) {
+        _ if bytes.is_empty() => (Value::Null, false),
+        Ok(text) if !encoded => (Value::from(text), false),
+        _ => (Value::from(STANDARD.encode(&bytes)), true),
+    };
+    Ok(json!({
+        "statusCode": parts.status.as_u16(),
+        "headers": headers,
+        "multiValueHeaders": {},
+        "cookies": cookies,
+        "body": body,
+        "isBase64Encoded": base64,
+    }))
+}
+
+/// Polls `probe` every 50 ms until it yields a value; fails the test after `DEADLINE`.
+pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "gave up after {DEADLINE:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
