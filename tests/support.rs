@@ -36,6 +36,60 @@ pub async fn with_login(invoker: InProcess, provisioned: &Provisioned, sdk: &Sdk
     })
 }
 
+/// Adds record-api, configured from the template like login.
+pub async fn with_record_api(invoker: InProcess, provisioned: &Provisioned, sdk: &SdkConfig) -> InProcess {
+    let env = provisioned
+        .function_env("RecordApiFunction")
+        .expect("template.yaml declares RecordApiFunction");
+    let settings =
+        record_api::Settings::from_lookup(|name| env.get(name).cloned()).expect("record-api's settings");
+    let api = record_api::Api::connect(sdk, &settings)
+        .await
+        .expect("record-api connects to the emulator");
+    let router = record_api::router(Arc::new(api));
+    invoker.with("RecordApiFunction", move |event: Value| {
+        let router = router.clone();
+        async move { http_handler(router, event).await }
+    })
+}
+
+/// Adds the points pipeline's stream and queue consumers.
+pub async fn with_points_pipeline(
+    invoker: InProcess,
+    provisioned: &Provisioned,
+    sdk: &SdkConfig,
+) -> InProcess {
+    let env = provisioned
+        .function_env("OfficialRecordStreamFunction")
+        .expect("OfficialRecordStreamFunction");
+    let publisher = Arc::new(infra::sns::SnsPublisher::new(
+        aws_sdk_sns::Client::new(sdk),
+        env["RECORD_EVENTS_TOPIC"].clone(),
+    ));
+    let env = provisioned
+        .function_env("PointIncreaseFunction")
+        .expect("PointIncreaseFunction");
+    let points =
+        Arc::new(point_increase::connect(sdk, &env["USERS_TABLE"], &env["POINTS_EVENTS_TOPIC"]).await);
+    invoker
+        .with("OfficialRecordStreamFunction", move |event: Value| {
+            let publisher = Arc::clone(&publisher);
+            async move {
+                let event = serde_json::from_value(event)?;
+                let response = official_record_stream::handle(event, publisher.as_ref()).await?;
+                Ok(serde_json::to_value(response)?)
+            }
+        })
+        .with("PointIncreaseFunction", move |event: Value| {
+            let points = Arc::clone(&points);
+            async move {
+                let event = serde_json::from_value(event)?;
+                let response = points.handle(event).await?;
+                Ok(serde_json::to_value(response)?)
+            }
+        })
+}
+
 /// An API Gateway event through lambda_http's request conversion and an axum router,
 /// the response turned into the payload 2.0 response Lambda would return (as lambda_http
 /// does: `Set-Cookie` into `cookies`, repeated headers comma-joined, a body that is not

@@ -1,0 +1,220 @@
+//! The points pipeline end to end on the local stack: HTTP through the gateway to
+//! record-api, the Races stream mapping to official-record-stream, SNS to SQS to
+//! point-increase, all wired by template.yaml, the functions in-process. One test walks
+//! the scenarios in order: the stream mappings of a stack are shared by everything in it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
+use domain::ports::UserStore;
+use domain::{Email, Role, User, UserId, UserName};
+use infra::dynamo::{ActivityLog, DynamoUsers};
+use infra::tokens::{TokenConfig, TokenSigner};
+use local::http_client::{HttpClient, HttpResponse};
+use local::{HopKind, InProcess, ServiceOptions, Services, Stack};
+use mrmrthon_e2e::{eventually, with_points_pipeline, with_record_api};
+use serde_json::{Value, json};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Client {
+    http: HttpClient,
+    api: String,
+    correlation: String,
+}
+
+impl Client {
+    async fn send(
+        &self,
+        method: http::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> HttpResponse {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![
+            ("content-type", "application/json"),
+            ("x-correlation-id", self.correlation.as_str()),
+        ];
+        if let Some(auth) = &auth {
+            headers.push(("authorization", auth.as_str()));
+        }
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.http
+            .request(method, &format!("{}{path}", self.api), &headers, body, TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    async fn total(&self, runner: &UserId) -> i64 {
+        let reply = self
+            .send(
+                http::Method::GET,
+                &format!("/runners/{runner}/points"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json().unwrap()["total"].as_i64().unwrap()
+    }
+
+    async fn total_becomes(&self, runner: &UserId, expected: i64) {
+        eventually(&format!("a total of {expected}"), async || {
+            (self.total(runner).await == expected).then_some(())
+        })
+        .await;
+    }
+}
+
+/// A user straight into the Users table, with an access token signed by the stack's key.
+async fn user(users: &DynamoUsers, signer: &TokenSigner, role: Role) -> (UserId, String) {
+    let id = UserId::generate();
+    let user = User {
+        id: id.clone(),
+        email: Email::parse(&format!("{}@example.com", id.as_str().to_lowercase())).unwrap(),
+        name: UserName::parse("김러너").unwrap(),
+        user_type: role,
+        created_at: time::OffsetDateTime::now_utc(),
+    };
+    let entry = ActivityEntry::new(
+        id.clone(),
+        ActivityKind::UserSignedUp,
+        user.created_at,
+        RequestOrigin::default(),
+    );
+    users
+        .create_user(&user, "$argon2id$unused", &entry)
+        .await
+        .unwrap();
+    let token = signer
+        .issue_access(&id, role, time::OffsetDateTime::now_utc())
+        .unwrap()
+        .token;
+    (id, token)
+}
+
+#[tokio::test]
+async fn results_become_points() {
+    let stack = Stack::shared();
+    let sdk = stack.sdk_config().await;
+    let provisioned = stack.provisioned();
+    let invoker = with_record_api(InProcess::new(), provisioned, &sdk).await;
+    let invoker = with_points_pipeline(invoker, provisioned, &sdk).await;
+    let services = Services::start(
+        stack.endpoint(),
+        provisioned,
+        Arc::new(invoker),
+        ServiceOptions::for_tests(None),
+    )
+    .await
+    .expect("the local stack's services start");
+    let client = Client {
+        http: HttpClient::new(),
+        api: services.api_url().unwrap(),
+        correlation: format!("e2e-{}", ulid::Ulid::new()),
+    };
+
+    let env = provisioned.function_env("RecordApiFunction").unwrap();
+    let secrets = provisioned.key_pair_secrets().unwrap();
+    let pem = infra::secrets::secret_string(&sdk, &secrets.private_key_secret)
+        .await
+        .unwrap();
+    let signer = TokenSigner::from_pkcs8_pem(
+        &pem,
+        TokenConfig::new(env["TOKEN_ISSUER"].clone(), env["TOKEN_AUDIENCE"].clone()),
+    )
+    .unwrap();
+    let users = DynamoUsers::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        &env["USERS_TABLE"],
+        ActivityLog {
+            table: env["ACTIVITY_TABLE"].clone(),
+            retention: time::Duration::days(1),
+        },
+    );
+    let (_, organizer) = user(&users, &signer, Role::Organizer).await;
+    let (runner, runner_token) = user(&users, &signer, Role::Runner).await;
+
+    let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(30);
+    let marathon = json!({
+        "name": "Seoul Marathon", "date": date.to_string(), "location": "Gwanghwamun", "course": "full",
+        "points": 100, "capacity": 10, "registration_closes_at": format!("{}T00:00:00Z", date - time::Duration::days(1)),
+    });
+    let created = client
+        .send(http::Method::POST, "/marathons", Some(&organizer), Some(marathon))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json().unwrap()["id"].as_str().unwrap().to_owned();
+    let registered = client
+        .send(
+            http::Method::POST,
+            &format!("/marathons/{id}/entries"),
+            Some(&runner_token),
+            None,
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{}", registered.text());
+    let result = format!("/marathons/{id}/results/{runner}");
+
+    // recording a result raises the runner's total by the marathon's points
+    let recorded = client
+        .send(
+            http::Method::PUT,
+            &result,
+            Some(&organizer),
+            Some(json!({ "finish_time": "3:00:00" })),
+        )
+        .await;
+    assert_eq!(recorded.status, 201, "{}", recorded.text());
+    client.total_becomes(&runner, 100).await;
+
+    // correcting only the finish time changes nothing
+    client
+        .send(
+            http::Method::PUT,
+            &result,
+            Some(&organizer),
+            Some(json!({ "finish_time": "2:59:00" })),
+        )
+        .await;
+    // changing the bonus applies exactly the difference
+    client
+        .send(
+            http::Method::PUT,
+            &result,
+            Some(&organizer),
+            Some(json!({ "finish_time": "2:59:00", "bonus_points": 15 })),
+        )
+        .await;
+    client.total_becomes(&runner, 115).await;
+    // deleting the result takes the points back
+    assert_eq!(
+        client
+            .send(http::Method::DELETE, &result, Some(&organizer), None)
+            .await
+            .status,
+        204
+    );
+    client.total_becomes(&runner, 0).await;
+
+    let me = client
+        .send(http::Method::GET, "/me/points", Some(&runner_token), None)
+        .await
+        .json()
+        .unwrap();
+    assert_eq!(me["history"][0]["points"], 0, "{me}");
+
+    // the request's correlation id reached the stream and queue hops
+    let hops = services.hops.recent();
+    for kind in [HopKind::Stream, HopKind::Queue] {
+        assert!(
+            hops.iter()
+                .any(|h| h.kind == kind && h.correlation_ids.contains(&client.correlation)),
+            "no {kind:?} hop carried {}: {hops:#?}",
+            client.correlation
+        );
+    }
+    services.stop().await;
+}
