@@ -1,0 +1,160 @@
+//! What template.yaml must hold for at-least-once delivery to lose nothing, checked on the
+//! mappings as the local stack reads them: no linter looks inside SAM `Events`, and none
+//! evaluates `FilterCriteria` patterns.
+
+use std::collections::BTreeSet;
+
+use local::esm::mapping_specs;
+use local::{Stack, Template};
+use serde_json::json;
+
+fn template() -> Template {
+    Template::from_path(&local::stack::template_path()).expect("template.yaml parses")
+}
+
+/// The logical id of the resource with this ARN.
+fn by_arn(arn: &str) -> String {
+    Stack::shared()
+        .provisioned()
+        .resources()
+        .find(|r| r.arn.as_deref() == Some(arn))
+        .unwrap_or_else(|| panic!("no resource has ARN {arn}"))
+        .logical_id
+        .clone()
+}
+
+fn number(value: &serde_yaml::Value) -> u64 {
+    value
+        .as_u64()
+        .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+        .expect("a number")
+}
+
+/// The logical id a `!GetAtt X.Arn` (or `Fn::GetAtt`) names.
+fn get_att_target(value: &serde_yaml::Value) -> Option<String> {
+    let text = serde_yaml::to_string(value).ok()?;
+    text.split(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .find(|word| word.ends_with(".Arn") || word.ends_with(".QueueName"))
+        .map(|word| word.split('.').next().unwrap().to_owned())
+}
+
+#[test]
+fn every_mapping_reports_batch_item_failures_and_every_stream_mapping_has_limits() {
+    let specs = mapping_specs(Stack::shared().provisioned()).expect("the mappings parse");
+    assert!(specs.len() >= 4, "{specs:#?}");
+    for spec in &specs {
+        assert!(
+            spec.report_batch_item_failures,
+            "{} {} lacks ReportBatchItemFailures",
+            spec.function, spec.event
+        );
+        if let Some(stream) = &spec.stream {
+            assert!(stream.max_retries.is_some(), "{}: no retry limit", spec.function);
+            assert!(
+                stream.max_record_age.is_some(),
+                "{}: no maximum record age",
+                spec.function
+            );
+            assert!(stream.bisect_on_error, "{}: no bisect on error", spec.function);
+            let destination = stream
+                .on_failure
+                .as_deref()
+                .unwrap_or_else(|| panic!("{}: no on-failure destination", spec.function));
+            assert_eq!(template().resources[&by_arn(destination)].kind, "AWS::SQS::Queue");
+        }
+    }
+}
+
+#[test]
+fn every_consumed_queue_has_a_dlq_and_six_times_its_consumers_timeout() {
+    let stack = Stack::shared();
+    let template = template();
+    for spec in mapping_specs(stack.provisioned())
+        .unwrap()
+        .iter()
+        .filter(|s| s.stream.is_none())
+    {
+        let queue = by_arn(&spec.source_arn);
+        let properties = &template.resources[&queue].properties;
+        assert!(
+            properties.get("RedrivePolicy").is_some(),
+            "{queue} has no dead-letter queue"
+        );
+        let visibility = number(
+            properties
+                .get("VisibilityTimeout")
+                .unwrap_or_else(|| panic!("{queue}: no VisibilityTimeout")),
+        );
+        let timeout = stack
+            .provisioned()
+            .function(&spec.function)
+            .unwrap()
+            .timeout
+            .as_secs();
+        assert!(
+            visibility >= 6 * timeout,
+            "{queue}: visibility {visibility}s < 6 x {timeout}s of {}",
+            spec.function
+        );
+    }
+}
+
+#[test]
+fn every_dead_letter_and_failure_queue_has_an_alarm() {
+    let template = template();
+    let mut dead_ends: BTreeSet<String> = template
+        .resources
+        .values()
+        .filter_map(|r| {
+            r.properties
+                .get("RedrivePolicy")
+                .and_then(|p| p.get("deadLetterTargetArn"))
+                .and_then(get_att_target)
+        })
+        .collect();
+    for spec in mapping_specs(Stack::shared().provisioned()).unwrap() {
+        if let Some(destination) = spec.stream.and_then(|s| s.on_failure) {
+            dead_ends.insert(by_arn(&destination));
+        }
+    }
+    let alarmed: BTreeSet<String> = template
+        .resources
+        .values()
+        .filter(|r| r.kind == "AWS::CloudWatch::Alarm")
+        .filter_map(|r| get_att_target(r.property("Dimensions")))
+        .collect();
+    assert!(dead_ends.len() >= 4, "{dead_ends:?}");
+    let unwatched: Vec<_> = dead_ends.difference(&alarmed).collect();
+    assert!(unwatched.is_empty(), "no alarm on {unwatched:?}");
+}
+
+fn stream_record(event_name: &str, sk: &str, new_image: bool) -> serde_json::Value {
+    let mut dynamodb = json!({ "Keys": { "pk": { "S": "X#1" }, "sk": { "S": sk } } });
+    if new_image {
+        dynamodb["NewImage"] =
+            json!({ "pk": { "S": "X#1" }, "sk": { "S": sk }, "kind": { "S": "result.recorded" } });
+    }
+    json!({ "eventName": event_name, "eventSource": "aws:dynamodb", "dynamodb": dynamodb })
+}
+
+#[test]
+fn the_stream_filters_let_through_exactly_what_their_consumers_handle() {
+    let specs = mapping_specs(Stack::shared().provisioned()).unwrap();
+    let filters = |function: &str| &specs.iter().find(|s| s.function == function).unwrap().filters;
+
+    let results = filters("OfficialRecordStreamFunction");
+    assert!(results.matches(&stream_record("INSERT", "RESULT#01J", true)));
+    assert!(
+        results.matches(&stream_record("REMOVE", "RESULT#01J", false)),
+        "removals count"
+    );
+    assert!(!results.matches(&stream_record("INSERT", "ENTRY#01J", true)));
+    assert!(!results.matches(&stream_record("MODIFY", "META", true)));
+
+    let mailer = filters("LogMailerFunction");
+    assert!(mailer.matches(&stream_record("INSERT", "LOG#01J", true)));
+    assert!(
+        !mailer.matches(&stream_record("REMOVE", "LOG#01J", false)),
+        "TTL removals are not new entries"
+    );
+}
