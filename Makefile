@@ -58,3 +58,9 @@ bench: tools
 
 clean-tools:
 	rm -rf $(VENV) $(SAM_VENV)
+
+# Moves a dead-letter queue's messages back to their source queue once the cause is fixed.
+#   make redrive QUEUE=PointIncreaseDLQ              (the local stack of `make dev`)
+#   make redrive DLQ=<url> TO=<url>                  (AWS, with your usual credentials)
+redrive:
+	cargo run -q -p mrmrthon-local -- redrive $(if $(QUEUE),--queue $(QUEUE),--dlq $(DLQ) --to $(TO)) $(if $(ENDPOINT),--endpoint $(ENDPOINT))

@@ -41,6 +41,9 @@ pub enum Error {
     #[error("template: {0}")]
     Template(String),
 
+    #[error("redrive: {0}")]
+    Redrive(String),
+
     #[error("template, {at}: {message}")]
     Intrinsic { at: String, message: String },
 

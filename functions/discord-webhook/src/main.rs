@@ -1,4 +1,8 @@
-//! `discord-webhook`: not built yet; its issue describes what it will do.
-//! The crate exists so the workspace has its final shape from the start.
+use lambda_runtime::service_fn;
 
-fn main() {}
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    infra::telemetry::init();
+    let notifier = discord_webhook::bootstrap().await?;
+    lambda_runtime::run(service_fn(|event| notifier.handle(event))).await
+}

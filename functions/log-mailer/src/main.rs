@@ -1,4 +1,6 @@
-//! `log-mailer`: not built yet; its issue describes what it will do.
-//! The crate exists so the workspace has its final shape from the start.
-
-fn main() {}
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    infra::telemetry::init();
+    let mailer = log_mailer::bootstrap().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(|event| mailer.handle(event))).await
+}

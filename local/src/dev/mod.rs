@@ -7,6 +7,10 @@
 //!   source mappings and the mailbox, with one log line per hop.
 //! - `provision --endpoint URL [--stack NAME] [--parameter K=V]...`: provision a running emulator.
 //! - `env`: print `.local/functions.env`.
+//! - `redrive --queue DLQ_LOGICAL_ID [--endpoint URL]`: move a dead-letter queue's messages
+//!   back to the queue whose RedrivePolicy names it, on the emulator;
+//!   `redrive --dlq URL --to URL [--endpoint URL]`: the same by URL, also against AWS
+//!   (no `--endpoint`: the standard AWS configuration).
 
 mod children;
 pub mod env_file;
@@ -37,7 +41,9 @@ const USAGE: &str = "\
 usage:
   mrmrthon-local dev [--port 4566] [--invoke-port 9000] [--api-port 3000] [--sink-port 3001] [--no-reload] [--parameter NAME=VALUE]...
   mrmrthon-local provision --endpoint URL [--stack NAME] [--parameter NAME=VALUE]...
-  mrmrthon-local env";
+  mrmrthon-local env
+  mrmrthon-local redrive --queue DLQ_LOGICAL_ID [--endpoint http://127.0.0.1:4566]
+  mrmrthon-local redrive --dlq URL --to URL [--endpoint URL]";
 
 /// `dev`'s ports and parameter overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +66,13 @@ pub enum Cli {
         parameters: BTreeMap<String, String>,
     },
     Env,
+    Redrive {
+        /// A DLQ's logical id in template.yaml (local), or its URL with `to`.
+        queue: Option<String>,
+        dlq: Option<String>,
+        to: Option<String>,
+        endpoint: Option<String>,
+    },
     Help,
 }
 
@@ -87,6 +100,12 @@ pub async fn main(args: Vec<String>) -> ExitCode {
             parameters,
         } => provision_only(&endpoint, &stack, parameters).await,
         Cli::Env => print_env(),
+        Cli::Redrive {
+            queue,
+            dlq,
+            to,
+            endpoint,
+        } => redrive(queue, dlq, to, endpoint).await,
         Cli::Help => {
             println!("{USAGE}");
             Ok(())
@@ -112,6 +131,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
     let mut sink_port = 3001;
     let mut no_reload = false;
     let mut endpoint = None;
+    let (mut queue, mut dlq, mut to) = (None, None, None);
     let mut stack = STACK_NAME.to_owned();
     let mut parameters = BTreeMap::new();
     let mut options = rest.iter();
@@ -129,7 +149,10 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
             ("dev", "--api-port") => api_port = port_value(value()?)?,
             ("dev", "--sink-port") => sink_port = port_value(value()?)?,
             ("dev", "--no-reload") => no_reload = true,
-            ("provision", "--endpoint") => endpoint = Some(value()?),
+            ("provision" | "redrive", "--endpoint") => endpoint = Some(value()?),
+            ("redrive", "--queue") => queue = Some(value()?),
+            ("redrive", "--dlq") => dlq = Some(value()?),
+            ("redrive", "--to") => to = Some(value()?),
             ("provision", "--stack") => stack = value()?,
             ("dev" | "provision", "--parameter") => {
                 let pair = value()?;
@@ -157,9 +180,77 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
             parameters,
         }),
         "env" => Ok(Cli::Env),
+        "redrive" => match (&queue, &dlq, &to) {
+            (Some(_), None, None) | (None, Some(_), Some(_)) => Ok(Cli::Redrive {
+                queue,
+                dlq,
+                to,
+                endpoint,
+            }),
+            _ => Err("redrive needs --queue DLQ_LOGICAL_ID, or --dlq URL --to URL".into()),
+        },
         "help" | "-h" | "--help" => Ok(Cli::Help),
         other => Err(format!("unknown command: {other}")),
     }
+}
+
+/// Moves a DLQ's messages back to their source queue.
+async fn redrive(
+    queue: Option<String>,
+    dlq: Option<String>,
+    to: Option<String>,
+    endpoint: Option<String>,
+) -> Result<()> {
+    let (dlq, to, config) = match (queue, dlq, to) {
+        (_, Some(dlq), Some(to)) => {
+            let config = match &endpoint {
+                Some(endpoint) => emulator::sdk_config(endpoint),
+                None => {
+                    aws_config::defaults(aws_config::BehaviorVersion::latest())
+                        .load()
+                        .await
+                }
+            };
+            (dlq, to, config)
+        }
+        (Some(queue), _, _) => {
+            let endpoint = endpoint.unwrap_or_else(|| "http://127.0.0.1:4566".to_owned());
+            let provisioned = provision_endpoint(&endpoint, STACK_NAME, BTreeMap::new(), None).await?;
+            let dlq_arn = provisioned
+                .arn(&queue)
+                .ok_or_else(|| Error::Redrive(format!("template.yaml has no queue {queue}")))?
+                .to_owned();
+            let template = Template::from_path(&template_path())?;
+            // the source is the queue whose RedrivePolicy names this DLQ
+            let source = template
+                .resources
+                .iter()
+                .filter(|(_, r)| r.kind == "AWS::SQS::Queue")
+                .find(|(_, r)| {
+                    r.properties
+                        .get("RedrivePolicy")
+                        .and_then(|p| p.get("deadLetterTargetArn"))
+                        .and_then(|target| provisioned.resolve(target).ok())
+                        .is_some_and(|arn| arn.as_str() == Some(dlq_arn.as_str()))
+                })
+                .map(|(id, _)| id.clone())
+                .ok_or_else(|| Error::Redrive(format!("no queue in template.yaml redrives to {queue}")))?;
+            let url = |id: &str| {
+                provisioned
+                    .url(id)
+                    .map(str::to_owned)
+                    .ok_or_else(|| Error::Redrive(format!("{id} has no URL")))
+            };
+            (url(&queue)?, url(&source)?, emulator::sdk_config(&endpoint))
+        }
+        _ => return Err(Error::Redrive("name a DLQ".into())),
+    };
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let moved = infra::redrive::redrive(&sqs, &dlq, &to, usize::MAX)
+        .await
+        .map_err(|e| Error::Redrive(e.to_string()))?;
+    println!("moved {moved} messages from {dlq} to {to}");
+    Ok(())
 }
 
 async fn dev(options: DevOptions) -> Result<()> {

@@ -9,6 +9,7 @@ use aws_lambda_events::streams::{
     DynamoDbBatchItemFailure, DynamoDbEventResponse, SqsBatchItemFailure, SqsEventResponse,
 };
 use futures::StreamExt;
+use tracing::Instrument;
 
 /// Why one record failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,11 +64,8 @@ where
         .map(|message| {
             let id = message.message_id.clone().unwrap_or_default();
             let span = tracing::info_span!("message", message_id = %id);
-            let fut = handle(message);
-            async move {
-                let _entered = span.enter();
-                (id, fut.await)
-            }
+            let fut = handle(message).instrument(span);
+            async move { (id, fut.await) }
         })
         .buffer_unordered(concurrency.max(1))
         .collect()

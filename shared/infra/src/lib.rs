@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod batch;
+pub mod deadline;
 pub mod dynamo;
 pub mod http;
 pub mod idempotency;

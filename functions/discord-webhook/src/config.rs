@@ -1,0 +1,130 @@
+//! Init: the environment, the webhook URL from Secrets Manager, clients once per container.
+//! A missing or unusable piece stops the function from starting rather than failing later.
+//! The URL is never logged: errors name the secret, never its value.
+
+use infra::aws::ConfigError;
+use infra::idempotency::Idempotency;
+use time::Duration;
+
+use crate::Notifier;
+use crate::post::{RetryPolicy, UrlError, Webhook, WebhookUrl};
+
+/// A posted award stays remembered this long: beyond the queue's retention (4 days) and
+/// the DLQ's (14 days), so even a late redrive cannot post twice.
+pub const KEEP_FOR: Duration = Duration::days(15);
+/// A claim outlives any invocation holding it (the function times out after 30 s), so it
+/// never expires under a live holder; a dead holder's claim is free again well before
+/// SQS redelivers (visibility timeout 180 s).
+pub const CLAIM_FOR: Duration = Duration::seconds(90);
+
+/// Everything discord-webhook reads from its environment (see template.yaml). Holds the
+/// secret's name, not its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Name of the Secrets Manager secret whose SecretString is the webhook URL.
+    pub webhook_secret: String,
+    pub idempotency_table: String,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ConfigError::Missing(name.to_owned()))
+        };
+        Ok(Self {
+            webhook_secret: required("DISCORD_WEBHOOK_SECRET")?,
+            idempotency_table: required("IDEMPOTENCY_TABLE")?,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Secret(#[from] infra::secrets::SecretError),
+    #[error("secret {secret}: {error}")]
+    Url { secret: String, error: UrlError },
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+}
+
+impl Notifier {
+    /// The real adapters: the URL from Secrets Manager, the idempotency table on DynamoDB.
+    pub async fn connect(sdk: &aws_config::SdkConfig, settings: &Settings) -> Result<Self, BootError> {
+        let raw = infra::secrets::secret_string(sdk, &settings.webhook_secret).await?;
+        let url = WebhookUrl::parse(&raw).map_err(|error| BootError::Url {
+            secret: settings.webhook_secret.clone(),
+            error,
+        })?;
+        // No call to Discord here: its first TLS handshake is paid by the first post.
+        let webhook =
+            Webhook::new(url, RetryPolicy::default()).map_err(|e| BootError::Client(e.to_string()))?;
+        let client = aws_sdk_dynamodb::Client::new(sdk);
+        warm_up(&client, &settings.idempotency_table).await;
+        let idempotency = Idempotency::new(client, &settings.idempotency_table, KEEP_FOR, CLAIM_FOR);
+        Ok(Notifier::new(webhook, idempotency))
+    }
+}
+
+/// Pays DynamoDB's connection and TLS handshake during init, not in the first message.
+async fn warm_up(client: &aws_sdk_dynamodb::Client, table: &str) {
+    let probe = client
+        .get_item()
+        .table_name(table)
+        .key(
+            "id",
+            aws_sdk_dynamodb::types::AttributeValue::S("discord#warm-up".into()),
+        )
+        .send()
+        .await;
+    if let Err(error) = probe {
+        tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(error), "warm-up read failed");
+    }
+}
+
+/// The whole init: environment, SDK config, secret, clients.
+pub async fn bootstrap() -> Result<Notifier, BootError> {
+    let settings = Settings::from_env()?;
+    let sdk = infra::aws::load_config().await;
+    Notifier::connect(&sdk, &settings).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn both_variables_are_required() {
+        let env: HashMap<&str, &str> = [
+            ("DISCORD_WEBHOOK_SECRET", "mrmrthon/discord-webhook-url"),
+            ("IDEMPOTENCY_TABLE", "mrmrthon-IdempotencyTable"),
+        ]
+        .into();
+        let settings = Settings::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap();
+        assert_eq!(settings.webhook_secret, "mrmrthon/discord-webhook-url");
+        assert_eq!(settings.idempotency_table, "mrmrthon-IdempotencyTable");
+        for missing in ["DISCORD_WEBHOOK_SECRET", "IDEMPOTENCY_TABLE"] {
+            let error = Settings::from_lookup(|n| {
+                (n != missing)
+                    .then(|| env.get(n).map(|v| v.to_string()))
+                    .flatten()
+            })
+            .unwrap_err();
+            assert!(
+                matches!(error, ConfigError::Missing(ref name) if name == missing),
+                "{error}"
+            );
+        }
+        let blank = Settings::from_lookup(|n| Some(if n == "IDEMPOTENCY_TABLE" { " " } else { "x" }.into()));
+        assert!(blank.is_err());
+    }
+}

@@ -1,0 +1,406 @@
+//! The Discord message for one points award: a short `content` line (what push
+//! notifications show) and one embed with the runner, the marathon, the signed delta and
+//! the new total. User text (names) is escaped so it renders literally, never as a link,
+//! heading or mention; `allowed_mentions` is empty so nothing in a message can ping anyone;
+//! every part is trimmed to Discord's limits, counted in characters, not bytes.
+
+use domain::events::PointsAwarded;
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Discord's documented limits, in characters.
+pub mod limits {
+    pub const CONTENT: usize = 2000;
+    pub const TITLE: usize = 256;
+    pub const DESCRIPTION: usize = 4096;
+    pub const FIELD_NAME: usize = 256;
+    pub const FIELD_VALUE: usize = 1024;
+    pub const FOOTER: usize = 2048;
+    /// Title, description, field names and values, footer and author name together.
+    pub const EMBED_TOTAL: usize = 6000;
+}
+
+/// A name never takes more than this much of the content line.
+const NAME_IN_CONTENT: usize = 256;
+
+const GREEN: u32 = 0x2ecc71;
+const ORANGE: u32 = 0xe67e22;
+const GREY: u32 = 0x95a5a6;
+
+/// The body of an Execute Webhook request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WebhookMessage {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub content: String,
+    pub embeds: Vec<Embed>,
+    pub allowed_mentions: AllowedMentions,
+}
+
+/// `{"parse": []}`: no @everyone, @here, role or user mention is ever parsed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct AllowedMentions {
+    pub parse: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Embed {
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub color: u32,
+    pub fields: Vec<EmbedField>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub footer: Option<Footer>,
+    /// ISO 8601; Discord shows it in each reader's time zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EmbedField {
+    pub name: String,
+    pub value: String,
+    pub inline: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Footer {
+    pub text: String,
+}
+
+impl WebhookMessage {
+    /// The message for one award; `occurred_at` is the envelope's.
+    pub fn for_award(award: &PointsAwarded, occurred_at: OffsetDateTime) -> Self {
+        let runner = escape(&award.runner_name);
+        let marathon = escape(&award.marathon_name);
+        let delta = format!("{:+}", award.delta);
+        let unit = if award.delta.unsigned_abs() == 1 {
+            "point"
+        } else {
+            "points"
+        };
+        let content = fit(
+            format!(
+                "🏅 **{}** {delta} {unit} at **{}** (total {})",
+                fit(runner.clone(), NAME_IN_CONTENT),
+                fit(marathon.clone(), NAME_IN_CONTENT),
+                award.total
+            ),
+            limits::CONTENT,
+        );
+        let (title, color) = match award.delta {
+            d if d > 0 => ("Points awarded", GREEN),
+            d if d < 0 => ("Points deducted", ORANGE),
+            _ => ("Points updated", GREY),
+        };
+        let field = |name: &str, value: String| EmbedField {
+            name: fit(name.to_owned(), limits::FIELD_NAME),
+            value: fit(value, limits::FIELD_VALUE),
+            inline: true,
+        };
+        let mut embed = Embed {
+            title: fit(title.to_owned(), limits::TITLE),
+            description: None,
+            color,
+            fields: vec![
+                field("Runner", runner),
+                field("Marathon", marathon),
+                field("Points", delta),
+                field("New total", award.total.to_string()),
+            ],
+            // The footer does not render markdown: no user text goes there.
+            footer: Some(Footer {
+                text: fit(
+                    format!("result {} · version {}", award.result_id, award.result_version),
+                    limits::FOOTER,
+                ),
+            }),
+            timestamp: occurred_at.format(&Rfc3339).ok(),
+        };
+        embed.fit_total();
+        Self {
+            content,
+            embeds: vec![embed],
+            allowed_mentions: AllowedMentions::default(),
+        }
+    }
+}
+
+impl Embed {
+    /// The characters Discord counts against [`limits::EMBED_TOTAL`].
+    pub fn total_chars(&self) -> usize {
+        chars(&self.title)
+            + self.description.as_deref().map_or(0, chars)
+            + self
+                .fields
+                .iter()
+                .map(|f| chars(&f.name) + chars(&f.value))
+                .sum::<usize>()
+            + self.footer.as_ref().map_or(0, |f| chars(&f.text))
+    }
+
+    /// Shrinks the parts made of data (description, footer, field values), longest first
+    /// and evenly, until the whole embed fits: the largest common cap that fits is found,
+    /// and every part above it is cut to it. The title and field names are ours and short.
+    pub fn fit_total(&mut self) {
+        let total = self.total_chars();
+        if total <= limits::EMBED_TOTAL {
+            return;
+        }
+        let mut parts: Vec<&mut String> = Vec::new();
+        parts.extend(self.description.as_mut());
+        parts.extend(self.footer.as_mut().map(|f| &mut f.text));
+        parts.extend(self.fields.iter_mut().map(|f| &mut f.value));
+        let lens: Vec<usize> = parts.iter().map(|p| chars(p)).collect();
+        let fixed = total - lens.iter().sum::<usize>();
+        let budget = limits::EMBED_TOTAL.saturating_sub(fixed);
+        let used = |cap: usize| lens.iter().map(|len| (*len).min(cap)).sum::<usize>();
+        // the largest cap whose total fits (cap 0 always does)
+        let (mut low, mut high) = (0, lens.iter().copied().max().unwrap_or(0));
+        while low < high {
+            let mid = (low + high).div_ceil(2);
+            if used(mid) <= budget {
+                low = mid;
+            } else {
+                high = mid - 1;
+            }
+        }
+        for part in parts {
+            *part = fit(std::mem::take(part), low);
+        }
+    }
+}
+
+fn chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// At most `limit` characters; a cut text ends with `…`. Never ends in the middle of an
+/// escape (a lone trailing backslash would escape the ellipsis).
+pub fn fit(text: String, limit: usize) -> String {
+    if chars(&text) <= limit {
+        return text;
+    }
+    if limit == 0 {
+        return String::new();
+    }
+    let mut cut: String = text.chars().take(limit - 1).collect();
+    let trailing = cut.chars().rev().take_while(|c| *c == '\\').count();
+    if trailing % 2 == 1 {
+        cut.pop();
+    }
+    cut.push('…');
+    cut
+}
+
+/// User text as literal text: line breaks and control characters become spaces, and
+/// every character Discord's markdown gives a meaning (emphasis, code, spoilers, quotes,
+/// headings, lists, masked links, `<@id>` mentions, `@everyone`) is backslash-escaped.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.trim().chars() {
+        match c {
+            c if c.is_control() => out.push(' '),
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '<' | '#' | '-' | '[' | ']' | '@' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::marathon::MarathonId;
+    use domain::user::UserId;
+    use serde_json::Value;
+    use time::macros::datetime;
+
+    fn award(runner: &str, marathon: &str, delta: i64, total: i64) -> PointsAwarded {
+        PointsAwarded {
+            runner_id: UserId::generate(),
+            runner_name: runner.into(),
+            marathon_id: MarathonId::generate(),
+            marathon_name: marathon.into(),
+            result_id: "01M.01R".into(),
+            delta,
+            total,
+            result_version: 7,
+        }
+    }
+
+    fn json(message: &WebhookMessage) -> Value {
+        serde_json::to_value(message).unwrap()
+    }
+
+    fn field<'a>(message: &'a Value, name: &str) -> &'a str {
+        message["embeds"][0]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("no field {name}"))["value"]
+            .as_str()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_embed_names_runner_marathon_signed_delta_and_total() {
+        let message = WebhookMessage::for_award(
+            &award("김민수", "서울 마라톤 2026", 110, 1210),
+            datetime!(2026-11-21 10:00 UTC),
+        );
+        let body = json(&message);
+        assert_eq!(body["embeds"].as_array().unwrap().len(), 1);
+        let embed = &body["embeds"][0];
+        assert_eq!(embed["title"], "Points awarded");
+        assert_eq!(field(&body, "Runner"), "김민수");
+        assert_eq!(field(&body, "Marathon"), "서울 마라톤 2026");
+        assert_eq!(field(&body, "Points"), "+110");
+        assert_eq!(field(&body, "New total"), "1210");
+        assert_eq!(embed["footer"]["text"], "result 01M.01R · version 7");
+        assert_eq!(embed["timestamp"], "2026-11-21T10:00:00Z");
+        assert_eq!(
+            body["content"],
+            "🏅 **김민수** +110 points at **서울 마라톤 2026** (total 1210)"
+        );
+    }
+
+    #[test]
+    fn a_negative_delta_keeps_its_sign_and_reads_as_a_deduction() {
+        let body = json(&WebhookMessage::for_award(
+            &award("Kim", "Seoul", -10, 100),
+            OffsetDateTime::UNIX_EPOCH,
+        ));
+        assert_eq!(field(&body, "Points"), "-10");
+        assert_eq!(body["embeds"][0]["title"], "Points deducted");
+        assert_eq!(body["embeds"][0]["color"], ORANGE);
+        let one = json(&WebhookMessage::for_award(
+            &award("Kim", "Seoul", 1, 1),
+            OffsetDateTime::UNIX_EPOCH,
+        ));
+        assert_eq!(field(&one, "Points"), "+1");
+        assert!(one["content"].as_str().unwrap().contains("+1 point at"));
+    }
+
+    #[test]
+    fn allowed_mentions_is_present_and_empty() {
+        let body = json(&WebhookMessage::for_award(
+            &award("Kim", "Seoul", 5, 5),
+            OffsetDateTime::UNIX_EPOCH,
+        ));
+        assert_eq!(body["allowed_mentions"], serde_json::json!({"parse": []}));
+    }
+
+    #[test]
+    fn everyone_here_and_user_mentions_in_a_name_are_escaped_not_mentions() {
+        let body = json(&WebhookMessage::for_award(
+            &award(
+                "@everyone <@123456> @here",
+                "[free](https://evil.example) # Big",
+                5,
+                5,
+            ),
+            OffsetDateTime::UNIX_EPOCH,
+        ));
+        assert_eq!(body["allowed_mentions"]["parse"], serde_json::json!([]));
+        let content = body["content"].as_str().unwrap();
+        for text in [content, field(&body, "Runner")] {
+            assert!(text.contains(r"\@everyone"), "{text}");
+            assert!(text.contains(r"\@here"), "{text}");
+            assert!(text.contains(r"\<\@123456\>"), "{text}");
+            assert!(!text.replace(r"\@", "").contains('@'), "an unescaped @ in {text}");
+        }
+        // a masked link and a heading stay literal text
+        assert_eq!(field(&body, "Marathon"), r"\[free\](https://evil.example) \# Big");
+    }
+
+    #[test]
+    fn markdown_and_line_breaks_in_names_are_literal() {
+        assert_eq!(escape("  **Kim**_\n> x`|~  "), r"\*\*Kim\*\*\_ \> x\`\|\~");
+        assert_eq!(escape(r"a\b"), r"a\\b");
+        assert_eq!(escape("Jean-Luc"), r"Jean\-Luc");
+    }
+
+    #[test]
+    fn fit_counts_characters_not_bytes() {
+        let korean = "가".repeat(300); // 900 bytes, 300 characters
+        assert_eq!(fit(korean.clone(), 300), korean);
+        let cut = fit(korean, 256);
+        assert_eq!(cut.chars().count(), 256);
+        assert!(cut.ends_with('…'));
+        assert!(cut.starts_with("가가"));
+        let emoji = fit("🏃".repeat(5), 3);
+        assert_eq!(emoji, "🏃🏃…");
+    }
+
+    #[test]
+    fn fit_never_leaves_a_dangling_escape() {
+        // "\*" pairs: a cut right after a backslash drops it
+        let cut = fit(escape(&"*".repeat(10)), 4);
+        assert_eq!(cut, "\\*…");
+        assert!(chars(&cut) <= 4);
+        let cut = fit(escape(&"*".repeat(10)), 5);
+        assert_eq!(cut, "\\*\\*…");
+    }
+
+    #[test]
+    fn long_multibyte_names_are_trimmed_to_every_limit() {
+        let runner = "김".repeat(5000);
+        let marathon = "🏃‍♀️".repeat(3000);
+        let message =
+            WebhookMessage::for_award(&award(&runner, &marathon, -12345, 99), OffsetDateTime::UNIX_EPOCH);
+        assert!(chars(&message.content) <= limits::CONTENT);
+        let embed = &message.embeds[0];
+        assert!(chars(&embed.title) <= limits::TITLE);
+        for f in &embed.fields {
+            assert!(chars(&f.name) <= limits::FIELD_NAME);
+            assert!(chars(&f.value) <= limits::FIELD_VALUE, "{}", chars(&f.value));
+        }
+        assert_eq!(chars(&embed.fields[0].value), limits::FIELD_VALUE);
+        assert!(embed.fields[0].value.ends_with('…'));
+        assert!(chars(&embed.footer.as_ref().unwrap().text) <= limits::FOOTER);
+        assert!(embed.total_chars() <= limits::EMBED_TOTAL);
+        // the numbers survive the trimming of the names
+        assert_eq!(embed.fields[2].value, "-12345");
+        assert_eq!(embed.fields[3].value, "99");
+        // still valid UTF-8 that serializes
+        assert!(serde_json::to_string(&message).is_ok());
+    }
+
+    #[test]
+    fn the_embed_total_is_enforced_across_parts() {
+        let mut embed = Embed {
+            title: "t".repeat(limits::TITLE),
+            description: Some("д".repeat(limits::DESCRIPTION)),
+            color: 0,
+            fields: (0..4)
+                .map(|i| EmbedField {
+                    name: format!("field {i}"),
+                    value: "値".repeat(limits::FIELD_VALUE),
+                    inline: true,
+                })
+                .collect(),
+            footer: Some(Footer {
+                text: "f".repeat(limits::FOOTER),
+            }),
+            timestamp: None,
+        };
+        assert!(embed.total_chars() > limits::EMBED_TOTAL);
+        embed.fit_total();
+        let total = embed.total_chars();
+        assert!(total <= limits::EMBED_TOTAL, "{total}");
+        // cut evenly, not one part wiped out: close to the limit, every part still there
+        assert!(total > limits::EMBED_TOTAL - 10, "{total}");
+        assert_eq!(chars(&embed.title), limits::TITLE, "the title is not a data part");
+        let description = embed.description.as_ref().unwrap();
+        assert!(description.ends_with('…'));
+        assert!(chars(description) > 900, "{}", chars(description));
+        assert!(embed.fields.iter().all(|f| f.value.ends_with('…')));
+        assert_eq!(embed.fields[0].name, "field 0");
+    }
+}

@@ -1,0 +1,184 @@
+//! Init: read the environment, build the clients once per container (with timeouts that
+//! fit the handler's stop margin), pay the first TLS handshake before the first record.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_ses::config::retry::RetryConfig;
+use domain::SystemClock;
+use infra::aws::ConfigError;
+use infra::idempotency::Idempotency;
+
+use crate::handler::{Limits, Mailer};
+use crate::recipients::Directory;
+use crate::send::Ses;
+
+/// A completed mail suppresses repeats this long: beyond any redelivery (the mapping's
+/// MaximumRecordAgeInSeconds is 6 hours, a stream keeps records 24 hours).
+const KEEP_SENT_FOR: time::Duration = time::Duration::days(7);
+/// A claim whose holder died blocks others this long: about the function's timeout.
+const CLAIM_FOR: time::Duration = time::Duration::seconds(65);
+/// Per DynamoDB call, retries included.
+const DYNAMO_TIMEOUT: Duration = Duration::from_secs(2);
+/// Per SendEmail attempt; the handler retries, not the SDK.
+const SES_TIMEOUT: Duration = Duration::from_secs(4);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const MAX_CONCURRENCY: usize = 50;
+
+/// Everything log-mailer reads from its environment (see template.yaml).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub users_table: String,
+    pub races_table: String,
+    pub idempotency_table: String,
+    /// MAIL_SENDER: a bare address, verified in SES.
+    pub sender: String,
+    pub limits: Limits,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ConfigError::Missing(name.to_owned()))
+        };
+        let raw_sender = required("MAIL_SENDER")?;
+        let sender = crate::compose::address(&raw_sender)
+            .ok_or_else(|| ConfigError::Invalid("MAIL_SENDER".into(), raw_sender))?;
+        let mut limits = Limits::default();
+        if let Some(raw) = lookup("MAIL_CONCURRENCY") {
+            limits.concurrency = raw
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_CONCURRENCY).contains(n))
+                .ok_or_else(|| ConfigError::Invalid("MAIL_CONCURRENCY".into(), raw))?;
+        }
+        Ok(Self {
+            users_table: required("USERS_TABLE")?,
+            races_table: required("RACES_TABLE")?,
+            idempotency_table: required("IDEMPOTENCY_TABLE")?,
+            sender,
+            limits,
+        })
+    }
+}
+
+impl Mailer {
+    /// The mailer with real adapters: DynamoDB and SES clients built from `sdk`.
+    pub async fn connect(sdk: &aws_config::SdkConfig, settings: &Settings) -> Self {
+        let dynamo = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(sdk)
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .connect_timeout(CONNECT_TIMEOUT)
+                        .operation_timeout(DYNAMO_TIMEOUT)
+                        .build(),
+                )
+                .build(),
+        );
+        let ses = aws_sdk_ses::Client::from_conf(
+            aws_sdk_ses::config::Builder::from(sdk)
+                .timeout_config(
+                    aws_sdk_ses::config::timeout::TimeoutConfig::builder()
+                        .connect_timeout(CONNECT_TIMEOUT)
+                        .operation_timeout(SES_TIMEOUT)
+                        .build(),
+                )
+                // one attempt per call: `send::send_with_retries` retries within the budget
+                .retry_config(RetryConfig::standard().with_max_attempts(1))
+                .build(),
+        );
+        let directory = Directory::new(
+            dynamo.clone(),
+            &settings.users_table,
+            &settings.races_table,
+            settings.limits.page_size,
+        );
+        directory.warm_up().await;
+        Self {
+            directory,
+            idempotency: Idempotency::new(dynamo, &settings.idempotency_table, KEEP_SENT_FOR, CLAIM_FOR),
+            ses: Arc::new(Ses::new(ses)),
+            sender: settings.sender.clone(),
+            clock: Arc::new(SystemClock),
+            limits: settings.limits,
+        }
+    }
+}
+
+/// The whole init: environment, SDK config, clients.
+pub async fn bootstrap() -> Result<Mailer, ConfigError> {
+    let settings = Settings::from_env()?;
+    let sdk = infra::aws::load_config().await;
+    Ok(Mailer::connect(&sdk, &settings).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(extra: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut env: HashMap<String, String> = [
+            ("USERS_TABLE", "users"),
+            ("RACES_TABLE", "races"),
+            ("IDEMPOTENCY_TABLE", "idem"),
+            ("MAIL_SENDER", "No-Reply@mrmrthon.dev"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (k, v) in extra {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        env
+    }
+
+    fn settings(env: &HashMap<String, String>) -> Result<Settings, ConfigError> {
+        Settings::from_lookup(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn reads_the_template_variables() {
+        let s = settings(&env(&[])).unwrap();
+        assert_eq!(
+            (
+                s.users_table.as_str(),
+                s.races_table.as_str(),
+                s.idempotency_table.as_str()
+            ),
+            ("users", "races", "idem")
+        );
+        assert_eq!(s.sender, "no-reply@mrmrthon.dev");
+        assert_eq!(s.limits, Limits::default());
+        let s = settings(&env(&[("MAIL_CONCURRENCY", "4")])).unwrap();
+        assert_eq!(s.limits.concurrency, 4);
+    }
+
+    #[test]
+    fn refuses_a_missing_or_unusable_value() {
+        let mut missing = env(&[]);
+        missing.remove("IDEMPOTENCY_TABLE");
+        assert!(matches!(settings(&missing), Err(ConfigError::Missing(n)) if n == "IDEMPOTENCY_TABLE"));
+        for bad in [
+            "Mrmrthon <no-reply@mrmrthon.dev>",
+            "no-reply@mrmrthon.dev\r\nBcc: x@y.z",
+            "발신@mrmrthon.dev",
+        ] {
+            assert!(
+                matches!(settings(&env(&[("MAIL_SENDER", bad)])), Err(ConfigError::Invalid(n, _)) if n == "MAIL_SENDER"),
+                "{bad}"
+            );
+        }
+        for bad in ["0", "51", "many"] {
+            assert!(settings(&env(&[("MAIL_CONCURRENCY", bad)])).is_err(), "{bad}");
+        }
+    }
+}

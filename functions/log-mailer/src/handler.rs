@@ -1,0 +1,343 @@
+//! One stream batch: records in order; INSERTs only (moto emits a MODIFY for an update
+//! that changes nothing, TTL deletions are REMOVEs); each entry's recipients in chunks
+//! (a Query page of participants) with a bounded number in flight; one idempotency record
+//! per (entry, recipient), so a redelivered record continues where the last attempt
+//! stopped. The first record that fails, or that the deadline interrupts, is reported by
+//! its sequence number and nothing after it is touched (the stream retries from there).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::streams::DynamoDbEventResponse;
+use domain::activity::ActivityEntry;
+use domain::{Clock, UserId};
+use futures::StreamExt;
+use infra::batch::{BatchError, stream_failure};
+use infra::idempotency::{Claim, Idempotency};
+use lambda_runtime::LambdaEvent;
+
+use crate::budget::{Budget, deadline_of};
+use crate::compose;
+use crate::notice::{Audience, Notice, kind_name};
+use crate::recipients::Directory;
+use crate::send::{Backoff, MailPort, SendError, send_with_retries};
+
+/// How hard one invocation pushes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Recipients of one entry in flight at once. One recipient costs four sequential
+    /// calls (claim, profile, SendEmail, complete), about 50-150 ms; 8 in flight reach
+    /// 50+ mails/s, above SES's usual production rate (14/s), so SES's rate stays the
+    /// limit and its throttling is absorbed by the backoff, while memory, sockets and
+    /// the burst against the Users table stay small.
+    pub concurrency: usize,
+    /// Participants per Query page, which is also the chunk sent between two looks at
+    /// the clock; it bounds memory whatever the marathon's size.
+    pub page_size: i32,
+    /// Nothing new starts when less than this is left before the deadline: the worst
+    /// case of work already started (DynamoDB calls of at most 2 s each, a SendEmail of
+    /// at most 4 s).
+    pub stop_margin: Duration,
+    pub backoff: Backoff,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            page_size: 100,
+            stop_margin: Duration::from_secs(10),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+pub struct Mailer {
+    pub directory: Directory,
+    pub idempotency: Idempotency,
+    pub ses: Arc<dyn MailPort>,
+    /// The verified sender address (MAIL_SENDER).
+    pub sender: String,
+    pub clock: Arc<dyn Clock>,
+    pub limits: Limits,
+}
+
+/// What happened for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Delivery {
+    Sent,
+    /// An earlier attempt sent it (a redelivered record).
+    AlreadySent,
+    /// No profile, an address SES cannot take, or SES rejected the recipient.
+    Skipped,
+    /// Not done now (deadline, throttling that did not pass, another holder): later.
+    Deferred(String),
+    /// The record cannot succeed now (a dependency down, a refused sender).
+    Failed(String),
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    recipients: usize,
+    sent: usize,
+    duplicates: usize,
+    skipped: usize,
+    deferred: usize,
+    /// Pages of participants left unread.
+    unread: bool,
+    reason: Option<String>,
+}
+
+impl Tally {
+    fn count(&mut self, delivery: Delivery) {
+        match delivery {
+            Delivery::Sent => self.sent += 1,
+            Delivery::AlreadySent => self.duplicates += 1,
+            Delivery::Skipped => self.skipped += 1,
+            Delivery::Deferred(reason) | Delivery::Failed(reason) => {
+                self.deferred += 1;
+                self.reason.get_or_insert(reason);
+            }
+        }
+    }
+
+    fn complete(&self) -> bool {
+        self.deferred == 0 && !self.unread && self.reason.is_none()
+    }
+}
+
+enum RecordFailure {
+    /// Never decodable: the retries run out and the record reaches the failure queue.
+    Poison(String),
+    /// Interrupted or failed for now: the stream brings it back.
+    Retry(String),
+}
+
+impl Mailer {
+    /// The Lambda entry point.
+    pub async fn handle(&self, event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, BatchError> {
+        let deadline = deadline_of(&event.context);
+        self.handle_records(event.payload.records, deadline).await
+    }
+
+    pub async fn handle_records(
+        &self,
+        records: Vec<EventRecord>,
+        deadline: Option<time::OffsetDateTime>,
+    ) -> Result<DynamoDbEventResponse, BatchError> {
+        let budget = Budget::new(Arc::clone(&self.clock), deadline, self.limits.stop_margin);
+        for mut record in records {
+            let outcome = if budget.exhausted() {
+                Err(RecordFailure::Retry(
+                    "the invocation's deadline is near; not started".into(),
+                ))
+            } else {
+                self.process(&mut record, &budget).await
+            };
+            let sequence = record.change.sequence_number.as_deref().unwrap_or_default();
+            match outcome {
+                Ok(()) => {}
+                Err(RecordFailure::Poison(reason)) => {
+                    tracing::error!(
+                        event_id = %record.event_id, sequence, %reason,
+                        "poison stream record: after its retries it goes to the failure queue"
+                    );
+                    return stream_failure(&record);
+                }
+                Err(RecordFailure::Retry(reason)) => {
+                    tracing::warn!(
+                        event_id = %record.event_id, sequence, %reason,
+                        "stream record not finished; the stream will deliver it again"
+                    );
+                    return stream_failure(&record);
+                }
+            }
+        }
+        Ok(DynamoDbEventResponse::default())
+    }
+
+    async fn process(&self, record: &mut EventRecord, budget: &Budget) -> Result<(), RecordFailure> {
+        if record.event_name != "INSERT" {
+            tracing::debug!(event_id = %record.event_id, event_name = %record.event_name, "not a new entry: ignored");
+            return Ok(());
+        }
+        let image = std::mem::take(&mut record.change.new_image);
+        let entry: ActivityEntry = serde_dynamo::from_item(image)
+            .map_err(|e| RecordFailure::Poison(format!("NewImage is not an activity entry: {e}")))?;
+        let started = Instant::now();
+        let notice = Notice::from_entry(&entry).map_err(|e| RecordFailure::Poison(e.to_string()))?;
+        let mut tally = Tally::default();
+        if let Some(notice) = &notice {
+            self.deliver_all(&entry, notice, budget, &mut tally).await;
+        }
+        tracing::info!(
+            entry_id = %entry.id,
+            kind = %kind_name(entry.kind),
+            correlation_id = entry.origin.correlation_id.as_deref().unwrap_or_default(),
+            recipients = tally.recipients,
+            sent = tally.sent,
+            skipped = tally.skipped,
+            duplicates = tally.duplicates,
+            deferred = tally.deferred,
+            complete = tally.complete(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "activity entry mailed"
+        );
+        if tally.complete() {
+            return Ok(());
+        }
+        let left = match (tally.deferred, tally.unread) {
+            (0, _) => "unread pages of participants".to_owned(),
+            (n, false) => format!("{n} recipients"),
+            (n, true) => format!("{n} recipients and unread pages of participants"),
+        };
+        Err(RecordFailure::Retry(format!(
+            "{left} left for a redelivery: {}",
+            tally.reason.as_deref().unwrap_or("the deadline is near")
+        )))
+    }
+
+    async fn deliver_all(&self, entry: &ActivityEntry, notice: &Notice, budget: &Budget, tally: &mut Tally) {
+        match notice.audience() {
+            Audience::User(user) => self.deliver_chunk(entry, notice, vec![user], budget, tally).await,
+            Audience::Participants(marathon) => {
+                let mut pages = self.directory.participants(&marathon);
+                while !pages.finished() {
+                    if budget.exhausted() {
+                        tally.unread = true;
+                        break;
+                    }
+                    match pages.next_page().await {
+                        Ok(Some(page)) => self.deliver_chunk(entry, notice, page, budget, tally).await,
+                        Ok(None) => break,
+                        Err(error) => {
+                            tally.unread = true;
+                            tally.reason.get_or_insert(error.to_string());
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn deliver_chunk(
+        &self,
+        entry: &ActivityEntry,
+        notice: &Notice,
+        users: Vec<UserId>,
+        budget: &Budget,
+        tally: &mut Tally,
+    ) {
+        tally.recipients += users.len();
+        let deliveries: Vec<Delivery> = futures::stream::iter(users)
+            .map(|user| self.deliver(entry, notice, user, budget))
+            .buffer_unordered(self.limits.concurrency.max(1))
+            .collect()
+            .await;
+        for delivery in deliveries {
+            tally.count(delivery);
+        }
+    }
+
+    async fn deliver(
+        &self,
+        entry: &ActivityEntry,
+        notice: &Notice,
+        user: UserId,
+        budget: &Budget,
+    ) -> Delivery {
+        if budget.exhausted() {
+            return Delivery::Deferred(if budget.stopped() {
+                "stopped after an earlier failure".into()
+            } else {
+                "the deadline is near".into()
+            });
+        }
+        let key = format!("mail#{}#{}", entry.id, user);
+        match self.idempotency.claim(&key, self.clock.now()).await {
+            Ok(Claim::Claimed) => {}
+            Ok(Claim::AlreadyDone) => return Delivery::AlreadySent,
+            Ok(Claim::InProgress) => {
+                return Delivery::Deferred(format!("{key} is held by another invocation"));
+            }
+            Err(error) => {
+                budget.stop();
+                return Delivery::Failed(format!("idempotency record {key}: {error}"));
+            }
+        }
+        let delivery = self.deliver_claimed(entry, notice, &user, budget).await;
+        match delivery {
+            Delivery::Sent | Delivery::Skipped => self.complete(&key).await,
+            _ => self.release(&key).await,
+        }
+        delivery
+    }
+
+    async fn deliver_claimed(
+        &self,
+        entry: &ActivityEntry,
+        notice: &Notice,
+        user: &UserId,
+        budget: &Budget,
+    ) -> Delivery {
+        let recipient = match self.directory.recipient(user).await {
+            Ok(Some(recipient)) => recipient,
+            Ok(None) => {
+                tracing::info!(entry_id = %entry.id, user_id = %user, "no profile: not mailed");
+                return Delivery::Skipped;
+            }
+            Err(error) => {
+                budget.stop();
+                return Delivery::Failed(error.to_string());
+            }
+        };
+        let Some(to) = compose::address(&recipient.email) else {
+            tracing::warn!(entry_id = %entry.id, user_id = %user, "the profile's email cannot be sent to: not mailed");
+            return Delivery::Skipped;
+        };
+        let mail = compose::compose(notice, &recipient, &to, &self.sender);
+        match send_with_retries(&*self.ses, &mail, &self.limits.backoff, budget).await {
+            Ok(message_id) => {
+                tracing::debug!(entry_id = %entry.id, user_id = %user, %message_id, "mailed");
+                Delivery::Sent
+            }
+            Err(SendError::Rejected(reason)) => {
+                tracing::warn!(entry_id = %entry.id, user_id = %user, %reason, "SES rejected the recipient: not mailed");
+                Delivery::Skipped
+            }
+            Err(error) if error.is_transient() => {
+                // SES keeps throttling or is down, or the deadline came: try the rest later
+                budget.stop();
+                Delivery::Deferred(error.to_string())
+            }
+            Err(error) => {
+                tracing::error!(entry_id = %entry.id, user_id = %user, %error, "SES refuses to send");
+                budget.stop();
+                Delivery::Failed(error.to_string())
+            }
+        }
+    }
+
+    /// Marks the mail as sent (or as settled for good). After a send this must not fail
+    /// the record: that would send the mail again once the claim expires.
+    async fn complete(&self, key: &str) {
+        let mut last = None;
+        for _ in 0..3 {
+            match self.idempotency.complete(key, self.clock.now()).await {
+                Ok(()) => return,
+                Err(error) => last = Some(error),
+            }
+        }
+        if let Some(error) = last {
+            tracing::warn!(key, %error, "could not mark the mail as sent; a redelivery after the claim expires may send it again");
+        }
+    }
+
+    async fn release(&self, key: &str) {
+        if let Err(error) = self.idempotency.release(key).await {
+            tracing::warn!(key, %error, "could not release the claim; it expires by itself");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! log-mailer: mails the people an activity-log entry concerns, through SES.
+//!
+//! - `notice`: what an entry tells (typed from its `details`) and whom it concerns.
+//! - `recipients`: the Users and Races tables as the mailer reads them (profiles,
+//!   a marathon's participants, page by page).
+//! - `compose`: subject, text and HTML in Korean and English; header and HTML safety.
+//! - `send`: the SES port, its SendEmail adapter, error classes and retries.
+//! - `budget`: the invocation's deadline, so work stops before Lambda's timeout.
+//! - `handler`: the stream batch: INSERT records in order, one mail per (entry,
+//!   recipient) through idempotency records, partial failures by sequence number.
+//! - `config`: init from the environment, clients once per container.
+
+pub mod budget;
+pub mod compose;
+pub mod config;
+pub mod handler;
+pub mod notice;
+pub mod recipients;
+pub mod send;
+
+pub use config::{Settings, bootstrap};
+pub use handler::{Limits, Mailer};

@@ -1,0 +1,338 @@
+//! What an activity-log entry tells, typed from its `details` (written by record-api's
+//! routes and login's use cases), and whom it concerns. Kinds nobody is mailed about give
+//! no notice.
+
+use domain::UserId;
+use domain::activity::{ActivityEntry, ActivityKind};
+use domain::marathon::MarathonId;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+/// An entry that cannot be read: it will never succeed, whatever the retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("undecodable activity entry: {0}")]
+pub struct Undecodable(pub String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultChange {
+    Recorded,
+    Corrected,
+    Removed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarathonChange {
+    Updated,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityEvent {
+    /// Too many failed logins; `until` is when the lock ends.
+    AccountLocked { until: Option<OffsetDateTime> },
+    /// A rotated refresh token came back: its whole family was revoked.
+    RefreshReuse,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Result {
+        change: ResultChange,
+        runner: UserId,
+        marathon_name: String,
+        finish_time: Option<String>,
+        points: Option<u64>,
+    },
+    Marathon {
+        change: MarathonChange,
+        marathon: MarathonId,
+        marathon_name: String,
+        date: Option<String>,
+    },
+    Security {
+        event: SecurityEvent,
+        user: UserId,
+        at: OffsetDateTime,
+        source_ip: Option<String>,
+    },
+}
+
+/// Whom a notice concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    User(UserId),
+    /// Every runner registered for the marathon (its `ENTRY#` items).
+    Participants(MarathonId),
+}
+
+/// `details` of result.* entries (record-api `routes/results.rs`).
+#[derive(Deserialize)]
+struct ResultDetails {
+    runner_id: String,
+    marathon_name: String,
+    #[serde(default)]
+    finish_time: Option<String>,
+    #[serde(default)]
+    points: Option<u64>,
+}
+
+/// `details` of marathon.* entries (record-api `routes/marathons.rs`).
+#[derive(Deserialize)]
+struct MarathonDetails {
+    marathon_id: String,
+    marathon_name: String,
+    #[serde(default)]
+    date: Option<String>,
+}
+
+/// `details` of auth.account_locked (login `auth.rs`): unix seconds.
+#[derive(Deserialize)]
+struct LockDetails {
+    #[serde(default)]
+    locked_until: Option<i64>,
+}
+
+/// The kind as the log writes it (`result.recorded`).
+pub fn kind_name(kind: ActivityKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{kind:?}"))
+}
+
+fn details<T: DeserializeOwned>(entry: &ActivityEntry) -> Result<T, Undecodable> {
+    serde_json::from_value(entry.details.clone())
+        .map_err(|e| Undecodable(format!("{} details: {e}", kind_name(entry.kind))))
+}
+
+/// Ids reach key expressions: only the shape the server generates is accepted.
+fn user_id(raw: &str) -> Result<UserId, Undecodable> {
+    UserId::parse(raw).ok_or_else(|| Undecodable(format!("not a user id: {raw:?}")))
+}
+
+fn marathon_id(raw: &str) -> Result<MarathonId, Undecodable> {
+    MarathonId::parse(raw).ok_or_else(|| Undecodable(format!("not a marathon id: {raw:?}")))
+}
+
+impl Notice {
+    /// The notice an entry gives, or None for kinds nobody is mailed about (sign-ups,
+    /// logins, logouts, entries, private records, marathon creation).
+    pub fn from_entry(entry: &ActivityEntry) -> Result<Option<Self>, Undecodable> {
+        use ActivityKind as K;
+        let result = |change| -> Result<Option<Self>, Undecodable> {
+            let d: ResultDetails = details(entry)?;
+            Ok(Some(Self::Result {
+                change,
+                runner: user_id(&d.runner_id)?,
+                marathon_name: d.marathon_name,
+                finish_time: d.finish_time,
+                points: d.points,
+            }))
+        };
+        let marathon = |change| -> Result<Option<Self>, Undecodable> {
+            let d: MarathonDetails = details(entry)?;
+            Ok(Some(Self::Marathon {
+                change,
+                marathon: marathon_id(&d.marathon_id)?,
+                marathon_name: d.marathon_name,
+                date: d.date,
+            }))
+        };
+        let security = |event| Self::Security {
+            event,
+            user: entry.actor.clone(),
+            at: entry.at,
+            source_ip: entry.origin.source_ip.clone(),
+        };
+        match entry.kind {
+            K::ResultRecorded => result(ResultChange::Recorded),
+            K::ResultCorrected => result(ResultChange::Corrected),
+            K::ResultRemoved => result(ResultChange::Removed),
+            K::MarathonUpdated => marathon(MarathonChange::Updated),
+            K::MarathonCancelled => marathon(MarathonChange::Cancelled),
+            K::AccountLocked => {
+                // older entries may carry no details: the mail then names no time
+                let until = if entry.details.is_null() {
+                    None
+                } else {
+                    details::<LockDetails>(entry)?.locked_until
+                };
+                let until = until
+                    .map(|s| {
+                        OffsetDateTime::from_unix_timestamp(s)
+                            .map_err(|e| Undecodable(format!("locked_until {s}: {e}")))
+                    })
+                    .transpose()?;
+                Ok(Some(security(SecurityEvent::AccountLocked { until })))
+            }
+            K::RefreshReuseDetected => Ok(Some(security(SecurityEvent::RefreshReuse))),
+            K::UserSignedUp
+            | K::LoginSucceeded
+            | K::LoggedOut
+            | K::MarathonCreated
+            | K::EntryRegistered
+            | K::EntryCancelled
+            | K::RecordCreated
+            | K::RecordUpdated
+            | K::RecordDeleted => Ok(None),
+        }
+    }
+
+    pub fn audience(&self) -> Audience {
+        match self {
+            Self::Result { runner, .. } => Audience::User(runner.clone()),
+            Self::Marathon { marathon, .. } => Audience::Participants(marathon.clone()),
+            Self::Security { user, .. } => Audience::User(user.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::activity::RequestOrigin;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    const ACTOR: &str = "01JC0000000000000000000001";
+    const RUNNER: &str = "01JC0000000000000000000002";
+    const MARATHON: &str = "01JC0000000000000000000003";
+
+    fn entry(kind: ActivityKind, details: serde_json::Value) -> ActivityEntry {
+        ActivityEntry::new(
+            UserId::parse(ACTOR).unwrap(),
+            kind,
+            datetime!(2026-11-21 10:00 UTC),
+            RequestOrigin {
+                source_ip: Some("203.0.113.7".into()),
+                ..RequestOrigin::default()
+            },
+        )
+        .with_details(details)
+    }
+
+    fn audience(kind: ActivityKind, details: serde_json::Value) -> Option<Audience> {
+        Notice::from_entry(&entry(kind, details))
+            .unwrap()
+            .map(|n| n.audience())
+    }
+
+    fn result_details() -> serde_json::Value {
+        json!({"marathon_id": MARATHON, "marathon_name": "Seoul", "runner_id": RUNNER,
+               "finish_time": "3:59:59", "points": 100, "version": 7})
+    }
+
+    fn marathon_details() -> serde_json::Value {
+        json!({"marathon_id": MARATHON, "marathon_name": "Seoul", "date": "2027-03-21"})
+    }
+
+    #[test]
+    fn results_concern_their_runner_not_the_organizer_who_acted() {
+        let runner = UserId::parse(RUNNER).unwrap();
+        for kind in [
+            ActivityKind::ResultRecorded,
+            ActivityKind::ResultCorrected,
+            ActivityKind::ResultRemoved,
+        ] {
+            assert_eq!(
+                audience(kind, result_details()),
+                Some(Audience::User(runner.clone())),
+                "{kind:?}"
+            );
+        }
+        let notice = Notice::from_entry(&entry(ActivityKind::ResultCorrected, result_details()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            notice,
+            Notice::Result {
+                change: ResultChange::Corrected,
+                runner,
+                marathon_name: "Seoul".into(),
+                finish_time: Some("3:59:59".into()),
+                points: Some(100),
+            }
+        );
+    }
+
+    #[test]
+    fn marathon_changes_concern_every_participant() {
+        let marathon = MarathonId::parse(MARATHON).unwrap();
+        for kind in [ActivityKind::MarathonUpdated, ActivityKind::MarathonCancelled] {
+            assert_eq!(
+                audience(kind, marathon_details()),
+                Some(Audience::Participants(marathon.clone())),
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn security_events_concern_the_actor() {
+        let actor = UserId::parse(ACTOR).unwrap();
+        let locked = entry(
+            ActivityKind::AccountLocked,
+            json!({"locked_until": 1_795_262_400}),
+        );
+        let notice = Notice::from_entry(&locked).unwrap().unwrap();
+        assert_eq!(notice.audience(), Audience::User(actor.clone()));
+        assert_eq!(
+            notice,
+            Notice::Security {
+                event: SecurityEvent::AccountLocked {
+                    until: Some(datetime!(2026-11-21 10:00 UTC) + time::Duration::hours(2)),
+                },
+                user: actor.clone(),
+                at: datetime!(2026-11-21 10:00 UTC),
+                source_ip: Some("203.0.113.7".into()),
+            }
+        );
+        assert_eq!(
+            audience(ActivityKind::RefreshReuseDetected, json!({"family_id": "f1"})),
+            Some(Audience::User(actor))
+        );
+    }
+
+    #[test]
+    fn routine_kinds_mail_nobody() {
+        for kind in [
+            ActivityKind::UserSignedUp,
+            ActivityKind::LoginSucceeded,
+            ActivityKind::LoggedOut,
+            ActivityKind::MarathonCreated,
+            ActivityKind::EntryRegistered,
+            ActivityKind::EntryCancelled,
+            ActivityKind::RecordCreated,
+            ActivityKind::RecordUpdated,
+            ActivityKind::RecordDeleted,
+        ] {
+            // whatever the details say (an entry's details name a runner and a marathon)
+            assert_eq!(audience(kind, result_details()), None, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn details_that_cannot_name_a_recipient_are_undecodable() {
+        let cases = [
+            (ActivityKind::ResultRecorded, json!({"marathon_name": "Seoul"})),
+            (
+                ActivityKind::ResultRecorded,
+                json!({"marathon_name": "Seoul", "runner_id": "USER#x' OR 1=1"}),
+            ),
+            (ActivityKind::MarathonCancelled, json!({"marathon_name": "Seoul"})),
+            (
+                ActivityKind::MarathonCancelled,
+                json!({"marathon_id": "../../etc", "marathon_name": "Seoul"}),
+            ),
+            (ActivityKind::MarathonUpdated, serde_json::Value::Null),
+            (ActivityKind::AccountLocked, json!({"locked_until": "soon"})),
+        ];
+        for (kind, details) in cases {
+            assert!(
+                Notice::from_entry(&entry(kind, details.clone())).is_err(),
+                "{kind:?} {details}"
+            );
+        }
+    }
+}

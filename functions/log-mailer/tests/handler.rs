@@ -1,0 +1,553 @@
+//! The handler in-process against the emulator: real DynamoDB tables from template.yaml,
+//! the real SES adapter (wrapped where a test needs SES to misbehave), stream records from
+//! events/log-mailer/ and from items as the stores wrote them, mail read back from the
+//! emulator. Each test uses its own users and marathons, so they share one emulator.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use domain::activity::{ActivityEntry, ActivityKind};
+use domain::memory::ManualClock;
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+#[tokio::test]
+async fn the_samples_are_items_as_the_producer_writes_them() {
+    let world = World::new().await;
+    for name in [
+        "result-recorded.json",
+        "marathon-cancelled.json",
+        "modify-no-op.json",
+    ] {
+        let event = sample(name);
+        assert_eq!(event.records.len(), 1, "{name}");
+        let record = &event.records[0];
+        let image = record.change.new_image.clone();
+        let entry: ActivityEntry = serde_dynamo::from_item(image.clone())
+            .unwrap_or_else(|e| panic!("{name}: NewImage is not an activity entry: {e}"));
+        // built by infra's ActivityLog (pk, sk, expires_at and all), nothing more or less
+        assert_eq!(world.item(&entry), image, "{name}");
+        assert_eq!(record.change.keys.get("pk"), image.get("pk"), "{name}");
+        assert!(record.change.sequence_number.is_some(), "{name}");
+    }
+    let remove = &sample("ttl-remove.json").records[0];
+    assert_eq!(remove.event_name, "REMOVE");
+    assert!(remove.change.new_image.is_empty());
+    let modify = &sample("modify-no-op.json").records[0];
+    assert_eq!(modify.event_name, "MODIFY");
+}
+
+#[tokio::test]
+async fn recording_a_result_mails_its_runner_once() {
+    let world = World::new().await;
+    let (organizer, organizer_email) = world.user("Organizer Park").await;
+    let (runner, email) = world.user("김러너").await;
+    let entry = sample_entry("result-recorded.json", &organizer, Some(&runner));
+    let record = record("result-recorded.json", world.item(&entry));
+    let mailer = world.mailer(|_| {}).await;
+
+    let response = mailer
+        .handle(lambda(
+            event(vec![record]),
+            Some(OffsetDateTime::now_utc() + Duration::seconds(60)),
+        ))
+        .await
+        .unwrap();
+
+    assert_eq!(failed(&response), Vec::<String>::new());
+    let mails = world.mail_to(&email).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let mail = &mails[0];
+    assert_eq!(mail.source, format!("\"mrmrthon\" <{}>", world.settings.sender));
+    assert_eq!(
+        mail.subject,
+        "[mrmrthon] 2026 서울 가을 마라톤 공식 기록이 등록되었습니다 (Official result recorded)"
+    );
+    assert_eq!(display_name(&mail.to[0]), "김러너");
+    assert!(mail.body.starts_with("<!DOCTYPE html>"), "{}", mail.body);
+    for expected in ["김러너님, 안녕하세요.", "Hello 김러너,", "3:41:27", "150"] {
+        assert!(mail.body.contains(expected), "{expected} in {}", mail.body);
+    }
+    // the organizer acted; the runner is who it concerns
+    assert!(world.mail_to(&organizer_email).await.is_empty());
+}
+
+#[tokio::test]
+async fn cancelling_a_marathon_mails_each_of_its_30_participants_once() {
+    let world = World::new().await;
+    let (organizer, organizer_email) = world.user("Organizer Lee").await;
+    let mut runners = Vec::new();
+    let mut emails = Vec::new();
+    for i in 0..30 {
+        let (id, email) = world.user(&format!("Runner {i}")).await;
+        runners.push(id);
+        emails.push(email);
+    }
+    let (_, outsider_email) = world.user("Not Registered").await;
+    let marathon = world.marathon(&organizer, "Jeju Marathon", &runners).await;
+    let cancelled = world.cancel(&marathon).await;
+    // participants come in pages of 7: five Query pages, five chunks
+    let mailer = world.mailer(|l| l.page_size = 7).await;
+
+    let response = mailer
+        .handle(lambda(
+            event(vec![record("marathon-cancelled.json", cancelled)]),
+            Some(OffsetDateTime::now_utc() + Duration::seconds(60)),
+        ))
+        .await
+        .unwrap();
+
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(world.counts(&emails).await, vec![1; 30]);
+    let all = world.outbox().await;
+    let mail = all.iter().find(|m| bare(&m.to[0]) == emails[0]).unwrap();
+    assert_eq!(
+        mail.subject,
+        "[mrmrthon] Jeju Marathon 대회가 취소되었습니다 (Race cancelled)"
+    );
+    assert!(mail.body.contains("Runner 0님, 안녕하세요."), "{}", mail.body);
+    assert!(world.mail_to(&outsider_email).await.is_empty());
+    assert!(world.mail_to(&organizer_email).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_same_batch_delivered_twice_sends_no_second_mail() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Choi").await;
+    let (runner, runner_email) = world.user("Runner Han").await;
+    let (locked, locked_email) = world.user("Locked Out").await;
+    let result = sample_entry("result-recorded.json", &organizer, Some(&runner));
+    let lock = ActivityEntry::new(
+        locked.clone(),
+        ActivityKind::AccountLocked,
+        OffsetDateTime::now_utc(),
+        Default::default(),
+    )
+    .with_details(json!({ "locked_until": OffsetDateTime::now_utc().unix_timestamp() + 900 }));
+    let batch = vec![
+        record("result-recorded.json", world.item(&result)),
+        record("result-recorded.json", world.item(&lock)),
+    ];
+    let mailer = world.mailer(|_| {}).await;
+    let counting = Arc::new(Flaky::around(mailer.ses.clone()));
+    let mailer = log_mailer::Mailer {
+        ses: counting.clone(),
+        ..mailer
+    };
+
+    for delivery in 1..=2 {
+        let response = mailer.handle(lambda(event(batch.clone()), None)).await.unwrap();
+        assert_eq!(failed(&response), Vec::<String>::new(), "delivery {delivery}");
+    }
+
+    assert_eq!(world.counts(&[runner_email, locked_email.clone()]).await, [1, 1]);
+    assert_eq!(
+        counting.calls.load(Ordering::SeqCst),
+        2,
+        "the redelivery called SES again"
+    );
+    let lock_mail = &world.mail_to(&locked_email).await[0];
+    assert_eq!(
+        lock_mail.subject,
+        "[mrmrthon] 계정이 일시적으로 잠겼습니다 (Account locked)"
+    );
+}
+
+#[tokio::test]
+async fn a_name_with_line_breaks_and_script_is_safe_end_to_end() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Kang").await;
+    let (runner, email) = world.user("Placeholder").await;
+    let victim = format!("{}@example.com", unique("victim"));
+    let evil_name = format!("Kim\r\nBcc: {victim}\r\n<script>alert(1)</script>");
+    world.set_profile(&runner, "name", &evil_name).await;
+    let mut entry = sample_entry("result-recorded.json", &organizer, Some(&runner));
+    entry.details["marathon_name"] = json!("Seoul\r\nSubject: you won\n<img src=x onerror=alert(2)>");
+    let mailer = world.mailer(|_| {}).await;
+
+    let response = mailer
+        .handle(lambda(
+            event(vec![record("result-recorded.json", world.item(&entry))]),
+            None,
+        ))
+        .await
+        .unwrap();
+
+    assert_eq!(failed(&response), Vec::<String>::new());
+    let mails = world.mail_to(&email).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let mail = &mails[0];
+    for header in [&mail.subject, &mail.source, &mail.to[0]] {
+        assert!(!header.contains(['\r', '\n']), "line break in header {header:?}");
+    }
+    assert_eq!(mail.to.len(), 1);
+    // one line, cut to 64 characters; it can only be a display name, never a header
+    let name = display_name(&mail.to[0]);
+    assert!(!name.contains(['\r', '\n']), "{name:?}");
+    assert!(
+        name.starts_with(&format!("Kim Bcc: {victim} <script>")),
+        "{name:?}"
+    );
+    assert!(
+        mail.subject
+            .starts_with("[mrmrthon] Seoul Subject: you won <img src=x onerror=alert(2)> "),
+        "{}",
+        mail.subject
+    );
+    assert!(!mail.body.contains("<script"), "{}", mail.body);
+    assert!(!mail.body.contains("<img"), "{}", mail.body);
+    assert!(
+        mail.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        mail.body
+    );
+    assert!(
+        mail.body.contains("&lt;img src=x onerror=alert(2)&gt;"),
+        "{}",
+        mail.body
+    );
+    assert!(
+        world.mail_to(&victim).await.is_empty(),
+        "a header injection reached the victim"
+    );
+}
+
+#[tokio::test]
+async fn ses_throttling_is_retried_and_nothing_is_lost() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Yoon").await;
+    let mut runners = Vec::new();
+    let mut emails = Vec::new();
+    for i in 0..6 {
+        let (id, email) = world.user(&format!("Runner T{i}")).await;
+        runners.push(id);
+        emails.push(email);
+    }
+    let marathon = world.marathon(&organizer, "Busan Half", &runners).await;
+    let updated = world
+        .change_marathon(&marathon, ActivityKind::MarathonUpdated)
+        .await;
+    let record = record("marathon-cancelled.json", updated);
+    let mailer = world.mailer(|l| l.concurrency = 3).await;
+    let flaky = Arc::new(Flaky::around(mailer.ses.clone()));
+    let mailer = log_mailer::Mailer {
+        ses: flaky.clone(),
+        ..mailer
+    };
+
+    // SES keeps throttling longer than the backoff lasts: the record fails, nothing is
+    // marked sent, and the stream will bring it back
+    flaky.throttle.store(usize::MAX, Ordering::SeqCst);
+    let response = mailer
+        .handle(lambda(event(vec![record.clone()]), None))
+        .await
+        .unwrap();
+    assert_eq!(failed(&response), vec![sequence(&record)]);
+    assert_eq!(world.counts(&emails).await, vec![0; 6]);
+    assert!(
+        flaky.throttled.load(Ordering::SeqCst) >= 6,
+        "the sends were retried"
+    );
+
+    // the redelivery meets a short burst of throttling, backs off, and sends all
+    flaky.throttle.store(5, Ordering::SeqCst);
+    flaky.throttled.store(0, Ordering::SeqCst);
+    flaky.calls.store(0, Ordering::SeqCst);
+    let response = mailer.handle(lambda(event(vec![record]), None)).await.unwrap();
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(world.counts(&emails).await, vec![1; 6]);
+    assert_eq!(flaky.throttled.load(Ordering::SeqCst), 5);
+    assert_eq!(flaky.calls.load(Ordering::SeqCst), 11, "6 sends and 5 retries");
+}
+
+#[tokio::test]
+async fn a_deadline_too_short_fails_the_record_and_a_redelivery_completes_the_rest() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Jang").await;
+    let mut runners = Vec::new();
+    let mut emails = Vec::new();
+    for i in 0..20 {
+        let (id, email) = world.user(&format!("Runner D{i}")).await;
+        runners.push(id);
+        emails.push(email);
+    }
+    let (after, after_email) = world.user("Next In Batch").await;
+    let marathon = world.marathon(&organizer, "Daegu Marathon", &runners).await;
+    let cancel = record("marathon-cancelled.json", world.cancel(&marathon).await);
+    let next = record(
+        "result-recorded.json",
+        world.item(&sample_entry("result-recorded.json", &organizer, Some(&after))),
+    );
+    let batch = vec![cancel.clone(), next];
+
+    // every send takes "one second" on a clock the test moves; the deadline is 10.5 s
+    // away and the margin is zero, so about ten mails fit
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let deadline = domain::Clock::now(&*clock) + Duration::milliseconds(10_500);
+    let mailer = world
+        .mailer(|l| {
+            l.stop_margin = std::time::Duration::ZERO;
+            l.concurrency = 4;
+            l.page_size = 6;
+        })
+        .await;
+    let mut ticking = Flaky::around(mailer.ses.clone());
+    ticking.tick = Some(clock.clone());
+    let ticking = Arc::new(ticking);
+    let mailer = log_mailer::Mailer {
+        ses: ticking.clone(),
+        clock: clock.clone(),
+        ..mailer
+    };
+
+    let response = mailer
+        .handle(lambda(event(batch.clone()), Some(deadline)))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        failed(&response),
+        vec![sequence(&cancel)],
+        "the interrupted record fails"
+    );
+    let first: usize = world.counts(&emails).await.iter().sum();
+    assert!(
+        (11..=14).contains(&first),
+        "about ten mails fit before the deadline, at most three more in flight: {first}"
+    );
+    assert!(
+        world.mail_to(&after_email).await.is_empty(),
+        "records after the failed one wait for the redelivery"
+    );
+
+    // the redelivery, with time enough, sends the rest and nothing twice
+    clock.advance(Duration::seconds(1));
+    let calls = ticking.calls.load(Ordering::SeqCst);
+    let deadline = domain::Clock::now(&*clock) + Duration::hours(1);
+    let response = mailer.handle(lambda(event(batch), Some(deadline))).await.unwrap();
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(world.counts(&emails).await, vec![1; 20]);
+    assert_eq!(ticking.calls.load(Ordering::SeqCst) - calls, 20 - first + 1);
+    assert_eq!(world.mail_to(&after_email).await.len(), 1);
+}
+
+#[tokio::test]
+async fn modify_and_remove_records_send_nothing() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Seo").await;
+    let (runner, email) = world.user("Runner Modify").await;
+    let image = world.item(&sample_entry("modify-no-op.json", &organizer, Some(&runner)));
+    let modify = record("modify-no-op.json", image.clone());
+    let mut remove = sample("ttl-remove.json").records.remove(0);
+    remove.change.sequence_number = Some(next_sequence());
+    let mailer = world.mailer(|_| {}).await;
+
+    let response = mailer
+        .handle(lambda(event(vec![modify, remove]), None))
+        .await
+        .unwrap();
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert!(world.mail_to(&email).await.is_empty(), "a MODIFY sent mail");
+
+    // the same image as an INSERT does mail: the MODIFY was ignored for its event name
+    let insert = record("result-recorded.json", image);
+    let response = mailer.handle(lambda(event(vec![insert]), None)).await.unwrap();
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(world.mail_to(&email).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_poison_record_fails_where_it_is_and_later_records_wait() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Moon").await;
+    let (first, first_email) = world.user("Runner Before").await;
+    let (third, third_email) = world.user("Runner After").await;
+    let before = record(
+        "result-recorded.json",
+        world.item(&sample_entry("result-recorded.json", &organizer, Some(&first))),
+    );
+    let mut broken = sample_entry("result-recorded.json", &organizer, Some(&first));
+    broken.details = json!({ "marathon_name": "no runner named" });
+    let poison = record("result-recorded.json", world.item(&broken));
+    let mut garbage = sample("result-recorded.json").records.remove(0);
+    garbage.change.sequence_number = Some(next_sequence());
+    garbage.change.new_image.insert(
+        "kind".into(),
+        serde_dynamo::AttributeValue::S("result.teleported".into()),
+    );
+    let after = record(
+        "result-recorded.json",
+        world.item(&sample_entry("result-recorded.json", &organizer, Some(&third))),
+    );
+    let mailer = world.mailer(|_| {}).await;
+
+    let response = mailer
+        .handle(lambda(event(vec![before, poison.clone(), after.clone()]), None))
+        .await
+        .unwrap();
+    assert_eq!(failed(&response), vec![sequence(&poison)]);
+    assert_eq!(world.counts(&[first_email, third_email.clone()]).await, [1, 0]);
+
+    // an unknown kind cannot be decoded either
+    let response = mailer
+        .handle(lambda(event(vec![garbage.clone(), after]), None))
+        .await
+        .unwrap();
+    assert_eq!(failed(&response), vec![sequence(&garbage)]);
+    assert!(world.mail_to(&third_email).await.is_empty());
+}
+
+#[tokio::test]
+async fn participants_without_a_profile_or_a_usable_address_are_skipped() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Oh").await;
+    let (reachable, reachable_email) = world.user("Runner Ok").await;
+    let (bad_address, _) = world.user("Runner Bad Address").await;
+    world.set_profile(&bad_address, "email", "not-an-address").await;
+    let ghost = domain::UserId::generate(); // registered, but no profile
+    let marathon = world
+        .marathon(&organizer, "Gwangju 10K", &[reachable, bad_address, ghost])
+        .await;
+    let updated = world
+        .change_marathon(&marathon, ActivityKind::MarathonUpdated)
+        .await;
+    let mailer = world.mailer(|_| {}).await;
+    let counting = Arc::new(Flaky::around(mailer.ses.clone()));
+    let mailer = log_mailer::Mailer {
+        ses: counting.clone(),
+        ..mailer
+    };
+
+    let response = mailer
+        .handle(lambda(
+            event(vec![record("marathon-cancelled.json", updated)]),
+            None,
+        ))
+        .await
+        .unwrap();
+
+    assert_eq!(failed(&response), Vec::<String>::new(), "skips are not failures");
+    assert_eq!(
+        counting.calls.load(Ordering::SeqCst),
+        1,
+        "only the reachable one reached SES"
+    );
+    let mails = world.mail_to(&reachable_email).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        mails[0].subject,
+        "[mrmrthon] Gwangju 10K 대회 정보가 변경되었습니다 (Race details changed)"
+    );
+}
+
+#[tokio::test]
+async fn a_recipient_ses_rejects_is_skipped_and_not_retried() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Bae").await;
+    let (good, good_email) = world.user("Runner Good").await;
+    let (rejected, rejected_email) = world.user("Runner Sandboxed").await;
+    let marathon = world.marathon(&organizer, "Incheon Run", &[good, rejected]).await;
+    let cancelled = record("marathon-cancelled.json", world.cancel(&marathon).await);
+    let mailer = world.mailer(|_| {}).await;
+    let mut flaky = Flaky::around(mailer.ses.clone());
+    flaky.reject = Some(rejected_email.clone());
+    let flaky = Arc::new(flaky);
+    let mailer = log_mailer::Mailer {
+        ses: flaky.clone(),
+        ..mailer
+    };
+
+    for _ in 0..2 {
+        let response = mailer
+            .handle(lambda(event(vec![cancelled.clone()]), None))
+            .await
+            .unwrap();
+        assert_eq!(failed(&response), Vec::<String>::new());
+    }
+
+    assert_eq!(world.counts(&[good_email, rejected_email]).await, [1, 0]);
+    assert_eq!(
+        flaky.rejected.load(Ordering::SeqCst),
+        1,
+        "a rejected recipient is not retried"
+    );
+}
+
+#[tokio::test]
+async fn an_unverified_sender_fails_the_record_and_loses_no_mail() {
+    // the real adapter against the emulator: SES's rejection names the sender, so the
+    // recipient is not skipped for it
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Nam").await;
+    let (runner, email) = world.user("Runner Waiting").await;
+    let sender = format!("{}@unverified.example", unique("sender"));
+    let mut settings = world.settings.clone();
+    settings.sender = sender.clone();
+    let mailer = log_mailer::Mailer::connect(&world.sdk, &settings).await;
+    let record = record(
+        "result-recorded.json",
+        world.item(&sample_entry("result-recorded.json", &organizer, Some(&runner))),
+    );
+
+    let response = mailer
+        .handle(lambda(event(vec![record.clone()]), None))
+        .await
+        .unwrap();
+    assert_eq!(failed(&response), vec![sequence(&record)]);
+    assert!(world.mail_to(&email).await.is_empty());
+
+    world.verify_identity(&sender).await;
+    let response = mailer.handle(lambda(event(vec![record]), None)).await.unwrap();
+    assert_eq!(failed(&response), Vec::<String>::new());
+    let mails = world.mail_to(&email).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].source, format!("\"mrmrthon\" <{sender}>"));
+}
+
+#[tokio::test]
+async fn concurrency_stays_within_its_bound() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Ryu").await;
+    let mut runners = Vec::new();
+    for i in 0..12 {
+        runners.push(world.user(&format!("Runner C{i}")).await.0);
+    }
+    let marathon = world.marathon(&organizer, "Suwon Marathon", &runners).await;
+    let cancelled = record("marathon-cancelled.json", world.cancel(&marathon).await);
+    let mailer = world.mailer(|l| l.concurrency = 3).await;
+    let gauge = Arc::new(Gauge {
+        inner: mailer.ses.clone(),
+        now: AtomicUsize::new(0),
+        peak: AtomicUsize::new(0),
+    });
+    let mailer = log_mailer::Mailer {
+        ses: gauge.clone(),
+        ..mailer
+    };
+
+    let response = mailer.handle(lambda(event(vec![cancelled]), None)).await.unwrap();
+
+    assert_eq!(failed(&response), Vec::<String>::new());
+    let peak = gauge.peak.load(Ordering::SeqCst);
+    assert!((1..=3).contains(&peak), "peak of sends in flight: {peak}");
+}
+
+struct Gauge {
+    inner: Arc<dyn log_mailer::send::MailPort>,
+    now: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl log_mailer::send::MailPort for Gauge {
+    async fn send(&self, mail: &log_mailer::compose::Mail) -> Result<String, log_mailer::send::SendError> {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        let result = self.inner.send(mail).await;
+        self.now.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+}
