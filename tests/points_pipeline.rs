@@ -11,9 +11,11 @@ use domain::ports::UserStore;
 use domain::{Email, Role, User, UserId, UserName};
 use infra::dynamo::{ActivityLog, DynamoUsers};
 use infra::tokens::{TokenConfig, TokenSigner};
+use local::Hops;
 use local::http_client::{HttpClient, HttpResponse};
+use local::sink::{Scripted, Sink};
 use local::{HopKind, InProcess, ServiceOptions, Services, Stack};
-use mrmrthon_e2e::{eventually, with_points_pipeline, with_record_api};
+use mrmrthon_e2e::{eventually, with_notifiers, with_points_pipeline, with_record_api};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -100,13 +102,38 @@ async fn results_become_points() {
     let stack = Stack::shared();
     let sdk = stack.sdk_config().await;
     let provisioned = stack.provisioned();
+    // the Discord sink, and the webhook secret pointing at it, as `make dev` does
+    let sink = Sink::start(0, Hops::quiet()).await.expect("the sink starts");
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let secret = provisioned
+        .discord_webhook_secret()
+        .expect("the template names the webhook secret");
+    // the shared stack was provisioned without a sink: create the secret, or point it here
+    if secrets
+        .create_secret()
+        .name(secret)
+        .secret_string(sink.webhook_url())
+        .send()
+        .await
+        .is_err()
+    {
+        secrets
+            .put_secret_value()
+            .secret_id(secret)
+            .secret_string(sink.webhook_url())
+            .send()
+            .await
+            .unwrap();
+    }
     let invoker = with_record_api(InProcess::new(), provisioned, &sdk).await;
     let invoker = with_points_pipeline(invoker, provisioned, &sdk).await;
+    let invoker = with_notifiers(invoker, provisioned, &sdk).await;
+    let mailbox = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
     let services = Services::start(
         stack.endpoint(),
         provisioned,
         Arc::new(invoker),
-        ServiceOptions::for_tests(None),
+        ServiceOptions::for_tests(Some(mailbox)),
     )
     .await
     .expect("the local stack's services start");
@@ -136,6 +163,7 @@ async fn results_become_points() {
     );
     let (_, organizer) = user(&users, &signer, Role::Organizer).await;
     let (runner, runner_token) = user(&users, &signer, Role::Runner).await;
+    let runner_email = format!("{}@example.com", runner.as_str().to_lowercase());
 
     let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(30);
     let marathon = json!({
@@ -169,6 +197,23 @@ async fn results_become_points() {
         .await;
     assert_eq!(recorded.status, 201, "{}", recorded.text());
     client.total_becomes(&runner, 100).await;
+    // one Discord post for the award, and a mail to the runner
+    let first = eventually("the Discord post", async || sink.posts().into_iter().next()).await;
+    let text = first.body.to_string();
+    assert!(text.contains("+100") && text.contains("Seoul Marathon"), "{text}");
+    assert_eq!(first.body["allowed_mentions"]["parse"], json!([]));
+    assert_eq!(first.correlation_id.as_deref(), Some(client.correlation.as_str()));
+    let mailbox = services.mailbox.as_ref().unwrap();
+    eventually("the runner's mail", async || {
+        mailbox
+            .mails()
+            .into_iter()
+            .find(|m| m.to.iter().any(|to| to.contains(&runner_email)))
+    })
+    .await;
+
+    // Discord rate-limits the next post: it is waited out and posted once
+    sink.script(vec![Scripted::rate_limited(0.3), Scripted::status(204)]);
 
     // correcting only the finish time changes nothing
     client
@@ -198,6 +243,30 @@ async fn results_become_points() {
         204
     );
     client.total_becomes(&runner, 0).await;
+    // +100, +15 (after the 429), -115; the finish-time-only correction posted nothing
+    let accepted = || {
+        sink.posts()
+            .into_iter()
+            .filter(|p| p.status < 300)
+            .collect::<Vec<_>>()
+    };
+    let posts = eventually("three accepted Discord posts", async || {
+        let posts = accepted();
+        (posts.len() >= 3).then_some(posts)
+    })
+    .await;
+    let deltas: Vec<String> = posts.iter().map(|p| p.body.to_string()).collect();
+    assert!(
+        deltas[1].contains("+15") && deltas[2].contains("-115"),
+        "{deltas:#?}"
+    );
+    // the rate-limited attempt came first, and the retry waited as Discord asked
+    let attempts: Vec<_> = sink
+        .posts()
+        .into_iter()
+        .filter(|p| p.body.to_string().contains("+15"))
+        .collect();
+    assert_eq!(attempts.iter().map(|p| p.status).collect::<Vec<_>>(), [429, 204]);
 
     let me = client
         .send(http::Method::GET, "/me/points", Some(&runner_token), None)
@@ -216,5 +285,7 @@ async fn results_become_points() {
             client.correlation
         );
     }
+    assert_eq!(accepted().len(), 3, "no duplicate posts");
     services.stop().await;
+    sink.stop().await;
 }

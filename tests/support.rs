@@ -90,6 +90,46 @@ pub async fn with_points_pipeline(
         })
 }
 
+/// Adds discord-webhook (posting to whatever URL the stack's webhook secret holds) and
+/// log-mailer.
+pub async fn with_notifiers(invoker: InProcess, provisioned: &Provisioned, sdk: &SdkConfig) -> InProcess {
+    let env = provisioned
+        .function_env("DiscordWebhookFunction")
+        .expect("DiscordWebhookFunction");
+    let settings =
+        discord_webhook::config::Settings::from_lookup(|name| env.get(name).cloned()).expect("its settings");
+    let notifier = Arc::new(
+        discord_webhook::Notifier::connect(sdk, &settings)
+            .await
+            .expect("discord-webhook starts"),
+    );
+    let env = provisioned
+        .function_env("LogMailerFunction")
+        .expect("LogMailerFunction");
+    let settings =
+        log_mailer::config::Settings::from_lookup(|name| env.get(name).cloned()).expect("its settings");
+    let mailer = Arc::new(log_mailer::Mailer::connect(sdk, &settings).await);
+    invoker
+        .with("DiscordWebhookFunction", move |event: Value| {
+            let notifier = Arc::clone(&notifier);
+            async move {
+                let event = serde_json::from_value(event)?;
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+                Ok(serde_json::to_value(notifier.process(event, deadline).await?)?)
+            }
+        })
+        .with("LogMailerFunction", move |event: Value| {
+            let mailer = Arc::clone(&mailer);
+            async move {
+                let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(event)?;
+                let deadline = time::OffsetDateTime::now_utc() + time::Duration::seconds(60);
+                Ok(serde_json::to_value(
+                    mailer.handle_records(event.records, Some(deadline)).await?,
+                )?)
+            }
+        })
+}
+
 /// An API Gateway event through lambda_http's request conversion and an axum router,
 /// the response turned into the payload 2.0 response Lambda would return (as lambda_http
 /// does: `Set-Cookie` into `cookies`, repeated headers comma-joined, a body that is not
