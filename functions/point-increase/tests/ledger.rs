@@ -1,8 +1,6 @@
 //! point-increase against the emulator: the real ledger on the Users table and the real
 //! points-events topic (whose subscription delivers to the discord-notify queue).
 
-use std::sync::Arc;
-
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
 use domain::events::{Envelope, Event, ResultChange};
