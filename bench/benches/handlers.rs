@@ -1,0 +1,357 @@
+//! Handler CPU per API request and per stream/queue record, in-process, ports in memory so
+//! that I/O is excluded. `mrmrthon-bench all` runs this and reads criterion's estimates;
+//! the groups and ids here are the ones `src/cpu.rs` lists.
+//!
+//! Budgets (DESIGN.md): at most 50 µs per API request, at most 10 µs per record.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_lambda_events::event::dynamodb::EventRecord;
+use axum::Router;
+use criterion::{Criterion, criterion_group, criterion_main};
+use domain::activity::ActivityEntry;
+use domain::entry::Entry;
+use domain::events::{Envelope, Event, PointsAwarded, ResultChange};
+use domain::lockout::LockoutPolicy;
+use domain::marathon::{Marathon, MarathonId};
+use domain::memory::MemoryUsers;
+use domain::paging::{Page, PageRequest};
+use domain::points::{Award, AwardChange, award_change};
+use domain::ports::{MarathonFilter, PointsStore, RaceStore, StoreError};
+use domain::record::Record;
+use domain::result::{OfficialResult, result_id};
+use domain::{Role, SystemClock, User, UserId, UserName};
+use http_body_util::BodyExt;
+use infra::passwords::Passwords;
+use infra::tokens::{TokenConfig, TokenSigner, TokenVerifier};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tower::ServiceExt;
+
+const ISSUER: &str = "https://auth.mrmrthon.dev";
+const AUDIENCE: &str = "mrmrthon-api";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn sample(function: &str, file: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(function)
+        .join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// What the Lambda runtime does per request, less the network: the API Gateway v2 event
+/// JSON into a request, the router, the response body collected.
+async fn call(router: &Router, event: &str) -> (u16, axum::body::Bytes) {
+    let request = lambda_http::request::from_str(event).expect("a valid API Gateway v2 event");
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("routers are infallible");
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.expect("a body").to_bytes();
+    (status, body)
+}
+
+fn with_body(event: &str, body: &Value) -> String {
+    let mut event: Value = serde_json::from_str(event).expect("a JSON event");
+    event["body"] = json!(body.to_string());
+    event.to_string()
+}
+
+fn login(c: &mut Criterion) {
+    let rt = runtime();
+    let (private_pem, _) = local::provision::generate_key_pair().expect("a key pair");
+    let auth = login::Auth {
+        users: Arc::new(MemoryUsers::default()),
+        signer: TokenSigner::from_pkcs8_pem(&private_pem, TokenConfig::new(ISSUER, AUDIENCE)).expect("key"),
+        passwords: Passwords::default(),
+        clock: Arc::new(SystemClock),
+        lockout: LockoutPolicy::default(),
+    };
+    let router = login::router(Arc::new(auth));
+    let jwks = sample("login", "jwks.json");
+    let invalid = with_body(
+        &sample("login", "signup.json"),
+        &json!({ "email": "not-an-email", "password": "short", "name": "", "user_type": "admin" }),
+    );
+    assert_eq!(rt.block_on(call(&router, &jwks)).0, 200);
+    assert_eq!(rt.block_on(call(&router, &invalid)).0, 400);
+
+    let mut group = c.benchmark_group("login");
+    group.bench_function("jwks-get", |b| {
+        b.iter(|| rt.block_on(call(&router, black_box(&jwks))))
+    });
+    group.bench_function("signup-invalid", |b| {
+        b.iter(|| rt.block_on(call(&router, black_box(&invalid))))
+    });
+    // For information only (no budget): argon2id is deliberately slow.
+    assert_eq!(rt.block_on(call(&router, &sample("login", "signup.json"))).0, 201);
+    let login = sample("login", "login.json");
+    assert_eq!(rt.block_on(call(&router, &login)).0, 200);
+    group.sample_size(10).measurement_time(Duration::from_secs(5));
+    group.bench_function("login-argon2", |b| {
+        b.iter(|| rt.block_on(call(&router, black_box(&login))))
+    });
+    group.finish();
+}
+
+/// record-api has no in-memory Races store: this one accepts new records and refuses the
+/// rest, which the measured route never reaches.
+struct StubRaces;
+
+fn not_here() -> StoreError {
+    StoreError::Unavailable("not in the bench stub".into())
+}
+
+#[async_trait]
+impl RaceStore for StubRaces {
+    async fn create_marathon(&self, _: &Marathon, _: &ActivityEntry) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn marathon(&self, _: &MarathonId) -> Result<Option<Marathon>, StoreError> {
+        Err(not_here())
+    }
+    async fn list_marathons(
+        &self,
+        _: &MarathonFilter,
+        _: &PageRequest,
+    ) -> Result<Page<Marathon>, StoreError> {
+        Err(not_here())
+    }
+    async fn update_marathon(&self, _: &Marathon, _: u64, _: &ActivityEntry) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn register(&self, _: &Entry, _: OffsetDateTime, _: &ActivityEntry) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn cancel_entry(&self, _: &MarathonId, _: &UserId, _: &ActivityEntry) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn entry(&self, _: &MarathonId, _: &UserId) -> Result<Option<Entry>, StoreError> {
+        Err(not_here())
+    }
+    async fn marathon_entries(&self, _: &MarathonId, _: &PageRequest) -> Result<Page<Entry>, StoreError> {
+        Err(not_here())
+    }
+    async fn runner_entries(&self, _: &UserId, _: &PageRequest) -> Result<Page<Entry>, StoreError> {
+        Err(not_here())
+    }
+    async fn result(&self, _: &MarathonId, _: &UserId) -> Result<Option<OfficialResult>, StoreError> {
+        Err(not_here())
+    }
+    async fn put_result(
+        &self,
+        _: &OfficialResult,
+        _: Option<u64>,
+        _: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn delete_result(
+        &self,
+        _: &MarathonId,
+        _: &UserId,
+        _: u64,
+        _: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn marathon_results(
+        &self,
+        _: &MarathonId,
+        _: &PageRequest,
+    ) -> Result<Page<OfficialResult>, StoreError> {
+        Err(not_here())
+    }
+    async fn runner_results(&self, _: &UserId, _: &PageRequest) -> Result<Page<OfficialResult>, StoreError> {
+        Err(not_here())
+    }
+    async fn create_record(&self, record: &Record, activity: &ActivityEntry) -> Result<(), StoreError> {
+        black_box((record, activity));
+        Ok(())
+    }
+    async fn record(&self, _: &UserId, _: &str) -> Result<Option<Record>, StoreError> {
+        Err(not_here())
+    }
+    async fn runner_records(&self, _: &UserId, _: &PageRequest) -> Result<Page<Record>, StoreError> {
+        Err(not_here())
+    }
+    async fn update_record(&self, _: &Record, _: &ActivityEntry) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn delete_record(&self, _: &UserId, _: &str, _: &ActivityEntry) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+}
+
+struct StubPoints;
+
+#[async_trait]
+impl PointsStore for StubPoints {
+    async fn total(&self, _: &UserId) -> Result<Option<(User, i64)>, StoreError> {
+        Err(not_here())
+    }
+    async fn awards(&self, _: &UserId) -> Result<Vec<Award>, StoreError> {
+        Err(not_here())
+    }
+}
+
+fn record_api(c: &mut Criterion) {
+    let rt = runtime();
+    let (private_pem, public_pem) = local::provision::generate_key_pair().expect("a key pair");
+    let signer = TokenSigner::from_pkcs8_pem(&private_pem, TokenConfig::new(ISSUER, AUDIENCE)).expect("key");
+    let api = record_api::Api {
+        races: Arc::new(StubRaces),
+        users: Arc::new(MemoryUsers::default()),
+        points: Arc::new(StubPoints),
+        verifier: TokenVerifier::from_public_pem(&public_pem, TokenConfig::new(ISSUER, AUDIENCE))
+            .expect("key"),
+        clock: Arc::new(SystemClock),
+    };
+    let router = record_api::router(Arc::new(api));
+    let token = signer
+        .issue_access(&UserId::generate(), Role::Runner, OffsetDateTime::now_utc())
+        .expect("a token")
+        .token;
+    let create = sample("record-api", "create-record.json").replace("RUNNER_ACCESS_TOKEN", &token);
+    let (status, body) = rt.block_on(call(&router, &create));
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+
+    let mut group = c.benchmark_group("record-api");
+    group.bench_function("create-record", |b| {
+        b.iter(|| rt.block_on(call(&router, black_box(&create))))
+    });
+    group.finish();
+}
+
+fn result_image(marathon: &MarathonId, runner: &UserId, points: u32, version: u64) -> Value {
+    let now = OffsetDateTime::now_utc();
+    let result = OfficialResult {
+        marathon_id: marathon.clone(),
+        marathon_name: "서울 마라톤 2026".into(),
+        marathon_date: now.date(),
+        runner_id: runner.clone(),
+        runner_name: UserName::parse("김민수").expect("a name"),
+        finish_seconds: 10_965,
+        finish_time: "3:02:45".into(),
+        bonus_points: 10,
+        points,
+        version,
+        recorded_at: now,
+        updated_at: now,
+        correlation_id: Some("c0ffee00-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()),
+    };
+    let mut item: serde_dynamo::Item = serde_dynamo::to_item(&result).expect("an item");
+    let s = serde_dynamo::AttributeValue::S;
+    item.insert("pk".into(), s(format!("MARATHON#{marathon}")));
+    item.insert("sk".into(), s(format!("RESULT#{runner}")));
+    item.insert("result_id".into(), s(result_id(marathon, runner)));
+    serde_json::to_value(item).expect("JSON")
+}
+
+fn official_record_stream(c: &mut Criterion) {
+    let (marathon, runner) = (MarathonId::generate(), UserId::generate());
+    let new = result_image(&marathon, &runner, 110, 1_795_255_300_000);
+    let old = result_image(&marathon, &runner, 100, 1_795_255_200_000);
+    let record: EventRecord = serde_json::from_value(json!({
+        "eventID": "4f2a6c1e9b7d4e3f8a0b1c2d3e4f5a6b", "eventName": "MODIFY", "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1795255300.0,
+            "Keys": { "pk": new["pk"].clone(), "sk": new["sk"].clone() },
+            "NewImage": new, "OldImage": old,
+            "SequenceNumber": "111100000000001234567", "SizeBytes": 812, "StreamViewType": "NEW_AND_OLD_IMAGES"
+        },
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/mrmrthon-RacesTable/stream/2026-11-22T00:00:00.000"
+    }))
+    .expect("a stream record");
+    let envelope = official_record_stream::translate::translate(&record).expect("translates");
+    assert!(matches!(
+        envelope.map(|e| e.event),
+        Some(Event::ResultCorrected(_))
+    ));
+
+    let mut group = c.benchmark_group("official-record-stream");
+    group.bench_function("translate", |b| {
+        b.iter(|| {
+            official_record_stream::translate::translate(black_box(&record))
+                .ok()
+                .flatten()
+                .map(|e| e.to_json())
+        })
+    });
+    group.finish();
+}
+
+/// point-increase's per-record CPU: its ledger and publisher are I/O, so this is the work
+/// around them: the body into an envelope, the points rule, the announcement encoded.
+fn decode_award_encode(body: &str, stored: Option<(u32, u64)>) -> Option<String> {
+    let envelope = Envelope::parse(body).ok()?;
+    let Event::ResultRecorded(change) = envelope.event else {
+        return None;
+    };
+    let AwardChange::Apply { delta } = award_change(stored, change.points, change.version) else {
+        return None;
+    };
+    let awarded = Envelope::new(
+        Event::PointsAwarded(PointsAwarded {
+            runner_id: change.runner_id,
+            runner_name: change.runner_name,
+            marathon_id: change.marathon_id,
+            marathon_name: change.marathon_name,
+            result_id: change.result_id,
+            delta,
+            total: 1_210 + delta,
+            result_version: change.version,
+        }),
+        OffsetDateTime::now_utc(),
+        envelope.correlation_id,
+    );
+    Some(awarded.to_json())
+}
+
+fn point_increase(c: &mut Criterion) {
+    let (marathon, runner) = (MarathonId::generate(), UserId::generate());
+    let body = Envelope::new(
+        Event::ResultRecorded(ResultChange {
+            result_id: result_id(&marathon, &runner),
+            marathon_id: marathon,
+            marathon_name: "서울 마라톤 2026".into(),
+            runner_id: runner,
+            runner_name: "김민수".into(),
+            points: 110,
+            version: 1_795_255_300_000,
+        }),
+        OffsetDateTime::now_utc(),
+        Some("c0ffee00-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()),
+    )
+    .to_json();
+    assert!(decode_award_encode(&body, Some((100, 1))).is_some());
+
+    let mut group = c.benchmark_group("point-increase");
+    group.bench_function("decode-award-encode", |b| {
+        b.iter(|| decode_award_encode(black_box(&body), Some((100, 1))))
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50);
+    targets = login, record_api, official_record_stream, point_increase
+}
+criterion_main!(benches);

@@ -1,0 +1,114 @@
+//! Starting a bootstrap the way the Lambda service does (a clean environment pointing at
+//! the Runtime API), and waiting for what it says to the stub.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
+
+use crate::lab::Result;
+use crate::runtime_api::{RuntimeApi, Signal};
+
+/// A bootstrap process; killed when dropped.
+pub struct Running {
+    child: Child,
+    pub started: Instant,
+    pub pid: u32,
+    pub log: PathBuf,
+}
+
+/// Starts `binary` with exactly `env` (nothing inherited), its output to `log`.
+pub fn launch(binary: &Path, env: &[(String, String)], log: &Path) -> Result<Running> {
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let out = std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let err = out
+        .try_clone()
+        .map_err(|e| format!("cannot share {}: {e}", log.display()))?;
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(binary.parent().unwrap_or(Path::new("/")))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .kill_on_drop(true);
+    let started = Instant::now();
+    let child = command
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let pid = child
+        .id()
+        .ok_or_else(|| format!("{} exited at once", binary.display()))?;
+    Ok(Running {
+        child,
+        started,
+        pid,
+        log: log.to_path_buf(),
+    })
+}
+
+impl Running {
+    /// Waits for the next signal from the stub, failing if the process exits first or
+    /// nothing comes within `timeout`.
+    pub async fn signal(&mut self, api: &mut RuntimeApi, timeout: Duration) -> Result<Signal> {
+        tokio::select! {
+            signal = api.signals.recv() => signal.ok_or_else(|| "the Runtime API stub stopped".to_owned()),
+            status = self.child.wait() => Err(format!(
+                "the process exited ({}) {}",
+                status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+                self.log_tail()
+            )),
+            () = tokio::time::sleep(timeout) => Err(format!(
+                "nothing from the process within {timeout:?} {}",
+                self.log_tail()
+            )),
+        }
+    }
+
+    /// Waits until the function first asks for work; returns the time since the process
+    /// was started.
+    pub async fn first_poll(&mut self, api: &mut RuntimeApi, timeout: Duration) -> Result<Duration> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.signal(api, left).await? {
+                Signal::Next(at) => return Ok(at.saturating_duration_since(self.started)),
+                Signal::InitError(body) => return Err(format!("init error: {body}")),
+                Signal::Outcome { .. } => {}
+            }
+        }
+    }
+
+    /// Peak resident set size so far (VmHWM), in bytes.
+    pub fn peak_rss(&self) -> Result<u64> {
+        let path = format!("/proc/{}/status", self.pid);
+        let status = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|kb| kb.trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .ok_or_else(|| format!("no VmHWM in {path}"))
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(5)..].join("\n  ");
+        if tail.is_empty() {
+            format!("(no output; log {})", self.log.display())
+        } else {
+            format!("(log {}, last lines:\n  {tail})", self.log.display())
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Cold init: from process start to the function's first `GET .../invocation/next`, with
+//! its SDK config, clients, secrets and warm-up calls against the emulator. Interleaved
+//! with the hello-world yardstick so that machine noise hits both alike.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::bootstrap::launch;
+use crate::lab::{Function, HELLO, Lab, Result, release_binary, work_dir};
+use crate::runtime_api::RuntimeApi;
+
+/// A bootstrap that has not asked for work after this long is counted as failed.
+const INIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Default)]
+pub struct ColdStart {
+    /// Milliseconds, one per start.
+    pub samples: Vec<f64>,
+    /// The hello-world starts that ran right before this function's, one per start.
+    pub paired_hello: Vec<f64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct ColdStarts {
+    pub hello: Vec<f64>,
+    pub functions: BTreeMap<&'static str, ColdStart>,
+}
+
+/// `runs` rounds; in each, every function is started once, right after a hello-world start.
+pub async fn measure(lab: &Lab, functions: &[Function], runs: usize) -> ColdStarts {
+    let mut result = ColdStarts::default();
+    let hello_binary = release_binary(HELLO);
+    let no_env = BTreeMap::new();
+    let mut envs = BTreeMap::new();
+    for function in functions {
+        match lab.function_env(function) {
+            Ok(env) => {
+                envs.insert(function.package, env);
+            }
+            Err(e) => {
+                result.functions.entry(function.package).or_default().error = Some(e);
+            }
+        }
+    }
+    for round in 1..=runs {
+        eprintln!("cold init: round {round}/{runs}");
+        for function in functions {
+            let Some(env) = envs.get(function.package) else {
+                continue;
+            };
+            let entry = result.functions.entry(function.package).or_default();
+            if entry.error.is_some() && entry.samples.is_empty() {
+                continue; // it never started: no point trying again every round
+            }
+            let hello = start_once(lab, HELLO, &hello_binary, 128, &no_env).await;
+            let measured = start_once(
+                lab,
+                function.package,
+                &release_binary(function.package),
+                lab.memory_size(function.logical_id),
+                env,
+            )
+            .await;
+            match (hello, measured) {
+                (Ok(h), Ok(f)) => {
+                    result.hello.push(h);
+                    entry.paired_hello.push(h);
+                    entry.samples.push(f);
+                }
+                (Err(e), _) => {
+                    entry.error = Some(format!("hello-world did not start: {e}"));
+                }
+                (Ok(h), Err(e)) => {
+                    result.hello.push(h);
+                    entry.error = Some(e);
+                }
+            }
+        }
+    }
+    result
+}
+
+/// One cold start, in milliseconds.
+async fn start_once(
+    lab: &Lab,
+    name: &str,
+    binary: &Path,
+    memory: u64,
+    function_env: &BTreeMap<String, String>,
+) -> Result<f64> {
+    let mut api = RuntimeApi::start(name)
+        .await
+        .map_err(|e| format!("cannot start the Runtime API stub: {e}"))?;
+    let env = lab.process_env(name, memory, &api.address(), function_env);
+    let log = work_dir().join("logs").join(format!("{name}.cold.log"));
+    let mut running = launch(binary, &env, &log)?;
+    let outcome = running.first_poll(&mut api, INIT_TIMEOUT).await;
+    running.stop().await;
+    outcome.map(|d| d.as_secs_f64() * 1000.0)
+}

@@ -1,0 +1,373 @@
+//! mrmrthon-bench: measures every function against the budgets in DESIGN.md and writes
+//! BENCHMARKS.md. `make bench` runs `cargo run --release -p mrmrthon-bench -- all`.
+
+mod batch;
+mod bootstrap;
+mod builder;
+mod cold_start;
+mod cpu;
+mod fixtures;
+mod lab;
+mod report;
+mod rss;
+mod runtime_api;
+mod size;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use lab::{FUNCTIONS, Function, Lab, release_binary, repo_root};
+use report::{Machine, Results};
+
+const USAGE: &str = "\
+usage: mrmrthon-bench all [options]
+
+Builds release binaries, measures cold init, binary size, peak RSS, handler CPU and batch
+concurrency of every function, and writes BENCHMARKS.md.
+
+options:
+  --runs N          cold starts per function (default 25, at least 20 for the report)
+  --burst N         invocations per function for peak RSS (default 200)
+  --batch-reps N    repetitions of each point-increase batch size (default 15)
+  --only A,B        only these functions (package names)
+  --no-build        measure the binaries already in target/release
+  --no-arm64        skip `cargo lambda build --arm64`
+  --no-criterion    skip the handler CPU benches
+  --out PATH        where to write the report (default: <workspace>/BENCHMARKS.md)
+  --bin-dir PATH    measure the binaries in PATH instead of target/release (implies
+                    --no-build; for trying the harness on debug builds, not for figures)
+";
+
+struct Options {
+    runs: usize,
+    burst: usize,
+    batch_reps: usize,
+    only: Option<Vec<String>>,
+    build: bool,
+    arm64: bool,
+    criterion: bool,
+    out: PathBuf,
+    bin_dir: Option<PathBuf>,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        runs: 25,
+        burst: 200,
+        batch_reps: 15,
+        only: None,
+        build: true,
+        arm64: true,
+        criterion: true,
+        out: repo_root().join("BENCHMARKS.md"),
+        bin_dir: None,
+    };
+    let mut args = args.iter();
+    match args.next().map(String::as_str) {
+        Some("all") => {}
+        Some(other) => return Err(format!("unknown command {other:?}")),
+        None => return Err("no command".into()),
+    }
+    let number = |name: &str, value: Option<&String>| -> Result<usize, String> {
+        value
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{name} needs a positive number"))
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--runs" => options.runs = number("--runs", args.next())?,
+            "--burst" => options.burst = number("--burst", args.next())?,
+            "--batch-reps" => options.batch_reps = number("--batch-reps", args.next())?,
+            "--only" => {
+                let list = args.next().ok_or("--only needs a list of functions")?;
+                let names: Vec<String> = list.split(',').map(|s| s.trim().to_owned()).collect();
+                for name in &names {
+                    if !FUNCTIONS.iter().any(|f| f.package == name) {
+                        return Err(format!("unknown function {name:?}"));
+                    }
+                }
+                options.only = Some(names);
+            }
+            "--no-build" => options.build = false,
+            "--no-arm64" => options.arm64 = false,
+            "--no-criterion" => options.criterion = false,
+            "--out" => options.out = PathBuf::from(args.next().ok_or("--out needs a path")?),
+            "--bin-dir" => {
+                options.bin_dir = Some(PathBuf::from(args.next().ok_or("--bin-dir needs a path")?));
+                options.build = false;
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match parse(&args) {
+        Ok(options) => options,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("mrmrthon-bench: {e}\n");
+            }
+            eprint!("{USAGE}");
+            return if e.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("mrmrthon-bench: cannot start a tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(all(options, args.join(" "))) {
+        Ok(path) => {
+            eprintln!("wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mrmrthon-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn all(options: Options, args: String) -> Result<PathBuf, String> {
+    if let Some(dir) = &options.bin_dir {
+        let _ = lab::BIN_DIR.set(std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?);
+    }
+    let started = now();
+    let load_before = loadavg();
+    let functions: Vec<Function> = FUNCTIONS
+        .into_iter()
+        .filter(|f| {
+            options
+                .only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|o| o == f.package))
+        })
+        .collect();
+    let mut results = Results {
+        command: format!("cargo run --release -p mrmrthon-bench -- {args}"),
+        runs: options.runs,
+        burst_size: options.burst,
+        ..Results::default()
+    };
+    if options.runs < 20 {
+        results.skipped.push(format!(
+            "cold init ran {} starts per function, fewer than the 20 asked for",
+            options.runs
+        ));
+    }
+
+    // 1. Builds (all CPU-heavy work first, so that it does not disturb the measurements).
+    let mut built = Vec::new();
+    for function in &functions {
+        if options.build
+            && let Err(e) = builder::release(function.package)
+        {
+            results
+                .not_built
+                .insert(function.package, format!("the release build failed: {e}"));
+            continue;
+        }
+        if !release_binary(function.package).is_file() {
+            results
+                .not_built
+                .insert(function.package, "no release binary in target/release".into());
+            continue;
+        }
+        built.push(*function);
+    }
+    if !release_binary(lab::HELLO).is_file() {
+        return Err(format!(
+            "{} is missing: build it first with `cargo build --release -p mrmrthon-bench`",
+            release_binary(lab::HELLO).display()
+        ));
+    }
+    let arm64_blocker = if options.arm64 {
+        size::arm64_unavailable()
+    } else {
+        Some("skipped (--no-arm64)".into())
+    };
+    for function in &built {
+        let arm64 = match &arm64_blocker {
+            Some(why) => Err(why.clone()),
+            None => size::arm64(function.package),
+        };
+        results.sizes.insert(
+            function.package,
+            size::Size {
+                x86_64: size::x86_64(function.package),
+                arm64,
+            },
+        );
+    }
+    let criterion_ready = if options.criterion {
+        eprintln!("compiling the criterion benches");
+        builder::run_niced(
+            "cargo",
+            &["bench", "-p", "mrmrthon-bench", "--bench", "handlers", "--no-run"],
+            "criterion-build.log",
+            None,
+        )
+    } else {
+        Err("skipped (--no-criterion)".into())
+    };
+
+    // 2. Measurements against the emulator.
+    let lab = Lab::start().await?;
+    // A bootstrap that exits without ever asking for work (an empty `fn main() {}`) is a
+    // function not built yet, not a failed measurement.
+    let mut measured = Vec::new();
+    for function in built {
+        match probe(&lab, &function).await {
+            Ok(()) => measured.push(function),
+            Err(e) => {
+                results.not_built.insert(function.package, e);
+                results.sizes.remove(function.package);
+            }
+        }
+    }
+    results.cold = cold_start::measure(&lab, &measured, options.runs).await;
+    for function in &measured {
+        eprintln!("peak RSS: {} ({} invocations)", function.package, options.burst);
+        results.bursts.insert(
+            function.package,
+            rss::measure(&lab, function, options.burst).await,
+        );
+    }
+    if measured.iter().any(|f| f.package == "point-increase") {
+        eprintln!("batch concurrency: point-increase");
+        results.batch = Some(batch::measure(&lab, options.batch_reps).await);
+    }
+    drop(lab);
+
+    // 3. Handler CPU, with the emulator gone.
+    match criterion_ready {
+        Ok(_) => {
+            let ran = cpu::run_benches();
+            for case in cpu::CASES {
+                let estimate = match &ran {
+                    Ok(()) => cpu::estimate(&case),
+                    Err(e) => Err(e.clone()),
+                };
+                results.cpu.insert(case.id, estimate);
+            }
+        }
+        Err(e) => {
+            for case in cpu::CASES {
+                results.cpu.insert(case.id, Err(e.clone()));
+            }
+        }
+    }
+
+    let machine = Machine {
+        uname: command_output("uname", &["-a"]).unwrap_or_else(|| "unknown".into()),
+        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        cpu: cpu_model(),
+        rustc: command_output("rustc", &["-V"]).unwrap_or_else(|| "unknown".into()),
+        load_before,
+        load_after: loadavg(),
+        started,
+        finished: now(),
+    };
+    let text = report::render(&machine, &results);
+    std::fs::write(&options.out, text).map_err(|e| format!("cannot write {}: {e}", options.out.display()))?;
+    Ok(options.out)
+}
+
+/// One start: does this binary reach the Runtime API at all?
+async fn probe(lab: &Lab, function: &Function) -> Result<(), String> {
+    let env = lab.function_env(function)?;
+    let mut api = runtime_api::RuntimeApi::start(function.package)
+        .await
+        .map_err(|e| format!("cannot start the Runtime API stub: {e}"))?;
+    let process_env = lab.process_env(
+        function.package,
+        lab.memory_size(function.logical_id),
+        &api.address(),
+        &env,
+    );
+    let log = lab::work_dir()
+        .join("logs")
+        .join(format!("{}.probe.log", function.package));
+    let mut running = bootstrap::launch(&release_binary(function.package), &process_env, &log)?;
+    let outcome = running
+        .first_poll(&mut api, std::time::Duration::from_secs(30))
+        .await;
+    running.stop().await;
+    outcome
+        .map(|_| ())
+        .map_err(|e| format!("the bootstrap never asked the Runtime API for work: {e}"))
+}
+
+fn now() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| now.to_string())
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, model)| model.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn command_output(program: &str, args: &[&str]) -> Option<String> {
+    let output = std::process::Command::new(program).args(args).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_parse_and_bad_ones_are_refused() {
+        let o = parse(&args(&[
+            "all",
+            "--runs",
+            "21",
+            "--only",
+            "login,point-increase",
+            "--no-arm64",
+        ]))
+        .unwrap();
+        assert_eq!(o.runs, 21);
+        assert_eq!(o.only.unwrap(), ["login", "point-increase"]);
+        assert!(!o.arm64 && o.build && o.criterion);
+        assert!(parse(&args(&["all", "--runs", "0"])).is_err());
+        assert!(parse(&args(&["all", "--runs"])).is_err());
+        assert!(parse(&args(&["all", "--only", "nope"])).is_err());
+        assert!(parse(&args(&["nope"])).is_err());
+        assert!(parse(&args(&[])).is_err());
+    }
+}
