@@ -228,9 +228,17 @@ fn record_api(c: &mut Criterion) {
     let (status, body) = rt.block_on(call(&router, &create));
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
 
+    let verifier =
+        TokenVerifier::from_public_pem(&public_pem, TokenConfig::new(ISSUER, AUDIENCE)).expect("key");
+    assert!(verifier.verify_access(&token, OffsetDateTime::now_utc()).is_ok());
+
     let mut group = c.benchmark_group("record-api");
     group.bench_function("create-record", |b| {
         b.iter(|| rt.block_on(call(&router, black_box(&create))))
+    });
+    // For information: the RS256 verification alone, part of every authenticated request.
+    group.bench_function("verify-token", |b| {
+        b.iter(|| verifier.verify_access(black_box(&token), OffsetDateTime::now_utc()))
     });
     group.finish();
 }
@@ -346,12 +354,67 @@ fn point_increase(c: &mut Criterion) {
     group.finish();
 }
 
+/// discord-webhook's per-message CPU around its I/O (idempotency claim, HTTP post): the
+/// body into an envelope, the Discord message built and encoded.
+fn discord_render(body: &str) -> Option<String> {
+    let envelope = Envelope::parse(body).ok()?;
+    let Event::PointsAwarded(award) = envelope.event else {
+        return None;
+    };
+    let message = discord_webhook::WebhookMessage::for_award(&award, envelope.occurred_at);
+    serde_json::to_string(&message).ok()
+}
+
+fn discord_webhook(c: &mut Criterion) {
+    let event: Value = serde_json::from_str(&sample("discord-webhook", "points-awarded.json")).expect("JSON");
+    let body = event["Records"][0]["body"].as_str().expect("a body").to_owned();
+    assert!(discord_render(&body).is_some());
+
+    let mut group = c.benchmark_group("discord-webhook");
+    group.bench_function("decode-render-encode", |b| {
+        b.iter(|| discord_render(black_box(&body)))
+    });
+    group.finish();
+}
+
+/// log-mailer's per-record CPU around its I/O (recipient reads, idempotency, SES): the new
+/// image into an activity entry, the notice, one mail composed.
+fn mail_compose(record: &EventRecord, recipient: &log_mailer::recipients::Recipient) -> Option<usize> {
+    let entry: ActivityEntry = serde_dynamo::from_item(record.change.new_image.clone()).ok()?;
+    let notice = log_mailer::notice::Notice::from_entry(&entry).ok()??;
+    let mail = log_mailer::compose::compose(
+        &notice,
+        recipient,
+        "kim.runner@example.com",
+        "no-reply@mrmrthon.dev",
+    );
+    Some(black_box(mail).subject.len())
+}
+
+fn log_mailer(c: &mut Criterion) {
+    let event: Value = serde_json::from_str(&sample("log-mailer", "result-recorded.json")).expect("JSON");
+    let record: EventRecord = serde_json::from_value(event["Records"][0].clone()).expect("a stream record");
+    let recipient = log_mailer::recipients::Recipient {
+        user_id: UserId::generate(),
+        email: "kim.runner@example.com".into(),
+        name: "김민수".into(),
+        language: None,
+    };
+    assert!(mail_compose(&record, &recipient).is_some());
+
+    let mut group = c.benchmark_group("log-mailer");
+    group.bench_function("decode-compose", |b| {
+        b.iter(|| mail_compose(black_box(&record), &recipient))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .sample_size(50);
-    targets = login, record_api, official_record_stream, point_increase
+    targets = login, record_api, official_record_stream, point_increase, discord_webhook, log_mailer
 }
 criterion_main!(benches);

@@ -18,7 +18,7 @@ pub struct Case {
 }
 
 /// Must match the groups and ids in benches/handlers.rs.
-pub const CASES: [Case; 6] = [
+pub const CASES: [Case; 9] = [
     Case {
         function: "login",
         group: "login",
@@ -49,6 +49,13 @@ pub const CASES: [Case; 6] = [
         budget: Some(Kind::Api),
     },
     Case {
+        function: "record-api",
+        group: "record-api",
+        id: "verify-token",
+        what: "RS256 access-token verification alone (part of every authenticated request)",
+        budget: None,
+    },
+    Case {
         function: "official-record-stream",
         group: "official-record-stream",
         id: "translate",
@@ -61,6 +68,22 @@ pub const CASES: [Case; 6] = [
         group: "point-increase",
         id: "decode-award-encode",
         what: "Envelope::parse of a result.recorded body + award_change + points.awarded envelope -> JSON",
+        budget: Some(Kind::Records),
+    },
+    Case {
+        function: "discord-webhook",
+        group: "discord-webhook",
+        id: "decode-render-encode",
+        what: "Envelope::parse of a points.awarded body + WebhookMessage::for_award + JSON (the idempotency \
+               claim and the HTTP post are I/O, excluded)",
+        budget: Some(Kind::Records),
+    },
+    Case {
+        function: "log-mailer",
+        group: "log-mailer",
+        id: "decode-compose",
+        what: "NewImage -> ActivityEntry + Notice::from_entry + compose() of one mail (Korean and English) \
+               (recipient reads, idempotency and SES are I/O, excluded)",
         budget: Some(Kind::Records),
     },
 ];

@@ -108,6 +108,8 @@ pub struct Lab {
     pub stack: local::Stack,
     pub sdk: SdkConfig,
     pub sink: DiscordSink,
+    /// Added to every bootstrap's environment (`--bootstrap-env`, for diagnosis).
+    pub extra_env: Vec<(String, String)>,
     template: local::Template,
 }
 
@@ -129,6 +131,7 @@ impl Lab {
             stack,
             sdk,
             sink,
+            extra_env: Vec::new(),
             template,
         };
         lab.store_webhook_url().await?;
@@ -225,6 +228,9 @@ impl Lab {
         ];
         for (key, value) in fixed {
             env.insert(key.to_owned(), value);
+        }
+        for (key, value) in &self.extra_env {
+            env.insert(key.clone(), value.clone());
         }
         env.into_iter().collect()
     }

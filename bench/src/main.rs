@@ -35,6 +35,9 @@ options:
   --no-arm64        skip `cargo lambda build --arm64`
   --no-criterion    skip the handler CPU benches
   --out PATH        where to write the report (default: <workspace>/BENCHMARKS.md)
+  --bootstrap-env K=V
+                    add K=V to every bootstrap's environment (repeatable; for diagnosis,
+                    e.g. MALLOC_ARENA_MAX=1)
   --bin-dir PATH    measure the binaries in PATH instead of target/release (implies
                     --no-build; for trying the harness on debug builds, not for figures)
 ";
@@ -49,6 +52,7 @@ struct Options {
     criterion: bool,
     out: PathBuf,
     bin_dir: Option<PathBuf>,
+    bootstrap_env: Vec<(String, String)>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -62,6 +66,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         criterion: true,
         out: repo_root().join("BENCHMARKS.md"),
         bin_dir: None,
+        bootstrap_env: Vec::new(),
     };
     let mut args = args.iter();
     match args.next().map(String::as_str) {
@@ -94,6 +99,14 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--no-arm64" => options.arm64 = false,
             "--no-criterion" => options.criterion = false,
             "--out" => options.out = PathBuf::from(args.next().ok_or("--out needs a path")?),
+            "--bootstrap-env" => {
+                let pair = args.next().ok_or("--bootstrap-env needs K=V")?;
+                let (key, value) = pair
+                    .split_once('=')
+                    .filter(|(k, _)| !k.is_empty())
+                    .ok_or_else(|| format!("--bootstrap-env needs K=V, not {pair:?}"))?;
+                options.bootstrap_env.push((key.to_owned(), value.to_owned()));
+            }
             "--bin-dir" => {
                 options.bin_dir = Some(PathBuf::from(args.next().ok_or("--bin-dir needs a path")?));
                 options.build = false;
@@ -224,7 +237,8 @@ async fn all(options: Options, args: String) -> Result<PathBuf, String> {
     };
 
     // 2. Measurements against the emulator.
-    let lab = Lab::start().await?;
+    let mut lab = Lab::start().await?;
+    lab.extra_env = options.bootstrap_env.clone();
     // A bootstrap that exits without ever asking for work (an empty `fn main() {}`) is a
     // function not built yet, not a failed measurement.
     let mut measured = Vec::new();
