@@ -59,16 +59,19 @@ pub enum BootError {
 impl Notifier {
     /// The real adapters: the URL from Secrets Manager, the idempotency table on DynamoDB.
     pub async fn connect(sdk: &aws_config::SdkConfig, settings: &Settings) -> Result<Self, BootError> {
-        let raw = infra::secrets::secret_string(sdk, &settings.webhook_secret).await?;
-        let url = WebhookUrl::parse(&raw).map_err(|error| BootError::Url {
+        let client = aws_sdk_dynamodb::Client::new(sdk);
+        // The URL read and the warm-up are independent: one round trip of init, not two.
+        let (raw, ()) = tokio::join!(
+            infra::secrets::secret_string(sdk, &settings.webhook_secret),
+            warm_up(&client, &settings.idempotency_table)
+        );
+        let url = WebhookUrl::parse(&raw?).map_err(|error| BootError::Url {
             secret: settings.webhook_secret.clone(),
             error,
         })?;
         // No call to Discord here: its first TLS handshake is paid by the first post.
         let webhook =
             Webhook::new(url, RetryPolicy::default()).map_err(|e| BootError::Client(e.to_string()))?;
-        let client = aws_sdk_dynamodb::Client::new(sdk);
-        warm_up(&client, &settings.idempotency_table).await;
         let idempotency = Idempotency::new(client, &settings.idempotency_table, KEEP_FOR, CLAIM_FOR);
         Ok(Notifier::new(webhook, idempotency))
     }

@@ -69,16 +69,6 @@ pub enum BootError {
 impl Auth {
     /// Builds the service with real adapters; the signing key comes from Secrets Manager.
     pub async fn connect(sdk: &aws_config::SdkConfig, settings: &Settings) -> Result<Self, BootError> {
-        let pem = infra::secrets::secret_string(sdk, &settings.signing_key_secret).await?;
-        let signer = TokenSigner::from_pkcs8_pem(
-            &pem,
-            TokenConfig {
-                issuer: settings.issuer.clone(),
-                audience: settings.audience.clone(),
-                access_ttl: Duration::minutes(15),
-            },
-        )
-        .map_err(|e| BootError::Key(e.to_string()))?;
         let users = DynamoUsers::new(
             aws_sdk_dynamodb::Client::new(sdk),
             &settings.users_table,
@@ -87,7 +77,20 @@ impl Auth {
                 retention: settings.activity_retention,
             },
         );
-        users.warm_up().await;
+        // The key read and the warm-up are independent: one round trip of init, not two.
+        let (pem, ()) = tokio::join!(
+            infra::secrets::secret_string(sdk, &settings.signing_key_secret),
+            users.warm_up()
+        );
+        let signer = TokenSigner::from_pkcs8_pem(
+            &pem?,
+            TokenConfig {
+                issuer: settings.issuer.clone(),
+                audience: settings.audience.clone(),
+                access_ttl: Duration::minutes(15),
+            },
+        )
+        .map_err(|e| BootError::Key(e.to_string()))?;
         Ok(Self {
             users: Arc::new(users),
             signer,

@@ -61,19 +61,22 @@ pub enum BootError {
 
 impl Api {
     pub async fn connect(sdk: &aws_config::SdkConfig, settings: &Settings) -> Result<Self, BootError> {
-        let pem = infra::secrets::secret_string(sdk, &settings.verify_key_secret).await?;
-        let verifier = TokenVerifier::from_public_pem(
-            &pem,
-            TokenConfig::new(settings.issuer.clone(), settings.audience.clone()),
-        )
-        .map_err(|e| BootError::Key(e.to_string()))?;
         let client = aws_sdk_dynamodb::Client::new(sdk);
         let activity = ActivityLog {
             table: settings.activity_table.clone(),
             retention: settings.activity_retention,
         };
         let users = DynamoUsers::new(client.clone(), &settings.users_table, activity.clone());
-        users.warm_up().await;
+        // The key read and the warm-up are independent: one round trip of init, not two.
+        let (pem, ()) = tokio::join!(
+            infra::secrets::secret_string(sdk, &settings.verify_key_secret),
+            users.warm_up()
+        );
+        let verifier = TokenVerifier::from_public_pem(
+            &pem?,
+            TokenConfig::new(settings.issuer.clone(), settings.audience.clone()),
+        )
+        .map_err(|e| BootError::Key(e.to_string()))?;
         Ok(Self {
             races: Arc::new(DynamoRaces::new(client, &settings.races_table, activity)),
             points: Arc::new(users.clone()),
