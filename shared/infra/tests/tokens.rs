@@ -376,6 +376,21 @@ fn wrong_issuer_or_audience_is_rejected() {
         Err(TokenError::WrongAudience)
     );
 
+    // RFC 7519: aud may be an array; ours must be one of its members
+    let mut claims = valid_claims();
+    claims["aud"] = json!(["another-api", AUDIENCE]);
+    assert!(verifier.verify_access(&hand_signed(&claims), NOW).is_ok());
+    claims["aud"] = json!(["another-api"]);
+    assert_eq!(
+        verifier.verify_access(&hand_signed(&claims), NOW),
+        Err(TokenError::WrongAudience)
+    );
+    claims["aud"] = json!(42);
+    assert_eq!(
+        verifier.verify_access(&hand_signed(&claims), NOW),
+        Err(TokenError::Malformed)
+    );
+
     // and through the signer: a login configured for another audience
     let other =
         TokenSigner::from_pkcs8_pem(&KEY.private_pem, TokenConfig::new(ISSUER, "another-api")).unwrap();

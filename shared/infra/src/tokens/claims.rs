@@ -19,13 +19,31 @@ pub(super) struct OutgoingClaims<'a> {
 }
 
 /// Every field optional, so a missing claim is reported by name instead of as a JSON error.
-/// `iss` and `aud` are absent on purpose: jsonwebtoken checks them.
 #[derive(Deserialize)]
 pub(super) struct IncomingClaims {
+    pub iss: Option<String>,
+    pub aud: Option<Audience>,
     pub sub: Option<String>,
     pub exp: Option<i64>,
     pub iat: Option<i64>,
     pub jti: Option<String>,
     pub typ: Option<String>,
     pub role: Option<String>,
+}
+
+/// RFC 7519 §4.1.3: one audience as a string, or several as an array.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    pub fn contains(&self, audience: &str) -> bool {
+        match self {
+            Self::One(one) => one == audience,
+            Self::Many(many) => many.iter().any(|a| a == audience),
+        }
+    }
 }

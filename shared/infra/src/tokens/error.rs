@@ -1,7 +1,5 @@
 //! Why a token or a key was refused.
 
-use jsonwebtoken::errors::{Error as JwtError, ErrorKind};
-
 /// Why a token was refused. Every variant but [`TokenError::Signing`] means "401": the
 /// messages name the reason and are safe to show a client; none carries key material,
 /// library internals or the token itself.
@@ -37,40 +35,6 @@ pub enum TokenError {
     Signing,
 }
 
-impl TokenError {
-    /// Maps what jsonwebtoken reports during `decode`; its messages are not passed on.
-    pub(super) fn from_jwt(error: JwtError) -> Self {
-        match error.kind() {
-            ErrorKind::InvalidSignature => Self::InvalidSignature,
-            ErrorKind::ExpiredSignature => Self::Expired,
-            ErrorKind::ImmatureSignature => Self::NotYetValid,
-            ErrorKind::InvalidIssuer => Self::WrongIssuer,
-            ErrorKind::InvalidAudience => Self::WrongAudience,
-            ErrorKind::MissingRequiredClaim(claim) => Self::MissingClaim(spec_claim(claim)),
-            ErrorKind::InvalidClaimFormat(claim) => Self::InvalidClaim(spec_claim(claim)),
-            ErrorKind::InvalidAlgorithm
-            | ErrorKind::MissingAlgorithm
-            | ErrorKind::UnsupportedAlgorithm
-            | ErrorKind::InvalidAlgorithmName => Self::UnsupportedAlgorithm,
-            // InvalidToken, Base64, Json, Utf8, key-format errors and whatever a later
-            // version adds (the enum is non_exhaustive): refuse without detail.
-            _ => Self::Malformed,
-        }
-    }
-}
-
-/// jsonwebtoken names only these registered claims in its errors.
-fn spec_claim(name: &str) -> &'static str {
-    match name {
-        "exp" => "exp",
-        "nbf" => "nbf",
-        "iss" => "iss",
-        "aud" => "aud",
-        "sub" => "sub",
-        _ => "unknown",
-    }
-}
-
 /// Why a signer or verifier could not be built (at cold start: fail the init, loudly).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
@@ -98,35 +62,5 @@ impl From<aws_lc_rs::error::KeyRejected> for KeyError {
             "TooLarge" => Self::TooLarge,
             other => Self::Invalid(other),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jsonwebtoken_errors_map_to_reasons() {
-        let cases = [
-            (ErrorKind::InvalidSignature, TokenError::InvalidSignature),
-            (ErrorKind::InvalidIssuer, TokenError::WrongIssuer),
-            (ErrorKind::InvalidAudience, TokenError::WrongAudience),
-            (ErrorKind::InvalidAlgorithm, TokenError::UnsupportedAlgorithm),
-            (
-                ErrorKind::MissingRequiredClaim("sub".into()),
-                TokenError::MissingClaim("sub"),
-            ),
-            (ErrorKind::InvalidToken, TokenError::Malformed),
-            (ErrorKind::InvalidRsaKey("detail".into()), TokenError::Malformed),
-        ];
-        for (kind, expected) in cases {
-            assert_eq!(TokenError::from_jwt(kind.into()), expected);
-        }
-    }
-
-    #[test]
-    fn messages_do_not_echo_library_details() {
-        let error = TokenError::from_jwt(ErrorKind::Provider("secret detail".into()).into());
-        assert!(!error.to_string().contains("secret detail"));
     }
 }
