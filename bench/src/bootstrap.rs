@@ -83,6 +83,28 @@ impl Running {
         }
     }
 
+    /// CPU time the process's live threads have used so far (user and system, from
+    /// `/proc/<pid>/task/*/schedstat`, in nanoseconds there; finer than `/proc/<pid>/stat`'s
+    /// clock ticks). Read while the bootstrap waits on `/next`, it is its init's CPU.
+    pub fn cpu_time(&self) -> Result<Duration> {
+        let dir = format!("/proc/{}/task", self.pid);
+        let tasks = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {dir}: {e}"))?;
+        let mut total = 0u64;
+        for task in tasks.flatten() {
+            let path = task.path().join("schedstat");
+            // a thread may end between the listing and the read
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            total += text
+                .split_whitespace()
+                .next()
+                .and_then(|ns| ns.parse::<u64>().ok())
+                .ok_or_else(|| format!("unexpected {}: {text:?}", path.display()))?;
+        }
+        Ok(Duration::from_nanos(total))
+    }
+
     /// Peak resident set size so far (VmHWM), in bytes.
     pub fn peak_rss(&self) -> Result<u64> {
         let path = format!("/proc/{}/status", self.pid);

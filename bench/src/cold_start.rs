@@ -17,6 +17,8 @@ const INIT_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct ColdStart {
     /// Milliseconds, one per start.
     pub samples: Vec<f64>,
+    /// CPU milliseconds the process used until it asked for work, one per start.
+    pub cpu: Vec<f64>,
     /// The hello-world starts that ran right before this function's, one per start.
     pub paired_hello: Vec<f64>,
     pub error: Option<String>,
@@ -25,6 +27,7 @@ pub struct ColdStart {
 #[derive(Debug, Default)]
 pub struct ColdStarts {
     pub hello: Vec<f64>,
+    pub hello_cpu: Vec<f64>,
     pub functions: BTreeMap<&'static str, ColdStart>,
 }
 
@@ -65,15 +68,18 @@ pub async fn measure(lab: &Lab, functions: &[Function], runs: usize) -> ColdStar
             .await;
             match (hello, measured) {
                 (Ok(h), Ok(f)) => {
-                    result.hello.push(h);
-                    entry.paired_hello.push(h);
-                    entry.samples.push(f);
+                    result.hello.push(h.wall);
+                    result.hello_cpu.push(h.cpu);
+                    entry.paired_hello.push(h.wall);
+                    entry.samples.push(f.wall);
+                    entry.cpu.push(f.cpu);
                 }
                 (Err(e), _) => {
                     entry.error = Some(format!("hello-world did not start: {e}"));
                 }
                 (Ok(h), Err(e)) => {
-                    result.hello.push(h);
+                    result.hello.push(h.wall);
+                    result.hello_cpu.push(h.cpu);
                     entry.error = Some(e);
                 }
             }
@@ -82,21 +88,32 @@ pub async fn measure(lab: &Lab, functions: &[Function], runs: usize) -> ColdStar
     result
 }
 
-/// One cold start, in milliseconds.
+/// One cold start: wall and CPU milliseconds until the first request for work.
+struct Start {
+    wall: f64,
+    cpu: f64,
+}
+
 async fn start_once(
     lab: &Lab,
     name: &str,
     binary: &Path,
     memory: u64,
     function_env: &BTreeMap<String, String>,
-) -> Result<f64> {
+) -> Result<Start> {
     let mut api = RuntimeApi::start(name)
         .await
         .map_err(|e| format!("cannot start the Runtime API stub: {e}"))?;
     let env = lab.process_env(name, memory, &api.address(), function_env);
     let log = work_dir().join("logs").join(format!("{name}.cold.log"));
     let mut running = launch(binary, &env, &log)?;
-    let outcome = running.first_poll(&mut api, INIT_TIMEOUT).await;
+    let outcome = match running.first_poll(&mut api, INIT_TIMEOUT).await {
+        Ok(wall) => running.cpu_time().map(|cpu| Start {
+            wall: wall.as_secs_f64() * 1000.0,
+            cpu: cpu.as_secs_f64() * 1000.0,
+        }),
+        Err(e) => Err(e),
+    };
     running.stop().await;
-    outcome.map(|d| d.as_secs_f64() * 1000.0)
+    outcome
 }
