@@ -7,6 +7,8 @@
 //! start a header or an address of its own. Every piece of text in the HTML body is
 //! escaped where it is rendered, user-provided or not.
 
+use std::fmt::Write as _;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use time::{OffsetDateTime, UtcOffset};
@@ -61,7 +63,7 @@ pub struct Mail {
 /// spaces; whitespace runs collapse; the ends are trimmed; at most `max` characters
 /// (an ellipsis marks a cut).
 pub fn header_text(raw: &str, max: usize) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(raw.len().min(max * 4));
     let mut count = 0;
     let mut pending_space = false;
     for c in raw.chars() {
@@ -95,20 +97,21 @@ fn is_unsafe(c: char) -> bool {
             | '\u{FEFF}')
 }
 
-/// HTML text and attribute escaping.
-pub fn html_escape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
+/// HTML text and attribute escaping, onto the end of `out`.
+fn push_escaped(out: &mut String, raw: &str) {
+    let mut rest = raw;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[at + 1..];
     }
-    out
+    out.push_str(rest);
 }
 
 /// RFC 2047 "B" encoded words, split on character boundaries.
@@ -424,7 +427,7 @@ fn render_text(sections: &[Section]) -> String {
             out.push_str("\n\n");
         }
         for (label, value) in &s.facts {
-            out.push_str(&format!("- {label}: {value}\n"));
+            let _ = writeln!(out, "- {label}: {value}");
         }
         if !s.facts.is_empty() {
             out.push('\n');
@@ -443,49 +446,66 @@ fn render_html(subject: &str, sections: &[Section]) -> String {
         Language::English => "en",
     };
     let first = sections.first().map_or(Language::Korean, |s| s.language);
-    let mut out = format!(
+    // one buffer, escaped text pushed straight into it: the mail is ~2 KiB
+    let mut out = String::with_capacity(4096);
+    let _ = write!(
+        out,
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width\"><title>{}</title></head>\n\
-         <body style=\"font-family:sans-serif;line-height:1.5;color:#222\">\n",
-        lang(first),
-        html_escape(subject)
+         <meta name=\"viewport\" content=\"width=device-width\"><title>",
+        lang(first)
     );
+    push_escaped(&mut out, subject);
+    out.push_str("</title></head>\n<body style=\"font-family:sans-serif;line-height:1.5;color:#222\">\n");
     for (i, s) in sections.iter().enumerate() {
         if i > 0 {
             out.push_str("<hr>\n");
         }
-        out.push_str(&format!("<div lang=\"{}\">\n", lang(s.language)));
-        out.push_str(&format!(
-            "<h1 style=\"font-size:18px\">{}</h1>\n",
-            html_escape(&s.heading)
-        ));
+        let _ = write!(
+            out,
+            "<div lang=\"{}\">\n<h1 style=\"font-size:18px\">",
+            lang(s.language)
+        );
+        push_escaped(&mut out, &s.heading);
+        out.push_str("</h1>\n");
         for p in &s.paragraphs {
-            out.push_str(&format!("<p>{}</p>\n", html_escape(p)));
+            out.push_str("<p>");
+            push_escaped(&mut out, p);
+            out.push_str("</p>\n");
         }
         if !s.facts.is_empty() {
             out.push_str("<table>\n");
             for (label, value) in &s.facts {
-                out.push_str(&format!(
-                    "<tr><th align=\"left\">{}</th><td>{}</td></tr>\n",
-                    html_escape(label),
-                    html_escape(value)
-                ));
+                out.push_str("<tr><th align=\"left\">");
+                push_escaped(&mut out, label);
+                out.push_str("</th><td>");
+                push_escaped(&mut out, value);
+                out.push_str("</td></tr>\n");
             }
             out.push_str("</table>\n");
         }
         out.push_str("</div>\n");
     }
-    let footers: Vec<String> = sections.iter().map(|s| html_escape(footer(s.language))).collect();
-    out.push_str(&format!(
-        "<p style=\"color:#888;font-size:12px\">{}</p>\n</body>\n</html>\n",
-        footers.join("<br>")
-    ));
+    out.push_str("<p style=\"color:#888;font-size:12px\">");
+    for (i, s) in sections.iter().enumerate() {
+        if i > 0 {
+            out.push_str("<br>");
+        }
+        push_escaped(&mut out, footer(s.language));
+    }
+    out.push_str("</p>\n</body>\n</html>\n");
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_escaping_covers_the_five_characters() {
+        let mut out = String::from("<p>");
+        push_escaped(&mut out, "a&b<c>d\"e'f & 안녕 <>");
+        assert_eq!(out, "<p>a&amp;b&lt;c&gt;d&quot;e&#39;f &amp; 안녕 &lt;&gt;");
+    }
     use domain::UserId;
     use domain::marathon::MarathonId;
     use time::macros::datetime;
