@@ -20,6 +20,18 @@ fn decode(image: &serde_dynamo::Item, which: &str) -> Result<StoredResult, ItemE
         .map_err(|e| ItemError::Poison(format!("undecodable {which} image: {e}")))
 }
 
+/// The `version` attribute of an image (a DynamoDB number), without decoding the rest.
+fn stored_version(image: &serde_dynamo::Item) -> Result<u64, ItemError> {
+    match image.get("version") {
+        Some(serde_dynamo::AttributeValue::N(n)) => n
+            .parse()
+            .map_err(|_| ItemError::Poison(format!("undecodable old image: version {n:?}"))),
+        _ => Err(ItemError::Poison(
+            "undecodable old image: no numeric version".into(),
+        )),
+    }
+}
+
 fn change(stored: StoredResult, points: u32, version: u64) -> ResultChange {
     ResultChange {
         result_id: stored.result_id,
@@ -63,8 +75,8 @@ pub fn translate(record: &EventRecord) -> Result<Option<Envelope>, ItemError> {
         }
         "MODIFY" => {
             let new = decode(&record.change.new_image, "new")?;
-            let old = decode(&record.change.old_image, "old")?;
-            if new.result.version == old.result.version {
+            // only the old version matters here: no need to decode the whole old image
+            if new.result.version == stored_version(&record.change.old_image)? {
                 return Ok(None);
             }
             let (points, version, correlation) = (
@@ -185,8 +197,17 @@ mod tests {
     fn undecodable_images_are_poison() {
         let broken = serde_json::json!({ "sk": { "S": "RESULT#x" } });
         assert!(matches!(
-            translate(&record("INSERT", "RESULT#x", None, Some(broken))),
+            translate(&record("INSERT", "RESULT#x", None, Some(broken.clone()))),
             Err(ItemError::Poison(_))
         ));
+        // a MODIFY whose old image has no usable version
+        let mut old = image(1, 110);
+        old["version"] = serde_json::json!({ "S": "one" });
+        for old in [old, broken] {
+            assert!(matches!(
+                translate(&record("MODIFY", "RESULT#x", Some(old), Some(image(2, 110)))),
+                Err(ItemError::Poison(_))
+            ));
+        }
     }
 }

@@ -1,6 +1,20 @@
-//! The one SDK configuration per container. Endpoints come from the standard
-//! `AWS_ENDPOINT_URL` variables, so the local emulator needs no special code path.
+//! The one SDK configuration per container, from what the Lambda service gives a function:
+//! `AWS_REGION`, the execution role's credentials as environment variables, and (locally)
+//! the standard `AWS_ENDPOINT_URL`, so the emulator needs no special code path.
+//!
+//! Built directly rather than through `aws_config::load()`: its default chains (profile
+//! files, SSO, web identity and STS, ECS, IMDS) can never apply on Lambda, yet linked STS,
+//! an XML stack and the IMDS client into every binary and read profile files at each cold
+//! start.
 
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
+use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_http_client::Builder;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 
@@ -9,14 +23,37 @@ use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider:
 /// exists, every file in it): several milliseconds of init CPU, more on a small Lambda.
 const AWS_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
 
-pub async fn load_config() -> aws_config::SdkConfig {
-    config_loader().load().await
+/// The SDK's own default connect timeout (aws-config's, for this behavior version).
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+
+pub async fn load_config() -> SdkConfig {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    lambda_config(
+        env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")),
+        env("AWS_ENDPOINT_URL"),
+        aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+    )
 }
 
-/// The defaults (environment, then profile files) with the functions' HTTPS client.
-pub fn config_loader() -> aws_config::ConfigLoader {
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    with_https_client(loader, explicit_trust())
+/// The functions' configuration for a region, an optional endpoint and a credentials
+/// source: the SDK's standard retries (3 attempts) and connect timeout, a tokio sleep, the
+/// system clock, and the HTTPS client below.
+pub fn lambda_config(
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    credentials: impl ProvideCredentials + 'static,
+) -> SdkConfig {
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(https_client(explicit_trust()))
+        .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
+        .time_source(SharedTimeSource::default())
+        .retry_config(RetryConfig::standard())
+        .timeout_config(TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).build());
+    builder.set_region(region.map(Region::new));
+    builder.set_endpoint_url(endpoint_url);
+    builder.build()
 }
 
 /// The standard OpenSSL variables name a trust store on purpose (a proxy, a private CA):
@@ -27,7 +64,7 @@ fn explicit_trust() -> bool {
         .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
-fn with_https_client(loader: aws_config::ConfigLoader, system_roots: bool) -> aws_config::ConfigLoader {
+fn https_client(system_roots: bool) -> aws_sdk_dynamodb::config::SharedHttpClient {
     let trust = TrustStore::empty()
         .with_native_roots(system_roots)
         .with_pem_certificate(AWS_ROOTS);
@@ -35,12 +72,10 @@ fn with_https_client(loader: aws_config::ConfigLoader, system_roots: bool) -> aw
         .with_trust_store(trust)
         .build()
         .expect("a TLS context from a trust store cannot fail to build");
-    loader.http_client(
-        Builder::new()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-            .tls_context(context)
-            .build_https(),
-    )
+    Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
 }
 
 #[derive(Debug, thiserror::Error)]
