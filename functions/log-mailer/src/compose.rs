@@ -182,7 +182,9 @@ pub fn compose(notice: &Notice, recipient: &Recipient, to: &str, sender: &str) -
     let langs = languages(recipient.language);
     let name = header_text(&recipient.name, BODY_NAME_CHARS);
     let sections: Vec<Section> = langs.iter().map(|&l| section(notice, &name, l)).collect();
-    let subject = subject(notice, langs);
+    // the first section's heading is that language's subject line already
+    let heading = sections.first().map_or("", |s| s.heading.as_str());
+    let subject = subject(notice, langs.len() > 1, heading);
     Mail {
         from: mailbox(SENDER_NAME, sender),
         sender: sender.to_owned(),
@@ -193,13 +195,9 @@ pub fn compose(notice: &Notice, recipient: &Recipient, to: &str, sender: &str) -
     }
 }
 
-fn subject(notice: &Notice, langs: &[Language]) -> String {
-    let main = match langs.first() {
-        Some(Language::English) => english_subject(notice),
-        _ => korean_subject(notice),
-    };
-    let mut subject = format!("{SUBJECT_PREFIX} {main}");
-    if langs.len() > 1 {
+fn subject(notice: &Notice, bilingual: bool, heading: &str) -> String {
+    let mut subject = format!("{SUBJECT_PREFIX} {heading}");
+    if bilingual {
         subject.push_str(&format!(" ({})", short_english(notice)));
     }
     // every piece went through header_text already; once more for the whole
