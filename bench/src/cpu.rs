@@ -59,7 +59,7 @@ pub const CASES: [Case; 9] = [
         function: "official-record-stream",
         group: "official-record-stream",
         id: "translate",
-        what: "translate() of one MODIFY stream record of an official result (both images decoded) -> envelope \
+        what: "translate() of one MODIFY stream record of an official result (new image decoded, old version read) -> envelope \
                -> JSON",
         budget: Some(Kind::Records),
     },
