@@ -7,8 +7,29 @@ use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
-use crate::lab::Result;
+use crate::lab::{Function, Lab, Result, release_binary, work_dir};
 use crate::runtime_api::{RuntimeApi, Signal};
+
+/// `function`'s release bootstrap against a fresh Runtime API stub, with the environment
+/// Lambda would give it (`Lab::process_env`); its output goes to
+/// `logs/<package>.<purpose>.log` under the work dir.
+pub async fn start_function(lab: &Lab, function: &Function, purpose: &str) -> Result<(RuntimeApi, Running)> {
+    let env = lab.function_env(function)?;
+    let api = RuntimeApi::start(function.package)
+        .await
+        .map_err(|e| format!("cannot start the Runtime API stub: {e}"))?;
+    let process_env = lab.process_env(
+        function.package,
+        lab.memory_size(function.logical_id),
+        &api.address(),
+        &env,
+    );
+    let log = work_dir()
+        .join("logs")
+        .join(format!("{}.{purpose}.log", function.package));
+    let running = launch(&release_binary(function.package), &process_env, &log)?;
+    Ok((api, running))
+}
 
 /// A bootstrap process; killed when dropped.
 pub struct Running {

@@ -301,20 +301,7 @@ async fn all(options: Options, args: String) -> Result<PathBuf, String> {
 
 /// One start: does this binary reach the Runtime API at all?
 async fn probe(lab: &Lab, function: &Function) -> Result<(), String> {
-    let env = lab.function_env(function)?;
-    let mut api = runtime_api::RuntimeApi::start(function.package)
-        .await
-        .map_err(|e| format!("cannot start the Runtime API stub: {e}"))?;
-    let process_env = lab.process_env(
-        function.package,
-        lab.memory_size(function.logical_id),
-        &api.address(),
-        &env,
-    );
-    let log = lab::work_dir()
-        .join("logs")
-        .join(format!("{}.probe.log", function.package));
-    let mut running = bootstrap::launch(&release_binary(function.package), &process_env, &log)?;
+    let (mut api, mut running) = bootstrap::start_function(lab, function, "probe").await?;
     let outcome = running
         .first_poll(&mut api, std::time::Duration::from_secs(30))
         .await;

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::bootstrap::launch;
+use crate::bootstrap::start_function;
 use crate::fixtures;
-use crate::lab::{Function, Lab, Result, release_binary, work_dir};
+use crate::lab::{Function, Lab, Result};
 use crate::runtime_api::{RuntimeApi, Signal};
 
 const INIT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -28,20 +28,7 @@ pub struct Burst {
 
 pub async fn measure(lab: &Lab, function: &Function, count: usize) -> Result<Burst> {
     let plan = fixtures::plan(lab, function, count).await?;
-    let env = lab.function_env(function)?;
-    let mut api = RuntimeApi::start(function.package)
-        .await
-        .map_err(|e| format!("cannot start the Runtime API stub: {e}"))?;
-    let process_env = lab.process_env(
-        function.package,
-        lab.memory_size(function.logical_id),
-        &api.address(),
-        &env,
-    );
-    let log = work_dir()
-        .join("logs")
-        .join(format!("{}.burst.log", function.package));
-    let mut running = launch(&release_binary(function.package), &process_env, &log)?;
+    let (mut api, mut running) = start_function(lab, function, "burst").await?;
     let outcome = async {
         running.first_poll(&mut api, INIT_TIMEOUT).await?;
         let mut burst = Burst {
