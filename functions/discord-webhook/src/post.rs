@@ -169,15 +169,17 @@ impl fmt::Debug for Webhook {
 }
 
 impl Webhook {
-    /// Builds the client (timeouts, no redirects). Opens no connection.
+    /// Builds the client (timeouts, no redirects, compiled-in roots). Opens no connection.
     pub fn new(url: WebhookUrl, policy: RetryPolicy) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(policy.connect_timeout)
             .timeout(policy.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("mrmrthon-discord-webhook/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(reqwest::Error::without_url)?;
+            .user_agent(concat!("mrmrthon-discord-webhook/", env!("CARGO_PKG_VERSION")));
+        if let Some(tls) = infra::web_tls::public_roots() {
+            builder = builder.tls_backend_preconfigured(tls);
+        }
+        let client = builder.build().map_err(reqwest::Error::without_url)?;
         Ok(Self {
             client,
             url,

@@ -58,7 +58,7 @@ pub fn lambda_config(
 
 /// The standard OpenSSL variables name a trust store on purpose (a proxy, a private CA):
 /// then the system's roots are used as well. Lambda sets neither.
-fn explicit_trust() -> bool {
+pub(crate) fn explicit_trust() -> bool {
     ["SSL_CERT_FILE", "SSL_CERT_DIR"]
         .iter()
         .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))

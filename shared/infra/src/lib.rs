@@ -13,3 +13,4 @@ pub mod secrets;
 pub mod sns;
 pub mod telemetry;
 pub mod tokens;
+pub mod web_tls;
