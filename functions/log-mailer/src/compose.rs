@@ -67,7 +67,9 @@ pub fn header_text(raw: &str, max: usize) -> String {
     let mut count = 0;
     let mut pending_space = false;
     for c in raw.chars() {
-        if c.is_whitespace() || is_unsafe(c) {
+        // printable ASCII is most of every name and sentence: it skips the Unicode tables
+        let kept = c.is_ascii_graphic() || (!c.is_ascii() && !c.is_whitespace() && !is_unsafe(c));
+        if !kept {
             pending_space = !out.is_empty();
             continue;
         }
@@ -97,21 +99,25 @@ fn is_unsafe(c: char) -> bool {
             | '\u{FEFF}')
 }
 
-/// HTML text and attribute escaping, onto the end of `out`.
+/// HTML text and attribute escaping, onto the end of `out`. The five characters are ASCII,
+/// so a byte scan finds them (UTF-8 continuation bytes never equal them); a `find` with a
+/// char set decoded every character and was the compose's hottest loop.
 fn push_escaped(out: &mut String, raw: &str) {
-    let mut rest = raw;
-    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
-        out.push_str(&rest[..at]);
-        out.push_str(match rest.as_bytes()[at] {
+    let mut start = 0;
+    for (at, byte) in raw.bytes().enumerate() {
+        let entity = match byte {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
-            _ => "&#39;",
-        });
-        rest = &rest[at + 1..];
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&raw[start..at]);
+        out.push_str(entity);
+        start = at + 1;
     }
-    out.push_str(rest);
+    out.push_str(&raw[start..]);
 }
 
 /// RFC 2047 "B" encoded words, split on character boundaries.
@@ -413,7 +419,7 @@ fn footer(language: Language) -> &'static str {
 }
 
 fn render_text(sections: &[Section]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(2048);
     for (i, s) in sections.iter().enumerate() {
         if i > 0 {
             out.push_str("\n---------- English ----------\n\n");
@@ -503,6 +509,11 @@ mod tests {
         let mut out = String::from("<p>");
         push_escaped(&mut out, "a&b<c>d\"e'f & 안녕 <>");
         assert_eq!(out, "<p>a&amp;b&lt;c&gt;d&quot;e&#39;f &amp; 안녕 &lt;&gt;");
+        let mut plain = String::new();
+        push_escaped(&mut plain, "서울 마라톤");
+        push_escaped(&mut plain, "");
+        push_escaped(&mut plain, "&");
+        assert_eq!(plain, "서울 마라톤&amp;");
     }
     use domain::UserId;
     use domain::marathon::MarathonId;
@@ -555,6 +566,11 @@ mod tests {
         assert_eq!(header_text("\u{85}next line", 100), "next line");
         assert_eq!(header_text("abcdef", 3), "abc…");
         assert_eq!(header_text("서울 마라톤", 100), "서울 마라톤");
+        // DEL, no-break and ideographic spaces, zero-width and bidi isolates are not text
+        assert_eq!(
+            header_text("a\u{7f}b\u{a0}c\u{3000}d\u{200b}e\u{2066}f~", 100),
+            "a b c d e f~"
+        );
     }
 
     #[test]
