@@ -11,11 +11,11 @@ pub async fn handle(
     publisher: &dyn EventPublisher,
 ) -> Result<DynamoDbEventResponse, BatchError> {
     let started = std::time::Instant::now();
-    let records = event.records;
+    let mut records = event.records;
     let mut envelopes = Vec::new();
     let mut indexes = Vec::new();
     let mut first_failure: Option<(usize, ItemError)> = None;
-    for (index, record) in records.iter().enumerate() {
+    for (index, record) in records.iter_mut().enumerate() {
         match crate::translate::translate(record) {
             Ok(Some(envelope)) => {
                 envelopes.push(envelope);

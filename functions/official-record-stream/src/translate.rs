@@ -4,20 +4,29 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use domain::events::{Envelope, Event, ResultChange};
 use domain::result::OfficialResult;
 use infra::batch::ItemError;
-use serde::Deserialize;
 use time::OffsetDateTime;
 
-/// The result item as record-api stores it.
-#[derive(Deserialize)]
+/// The result item as record-api stores it: the result and, beside it, its id.
 struct StoredResult {
     result_id: String,
-    #[serde(flatten)]
     result: OfficialResult,
 }
 
-fn decode(image: &serde_dynamo::Item, which: &str) -> Result<StoredResult, ItemError> {
-    serde_dynamo::from_item(image.clone())
-        .map_err(|e| ItemError::Poison(format!("undecodable {which} image: {e}")))
+/// Takes the image out of the record (the handler owns it and needs only its sequence
+/// number afterwards): no copy of the item, and no `#[serde(flatten)]`, which buffered
+/// every attribute before decoding it again.
+fn decode(image: &mut serde_dynamo::Item, which: &str) -> Result<StoredResult, ItemError> {
+    let result_id = match image.remove("result_id") {
+        Some(serde_dynamo::AttributeValue::S(id)) if !id.is_empty() => id,
+        _ => {
+            return Err(ItemError::Poison(format!(
+                "undecodable {which} image: no result_id"
+            )));
+        }
+    };
+    let result = serde_dynamo::from_item(std::mem::take(image))
+        .map_err(|e| ItemError::Poison(format!("undecodable {which} image: {e}")))?;
+    Ok(StoredResult { result_id, result })
 }
 
 /// The `version` attribute of an image (a DynamoDB number), without decoding the rest.
@@ -47,7 +56,7 @@ fn change(stored: StoredResult, points: u32, version: u64) -> ResultChange {
 /// INSERT -> recorded, MODIFY -> corrected, REMOVE -> removed (contribution 0, one version
 /// above the last). Records that are not official results, and updates that changed
 /// nothing (the emulator emits those; AWS does not), produce no event.
-pub fn translate(record: &EventRecord) -> Result<Option<Envelope>, ItemError> {
+pub fn translate(record: &mut EventRecord) -> Result<Option<Envelope>, ItemError> {
     let is_result = record
         .change
         .keys
@@ -65,7 +74,7 @@ pub fn translate(record: &EventRecord) -> Result<Option<Envelope>, ItemError> {
             .unwrap_or_else(|_| OffsetDateTime::now_utc());
     let (event, correlation) = match record.event_name.as_str() {
         "INSERT" => {
-            let new = decode(&record.change.new_image, "new")?;
+            let new = decode(&mut record.change.new_image, "new")?;
             let (points, version, correlation) = (
                 new.result.points,
                 new.result.version,
@@ -74,7 +83,7 @@ pub fn translate(record: &EventRecord) -> Result<Option<Envelope>, ItemError> {
             (Event::ResultRecorded(change(new, points, version)), correlation)
         }
         "MODIFY" => {
-            let new = decode(&record.change.new_image, "new")?;
+            let new = decode(&mut record.change.new_image, "new")?;
             // only the old version matters here: no need to decode the whole old image
             if new.result.version == stored_version(&record.change.old_image)? {
                 return Ok(None);
@@ -87,7 +96,7 @@ pub fn translate(record: &EventRecord) -> Result<Option<Envelope>, ItemError> {
             (Event::ResultCorrected(change(new, points, version)), correlation)
         }
         "REMOVE" => {
-            let old = decode(&record.change.old_image, "old")?;
+            let old = decode(&mut record.change.old_image, "old")?;
             let (version, correlation) = (old.result.version + 1, old.result.correlation_id.clone());
             (Event::ResultRemoved(change(old, 0, version)), correlation)
         }
@@ -154,12 +163,12 @@ mod tests {
 
     #[test]
     fn insert_modify_remove_become_recorded_corrected_removed() {
-        let insert = translate(&record("INSERT", "RESULT#x", None, Some(image(1, 110))))
+        let insert = translate(&mut record("INSERT", "RESULT#x", None, Some(image(1, 110))))
             .unwrap()
             .unwrap();
         assert_eq!(data(&insert), ("result.recorded", 110, 1));
         assert_eq!(insert.correlation_id.as_deref(), Some("req-1"));
-        let modify = translate(&record(
+        let modify = translate(&mut record(
             "MODIFY",
             "RESULT#x",
             Some(image(1, 110)),
@@ -168,7 +177,7 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(data(&modify), ("result.corrected", 100, 2));
-        let remove = translate(&record("REMOVE", "RESULT#x", Some(image(2, 100)), None))
+        let remove = translate(&mut record("REMOVE", "RESULT#x", Some(image(2, 100)), None))
             .unwrap()
             .unwrap();
         assert_eq!(data(&remove), ("result.removed", 0, 3));
@@ -177,12 +186,12 @@ mod tests {
     #[test]
     fn other_items_and_no_op_updates_produce_nothing() {
         assert!(
-            translate(&record("INSERT", "ENTRY#x", None, Some(image(1, 1))))
+            translate(&mut record("INSERT", "ENTRY#x", None, Some(image(1, 1))))
                 .unwrap()
                 .is_none()
         );
         assert!(
-            translate(&record(
+            translate(&mut record(
                 "MODIFY",
                 "RESULT#x",
                 Some(image(2, 5)),
@@ -197,15 +206,26 @@ mod tests {
     fn undecodable_images_are_poison() {
         let broken = serde_json::json!({ "sk": { "S": "RESULT#x" } });
         assert!(matches!(
-            translate(&record("INSERT", "RESULT#x", None, Some(broken.clone()))),
+            translate(&mut record("INSERT", "RESULT#x", None, Some(broken.clone()))),
             Err(ItemError::Poison(_))
         ));
+        // a complete result without its id, or with a broken field beside its id
+        let mut no_id = image(1, 110);
+        no_id.as_object_mut().unwrap().remove("result_id");
+        let mut bad_points = image(1, 110);
+        bad_points["points"] = serde_json::json!({ "S": "many" });
+        for new in [no_id, bad_points] {
+            assert!(matches!(
+                translate(&mut record("INSERT", "RESULT#x", None, Some(new))),
+                Err(ItemError::Poison(reason)) if reason.starts_with("undecodable new image")
+            ));
+        }
         // a MODIFY whose old image has no usable version
         let mut old = image(1, 110);
         old["version"] = serde_json::json!({ "S": "one" });
         for old in [old, broken] {
             assert!(matches!(
-                translate(&record("MODIFY", "RESULT#x", Some(old), Some(image(2, 110)))),
+                translate(&mut record("MODIFY", "RESULT#x", Some(old), Some(image(2, 110)))),
                 Err(ItemError::Poison(_))
             ));
         }
