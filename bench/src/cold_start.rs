@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::bootstrap::launch;
 use crate::lab::{Function, HELLO, Lab, Result, release_binary, work_dir};
@@ -29,6 +29,10 @@ pub struct ColdStarts {
     pub hello: Vec<f64>,
     pub hello_cpu: Vec<f64>,
     pub functions: BTreeMap<&'static str, ColdStart>,
+    /// The init calls' round trips to the emulator from a warm client (milliseconds, one
+    /// per round): how much of an init's wall time is the emulator's.
+    pub emulator: BTreeMap<&'static str, Vec<f64>>,
+    pub emulator_error: Option<String>,
 }
 
 /// `runs` rounds; in each, every function is started once, right after a hello-world start.
@@ -47,8 +51,24 @@ pub async fn measure(lab: &Lab, functions: &[Function], runs: usize) -> ColdStar
             }
         }
     }
+    let probe = envs.get("login").and_then(|env| {
+        Some((
+            env.get("USERS_TABLE")?.clone(),
+            env.get("SIGNING_KEY_SECRET")?.clone(),
+        ))
+    });
     for round in 1..=runs {
         eprintln!("cold init: round {round}/{runs}");
+        if let Some((table, secret)) = &probe {
+            match round_trips(lab, table, secret).await {
+                Ok(calls) => {
+                    for (call, ms) in calls {
+                        result.emulator.entry(call).or_default().push(ms);
+                    }
+                }
+                Err(e) => result.emulator_error = Some(e),
+            }
+        }
         for function in functions {
             let Some(env) = envs.get(function.package) else {
                 continue;
@@ -86,6 +106,44 @@ pub async fn measure(lab: &Lab, functions: &[Function], runs: usize) -> ColdStar
         }
     }
     result
+}
+
+/// The calls functions make in init, timed against the emulator: a GetItem of a missing
+/// key (the DynamoDB warm-up) and a GetSecretValue (login's signing key).
+async fn round_trips(lab: &Lab, table: &str, secret: &str) -> Result<[(&'static str, f64); 2]> {
+    let dynamo = aws_sdk_dynamodb::Client::new(&lab.sdk);
+    let secrets = aws_sdk_secretsmanager::Client::new(&lab.sdk);
+    let key = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.to_owned());
+    let started = Instant::now();
+    dynamo
+        .get_item()
+        .table_name(table)
+        .key("pk", key("WARMUP"))
+        .key("sk", key("WARMUP"))
+        .send()
+        .await
+        .map_err(|e| format!("GetItem: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+    let get_item = started.elapsed();
+    let started = Instant::now();
+    secrets
+        .get_secret_value()
+        .secret_id(secret)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "GetSecretValue: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+            )
+        })?;
+    let get_secret = started.elapsed();
+    Ok([
+        ("DynamoDB GetItem (the warm-up)", get_item.as_secs_f64() * 1000.0),
+        (
+            "Secrets Manager GetSecretValue",
+            get_secret.as_secs_f64() * 1000.0,
+        ),
+    ])
 }
 
 /// One cold start: wall and CPU milliseconds until the first request for work.
