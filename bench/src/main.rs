@@ -7,6 +7,7 @@ mod builder;
 mod cold_start;
 mod cpu;
 mod fixtures;
+mod host;
 mod lab;
 mod report;
 mod rss;
@@ -251,6 +252,7 @@ async fn all(options: Options, args: String) -> Result<PathBuf, String> {
             }
         }
     }
+    let lab_cpu = host::CpuTimes::read();
     results.cold = cold_start::measure(&lab, &measured, options.runs).await;
     for function in &measured {
         eprintln!("peak RSS: {} ({} invocations)", function.package, options.burst);
@@ -264,11 +266,15 @@ async fn all(options: Options, args: String) -> Result<PathBuf, String> {
         results.batch = Some(batch::measure(&lab, options.batch_reps).await);
     }
     drop(lab);
+    let steal_lab = host::steal_text(lab_cpu, host::CpuTimes::read());
 
     // 3. Handler CPU, with the emulator gone.
+    let mut steal_cpu = "not measured".to_owned();
     match criterion_ready {
         Ok(_) => {
+            let before = host::CpuTimes::read();
             let ran = cpu::run_benches();
+            steal_cpu = host::steal_text(before, host::CpuTimes::read());
             for case in cpu::CASES {
                 let estimate = match &ran {
                     Ok(()) => cpu::estimate(&case),
@@ -291,6 +297,8 @@ async fn all(options: Options, args: String) -> Result<PathBuf, String> {
         rustc: command_output("rustc", &["-V"]).unwrap_or_else(|| "unknown".into()),
         load_before,
         load_after: loadavg(),
+        steal_lab,
+        steal_cpu,
         started,
         finished: now(),
     };
