@@ -8,8 +8,10 @@ use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_ses::config::retry::RetryConfig;
 use domain::SystemClock;
 use infra::aws::ConfigError;
+use infra::dynamo::ActivityLog;
 use infra::idempotency::Idempotency;
 
+use crate::continuation::Continuations;
 use crate::handler::{Limits, Mailer};
 use crate::recipients::Directory;
 use crate::send::Ses;
@@ -25,6 +27,8 @@ const DYNAMO_TIMEOUT: Duration = Duration::from_secs(2);
 const SES_TIMEOUT: Duration = Duration::from_secs(4);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_CONCURRENCY: usize = 50;
+/// How long a continuation item stays: its stream record is read within 24 hours.
+const KEEP_PARTS_FOR: time::Duration = time::Duration::days(2);
 
 /// Everything log-mailer reads from its environment (see template.yaml).
 #[derive(Debug, Clone)]
@@ -32,6 +36,8 @@ pub struct Settings {
     pub users_table: String,
     pub races_table: String,
     pub idempotency_table: String,
+    /// ACTIVITY_TABLE: where continuations of a long mailing are written.
+    pub activity_table: String,
     /// MAIL_SENDER: a bare address, verified in SES.
     pub sender: String,
     pub limits: Limits,
@@ -64,6 +70,7 @@ impl Settings {
             users_table: required("USERS_TABLE")?,
             races_table: required("RACES_TABLE")?,
             idempotency_table: required("IDEMPOTENCY_TABLE")?,
+            activity_table: required("ACTIVITY_TABLE")?,
             sender,
             limits,
         })
@@ -104,7 +111,19 @@ impl Mailer {
         directory.warm_up().await;
         Self {
             directory,
-            idempotency: Idempotency::new(dynamo, &settings.idempotency_table, KEEP_SENT_FOR, CLAIM_FOR),
+            idempotency: Idempotency::new(
+                dynamo.clone(),
+                &settings.idempotency_table,
+                KEEP_SENT_FOR,
+                CLAIM_FOR,
+            ),
+            continuations: Continuations::new(
+                dynamo,
+                ActivityLog {
+                    table: settings.activity_table.clone(),
+                    retention: KEEP_PARTS_FOR,
+                },
+            ),
             ses: Arc::new(Ses::new(ses)),
             sender: settings.sender.clone(),
             clock: Arc::new(SystemClock),
@@ -130,6 +149,7 @@ mod tests {
             ("USERS_TABLE", "users"),
             ("RACES_TABLE", "races"),
             ("IDEMPOTENCY_TABLE", "idem"),
+            ("ACTIVITY_TABLE", "log"),
             ("MAIL_SENDER", "No-Reply@mrmrthon.dev"),
         ]
         .into_iter()
@@ -152,9 +172,10 @@ mod tests {
             (
                 s.users_table.as_str(),
                 s.races_table.as_str(),
-                s.idempotency_table.as_str()
+                s.idempotency_table.as_str(),
+                s.activity_table.as_str()
             ),
-            ("users", "races", "idem")
+            ("users", "races", "idem", "log")
         );
         assert_eq!(s.sender, "no-reply@mrmrthon.dev");
         assert_eq!(s.limits, Limits::default());

@@ -2,8 +2,10 @@
 //! that changes nothing, TTL deletions are REMOVEs); each entry's recipients in chunks
 //! (a Query page of participants) with a bounded number in flight; one idempotency record
 //! per (entry, recipient), so a redelivered record continues where the last attempt
-//! stopped. The first record that fails, or that the deadline interrupts, is reported by
-//! its sequence number and nothing after it is touched (the stream retries from there).
+//! stopped. A record the deadline interrupts after it settled some participants goes on
+//! in a continuation (`continuation`), a new stream record; one that fails, or that
+//! settled nobody, is reported by its sequence number and nothing after it is touched
+//! (the stream retries from there).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +21,7 @@ use lambda_runtime::LambdaEvent;
 
 use crate::budget::{Budget, deadline_of};
 use crate::compose;
+use crate::continuation::{Continuation, Continuations, Written};
 use crate::notice::{Audience, Notice, kind_name};
 use crate::recipients::Directory;
 use crate::send::{Backoff, MailPort, SendError, send_with_retries};
@@ -56,6 +59,8 @@ impl Default for Limits {
 pub struct Mailer {
     pub directory: Directory,
     pub idempotency: Idempotency,
+    /// Where a marathon's mailing goes on when one invocation cannot finish it.
+    pub continuations: Continuations,
     pub ses: Arc<dyn MailPort>,
     /// The verified sender address (MAIL_SENDER).
     pub sender: String,
@@ -87,9 +92,30 @@ struct Tally {
     /// Pages of participants left unread.
     unread: bool,
     reason: Option<String>,
+    /// The last participant, in key order, settled (sent, sent before, or skipped) with
+    /// every one before it in this invocation: where a continuation starts.
+    settled_through: Option<UserId>,
+    /// A participant was left unsettled: `settled_through` moves no further.
+    gap: bool,
 }
 
 impl Tally {
+    /// Counts the deliveries of one chunk, in the order its participants were read.
+    fn count_chunk(&mut self, chunk: impl IntoIterator<Item = (UserId, Delivery)>) {
+        for (user, delivery) in chunk {
+            let settled = matches!(
+                delivery,
+                Delivery::Sent | Delivery::AlreadySent | Delivery::Skipped
+            );
+            if settled && !self.gap {
+                self.settled_through = Some(user);
+            } else {
+                self.gap = true;
+            }
+            self.count(delivery);
+        }
+    }
+
     fn count(&mut self, delivery: Delivery) {
         match delivery {
             Delivery::Sent => self.sent += 1,
@@ -162,17 +188,20 @@ impl Mailer {
             tracing::debug!(event_id = %record.event_id, event_name = %record.event_name, "not a new entry: ignored");
             return Ok(());
         }
-        let image = std::mem::take(&mut record.change.new_image);
+        let mut image = std::mem::take(&mut record.change.new_image);
+        let resume = Continuation::take(&mut image).map_err(RecordFailure::Poison)?;
         let entry: ActivityEntry = serde_dynamo::from_item(image)
             .map_err(|e| RecordFailure::Poison(format!("NewImage is not an activity entry: {e}")))?;
         let started = Instant::now();
         let notice = Notice::from_entry(&entry).map_err(|e| RecordFailure::Poison(e.to_string()))?;
         let mut tally = Tally::default();
         if let Some(notice) = &notice {
-            self.deliver_all(&entry, notice, budget, &mut tally).await;
+            self.deliver_all(&entry, notice, resume.as_ref(), budget, &mut tally)
+                .await;
         }
         tracing::info!(
             entry_id = %entry.id,
+            part = resume.as_ref().map_or(0, |r| r.part),
             kind = %kind_name(entry.kind),
             correlation_id = entry.origin.correlation_id.as_deref().unwrap_or_default(),
             recipients = tally.recipients,
@@ -187,6 +216,13 @@ impl Mailer {
         if tally.complete() {
             return Ok(());
         }
+        if let Some(after) = tally.settled_through.take() {
+            let next = Continuation {
+                part: resume.map_or(1, |r| r.part + 1),
+                after,
+            };
+            return self.continue_in(&entry, &next, &tally).await;
+        }
         let left = match (tally.deferred, tally.unread) {
             (0, _) => "unread pages of participants".to_owned(),
             (n, false) => format!("{n} recipients"),
@@ -198,11 +234,43 @@ impl Mailer {
         )))
     }
 
-    async fn deliver_all(&self, entry: &ActivityEntry, notice: &Notice, budget: &Budget, tally: &mut Tally) {
+    /// Writes the next part; the record is done once it is written (or found written).
+    async fn continue_in(
+        &self,
+        entry: &ActivityEntry,
+        next: &Continuation,
+        tally: &Tally,
+    ) -> Result<(), RecordFailure> {
+        let written = self.continuations.write(entry, next).await.map_err(|e| {
+            RecordFailure::Retry(format!("cannot write part {} of the mailing: {e}", next.part))
+        })?;
+        tracing::info!(
+            entry_id = %entry.id,
+            part = next.part,
+            after = %next.after,
+            existing = written == Written::Existing,
+            reason = tally.reason.as_deref().unwrap_or("the deadline is near"),
+            "mailing continues in a new part"
+        );
+        Ok(())
+    }
+
+    async fn deliver_all(
+        &self,
+        entry: &ActivityEntry,
+        notice: &Notice,
+        resume: Option<&Continuation>,
+        budget: &Budget,
+        tally: &mut Tally,
+    ) {
         match notice.audience() {
-            Audience::User(user) => self.deliver_chunk(entry, notice, vec![user], budget, tally).await,
+            Audience::User(user) => {
+                self.deliver_chunk(entry, notice, vec![user], budget, tally).await;
+                // one recipient: nothing to continue from
+                tally.settled_through = None;
+            }
             Audience::Participants(marathon) => {
-                let mut pages = self.directory.participants(&marathon);
+                let mut pages = self.directory.participants(&marathon, resume.map(|r| &r.after));
                 while !pages.finished() {
                     if budget.exhausted() {
                         tally.unread = true;
@@ -231,21 +299,25 @@ impl Mailer {
         tally: &mut Tally,
     ) {
         tally.recipients += users.len();
-        let deliveries: Vec<Delivery> = futures::stream::iter(users)
-            .map(|user| self.deliver(entry, notice, user, budget))
-            .buffer_unordered(self.limits.concurrency.max(1))
-            .collect()
-            .await;
-        for delivery in deliveries {
-            tally.count(delivery);
-        }
+        let mut deliveries: Vec<(usize, UserId, Delivery)> =
+            futures::stream::iter(users.into_iter().enumerate())
+                .map(|(index, user)| async move {
+                    let delivery = self.deliver(entry, notice, &user, budget).await;
+                    (index, user, delivery)
+                })
+                .buffer_unordered(self.limits.concurrency.max(1))
+                .collect()
+                .await;
+        // back in read order, so the settled prefix says where a continuation starts
+        deliveries.sort_unstable_by_key(|(index, ..)| *index);
+        tally.count_chunk(deliveries.into_iter().map(|(_, user, delivery)| (user, delivery)));
     }
 
     async fn deliver(
         &self,
         entry: &ActivityEntry,
         notice: &Notice,
-        user: UserId,
+        user: &UserId,
         budget: &Budget,
     ) -> Delivery {
         if budget.exhausted() {
@@ -267,7 +339,7 @@ impl Mailer {
                 return Delivery::Failed(format!("idempotency record {key}: {error}"));
             }
         }
-        let delivery = self.deliver_claimed(entry, notice, &user, budget).await;
+        let delivery = self.deliver_claimed(entry, notice, user, budget).await;
         match delivery {
             Delivery::Sent | Delivery::Skipped => self.complete(&key).await,
             _ => self.release(&key).await,

@@ -6,6 +6,8 @@
 //! - `compose`: subject, text and HTML in Korean and English; header and HTML safety.
 //! - `send`: the SES port, its SendEmail adapter, error classes and retries.
 //! - `budget`: the invocation's deadline, so work stops before Lambda's timeout.
+//! - `continuation`: where a marathon's mailing goes on when one invocation cannot
+//!   finish it (a new part in the ActivityLog table, hence a new stream record).
 //! - `handler`: the stream batch: INSERT records in order, one mail per (entry,
 //!   recipient) through idempotency records, partial failures by sequence number.
 //! - `config`: init from the environment, clients once per container.
@@ -13,6 +15,7 @@
 pub mod budget;
 pub mod compose;
 pub mod config;
+pub mod continuation;
 pub mod handler;
 pub mod notice;
 pub mod recipients;

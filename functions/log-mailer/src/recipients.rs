@@ -91,12 +91,20 @@ impl Directory {
         }))
     }
 
-    /// The marathon's registered runners, one Query page at a time.
-    pub fn participants(&self, marathon: &MarathonId) -> Participants<'_> {
+    /// The marathon's registered runners in key order, one Query page at a time; from the
+    /// one after `after` when a continuation resumes.
+    pub fn participants(&self, marathon: &MarathonId, after: Option<&UserId>) -> Participants<'_> {
+        let pk = format!("MARATHON#{marathon}");
+        let next = after.map(|runner| {
+            Item::from([
+                ("pk".to_owned(), s(&pk)),
+                ("sk".to_owned(), s(format!("ENTRY#{runner}"))),
+            ])
+        });
         Participants {
             directory: self,
-            pk: format!("MARATHON#{marathon}"),
-            next: None,
+            pk,
+            next,
             done: false,
         }
     }

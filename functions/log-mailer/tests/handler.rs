@@ -263,8 +263,39 @@ async fn ses_throttling_is_retried_and_nothing_is_lost() {
     assert_eq!(flaky.calls.load(Ordering::SeqCst), 11, "6 sends and 5 retries");
 }
 
+/// A mailer whose sends each take "one second" on a clock the test moves, with no stop
+/// margin: an invocation mails about as many as its deadline has seconds.
+async fn ticking_mailer(
+    world: &World,
+    tweak: impl FnOnce(&mut log_mailer::Limits),
+) -> (log_mailer::Mailer, Arc<ManualClock>, Arc<Flaky>) {
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let mailer = world
+        .mailer(|l| {
+            l.stop_margin = std::time::Duration::ZERO;
+            tweak(l);
+        })
+        .await;
+    let mut ticking = Flaky::around(mailer.ses.clone());
+    ticking.tick = Some(clock.clone());
+    let ticking = Arc::new(ticking);
+    let mailer = log_mailer::Mailer {
+        ses: ticking.clone(),
+        clock: clock.clone(),
+        ..mailer
+    };
+    (mailer, clock, ticking)
+}
+
+fn part_number(image: &serde_dynamo::Item) -> Option<&str> {
+    match image.get("mail_part") {
+        Some(serde_dynamo::AttributeValue::N(n)) => Some(n),
+        _ => None,
+    }
+}
+
 #[tokio::test]
-async fn a_deadline_too_short_fails_the_record_and_a_redelivery_completes_the_rest() {
+async fn a_deadline_too_short_continues_the_mailing_in_a_new_part() {
     let world = World::new().await;
     let (organizer, _) = world.user("Organizer Jang").await;
     let mut runners = Vec::new();
@@ -276,62 +307,149 @@ async fn a_deadline_too_short_fails_the_record_and_a_redelivery_completes_the_re
     }
     let (after, after_email) = world.user("Next In Batch").await;
     let marathon = world.marathon(&organizer, "Daegu Marathon", &runners).await;
-    let cancel = record("marathon-cancelled.json", world.cancel(&marathon).await);
+    let cancelled = world.cancel(&marathon).await;
+    let cancel = record("marathon-cancelled.json", cancelled.clone());
     let next = record(
         "result-recorded.json",
         world.item(&sample_entry("result-recorded.json", &organizer, Some(&after))),
     );
-    let batch = vec![cancel.clone(), next];
-
-    // every send takes "one second" on a clock the test moves; the deadline is 10.5 s
-    // away and the margin is zero, so about ten mails fit
-    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    // the deadline is 10.5 s away: about ten mails fit
+    let (mailer, clock, ticking) = ticking_mailer(&world, |l| {
+        l.concurrency = 4;
+        l.page_size = 6;
+    })
+    .await;
     let deadline = domain::Clock::now(&*clock) + Duration::milliseconds(10_500);
-    let mailer = world
-        .mailer(|l| {
-            l.stop_margin = std::time::Duration::ZERO;
-            l.concurrency = 4;
-            l.page_size = 6;
-        })
-        .await;
-    let mut ticking = Flaky::around(mailer.ses.clone());
-    ticking.tick = Some(clock.clone());
-    let ticking = Arc::new(ticking);
-    let mailer = log_mailer::Mailer {
-        ses: ticking.clone(),
-        clock: clock.clone(),
-        ..mailer
-    };
 
     let response = mailer
-        .handle(lambda(event(batch.clone()), Some(deadline)))
+        .handle(lambda(event(vec![cancel, next.clone()]), Some(deadline)))
         .await
         .unwrap();
 
     assert_eq!(
         failed(&response),
-        vec![sequence(&cancel)],
-        "the interrupted record fails"
+        vec![sequence(&next)],
+        "the interrupted record is done once its continuation is written; the next one waits"
     );
     let first: usize = world.counts(&emails).await.iter().sum();
     assert!(
         (11..=14).contains(&first),
         "about ten mails fit before the deadline, at most three more in flight: {first}"
     );
-    assert!(
-        world.mail_to(&after_email).await.is_empty(),
-        "records after the failed one wait for the redelivery"
-    );
+    assert!(world.mail_to(&after_email).await.is_empty());
+    let parts = world.parts(&cancelled).await;
+    assert_eq!(parts.len(), 1, "one continuation");
+    assert_eq!(part_number(&parts[0]), Some("1"));
 
-    // the redelivery, with time enough, sends the rest and nothing twice
+    // the continuation's stream record, with time enough, sends the rest and nothing twice
     clock.advance(Duration::seconds(1));
     let calls = ticking.calls.load(Ordering::SeqCst);
     let deadline = domain::Clock::now(&*clock) + Duration::hours(1);
-    let response = mailer.handle(lambda(event(batch), Some(deadline))).await.unwrap();
+    let part = record("marathon-cancelled.json", parts[0].clone());
+    let response = mailer
+        .handle(lambda(event(vec![part, next]), Some(deadline)))
+        .await
+        .unwrap();
     assert_eq!(failed(&response), Vec::<String>::new());
     assert_eq!(world.counts(&emails).await, vec![1; 20]);
     assert_eq!(ticking.calls.load(Ordering::SeqCst) - calls, 20 - first + 1);
     assert_eq!(world.mail_to(&after_email).await.len(), 1);
+    assert_eq!(
+        world.parts(&cancelled).await.len(),
+        1,
+        "finished: no further part"
+    );
+}
+
+#[tokio::test]
+async fn a_marathon_longer_than_the_retry_limit_is_mailed_in_parts_each_once() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Paik").await;
+    let mut runners = Vec::new();
+    let mut emails = Vec::new();
+    for i in 0..40 {
+        let (id, email) = world.user(&format!("Runner P{i}")).await;
+        runners.push(id);
+        emails.push(email);
+    }
+    let marathon = world.marathon(&organizer, "Ulsan Marathon", &runners).await;
+    let cancelled = world.cancel(&marathon).await;
+    // about four mails per invocation: ten parts, where the template allows 6 attempts
+    // of one stream record (MaximumRetryAttempts: 5)
+    let (mailer, clock, _) = ticking_mailer(&world, |l| {
+        l.concurrency = 2;
+        l.page_size = 3;
+    })
+    .await;
+
+    let mut image = cancelled.clone();
+    let mut invocations = 0;
+    loop {
+        invocations += 1;
+        assert!(invocations <= 40, "every part settles at least one participant");
+        let deadline = domain::Clock::now(&*clock) + Duration::milliseconds(4_500);
+        let response = mailer
+            .handle(lambda(
+                event(vec![record("marathon-cancelled.json", image.clone())]),
+                Some(deadline),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            failed(&response),
+            Vec::<String>::new(),
+            "invocation {invocations}"
+        );
+        clock.advance(Duration::seconds(1));
+        let parts = world.parts(&cancelled).await;
+        match parts.get(invocations - 1) {
+            Some(next) => {
+                assert_eq!(part_number(next), Some(invocations.to_string().as_str()));
+                image = next.clone();
+            }
+            None => break,
+        }
+    }
+    assert!(invocations > 6, "{invocations} invocations");
+    assert_eq!(world.counts(&emails).await, vec![1; 40]);
+
+    // a part delivered again finds its successor written: no mail, no second chain
+    let parts = world.parts(&cancelled).await;
+    let deadline = domain::Clock::now(&*clock) + Duration::milliseconds(4_500);
+    let again = mailer
+        .handle(lambda(
+            event(vec![record("marathon-cancelled.json", parts[1].clone())]),
+            Some(deadline),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(failed(&again), Vec::<String>::new());
+    assert_eq!(world.counts(&emails).await, vec![1; 40]);
+    assert_eq!(world.parts(&cancelled).await.len(), parts.len());
+}
+
+#[tokio::test]
+async fn a_record_that_settles_nobody_fails_and_writes_no_part() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Seo").await;
+    let mut runners = Vec::new();
+    for i in 0..3 {
+        runners.push(world.user(&format!("Runner N{i}")).await.0);
+    }
+    let marathon = world.marathon(&organizer, "Pohang Marathon", &runners).await;
+    let cancelled = world.cancel(&marathon).await;
+    let cancel = record("marathon-cancelled.json", cancelled.clone());
+    let (mailer, _, ticking) = ticking_mailer(&world, |_| {}).await;
+    // SES throttles every send: nobody is settled, so only the stream's retry helps
+    ticking.throttle.store(usize::MAX, Ordering::SeqCst);
+
+    let response = mailer
+        .handle(lambda(event(vec![cancel.clone()]), None))
+        .await
+        .unwrap();
+
+    assert_eq!(failed(&response), vec![sequence(&cancel)]);
+    assert!(world.parts(&cancelled).await.is_empty());
 }
 
 #[tokio::test]

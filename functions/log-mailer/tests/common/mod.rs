@@ -248,6 +248,27 @@ impl World {
         item.into()
     }
 
+    /// The continuations written for an entry, part 1 first, as their stream images.
+    pub async fn parts(&self, entry_image: &serde_dynamo::Item) -> Vec<serde_dynamo::Item> {
+        let Some(serde_dynamo::AttributeValue::S(id)) = entry_image.get("id") else {
+            panic!("an entry image has an id");
+        };
+        self.dynamo
+            .query()
+            .table_name(&self.activity.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(format!("MAIL#{id}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+
     /// The entry's item exactly as infra's ActivityLog builds it.
     pub fn item(&self, entry: &ActivityEntry) -> serde_dynamo::Item {
         self.activity.item(entry).into()
