@@ -128,6 +128,41 @@ async fn entries_cannot_be_cancelled_on_race_day() {
 }
 
 #[tokio::test]
+async fn entry_listings_show_the_marathon_as_edited() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let runner = world.mint(Role::Runner).await;
+    let marathon = world.marathon(&organizer, 10, 50).await;
+    world.register(&marathon, &runner).await;
+    let path = format!("/marathons/{}", marathon["id"].as_str().unwrap());
+    let patch = json!({ "name": "Renamed Marathon", "date": "2099-04-05" });
+    let edited = world
+        .send(request(
+            "PATCH",
+            &path,
+            Some(&organizer),
+            Some(patch),
+            &[("if-match", "\"1\"")],
+        ))
+        .await;
+    assert_eq!(edited.status, 200, "{:?}", edited.body);
+
+    let mine = world.call("GET", "/me/entries", Some(&runner), None).await;
+    let theirs = world
+        .call("GET", &format!("{path}/entries"), Some(&organizer), None)
+        .await;
+    for listing in [mine, theirs] {
+        let entry = &listing.body["items"][0];
+        assert_eq!(
+            (&entry["marathon_name"], &entry["marathon_date"]),
+            (&json!("Renamed Marathon"), &json!("2099-04-05")),
+            "{:?}",
+            listing.body
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_organizer_lists_participants_with_names() {
     let world = world().await;
     let organizer = world.mint(Role::Organizer).await;

@@ -133,6 +133,14 @@ pub struct Marathon {
     pub updated_at: OffsetDateTime,
 }
 
+/// What shows its marathon's name and date: entries and results copy them when written,
+/// so a runner's listing reads without a join, and an organizer may edit them later.
+/// Listings put the marathon's current name and date back with `relabel`.
+pub trait MarathonLabel {
+    fn marathon_id(&self) -> &MarathonId;
+    fn relabel(&mut self, name: &str, date: Date);
+}
+
 /// Why a runner may not register (or cancel) now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryRefusal {
@@ -143,6 +151,14 @@ pub enum EntryRefusal {
 }
 
 impl Marathon {
+    /// Shows this marathon's current name and date on items of it (a listing of one
+    /// marathon's entries or results).
+    pub fn label<T: MarathonLabel>(&self, items: &mut [T]) {
+        for item in items.iter_mut().filter(|i| i.marathon_id() == &self.id) {
+            item.relabel(&self.name, self.date);
+        }
+    }
+
     pub fn is_owned_by(&self, user: &UserId) -> bool {
         &self.organizer_id == user
     }
@@ -465,5 +481,27 @@ mod tests {
             m.cancellation_refusal(date!(2027 - 03 - 21)),
             Some(EntryRefusal::RaceStarted)
         );
+    }
+
+    #[test]
+    fn a_listing_shows_the_marathon_as_it_is_now() {
+        let mut m = marathon();
+        let entry = |marathon_id: &MarathonId| crate::entry::Entry {
+            marathon_id: marathon_id.clone(),
+            runner_id: UserId::generate(),
+            runner_name: crate::user::UserName::parse("Kim").unwrap(),
+            marathon_name: "Old name".into(),
+            marathon_date: date!(2027 - 03 - 14),
+            registered_at: datetime!(2027-01-01 0:00 UTC),
+        };
+        let other = MarathonId::generate();
+        let mut items = vec![entry(&m.id), entry(&other)];
+        m.name = "New name".into();
+        m.label(&mut items);
+        assert_eq!(
+            (items[0].marathon_name.as_str(), items[0].marathon_date),
+            ("New name", m.date)
+        );
+        assert_eq!(items[1].marathon_name, "Old name", "another marathon's item");
     }
 }

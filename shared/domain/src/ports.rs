@@ -166,6 +166,7 @@ pub trait RaceStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<Entry>, StoreError>;
 
+    /// With each marathon's current name and date.
     async fn runner_entries(&self, runner: &UserId, page: &PageRequest) -> Result<Page<Entry>, StoreError>;
 
     async fn result(
@@ -198,6 +199,7 @@ pub trait RaceStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<OfficialResult>, StoreError>;
 
+    /// With each marathon's current name and date.
     async fn runner_results(
         &self,
         runner: &UserId,

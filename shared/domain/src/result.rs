@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use crate::marathon::MarathonId;
+use crate::marathon::{MarathonId, MarathonLabel};
 use crate::user::{UserId, UserName};
 use crate::validation::FieldError;
 
@@ -90,7 +90,8 @@ pub fn next_version(stored: Option<u64>, now: OffsetDateTime) -> u64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OfficialResult {
     pub marathon_id: MarathonId,
-    /// Copied from the marathon so "my results" reads without a join.
+    /// Copied from the marathon so "my results" reads without a join; listings put the
+    /// current name and date back (`MarathonLabel`).
     pub marathon_name: String,
     pub marathon_date: Date,
     pub runner_id: UserId,
@@ -108,6 +109,17 @@ pub struct OfficialResult {
     /// The request that made this version, carried on to the events it causes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
+}
+
+impl MarathonLabel for OfficialResult {
+    fn marathon_id(&self) -> &MarathonId {
+        &self.marathon_id
+    }
+
+    fn relabel(&mut self, name: &str, date: Date) {
+        name.clone_into(&mut self.marathon_name);
+        self.marathon_date = date;
+    }
 }
 
 #[cfg(test)]

@@ -728,6 +728,63 @@ async fn entries_and_results_list_by_marathon_and_by_runner() {
 }
 
 #[tokio::test]
+async fn a_runner_s_listings_show_a_marathon_s_name_and_date_as_edited() {
+    let fx = fixture().await;
+    let organizer = UserId::generate();
+    let runner = UserId::generate();
+    let edited_one = marathon(&organizer, date!(2026 - 06 - 07), 10);
+    let untouched = marathon(&organizer, date!(2026 - 06 - 14), 10);
+    for m in [&edited_one, &untouched] {
+        create(&fx, m).await;
+        register(&fx, m, &runner).await.unwrap();
+        fx.races
+            .put_result(
+                &official(m, &runner, 11_000, 1),
+                None,
+                &act(&organizer, ActivityKind::ResultRecorded),
+            )
+            .await
+            .unwrap();
+    }
+    let mut edited = edited_one.clone();
+    edited.name = "Seoul Marathon (new course)".into();
+    edited.date = date!(2026 - 06 - 08);
+    edited.version = 2;
+    fx.races
+        .update_marathon(&edited, 1, &act(&organizer, ActivityKind::MarathonUpdated))
+        .await
+        .unwrap();
+
+    let labels = |id: &MarathonId, name: &str, date: Date| (id.clone(), name.to_owned(), date);
+    let expected = HashSet::from([
+        labels(&edited.id, "Seoul Marathon (new course)", date!(2026 - 06 - 08)),
+        labels(&untouched.id, "Seoul Marathon", date!(2026 - 06 - 14)),
+    ]);
+    let entries = fx
+        .races
+        .runner_entries(&runner, &PageRequest::first(10))
+        .await
+        .unwrap();
+    let shown: HashSet<_> = entries
+        .items
+        .iter()
+        .map(|e| labels(&e.marathon_id, &e.marathon_name, e.marathon_date))
+        .collect();
+    assert_eq!(shown, expected, "entries");
+    let results = fx
+        .races
+        .runner_results(&runner, &PageRequest::first(10))
+        .await
+        .unwrap();
+    let shown: HashSet<_> = results
+        .items
+        .iter()
+        .map(|r| labels(&r.marathon_id, &r.marathon_name, r.marathon_date))
+        .collect();
+    assert_eq!(shown, expected, "results");
+}
+
+#[tokio::test]
 async fn marathons_list_by_organizer_and_by_date() {
     let fx = fixture().await;
     let organizer = UserId::generate();

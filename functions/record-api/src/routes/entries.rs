@@ -103,7 +103,8 @@ pub async fn of_marathon(
 ) -> Result<Response, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
     require_owner(&caller, &marathon)?;
-    let page = api.races.marathon_entries(&marathon.id, &query.page()?).await?;
+    let mut page = api.races.marathon_entries(&marathon.id, &query.page()?).await?;
+    marathon.label(&mut page.items);
     Ok(Json(page).into_response())
 }
 

@@ -166,7 +166,7 @@ pub async fn of_marathon(
             (offset, Some(inner))
         }
     };
-    let results = api
+    let mut results = api
         .races
         .marathon_results(
             &marathon.id,
@@ -176,6 +176,7 @@ pub async fn of_marathon(
             },
         )
         .await?;
+    marathon.label(&mut results.items);
     let count = results.items.len() as u64;
     let ranked = Page {
         next_cursor: results.next_cursor.map(|c| format!("{}.{c}", offset + count)),

@@ -3,14 +3,30 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 use domain::activity::ActivityEntry;
-use domain::marathon::Marathon;
+use domain::marathon::{Marathon, MarathonId, MarathonLabel};
 use domain::ports::{MarathonFilter, StoreError};
+use serde::Deserialize;
+use time::Date;
 
 use super::cursor::{Index, Listing, SortCondition};
-use super::items::{ALL_MARATHONS, iso_date, marathon_item, marathon_key, organizer_pk};
+use super::items::{ALL_MARATHONS, from_item, iso_date, marathon_item, marathon_key, organizer_pk};
 use super::{DynamoRaces, Op};
+use crate::dynamo::errors::unavailable;
 use crate::dynamo::n;
+
+/// Rounds of BatchGetItem for the keys DynamoDB left unprocessed (throttling) before the
+/// listing fails as unavailable.
+const BATCH_ROUNDS: u32 = 4;
+
+/// A marathon's name and date as a listing shows them.
+#[derive(Deserialize)]
+struct Label {
+    id: MarathonId,
+    name: String,
+    date: Date,
+}
 
 /// What an edit never overwrites: the key, who owns the marathon, when it was created, and
 /// `entry_count`, which registrations change without bumping the version.
@@ -92,5 +108,67 @@ impl DynamoRaces {
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values));
         self.write(vec![update.op()], activity).await
+    }
+
+    /// Puts each item's marathon's current name and date back (an organizer may have
+    /// edited them since the item was written): one BatchGetItem of the distinct
+    /// marathons of a page (at most 100, BatchGetItem's limit).
+    pub(super) async fn relabel<T: MarathonLabel>(&self, items: &mut [T]) -> Result<(), StoreError> {
+        let mut ids: Vec<&MarathonId> = items.iter().map(|i| i.marathon_id()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let keys = ids.into_iter().map(marathon_key).collect();
+        let mut request = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .projection_expression("id, #name, #date")
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_names("#date", "date")
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+        );
+        let mut labels = HashMap::new();
+        for round in 0..BATCH_ROUNDS {
+            let Some(pending) = request.take() else { break };
+            if round > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << round)).await;
+            }
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, pending)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in output
+                .responses
+                .unwrap_or_default()
+                .remove(&self.table)
+                .unwrap_or_default()
+            {
+                let label: Label = from_item(item)?;
+                labels.insert(label.id, (label.name, label.date));
+            }
+            request = output
+                .unprocessed_keys
+                .unwrap_or_default()
+                .remove(&self.table)
+                .filter(|k| !k.keys().is_empty());
+        }
+        if request.is_some() {
+            return Err(StoreError::Unavailable(
+                "DynamoDB left marathons unread after retries".into(),
+            ));
+        }
+        for item in items {
+            // a marathon gone since (none is deleted today) keeps its copied label
+            if let Some((name, date)) = labels.get(item.marathon_id()) {
+                item.relabel(name, *date);
+            }
+        }
+        Ok(())
     }
 }

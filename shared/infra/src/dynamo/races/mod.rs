@@ -189,7 +189,9 @@ impl RaceStore for DynamoRaces {
     }
 
     async fn runner_entries(&self, runner: &UserId, page: &PageRequest) -> Result<Page<Entry>, StoreError> {
-        self.page(&entries::of_runner(runner), page).await
+        let mut entries = self.page(&entries::of_runner(runner), page).await?;
+        self.relabel(&mut entries.items).await?;
+        Ok(entries)
     }
 
     async fn result(
@@ -233,7 +235,9 @@ impl RaceStore for DynamoRaces {
         runner: &UserId,
         page: &PageRequest,
     ) -> Result<Page<OfficialResult>, StoreError> {
-        self.page(&results::of_runner(runner), page).await
+        let mut results = self.page(&results::of_runner(runner), page).await?;
+        self.relabel(&mut results.items).await?;
+        Ok(results)
     }
 
     async fn create_record(&self, record: &Record, activity: &ActivityEntry) -> Result<(), StoreError> {
