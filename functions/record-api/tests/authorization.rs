@@ -83,7 +83,7 @@ const MATRIX: &[(&str, &str, [u16; 4])] = &[
 fn body_for(method: &str, route: &str) -> Option<Value> {
     match (method, route) {
         ("POST", "/marathons") => Some(marathon_body(10, 50, 30)),
-        ("PATCH", "/marathons/{id}") => Some(json!({ "points": 60 })),
+        ("PATCH", "/marathons/{id}") => Some(json!({ "location": "Busan" })),
         ("PUT", _) => Some(json!({ "finish_time": "2:59:00" })),
         ("POST", "/me/records") => {
             Some(json!({ "kind": "training", "date": "2026-11-02", "distance_m": 8000, "duration": 2400 }))

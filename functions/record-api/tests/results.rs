@@ -176,3 +176,63 @@ async fn every_result_change_is_in_the_activity_log() {
     assert_eq!(recorded["runner_id"].as_s().unwrap(), runner.id.as_str());
     assert_eq!(recorded["marathon_id"].as_s().unwrap(), id);
 }
+
+#[tokio::test]
+async fn a_marathon_s_points_are_fixed_once_a_result_is_recorded() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let runner = world.mint(Role::Runner).await;
+    let marathon = world.marathon(&organizer, 10, 50).await;
+    let path = format!("/marathons/{}", marathon["id"].as_str().unwrap());
+    world.register(&marathon, &runner).await;
+    let patch = |version: u64, body: serde_json::Value| {
+        let etag = format!("\"{version}\"");
+        world.send(request(
+            "PATCH",
+            &path,
+            Some(&organizer),
+            Some(body),
+            &[("if-match", &etag)],
+        ))
+    };
+    let result_path = format!("{path}/results/{}", runner.id);
+    let recorded = world
+        .call(
+            "PUT",
+            &result_path,
+            Some(&organizer),
+            Some(json!({ "finish_time": "4:01:00" })),
+        )
+        .await;
+    assert_eq!(recorded.status, 201, "{:?}", recorded.body);
+
+    let refused = patch(1, json!({ "points": 80 })).await;
+    assert_eq!(refused.status, 409, "{:?}", refused.body);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("points are fixed"),
+        "{:?}",
+        refused.body
+    );
+    let renamed = patch(1, json!({ "name": "Renamed", "points": 50 })).await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    assert_eq!(renamed.body["result_count"], 1);
+
+    let version = recorded.body["version"].as_u64().unwrap().to_string();
+    let etag = format!("\"{version}\"");
+    let removed = world
+        .send(request(
+            "DELETE",
+            &result_path,
+            Some(&organizer),
+            None,
+            &[("if-match", &etag)],
+        ))
+        .await;
+    assert_eq!(removed.status, 204, "{:?}", removed.body);
+    let repriced = patch(2, json!({ "points": 80 })).await;
+    assert_eq!(repriced.status, 200, "{:?}", repriced.body);
+    assert_eq!(repriced.body["points"], 80);
+}

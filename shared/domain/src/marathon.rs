@@ -122,6 +122,11 @@ pub struct Marathon {
     pub points: u32,
     pub capacity: u32,
     pub entry_count: u32,
+    /// Official results recorded. Once there is one, `points` is fixed: every result
+    /// contributes the marathon's points plus its bonus, and a change of points would
+    /// leave the totals already awarded behind.
+    #[serde(default)]
+    pub result_count: u32,
     #[serde(with = "time::serde::rfc3339")]
     pub registration_closes_at: OffsetDateTime,
     pub status: MarathonStatus,
@@ -173,6 +178,11 @@ impl Marathon {
         } else {
             None
         }
+    }
+
+    /// Whether `points` may become `new_points`: not once a result was recorded.
+    pub fn may_set_points(&self, new_points: u32) -> bool {
+        new_points == self.points || self.result_count == 0
     }
 
     /// Runners may cancel until race day.
@@ -430,6 +440,7 @@ mod tests {
             points: f.points,
             capacity: f.capacity,
             entry_count: 0,
+            result_count: 0,
             registration_closes_at: f.registration_closes_at,
             status: MarathonStatus::Open,
             version: 1,
@@ -471,6 +482,15 @@ mod tests {
         assert_eq!(m.registration_refusal(before), Some(EntryRefusal::Full));
         m.status = MarathonStatus::Cancelled;
         assert_eq!(m.registration_refusal(before), Some(EntryRefusal::Cancelled));
+    }
+
+    #[test]
+    fn points_are_fixed_once_a_result_is_recorded() {
+        let mut m = marathon();
+        assert!(m.may_set_points(m.points + 50));
+        m.result_count = 1;
+        assert!(m.may_set_points(m.points));
+        assert!(!m.may_set_points(m.points + 50));
     }
 
     #[test]

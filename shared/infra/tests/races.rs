@@ -67,6 +67,7 @@ fn marathon(organizer: &UserId, date: Date, capacity: u32) -> Marathon {
         points: 100,
         capacity,
         entry_count: 0,
+        result_count: 0,
         registration_closes_at: datetime!(2026-09-01 0:00 UTC),
         status: MarathonStatus::Open,
         version: 1,
@@ -245,6 +246,7 @@ async fn marathons_are_created_read_and_updated_at_their_version() {
         now,
         Marathon {
             entry_count: 1,
+            result_count: 0,
             ..edited.clone()
         }
     );
@@ -550,6 +552,71 @@ async fn results_need_an_entry_and_the_version_read() {
             "result.removed"
         ])
     );
+}
+
+#[tokio::test]
+async fn a_marathon_s_points_are_fixed_while_it_has_results() {
+    let fx = fixture().await;
+    let organizer = UserId::generate();
+    let m = marathon(&organizer, date!(2026 - 04 - 12), 10);
+    create(&fx, &m).await;
+    let runner = UserId::generate();
+    register(&fx, &m, &runner).await.unwrap();
+    let log = |kind| act(&organizer, kind);
+    let edit = async |version: u64, points: u32, name: &str| {
+        let edited = Marathon {
+            points,
+            name: name.into(),
+            version: version + 1,
+            ..stored(&fx, &m.id).await
+        };
+        fx.races
+            .update_marathon(&edited, version, &log(ActivityKind::MarathonUpdated))
+            .await
+    };
+
+    // priced at points the marathon no longer has: refused, nothing counted
+    let mut stale = official(&m, &runner, 12_000, 1);
+    stale.points += 20;
+    let refused = fx
+        .races
+        .put_result(&stale, None, &log(ActivityKind::ResultRecorded))
+        .await;
+    assert!(is_conflict(refused), "a result priced at other points conflicts");
+    assert_eq!(stored(&fx, &m.id).await.result_count, 0);
+
+    let result = official(&m, &runner, 12_000, 1);
+    fx.races
+        .put_result(&result, None, &log(ActivityKind::ResultRecorded))
+        .await
+        .unwrap();
+    assert_eq!(stored(&fx, &m.id).await.result_count, 1);
+    // even an editor who read the marathon before the result cannot change its points
+    assert!(is_conflict(edit(1, 150, "Seoul Marathon").await));
+    edit(1, 100, "Seoul Marathon 2026").await.unwrap();
+    let corrected = OfficialResult {
+        bonus_points: 9,
+        points: 109,
+        version: 2,
+        ..result
+    };
+    fx.races
+        .put_result(&corrected, Some(1), &log(ActivityKind::ResultCorrected))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored(&fx, &m.id).await.result_count,
+        1,
+        "a correction counts nothing"
+    );
+
+    fx.races
+        .delete_result(&m.id, &runner, 2, &log(ActivityKind::ResultRemoved))
+        .await
+        .unwrap();
+    assert_eq!(stored(&fx, &m.id).await.result_count, 0);
+    edit(2, 150, "Seoul Marathon 2026").await.unwrap();
+    assert_eq!(stored(&fx, &m.id).await.points, 150);
 }
 
 /// Runs `jobs` with at most 16 in flight.

@@ -145,6 +145,7 @@ impl World {
             points: 100,
             capacity: 5_000,
             entry_count: 0,
+            result_count: 0,
             registration_closes_at: now + Duration::days(20),
             status: MarathonStatus::Open,
             version: 1,

@@ -46,6 +46,7 @@ pub async fn create(
         points: fields.points,
         capacity: fields.capacity,
         entry_count: 0,
+        result_count: 0,
         registration_closes_at: fields.registration_closes_at,
         status: MarathonStatus::Open,
         version: 1,
@@ -123,6 +124,13 @@ pub async fn update(
         return Err(conflict("the marathon is cancelled"));
     }
     let fields = MarathonFields::from_input(input, Some(&current))?;
+    if !current.may_set_points(fields.points) {
+        return Err(conflict(format!(
+            "points are fixed once official results are recorded ({} so far): every result \
+             contributes the marathon's points plus its bonus; change a result's bonus_points instead",
+            current.result_count
+        )));
+    }
     let updated = Marathon {
         name: fields.name,
         date: fields.date,

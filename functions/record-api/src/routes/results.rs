@@ -98,7 +98,7 @@ pub async fn record(
         Ok(()) => {}
         Err(StoreError::Conflict) => {
             return Err(conflict(
-                "the result or the runner's entry changed meanwhile; read it again",
+                "the result, the runner's entry or the marathon's points changed meanwhile; read them again",
             ));
         }
         Err(other) => return Err(other.into()),

@@ -29,8 +29,8 @@ struct Label {
 }
 
 /// What an edit never overwrites: the key, who owns the marathon, when it was created, and
-/// `entry_count`, which registrations change without bumping the version.
-const KEPT_ON_UPDATE: [&str; 8] = [
+/// the counts, which registrations and results change without bumping the version.
+const KEPT_ON_UPDATE: [&str; 9] = [
     "pk",
     "sk",
     "gsi1pk",
@@ -39,6 +39,7 @@ const KEPT_ON_UPDATE: [&str; 8] = [
     "organizer_id",
     "created_at",
     "entry_count",
+    "result_count",
 ];
 
 pub(super) fn listing(filter: &MarathonFilter) -> Result<Listing, StoreError> {
@@ -95,16 +96,22 @@ impl DynamoRaces {
             .map(|(attr, _)| (format!("#{attr}"), attr.clone()))
             .collect();
         names.insert("#entry_count".into(), "entry_count".into());
+        names.insert("#result_count".into(), "result_count".into());
         let mut values: HashMap<_, _> = fields
             .into_iter()
             .map(|(attr, value)| (format!(":{attr}"), value))
             .collect();
         values.insert(":expected".into(), n(expected_version));
+        values.insert(":no_results".into(), n(0));
         let update = self
             .update(marathon_key(&marathon.id))
             .update_expression(format!("SET {set}"))
-            // registrations may have counted past a lowered capacity since the caller read
-            .condition_expression("#version = :expected AND #entry_count <= :capacity")
+            // registrations may have counted past a lowered capacity since the caller read,
+            // and a result recorded since fixes the points (`Marathon::may_set_points`)
+            .condition_expression(
+                "#version = :expected AND #entry_count <= :capacity \
+                 AND (#points = :points OR attribute_not_exists(#result_count) OR #result_count = :no_results)",
+            )
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values));
         self.write(vec![update.op()], activity).await

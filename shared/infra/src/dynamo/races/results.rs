@@ -1,5 +1,7 @@
 //! Official results: only for a registered runner, replaced and deleted only at the
-//! version the caller read (the points pipeline orders its work by that version).
+//! version the caller read (the points pipeline orders its work by that version). The
+//! marathon's `result_count` moves in the same transaction: while it is above zero the
+//! marathon's points are fixed, so every result contributes points + bonus of one value.
 
 use domain::UserId;
 use domain::activity::ActivityEntry;
@@ -8,7 +10,7 @@ use domain::ports::StoreError;
 use domain::result::OfficialResult;
 
 use super::cursor::{Index, Listing, SortCondition};
-use super::items::{RESULT_PREFIX, entry_key, rank_pk, result_item, result_key, runner_pk};
+use super::items::{RESULT_PREFIX, entry_key, marathon_key, rank_pk, result_item, result_key, runner_pk};
 use super::{DynamoRaces, Op};
 use crate::dynamo::n;
 
@@ -38,14 +40,33 @@ impl DynamoRaces {
             .check(entry_key(&result.marathon_id, &result.runner_id))
             .condition_expression("attribute_exists(pk)");
         let put = self.put(result_item(result)?);
-        let put = match expected_version {
-            None => put.condition_expression("attribute_not_exists(pk)"),
-            Some(version) => put
-                .condition_expression("#version = :expected")
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":expected", n(version)),
+        let ops = match expected_version {
+            None => {
+                // counted, and only at the points this result was priced with: a change of
+                // points since the caller read the marathon fails the result instead
+                let marathon_points = result.points.saturating_sub(result.bonus_points);
+                let count = self
+                    .update(marathon_key(&result.marathon_id))
+                    .update_expression("SET #count = if_not_exists(#count, :zero) + :one")
+                    .condition_expression("#points = :points")
+                    .expression_attribute_names("#count", "result_count")
+                    .expression_attribute_names("#points", "points")
+                    .expression_attribute_values(":zero", n(0))
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":points", n(marathon_points));
+                let put = put.condition_expression("attribute_not_exists(pk)");
+                vec![registered.op(), count.op(), put.op()]
+            }
+            // points cannot have changed: this result's count has fixed them
+            Some(version) => {
+                let put = put
+                    .condition_expression("#version = :expected")
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_values(":expected", n(version));
+                vec![registered.op(), put.op()]
+            }
         };
-        self.write(vec![registered.op(), put.op()], activity).await
+        self.write(ops, activity).await
     }
 
     pub(super) async fn delete_result_item(
@@ -60,6 +81,13 @@ impl DynamoRaces {
             .condition_expression("#version = :expected")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":expected", n(expected_version));
-        self.write(vec![delete.op()], activity).await
+        // the condition keeps an update from creating a marathon item out of nothing
+        let uncount = self
+            .update(marathon_key(marathon))
+            .update_expression("SET #count = if_not_exists(#count, :one) - :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#count", "result_count")
+            .expression_attribute_values(":one", n(1));
+        self.write(vec![delete.op(), uncount.op()], activity).await
     }
 }
