@@ -18,5 +18,7 @@ pub async fn bootstrap() -> Result<SnsPublisher, BootError> {
     let topic = std::env::var("RECORD_EVENTS_TOPIC")
         .map_err(|_| infra::aws::ConfigError::Missing("RECORD_EVENTS_TOPIC".into()))?;
     let sdk = infra::aws::load_config().await;
-    Ok(SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic))
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic);
+    publisher.warm_up().await;
+    Ok(publisher)
 }

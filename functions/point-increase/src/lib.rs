@@ -123,8 +123,8 @@ fn required(name: &str) -> Result<String, infra::aws::ConfigError> {
     std::env::var(name).map_err(|_| infra::aws::ConfigError::Missing(name.to_owned()))
 }
 
-/// Init: clients once per container, and one read so the first message does not pay the
-/// TLS handshake.
+/// Init: clients once per container, and one call to DynamoDB and one to SNS, together, so
+/// the first message pays neither TLS handshake.
 pub async fn bootstrap() -> Result<PointIncrease, BootError> {
     let (table, topic) = (required("USERS_TABLE")?, required("POINTS_EVENTS_TOPIC")?);
     let sdk = infra::aws::load_config().await;
@@ -141,13 +141,11 @@ pub async fn connect(sdk: &aws_config::SdkConfig, users_table: &str, topic: &str
             retention: time::Duration::ZERO,
         },
     );
-    users.warm_up().await;
+    let publisher = infra::sns::SnsPublisher::new(aws_sdk_sns::Client::new(sdk), topic);
+    tokio::join!(users.warm_up(), publisher.warm_up());
     PointIncrease {
         ledger: Arc::new(users),
-        publisher: Arc::new(infra::sns::SnsPublisher::new(
-            aws_sdk_sns::Client::new(sdk),
-            topic,
-        )),
+        publisher: Arc::new(publisher),
         clock: Arc::new(domain::SystemClock),
     }
 }

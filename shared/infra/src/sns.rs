@@ -24,6 +24,20 @@ impl SnsPublisher {
         }
     }
 
+    /// One cheap call during init (the topic's attributes), so the first publish does not
+    /// pay the TLS handshake. A failure is only logged: publishing reports its own.
+    pub async fn warm_up(&self) {
+        let probe = self
+            .client
+            .get_topic_attributes()
+            .topic_arn(&self.topic_arn)
+            .send()
+            .await;
+        if let Err(error) = probe {
+            tracing::warn!(error = %aws_sdk_sns::error::DisplayErrorContext(error), "warm-up call failed");
+        }
+    }
+
     fn entry(index: usize, envelope: &Envelope) -> Result<PublishBatchRequestEntry, PublishError> {
         let kind = MessageAttributeValue::builder()
             .data_type("String")
