@@ -57,10 +57,13 @@ pub async fn measure(lab: &Lab, functions: &[Function], runs: usize) -> ColdStar
             env.get("SIGNING_KEY_SECRET")?.clone(),
         ))
     });
+    let topic = envs
+        .get("official-record-stream")
+        .and_then(|env| env.get("RECORD_EVENTS_TOPIC").cloned());
     for round in 1..=runs {
         eprintln!("cold init: round {round}/{runs}");
         if let Some((table, secret)) = &probe {
-            match round_trips(lab, table, secret).await {
+            match round_trips(lab, table, secret, topic.as_deref()).await {
                 Ok(calls) => {
                     for (call, ms) in calls {
                         result.emulator.entry(call).or_default().push(ms);
@@ -109,8 +112,14 @@ pub async fn measure(lab: &Lab, functions: &[Function], runs: usize) -> ColdStar
 }
 
 /// The calls functions make in init, timed against the emulator: a GetItem of a missing
-/// key (the DynamoDB warm-up) and a GetSecretValue (login's signing key).
-async fn round_trips(lab: &Lab, table: &str, secret: &str) -> Result<[(&'static str, f64); 2]> {
+/// key (the DynamoDB warm-up), a GetSecretValue (login's signing key) and, when the topic
+/// is known, a GetTopicAttributes (the SNS warm-up).
+async fn round_trips(
+    lab: &Lab,
+    table: &str,
+    secret: &str,
+    topic: Option<&str>,
+) -> Result<Vec<(&'static str, f64)>> {
     let dynamo = aws_sdk_dynamodb::Client::new(&lab.sdk);
     let secrets = aws_sdk_secretsmanager::Client::new(&lab.sdk);
     let key = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.to_owned());
@@ -137,13 +146,32 @@ async fn round_trips(lab: &Lab, table: &str, secret: &str) -> Result<[(&'static 
             )
         })?;
     let get_secret = started.elapsed();
-    Ok([
+    let mut calls = vec![
         ("DynamoDB GetItem (the warm-up)", get_item.as_secs_f64() * 1000.0),
         (
             "Secrets Manager GetSecretValue",
             get_secret.as_secs_f64() * 1000.0,
         ),
-    ])
+    ];
+    if let Some(topic) = topic {
+        let sns = aws_sdk_sns::Client::new(&lab.sdk);
+        let started = Instant::now();
+        sns.get_topic_attributes()
+            .topic_arn(topic)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "GetTopicAttributes: {}",
+                    aws_sdk_sns::error::DisplayErrorContext(e)
+                )
+            })?;
+        calls.push((
+            "SNS GetTopicAttributes (the warm-up)",
+            started.elapsed().as_secs_f64() * 1000.0,
+        ));
+    }
+    Ok(calls)
 }
 
 /// One cold start: wall and CPU milliseconds until the first request for work.

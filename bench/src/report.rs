@@ -231,7 +231,7 @@ fn cold_init(w: &mut String, r: &Results) {
     let _ = writeln!(
         w,
         "**The figures include the local emulator's latency** (moto on 127.0.0.1: Secrets Manager \
-         reads, DynamoDB warm-up calls; it is slow and serializes DynamoDB requests), while the \
+         reads, DynamoDB and SNS warm-up calls; it is slow and serializes DynamoDB requests), while the \
          budget is relative to hello-world, which makes no calls. On AWS the calls cost a TLS \
          handshake and a round trip each instead; these ratios are therefore not the production \
          ones. The last columns separate the two: the CPU time the process used until it asked \
@@ -311,9 +311,10 @@ fn emulator_round_trips(w: &mut String, r: &Results) {
         w,
         "How much of that is the emulator's: the init calls timed from a warm client in the same \
          rounds. login, record-api and discord-webhook read their secret while the DynamoDB \
-         warm-up runs (one wait, the longer of the two); point-increase and log-mailer make the \
-         warm-up only; official-record-stream makes no call. A cold process adds a loopback TCP \
-         connect and its SDK's first-request set-up (in the init CPU column). Milliseconds.\n"
+         warm-up runs (one wait, the longer of the two); point-increase makes the DynamoDB and \
+         the SNS warm-up at once, log-mailer the DynamoDB one, official-record-stream the SNS \
+         one. A cold process adds a loopback TCP connect and its SDK's first-request set-up (in \
+         the init CPU column). Milliseconds.\n"
     );
     let _ = writeln!(w, "| call | calls | median | p10 | p90 | min | max |");
     let _ = writeln!(w, "|---|---|---|---|---|---|---|");
