@@ -112,13 +112,7 @@ async fn entries_cannot_be_cancelled_on_race_day() {
     let path = format!("/marathons/{}", marathon["id"].as_str().unwrap());
     let patch = json!({ "date": today.to_string(), "registration_closes_at": format!("{today}T00:00:00Z") });
     let edited = world
-        .send(request(
-            "PATCH",
-            &path,
-            Some(&organizer),
-            Some(patch),
-            &[("if-match", "\"1\"")],
-        ))
+        .call_at("PATCH", &path, Some(&organizer), Some(patch), 1)
         .await;
     assert_eq!(edited.status, 200, "{:?}", edited.body);
     let reply = world
@@ -137,13 +131,7 @@ async fn entry_listings_show_the_marathon_as_edited() {
     let path = format!("/marathons/{}", marathon["id"].as_str().unwrap());
     let patch = json!({ "name": "Renamed Marathon", "date": "2099-04-05" });
     let edited = world
-        .send(request(
-            "PATCH",
-            &path,
-            Some(&organizer),
-            Some(patch),
-            &[("if-match", "\"1\"")],
-        ))
+        .call_at("PATCH", &path, Some(&organizer), Some(patch), 1)
         .await;
     assert_eq!(edited.status, 200, "{:?}", edited.body);
 

@@ -165,13 +165,7 @@ async fn edits_need_the_current_version() {
         .await;
     assert_eq!(without.status, 428);
     let stale = world
-        .send(request(
-            "PATCH",
-            &path,
-            Some(&organizer),
-            Some(patch.clone()),
-            &[("if-match", "\"7\"")],
-        ))
+        .call_at("PATCH", &path, Some(&organizer), Some(patch.clone()), 7)
         .await;
     assert_eq!(
         (stale.status, stale.problem_type()),
@@ -179,13 +173,7 @@ async fn edits_need_the_current_version() {
     );
 
     let edited = world
-        .send(request(
-            "PATCH",
-            &path,
-            Some(&organizer),
-            Some(patch.clone()),
-            &[("if-match", "\"1\"")],
-        ))
+        .call_at("PATCH", &path, Some(&organizer), Some(patch.clone()), 1)
         .await;
     assert_eq!(edited.status, 200, "{:?}", edited.body);
     assert_eq!(
@@ -199,13 +187,7 @@ async fn edits_need_the_current_version() {
     assert_eq!(edited.etag(), "\"2\"");
     // the same If-Match again is now stale
     let again = world
-        .send(request(
-            "PATCH",
-            &path,
-            Some(&organizer),
-            Some(patch),
-            &[("if-match", "\"1\"")],
-        ))
+        .call_at("PATCH", &path, Some(&organizer), Some(patch), 1)
         .await;
     assert_eq!(again.status, 412);
 }
@@ -235,13 +217,7 @@ async fn cancelling_keeps_the_marathon_readable_and_closes_entries() {
     assert_eq!(late.status, 409);
     assert!(late.body["detail"].as_str().unwrap().contains("cancelled"));
     let edit = world
-        .send(request(
-            "PATCH",
-            &path,
-            Some(&organizer),
-            Some(json!({"points": 1})),
-            &[("if-match", "\"2\"")],
-        ))
+        .call_at("PATCH", &path, Some(&organizer), Some(json!({"points": 1})), 2)
         .await;
     assert_eq!(edit.status, 409);
 }

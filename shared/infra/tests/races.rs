@@ -827,28 +827,18 @@ async fn a_runner_s_listings_show_a_marathon_s_name_and_date_as_edited() {
         labels(&edited.id, "Seoul Marathon (new course)", date!(2026 - 06 - 08)),
         labels(&untouched.id, "Seoul Marathon", date!(2026 - 06 - 14)),
     ]);
-    let entries = fx
-        .races
-        .runner_entries(&runner, &PageRequest::first(10))
-        .await
-        .unwrap();
-    let shown: HashSet<_> = entries
-        .items
+    let page = PageRequest::first(10);
+    let entries = fx.races.runner_entries(&runner, &page).await.unwrap().items;
+    let results = fx.races.runner_results(&runner, &page).await.unwrap().items;
+    let of_entries: HashSet<_> = entries
         .iter()
         .map(|e| labels(&e.marathon_id, &e.marathon_name, e.marathon_date))
         .collect();
-    assert_eq!(shown, expected, "entries");
-    let results = fx
-        .races
-        .runner_results(&runner, &PageRequest::first(10))
-        .await
-        .unwrap();
-    let shown: HashSet<_> = results
-        .items
+    let of_results: HashSet<_> = results
         .iter()
         .map(|r| labels(&r.marathon_id, &r.marathon_name, r.marathon_date))
         .collect();
-    assert_eq!(shown, expected, "results");
+    assert_eq!((of_entries, of_results), (expected.clone(), expected));
 }
 
 #[tokio::test]

@@ -127,6 +127,20 @@ impl World {
         self.send(request(method, path, who, body, &[])).await
     }
 
+    /// A call with `If-Match` on `version` (the ETag the API gave out for it).
+    pub async fn call_at(
+        &self,
+        method: &str,
+        path: &str,
+        who: Option<&TestUser>,
+        body: Option<Value>,
+        version: u64,
+    ) -> Reply {
+        let etag = format!("\"{version}\"");
+        self.send(request(method, path, who, body, &[("if-match", &etag)]))
+            .await
+    }
+
     pub async fn send(&self, event: Value) -> Reply {
         call(&self.router, &event).await
     }
