@@ -49,7 +49,7 @@ fmt:
 build: tools
 	$(SAM_VENV)/bin/sam build --template template.yaml
 
-# Benchmarks against the budgets in DESIGN.md -> BENCHMARKS.md (not part of `make test`).
+# Benchmarks against the budgets in docs/DESIGN.md -> BENCHMARKS.md (not part of `make test`).
 # Release builds (niced), the emulator, criterion; ~30-40 min on 2 busy cores.
 # Extra options: make bench BENCH_ARGS="--runs 30 --no-arm64" (see `-- --help`).
 bench: tools

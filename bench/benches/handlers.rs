@@ -2,7 +2,7 @@
 //! that I/O is excluded. `mrmrthon-bench all` runs this and reads criterion's estimates;
 //! the groups and ids here are the ones `src/cpu.rs` lists.
 //!
-//! Budgets (DESIGN.md): at most 50 µs per API request, at most 10 µs per record.
+//! Budgets (docs/DESIGN.md): at most 50 µs per API request, at most 10 µs per record.
 
 use std::hint::black_box;
 use std::sync::Arc;

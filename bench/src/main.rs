@@ -1,4 +1,4 @@
-//! mrmrthon-bench: measures every function against the budgets in DESIGN.md and writes
+//! mrmrthon-bench: measures every function against the budgets in docs/DESIGN.md and writes
 //! BENCHMARKS.md. `make bench` runs `cargo run --release -p mrmrthon-bench -- all`.
 
 mod batch;

@@ -1,4 +1,4 @@
-//! BENCHMARKS.md: every figure next to its budget from DESIGN.md, and whether it is met. A
+//! BENCHMARKS.md: every figure next to its budget from docs/DESIGN.md, and whether it is met. A
 //! missed budget stays visible with its figure; what could not be measured says why.
 
 use std::collections::BTreeMap;
@@ -12,7 +12,7 @@ use crate::rss::Burst;
 use crate::size::Size;
 use crate::stats::Summary;
 
-/// The budgets, exactly as DESIGN.md ("Performance budgets") states them.
+/// The budgets, exactly as docs/DESIGN.md ("Performance budgets") states them.
 pub const COLD_INIT_RATIO: f64 = 2.0;
 pub const ARM64_BINARY_BYTES: u64 = 6 * 1024 * 1024;
 pub const PEAK_RSS_BYTES: u64 = 32 * 1024 * 1024;

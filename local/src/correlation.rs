@@ -6,7 +6,7 @@ use serde_json::Value;
 
 /// The HTTP header the gateway passes through (or adds) and returns.
 pub const HEADER: &str = "x-correlation-id";
-/// The field of message bodies and items (see DESIGN.md, "Message contracts").
+/// The field of message bodies and items (see docs/DESIGN.md, "Message contracts").
 pub const FIELD: &str = "correlation_id";
 
 /// A fresh id for a request that came without one.

@@ -246,7 +246,7 @@ pub enum LedgerOutcome {
     Unchanged,
 }
 
-/// Awards and totals in the Users table (see DESIGN.md, points semantics).
+/// Awards and totals in the Users table (see docs/DESIGN.md, points semantics).
 #[async_trait]
 pub trait PointsLedger: Send + Sync {
     /// Sets the result's award to `change.points` at `change.version` and moves the total
