@@ -41,6 +41,9 @@ $(SAM_VENV)/.installed: local/requirements-sam.txt
 lint: tools
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+	for env in dev prod; do $(SAM_VENV)/bin/sam validate --config-env $$env --template template.yaml --region us-east-1 >/dev/null || exit 1; done
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
 fmt:
 	cargo fmt --all
