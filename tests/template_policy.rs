@@ -158,3 +158,114 @@ fn the_stream_filters_let_through_exactly_what_their_consumers_handle() {
         "TTL removals are not new entries"
     );
 }
+
+/// `Ref X` / `!Ref X` as written.
+fn ref_target(value: &serde_yaml::Value) -> Option<String> {
+    let text = serde_yaml::to_string(value).ok()?;
+    let text = text.trim();
+    text.strip_prefix("!Ref ")
+        .or_else(|| text.strip_prefix("Ref: "))
+        .map(|t| t.trim().to_owned())
+}
+
+#[test]
+fn every_alarm_reaches_the_alarm_topic_both_ways_and_says_what_to_do() {
+    let template = template();
+    let alarms: Vec<_> = template
+        .resources
+        .iter()
+        .filter(|(_, r)| r.kind == "AWS::CloudWatch::Alarm")
+        .collect();
+    assert!(alarms.len() >= 14, "{} alarms", alarms.len());
+    for (id, alarm) in alarms {
+        for actions in ["AlarmActions", "OKActions"] {
+            let targets: Vec<_> = alarm
+                .property(actions)
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{id} has no {actions}"))
+                .iter()
+                .filter_map(ref_target)
+                .collect();
+            assert_eq!(targets, ["AlarmTopic"], "{id}.{actions}");
+        }
+        let description = serde_yaml::to_string(alarm.property("AlarmDescription")).unwrap();
+        assert!(
+            description.contains('`') && description.len() > 120,
+            "{id}: the description names no command: {description}"
+        );
+    }
+    let subscription = &template.resources["AlarmEmailSubscription"];
+    assert_eq!(subscription.condition.as_deref(), Some("HasAlarmEmail"));
+}
+
+#[test]
+fn every_function_and_work_queue_has_an_alarm_of_its_own() {
+    let template = template();
+    let watched: BTreeSet<String> = template
+        .resources
+        .values()
+        .filter(|r| r.kind == "AWS::CloudWatch::Alarm")
+        .filter_map(|r| r.property("Dimensions").as_sequence())
+        .flatten()
+        .filter_map(|d| ref_target(d.get("Value")?).or_else(|| get_att_target(d.get("Value")?)))
+        .collect();
+    let functions: Vec<_> = template
+        .functions()
+        .unwrap()
+        .into_iter()
+        .map(|f| f.logical_id)
+        .collect();
+    assert!(functions.len() >= 6);
+    for function in &functions {
+        assert!(watched.contains(function), "no alarm watches {function}");
+    }
+    for queue in template
+        .resources
+        .iter()
+        .filter(|(_, r)| r.kind == "AWS::SQS::Queue")
+        .map(|(id, _)| id)
+    {
+        assert!(watched.contains(queue), "no alarm watches {queue}");
+    }
+}
+
+#[test]
+fn the_dashboard_is_json_and_shows_every_function_queue_and_table() {
+    let template = template();
+    let body = template.resources["OperationsDashboard"].property("DashboardBody");
+    let text = serde_yaml::to_string(body).unwrap();
+    let text = text
+        .trim()
+        .strip_prefix("!Sub")
+        .expect("the body is a !Sub string");
+    let source: String = serde_yaml::from_str(text).expect("a string");
+    // what CloudFormation substitutes, stood in for by plain names
+    let mut named = BTreeSet::new();
+    let mut substituted = String::new();
+    let mut rest = source.as_str();
+    while let Some(start) = rest.find("${") {
+        substituted.push_str(&rest[..start]);
+        let end = rest[start..].find('}').expect("a closed ${") + start;
+        let variable = &rest[start + 2..end];
+        named.insert(variable.split('.').next().unwrap().to_owned());
+        substituted.push_str(&variable.replace([':', '.'], "-"));
+        rest = &rest[end + 1..];
+    }
+    substituted.push_str(rest);
+    let dashboard: serde_json::Value = serde_json::from_str(&substituted).expect("the body is JSON");
+    let widgets = dashboard["widgets"].as_array().expect("widgets");
+    assert!(widgets.len() > 20);
+    for (id, resource) in &template.resources {
+        let shown = resource.is_function()
+            || matches!(resource.kind.as_str(), "AWS::SQS::Queue" | "AWS::DynamoDB::Table");
+        if shown {
+            assert!(named.contains(id), "the dashboard does not show {id}");
+        }
+    }
+    for variable in &named {
+        assert!(
+            variable.starts_with("AWS::") || template.resources.contains_key(variable),
+            "the dashboard names {variable}, which is not a resource"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 //! a mailbox for sent mail (`mailbox`). Everything is derived from the template; nothing
 //! names a particular table, queue or function.
 
+pub mod conditions;
 pub mod correlation;
 pub mod dev;
 pub mod emulator;

@@ -18,6 +18,8 @@ pub const LAMBDA_FUNCTION: &str = "AWS::Lambda::Function";
 pub struct Template {
     pub parameters: BTreeMap<String, Parameter>,
     pub resources: BTreeMap<String, Resource>,
+    /// `Conditions` as written (see `conditions`).
+    pub conditions: BTreeMap<String, Value>,
     /// `Globals` as written (SAM); only `Globals.Function.Environment` matters locally.
     pub globals: Value,
     /// The top-level `Metadata` section.
@@ -44,6 +46,9 @@ pub struct Resource {
     pub metadata: Value,
     #[serde(default)]
     depends_on: Value,
+    /// The template condition that decides whether the resource exists.
+    #[serde(default)]
+    pub condition: Option<String>,
 }
 
 impl Resource {
@@ -110,6 +115,8 @@ struct RawTemplate {
     #[serde(default)]
     resources: BTreeMap<String, Resource>,
     #[serde(default)]
+    conditions: BTreeMap<String, Value>,
+    #[serde(default)]
     globals: Value,
     #[serde(default)]
     metadata: Value,
@@ -131,6 +138,7 @@ impl Template {
         Ok(Template {
             parameters: raw.parameters,
             resources: raw.resources,
+            conditions: raw.conditions,
             globals: raw.globals,
             metadata: raw.metadata,
         })

@@ -81,6 +81,12 @@ pub async fn provision(config: &SdkConfig, template: &Template, options: &Option
 
     for logical_id in creation_order(template)? {
         let declared = &template.resources[&logical_id];
+        // As in CloudFormation, a resource whose condition is false does not exist.
+        if let Some(condition) = &declared.condition
+            && !crate::conditions::holds(template, condition, &provisioned)?
+        {
+            continue;
+        }
         let resource = if is_provisionable(&declared.kind) {
             let at = format!("Resources.{logical_id}.Properties");
             let properties = provisioned.resolve_at(&declared.properties, &at)?;
