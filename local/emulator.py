@@ -22,6 +22,7 @@ EXIT_ADDRESS_IN_USE = 98
 EXIT_TOOLS_MISSING = 3
 
 try:
+    from moto.core.exceptions import JsonRESTError
     from moto.dynamodbstreams import models as streams_models
     from moto.moto_server import threaded_moto_server
     from moto.server import ThreadedMotoServer
@@ -178,6 +179,33 @@ def _get_records_pruned(self, iterator_arn, limit):
 
 
 streams_models.DynamoDBStreamsBackend.get_records = _get_records_pruned
+
+
+# AWS answers TrimmedDataAccessException for a sequence number older than the shard's
+# oldest record (what the stream no longer holds); moto fails an assertion later, in
+# GetRecords, with an HTML 500. The replay of stream failures tells the two apart.
+class _TrimmedDataAccess(JsonRESTError):
+    code = 400
+
+    def __init__(self) -> None:
+        super().__init__(
+            "TrimmedDataAccessException",
+            "The operation attempted to read past the oldest stream record in a shard.",
+        )
+
+
+_get_shard_iterator = streams_models.DynamoDBStreamsBackend.get_shard_iterator
+
+
+def _get_shard_iterator_bounded(self, arn, shard_id, shard_iterator_type, sequence_number=None):
+    if shard_iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") and sequence_number:
+        shard = self._get_table_from_arn(arn).stream_shard
+        if shard is not None and int(sequence_number) < shard.starting_sequence_number:
+            raise _TrimmedDataAccess()
+    return _get_shard_iterator(self, arn, shard_id, shard_iterator_type, sequence_number)
+
+
+streams_models.DynamoDBStreamsBackend.get_shard_iterator = _get_shard_iterator_bounded
 
 
 class _Server(ThreadedMotoServer):

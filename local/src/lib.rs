@@ -19,6 +19,7 @@ pub mod mailbox;
 pub mod moto_api;
 pub mod pem;
 pub mod provision;
+pub mod replay;
 pub mod services;
 pub mod sink;
 pub mod stack;

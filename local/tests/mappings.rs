@@ -610,3 +610,160 @@ async fn a_queue_that_hides_messages_for_less_than_the_function_runs_is_refused(
         "{err}"
     );
 }
+
+/// Messages waiting on `queue` (a logical id), visible or not.
+async fn queue_depth(provisioned: &Provisioned, queue: &str) -> usize {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config(emulator().endpoint()));
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(provisioned.url(queue).unwrap())
+        .attribute_names(A::ApproximateNumberOfMessages)
+        .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap_or_default();
+    [
+        A::ApproximateNumberOfMessages,
+        A::ApproximateNumberOfMessagesNotVisible,
+    ]
+    .iter()
+    .map(|a| {
+        attributes
+            .get(a)
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0)
+    })
+    .sum()
+}
+
+async fn replay(provisioned: &Provisioned, handlers: InProcess) -> local::replay::Report {
+    let config = sdk_config(emulator().endpoint());
+    let (sqs, streams) = (
+        aws_sdk_sqs::Client::new(&config),
+        aws_sdk_dynamodbstreams::Client::new(&config),
+    );
+    let targets = local::replay::TemplateTargets {
+        provisioned,
+        queue_arn: provisioned.arn("StreamFailures").unwrap().to_owned(),
+    };
+    local::replay::Replayer {
+        sqs: &sqs,
+        streams: &streams,
+        invoker: &handlers,
+        targets: &targets,
+    }
+    .replay_queue(provisioned.url("StreamFailures").unwrap())
+    .await
+    .expect("the queue can be read")
+}
+
+#[tokio::test]
+async fn a_discarded_batch_is_replayed_through_the_same_function_and_its_pointer_removed_only_then() {
+    let batches = Batches::default();
+    let (provisioned, services) = start("replay", stream_handler(batches.clone())).await;
+    // r1 fails every time, so the batch [r1, r2] is given up on; x1 lies inside its
+    // sequence range but the mapping's filter never lets it through.
+    put_all(
+        &provisioned,
+        &[
+            ("r1", "result", Some("report")),
+            ("x1", "other", None),
+            ("r2", "result", None),
+        ],
+    )
+    .await;
+    eventually("the pointer on the on-failure queue", async || {
+        (queue_depth(&provisioned, "StreamFailures").await == 1).then_some(())
+    })
+    .await;
+    services.stop().await;
+
+    // Still broken: the pointer stays, visible again for the next attempt.
+    let report = replay(&provisioned, stream_handler(batches.clone())).await;
+    assert_eq!((report.replayed, report.kept.len()), (0, 1), "{report}");
+    assert!(report.kept[0].reason.contains("failed 1 of 2"), "{report}");
+    assert_eq!(queue_depth(&provisioned, "StreamFailures").await, 1);
+
+    // Fixed: the same records, filtered as the mapping filters them, in one batch.
+    let replayed = Batches::default();
+    let fixed = {
+        let replayed = replayed.clone();
+        InProcess::new().with("OnResult", move |event: Value| {
+            let replayed = replayed.clone();
+            async move {
+                let batch = event["Records"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| {
+                        let field = |f: &str| r["dynamodb"][f].clone();
+                        (
+                            field("Keys")["pk"]["S"].as_str().unwrap_or_default().to_owned(),
+                            field("SequenceNumber").as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect();
+                replayed.0.lock().unwrap().push(batch);
+                Ok(json!({ "batchItemFailures": [] }))
+            }
+        })
+    };
+    let report = replay(&provisioned, fixed).await;
+    assert_eq!(
+        (report.replayed, report.records, report.kept.len()),
+        (1, 2, 0),
+        "{report}"
+    );
+    assert_eq!(replayed.keys(), [keys(&["r1", "r2"])]);
+    assert_eq!(replayed.sequence_of("r1"), batches.sequence_of("r1"));
+    assert_eq!(queue_depth(&provisioned, "StreamFailures").await, 0);
+}
+
+#[tokio::test]
+async fn a_pointer_to_records_the_stream_no_longer_holds_is_kept_and_says_so() {
+    let (provisioned, services) = start("replay-gone", InProcess::new()).await;
+    put_all(&provisioned, &[("g1", "result", None)]).await;
+    services.stop().await;
+    let config = sdk_config(emulator().endpoint());
+    let streams = aws_sdk_dynamodbstreams::Client::new(&config);
+    let stream_arn = provisioned
+        .resource("Results")
+        .and_then(|r| r.stream_arn.clone())
+        .unwrap();
+    let shard = streams
+        .describe_stream()
+        .stream_arn(&stream_arn)
+        .send()
+        .await
+        .unwrap()
+        .stream_description
+        .unwrap()
+        .shards
+        .unwrap()[0]
+        .shard_id
+        .clone()
+        .unwrap();
+    // A range below the shard's first record: what a stream has trimmed looks like this.
+    let pointer = json!({
+        "requestContext": {"functionArn": "arn:aws:lambda:us-east-1:123456789012:function:replay-gone-OnResult", "condition": "RecordAgeExceeded", "approximateInvokeCount": 1},
+        "version": "1.0",
+        "DDBStreamBatchInfo": {"shardId": shard, "startSequenceNumber": "1", "endSequenceNumber": "2", "batchSize": 1, "streamArn": stream_arn}
+    });
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    sqs.send_message()
+        .queue_url(provisioned.url("StreamFailures").unwrap())
+        .message_body(pointer.to_string())
+        .send()
+        .await
+        .unwrap();
+    let report = replay(&provisioned, InProcess::new()).await;
+    assert_eq!((report.replayed, report.kept.len()), (0, 1), "{report}");
+    assert!(
+        report.kept[0].reason.contains("no longer in the stream"),
+        "{report}"
+    );
+    assert_eq!(queue_depth(&provisioned, "StreamFailures").await, 1);
+}
