@@ -366,7 +366,8 @@ fn discord_render(body: &str) -> Option<String> {
     let Event::PointsAwarded(award) = envelope.event else {
         return None;
     };
-    let message = discord_webhook::WebhookMessage::for_award(&award, envelope.occurred_at);
+    let message =
+        discord_webhook::WebhookMessage::for_award(&award, envelope.occurred_at, Default::default());
     serde_json::to_string(&message).ok()
 }
 
