@@ -395,6 +395,7 @@ fn mail_compose(mut record: EventRecord, recipient: &log_mailer::recipients::Rec
         recipient,
         "kim.runner@example.com",
         "no-reply@mrmrthon.dev",
+        Default::default(),
     );
     Some(black_box(mail).subject.len())
 }

@@ -64,6 +64,9 @@ pub struct Mailer {
     pub ses: Arc<dyn MailPort>,
     /// The verified sender address (MAIL_SENDER).
     pub sender: String,
+    /// The deployment's language (NOTIFICATION_LANGUAGE): first in a mail unless the
+    /// profile names one.
+    pub language: domain::greeting::Language,
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,
 }
@@ -369,7 +372,7 @@ impl Mailer {
             tracing::warn!(entry_id = %entry.id, user_id = %user, "the profile's email cannot be sent to: not mailed");
             return Delivery::Skipped;
         };
-        let mail = compose::compose(notice, &recipient, &to, &self.sender);
+        let mail = compose::compose(notice, &recipient, &to, &self.sender, self.language);
         match send_with_retries(&*self.ses, &mail, &self.limits.backoff, budget).await {
             Ok(message_id) => {
                 tracing::debug!(entry_id = %entry.id, user_id = %user, %message_id, "mailed");
