@@ -24,7 +24,7 @@ const KEEP_SENT_FOR: time::Duration = time::Duration::days(7);
 const CLAIM_FOR: time::Duration = time::Duration::seconds(65);
 /// Per DynamoDB call, retries included.
 const DYNAMO_TIMEOUT: Duration = Duration::from_secs(2);
-/// Per SendEmail attempt; the handler retries, not the SDK.
+/// Per SendRawEmail attempt; the handler retries, not the SDK.
 const SES_TIMEOUT: Duration = Duration::from_secs(4);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_CONCURRENCY: usize = 50;
