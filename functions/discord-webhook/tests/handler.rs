@@ -410,6 +410,8 @@ async fn claims_outlive_the_function_timeout_in_the_template() {
     let env = &function.environment;
     assert!(env.contains_key("DISCORD_WEBHOOK_SECRET"));
     assert!(env.contains_key("IDEMPOTENCY_TABLE"));
+    // the NotificationLanguage parameter's default reaches the function
+    assert_eq!(env.get("NOTIFICATION_LANGUAGE").map(String::as_str), Some("ko"));
 }
 
 #[tokio::test]
