@@ -366,7 +366,8 @@ fn discord_render(body: &str) -> Option<String> {
     let Event::PointsAwarded(award) = envelope.event else {
         return None;
     };
-    let message = discord_webhook::WebhookMessage::for_award(&award, envelope.occurred_at);
+    let message =
+        discord_webhook::WebhookMessage::for_award(&award, envelope.occurred_at, Default::default());
     serde_json::to_string(&message).ok()
 }
 
@@ -394,6 +395,7 @@ fn mail_compose(mut record: EventRecord, recipient: &log_mailer::recipients::Rec
         recipient,
         "kim.runner@example.com",
         "no-reply@mrmrthon.dev",
+        Default::default(),
     );
     Some(black_box(mail).subject.len())
 }

@@ -215,11 +215,11 @@ async fn sent_mail_becomes_eml_files_and_publishes_become_hops() {
     assert_eq!(html.subject, "결과가 기록되었습니다");
     let eml = std::fs::read_to_string(&html.path).unwrap();
     assert!(html.path.extension().is_some_and(|e| e == "eml"));
-    assert!(eml.contains("To: kim@example.com\r\n"), "{eml}");
-    assert!(eml.contains("Cc: coach@example.com\r\n"), "{eml}");
-    assert!(eml.contains("Subject: =?UTF-8?B?"), "{eml}");
+    assert!(eml.contains("To: <kim@example.com>\r\n"), "{eml}");
+    assert!(eml.contains("Cc: <coach@example.com>\r\n"), "{eml}");
+    assert!(eml.to_ascii_lowercase().contains("subject: =?utf-8?b?"), "{eml}");
     assert!(
-        eml.contains("Content-Type: text/html; charset=UTF-8"),
+        eml.contains("Content-Type: text/html; charset=\"utf-8\""),
         "the emulator keeps the HTML part: {eml}"
     );
     assert!(eml.ends_with("\r\n\r\n<p>3:59:59</p>\r\n"), "{eml}");

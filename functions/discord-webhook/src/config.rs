@@ -2,7 +2,10 @@
 //! A missing or unusable piece stops the function from starting rather than failing later.
 //! The URL is never logged: errors name the secret, never its value.
 
-use infra::aws::ConfigError;
+use std::sync::Arc;
+
+use domain::greeting::Language;
+use infra::config::{ConfigError, Env};
 use infra::idempotency::Idempotency;
 use time::Duration;
 
@@ -24,22 +27,23 @@ pub struct Settings {
     /// Name of the Secrets Manager secret whose SecretString is the webhook URL.
     pub webhook_secret: String,
     pub idempotency_table: String,
+    /// NOTIFICATION_LANGUAGE (`ko` or `en`, Korean when unset): the posts' language.
+    pub language: Language,
 }
 
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(infra::config::process)
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &str| {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| ConfigError::Missing(name.to_owned()))
-        };
+        let env = Env::new(lookup);
         Ok(Self {
-            webhook_secret: required("DISCORD_WEBHOOK_SECRET")?,
-            idempotency_table: required("IDEMPOTENCY_TABLE")?,
+            webhook_secret: env.required("DISCORD_WEBHOOK_SECRET")?,
+            idempotency_table: env.required("IDEMPOTENCY_TABLE")?,
+            language: env
+                .parse_with("NOTIFICATION_LANGUAGE", Language::from_tag)?
+                .unwrap_or_default(),
         })
     }
 }
@@ -73,7 +77,12 @@ impl Notifier {
         let webhook =
             Webhook::new(url, RetryPolicy::default()).map_err(|e| BootError::Client(e.to_string()))?;
         let idempotency = Idempotency::new(client, &settings.idempotency_table, KEEP_FOR, CLAIM_FOR);
-        Ok(Notifier::new(webhook, idempotency))
+        Ok(Notifier::new(
+            webhook,
+            idempotency,
+            Arc::new(domain::SystemClock),
+            settings.language,
+        ))
     }
 }
 
@@ -103,31 +112,30 @@ pub async fn bootstrap() -> Result<Notifier, BootError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     #[test]
-    fn both_variables_are_required() {
-        let env: HashMap<&str, &str> = [
+    fn reads_the_template_variables() {
+        let env = [
             ("DISCORD_WEBHOOK_SECRET", "mrmrthon/discord-webhook-url"),
             ("IDEMPOTENCY_TABLE", "mrmrthon-IdempotencyTable"),
-        ]
-        .into();
-        let settings = Settings::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap();
+            ("NOTIFICATION_LANGUAGE", "en"),
+        ];
+        let get = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        let settings = Settings::from_lookup(get).unwrap();
         assert_eq!(settings.webhook_secret, "mrmrthon/discord-webhook-url");
         assert_eq!(settings.idempotency_table, "mrmrthon-IdempotencyTable");
-        for missing in ["DISCORD_WEBHOOK_SECRET", "IDEMPOTENCY_TABLE"] {
-            let error = Settings::from_lookup(|n| {
-                (n != missing)
-                    .then(|| env.get(n).map(|v| v.to_string()))
-                    .flatten()
-            })
-            .unwrap_err();
-            assert!(
-                matches!(error, ConfigError::Missing(ref name) if name == missing),
-                "{error}"
-            );
-        }
-        let blank = Settings::from_lookup(|n| Some(if n == "IDEMPOTENCY_TABLE" { " " } else { "x" }.into()));
-        assert!(blank.is_err());
+        assert_eq!(settings.language, Language::English);
+        let korean = Settings::from_lookup(|n| get(n).filter(|_| n != "NOTIFICATION_LANGUAGE"));
+        assert_eq!(korean.unwrap().language, Language::Korean);
+        let french = Settings::from_lookup(|n| {
+            if n == "NOTIFICATION_LANGUAGE" {
+                Some("fr".into())
+            } else {
+                get(n)
+            }
+        });
+        assert!(matches!(french, Err(ConfigError::Invalid(n, _)) if n == "NOTIFICATION_LANGUAGE"));
+        let error = Settings::from_lookup(|n| get(n).filter(|_| n != "IDEMPOTENCY_TABLE")).unwrap_err();
+        assert_eq!(error, ConfigError::Missing("IDEMPOTENCY_TABLE".into()));
     }
 }

@@ -3,15 +3,17 @@
 //! and within the invocation's deadline. Failed messages are reported by id; a poison one
 //! reaches the DLQ after `maxReceiveCount` without holding back the others.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_lambda_events::streams::SqsEventResponse;
+use domain::Clock;
 use domain::events::{Envelope, Event};
+use domain::greeting::Language;
 use infra::batch::{BatchError, ItemError, sqs_batch};
 use infra::idempotency::{Claim, Idempotency};
 use lambda_runtime::LambdaEvent;
-use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use crate::message::WebhookMessage;
@@ -83,19 +85,38 @@ impl Delivery {
     }
 }
 
-/// The function: the webhook client and the idempotency records, built once per container.
-#[derive(Debug)]
+/// The function: the webhook client and the idempotency records, built once per container;
+/// the clock its records are stamped with; the deployment's language for the posts.
 pub struct Notifier {
     webhook: Webhook,
     idempotency: Idempotency,
+    clock: Arc<dyn Clock>,
+    language: Language,
     concurrency: usize,
 }
 
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("webhook", &self.webhook)
+            .field("idempotency", &self.idempotency)
+            .field("language", &self.language)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Notifier {
-    pub fn new(webhook: Webhook, idempotency: Idempotency) -> Self {
+    pub fn new(
+        webhook: Webhook,
+        idempotency: Idempotency,
+        clock: Arc<dyn Clock>,
+        language: Language,
+    ) -> Self {
         Self {
             webhook,
             idempotency,
+            clock,
+            language,
             concurrency: CONCURRENCY,
         }
     }
@@ -149,7 +170,7 @@ impl Notifier {
             let kind = envelope.kind();
             return poison(correlation_id, format!("unexpected event type {kind}"));
         };
-        let discord = WebhookMessage::for_award(award, envelope.occurred_at);
+        let discord = WebhookMessage::for_award(award, envelope.occurred_at, self.language);
         let key = format!("discord#{}#{}", award.result_id, award.result_version);
         if !self.webhook.has_time(deadline) {
             // not even one attempt fits: leave the award unclaimed for the redelivery
@@ -161,7 +182,7 @@ impl Notifier {
             );
         }
 
-        match self.idempotency.claim(&key, OffsetDateTime::now_utc()).await {
+        match self.idempotency.claim(&key, self.clock.now()).await {
             Ok(Claim::Claimed) => {}
             Ok(Claim::AlreadyDone) => return Delivery::done(Outcome::Duplicate, correlation_id),
             Ok(Claim::InProgress) => {
@@ -217,7 +238,7 @@ impl Notifier {
     async fn complete(&self, key: &str) {
         let mut last = None;
         for _ in 0..2 {
-            match self.idempotency.complete(key, OffsetDateTime::now_utc()).await {
+            match self.idempotency.complete(key, self.clock.now()).await {
                 Ok(()) => return,
                 Err(error) => last = Some(error),
             }

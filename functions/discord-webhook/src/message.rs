@@ -2,9 +2,12 @@
 //! notifications show) and one embed with the runner, the marathon, the signed delta and
 //! the new total. User text (names) is escaped so it renders literally, never as a link,
 //! heading or mention; `allowed_mentions` is empty so nothing in a message can ping anyone;
-//! every part is trimmed to Discord's limits, counted in characters, not bytes.
+//! every part is trimmed to Discord's limits, counted in characters, not bytes. The words
+//! are in the deployment's language (Korean unless NOTIFICATION_LANGUAGE says `en`), as
+//! the greeting and the mails are Korean first.
 
 use domain::events::PointsAwarded;
+use domain::greeting::Language;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -69,52 +72,93 @@ pub struct Footer {
     pub text: String,
 }
 
+/// The words of a post in one language (the deployment's NOTIFICATION_LANGUAGE).
+struct Words {
+    awarded: &'static str,
+    deducted: &'static str,
+    updated: &'static str,
+    runner: &'static str,
+    marathon: &'static str,
+    points: &'static str,
+    total: &'static str,
+}
+
+const KOREAN: Words = Words {
+    awarded: "포인트 적립",
+    deducted: "포인트 차감",
+    updated: "포인트 변경",
+    runner: "러너",
+    marathon: "대회",
+    points: "포인트",
+    total: "누적 포인트",
+};
+
+const ENGLISH: Words = Words {
+    awarded: "Points awarded",
+    deducted: "Points deducted",
+    updated: "Points updated",
+    runner: "Runner",
+    marathon: "Marathon",
+    points: "Points",
+    total: "New total",
+};
+
 impl WebhookMessage {
-    /// The message for one award; `occurred_at` is the envelope's.
-    pub fn for_award(award: &PointsAwarded, occurred_at: OffsetDateTime) -> Self {
+    /// The message for one award in `language`; `occurred_at` is the envelope's.
+    pub fn for_award(award: &PointsAwarded, occurred_at: OffsetDateTime, language: Language) -> Self {
         let runner = escape(&award.runner_name);
         let marathon = escape(&award.marathon_name);
         let delta = format!("{:+}", award.delta);
-        let unit = if award.delta.unsigned_abs() == 1 {
-            "point"
-        } else {
-            "points"
-        };
-        let content = fit(
-            format!(
-                "🏅 **{}** {delta} {unit} at **{}** (total {})",
-                fit(runner.clone(), NAME_IN_CONTENT),
-                fit(marathon.clone(), NAME_IN_CONTENT),
-                award.total
-            ),
-            limits::CONTENT,
+        let (short_runner, short_marathon) = (
+            fit(runner.clone(), NAME_IN_CONTENT),
+            fit(marathon.clone(), NAME_IN_CONTENT),
         );
+        let total = award.total;
+        let (words, line) = match language {
+            Language::Korean => (
+                &KOREAN,
+                format!("🏅 **{short_runner}** 님 · **{short_marathon}** · {delta}점 (누적 {total}점)"),
+            ),
+            Language::English => {
+                let unit = if award.delta.unsigned_abs() == 1 {
+                    "point"
+                } else {
+                    "points"
+                };
+                (
+                    &ENGLISH,
+                    format!("🏅 **{short_runner}** {delta} {unit} at **{short_marathon}** (total {total})"),
+                )
+            }
+        };
+        let content = fit(line, limits::CONTENT);
         let (title, color) = match award.delta {
-            d if d > 0 => ("Points awarded", GREEN),
-            d if d < 0 => ("Points deducted", ORANGE),
-            _ => ("Points updated", GREY),
+            d if d > 0 => (words.awarded, GREEN),
+            d if d < 0 => (words.deducted, ORANGE),
+            _ => (words.updated, GREY),
         };
         let field = |name: &str, value: String| EmbedField {
             name: fit(name.to_owned(), limits::FIELD_NAME),
             value: fit(value, limits::FIELD_VALUE),
             inline: true,
         };
+        let footer = match language {
+            Language::Korean => format!("기록 {} · 버전 {}", award.result_id, award.result_version),
+            Language::English => format!("result {} · version {}", award.result_id, award.result_version),
+        };
         let mut embed = Embed {
             title: fit(title.to_owned(), limits::TITLE),
             description: None,
             color,
             fields: vec![
-                field("Runner", runner),
-                field("Marathon", marathon),
-                field("Points", delta),
-                field("New total", award.total.to_string()),
+                field(words.runner, runner),
+                field(words.marathon, marathon),
+                field(words.points, delta),
+                field(words.total, total.to_string()),
             ],
             // The footer does not render markdown: no user text goes there.
             footer: Some(Footer {
-                text: fit(
-                    format!("result {} · version {}", award.result_id, award.result_version),
-                    limits::FOOTER,
-                ),
+                text: fit(footer, limits::FOOTER),
             }),
             timestamp: occurred_at.format(&Rfc3339).ok(),
         };
@@ -253,6 +297,7 @@ mod tests {
         let message = WebhookMessage::for_award(
             &award("김민수", "서울 마라톤 2026", 110, 1210),
             datetime!(2026-11-21 10:00 UTC),
+            Language::English,
         );
         let body = json(&message);
         assert_eq!(body["embeds"].as_array().unwrap().len(), 1);
@@ -271,10 +316,38 @@ mod tests {
     }
 
     #[test]
+    fn a_korean_deployment_posts_in_korean() {
+        let body = json(&WebhookMessage::for_award(
+            &award("김민수", "서울 마라톤 2026", 110, 1210),
+            datetime!(2026-11-21 10:00 UTC),
+            Language::Korean,
+        ));
+        let embed = &body["embeds"][0];
+        assert_eq!(embed["title"], "포인트 적립");
+        assert_eq!(field(&body, "러너"), "김민수");
+        assert_eq!(field(&body, "대회"), "서울 마라톤 2026");
+        assert_eq!(field(&body, "포인트"), "+110");
+        assert_eq!(field(&body, "누적 포인트"), "1210");
+        assert_eq!(embed["footer"]["text"], "기록 01M.01R · 버전 7");
+        assert_eq!(
+            body["content"],
+            "🏅 **김민수** 님 · **서울 마라톤 2026** · +110점 (누적 1210점)"
+        );
+        let deducted = json(&WebhookMessage::for_award(
+            &award("Kim", "Seoul", -10, 100),
+            OffsetDateTime::UNIX_EPOCH,
+            Language::Korean,
+        ));
+        assert_eq!(deducted["embeds"][0]["title"], "포인트 차감");
+        assert_eq!(field(&deducted, "포인트"), "-10");
+    }
+
+    #[test]
     fn a_negative_delta_keeps_its_sign_and_reads_as_a_deduction() {
         let body = json(&WebhookMessage::for_award(
             &award("Kim", "Seoul", -10, 100),
             OffsetDateTime::UNIX_EPOCH,
+            Language::English,
         ));
         assert_eq!(field(&body, "Points"), "-10");
         assert_eq!(body["embeds"][0]["title"], "Points deducted");
@@ -282,6 +355,7 @@ mod tests {
         let one = json(&WebhookMessage::for_award(
             &award("Kim", "Seoul", 1, 1),
             OffsetDateTime::UNIX_EPOCH,
+            Language::English,
         ));
         assert_eq!(field(&one, "Points"), "+1");
         assert!(one["content"].as_str().unwrap().contains("+1 point at"));
@@ -292,6 +366,7 @@ mod tests {
         let body = json(&WebhookMessage::for_award(
             &award("Kim", "Seoul", 5, 5),
             OffsetDateTime::UNIX_EPOCH,
+            Language::English,
         ));
         assert_eq!(body["allowed_mentions"], serde_json::json!({"parse": []}));
     }
@@ -306,6 +381,7 @@ mod tests {
                 5,
             ),
             OffsetDateTime::UNIX_EPOCH,
+            Language::English,
         ));
         assert_eq!(body["allowed_mentions"]["parse"], serde_json::json!([]));
         let content = body["content"].as_str().unwrap();
@@ -352,8 +428,11 @@ mod tests {
     fn long_multibyte_names_are_trimmed_to_every_limit() {
         let runner = "김".repeat(5000);
         let marathon = "🏃‍♀️".repeat(3000);
-        let message =
-            WebhookMessage::for_award(&award(&runner, &marathon, -12345, 99), OffsetDateTime::UNIX_EPOCH);
+        let message = WebhookMessage::for_award(
+            &award(&runner, &marathon, -12345, 99),
+            OffsetDateTime::UNIX_EPOCH,
+            Language::Korean,
+        );
         assert!(chars(&message.content) <= limits::CONTENT);
         let embed = &message.embeds[0];
         assert!(chars(&embed.title) <= limits::TITLE);

@@ -410,6 +410,8 @@ async fn claims_outlive_the_function_timeout_in_the_template() {
     let env = &function.environment;
     assert!(env.contains_key("DISCORD_WEBHOOK_SECRET"));
     assert!(env.contains_key("IDEMPOTENCY_TABLE"));
+    // the NotificationLanguage parameter's default reaches the function
+    assert_eq!(env.get("NOTIFICATION_LANGUAGE").map(String::as_str), Some("ko"));
 }
 
 #[tokio::test]
@@ -443,4 +445,51 @@ async fn an_award_being_posted_by_another_delivery_is_left_for_a_retry() {
     let delivery = notifier.deliver(&redelivered(&message), deadline_in(20)).await;
     assert_eq!(delivery.outcome, Outcome::Posted);
     assert_eq!(discord.accepted().len(), 1);
+}
+
+#[tokio::test]
+async fn a_korean_deployment_posts_in_korean_and_stamps_its_record_with_the_injected_clock() {
+    let discord = Discord::start();
+    let at = time::macros::datetime!(2031-03-01 09:00 UTC);
+    let clock = std::sync::Arc::new(domain::memory::ManualClock::new(at));
+    let notifier = notifier_with(&discord.url(), clock, domain::greeting::Language::Korean).await;
+    let event = fresh("points-awarded.json");
+    let envelope: serde_json::Value =
+        serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
+    let key = format!(
+        "discord#{}#{}",
+        envelope["data"]["result_id"].as_str().unwrap(),
+        envelope["data"]["result_version"]
+    );
+
+    let response = notifier.process(event, deadline_in(20)).await.unwrap();
+
+    assert!(failed_ids(&response).is_empty(), "{response:?}");
+    let posts = discord.received();
+    assert_eq!(posts.len(), 1);
+    let embed = &posts[0].body["embeds"][0];
+    assert_eq!(embed["title"], "포인트 적립");
+    assert_eq!(embed["fields"][0]["name"], "러너");
+    assert!(posts[0].body["content"].as_str().unwrap().contains("누적"));
+    // the record's expiry counts from the notifier's clock, not the wall clock
+    let stack = local::Stack::shared();
+    let table = stack
+        .provisioned()
+        .physical_name("IdempotencyTable")
+        .unwrap()
+        .to_owned();
+    let item = aws_sdk_dynamodb::Client::new(&stack.sdk_config().await)
+        .get_item()
+        .table_name(table)
+        .key("id", aws_sdk_dynamodb::types::AttributeValue::S(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the post is recorded");
+    let expires = (at + discord_webhook::config::KEEP_FOR)
+        .unix_timestamp()
+        .to_string();
+    assert_eq!(item["expires_at"].as_n().unwrap(), &expires);
 }

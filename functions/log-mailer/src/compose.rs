@@ -1,20 +1,25 @@
-//! The mail for a notice and a recipient: subject, text and HTML, Korean first with an
-//! English section (or one language when the profile names it).
+//! The mail for a notice and a recipient: subject, text and HTML, in the deployment's
+//! language (NOTIFICATION_LANGUAGE, Korean unless it says `en`) with a section in the other
+//! one, or in one language when the profile names it. [`Mail::to_mime`] makes it the
+//! message SES sends: multipart/alternative, the plain text first and the HTML second.
 //!
 //! Safety rules: anything that reaches a header (subject, display names) loses control
-//! characters (CR and LF above all), Unicode line separators and bidirectional overrides,
-//! and a non-plain display name is sent as RFC 2047 encoded words, so no user text can
-//! start a header or an address of its own. Every piece of text in the HTML body is
-//! escaped where it is rendered, user-provided or not.
+//! characters (CR and LF above all), Unicode line separators and bidirectional overrides
+//! here, and mail-builder encodes non-ASCII and special characters as RFC 2047 words, so
+//! no user text can start a header or an address of its own. Every piece of text in the
+//! HTML body is escaped where it is rendered, user-provided or not.
 
 use std::fmt::Write as _;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::notice::{MarathonChange, Notice, ResultChange, SecurityEvent};
 use crate::recipients::Recipient;
+
+/// The language type of the greeting; profiles and the deployment name one by its tag.
+pub use domain::greeting::Language;
 
 /// The display name of every mail's From: fixed, so no user text ever speaks as sender.
 pub const SENDER_NAME: &str = "mrmrthon";
@@ -23,39 +28,47 @@ const SUBJECT_PREFIX: &str = "[mrmrthon]";
 const SUBJECT_NAME_CHARS: usize = 80;
 const DISPLAY_NAME_CHARS: usize = 64;
 const BODY_NAME_CHARS: usize = 200;
-/// RFC 2047: an encoded word is at most 75 characters; 45 bytes of UTF-8 fit one.
-const WORD_BYTES: usize = 45;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    Korean,
-    English,
-}
-
-impl Language {
-    /// A profile's `language` attribute, when profiles get one ("ko", "en", "en-US"...).
-    pub fn from_tag(tag: &str) -> Option<Self> {
-        let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
-        match primary.as_str() {
-            "ko" => Some(Self::Korean),
-            "en" => Some(Self::English),
-            _ => None,
-        }
-    }
-}
-
-/// One message, ready for SendEmail.
+/// One message, ready to be made MIME and sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
-    /// `mrmrthon <sender@…>`.
-    pub from: String,
-    /// The bare address the From header carries (SES's verified identity).
+    /// The bare address the From header carries (SES's verified identity), also the
+    /// envelope sender.
     pub sender: String,
-    /// `"Name" <a@b>` or `=?UTF-8?B?…?= <a@b>` or a bare address.
+    /// The recipient's checked, bare address.
     pub to: String,
+    /// The recipient's display name, header-safe; empty when the profile has none.
+    pub to_name: String,
     pub subject: String,
     pub text: String,
     pub html: String,
+}
+
+impl Mail {
+    /// The message as RFC 5322 bytes: `From: mrmrthon <sender>`, `To`, the subject,
+    /// `Date` (`at`), a Message-ID on the sender's domain, and a multipart/alternative
+    /// body with the text part first and the HTML part last (clients show the last part
+    /// they can render). Header encoding, folding and transfer encodings are
+    /// mail-builder's.
+    pub fn to_mime(&self, at: OffsetDateTime) -> Vec<u8> {
+        let to: Address<'_> = if self.to_name.is_empty() {
+            self.to.as_str().into()
+        } else {
+            (self.to_name.as_str(), self.to.as_str()).into()
+        };
+        let domain = self.sender.rsplit_once('@').map_or("mrmrthon.dev", |(_, d)| d);
+        MessageBuilder::new()
+            .from((SENDER_NAME, self.sender.as_str()))
+            .to(to)
+            .subject(self.subject.as_str())
+            .date(at.unix_timestamp())
+            .message_id(format!("{}@{domain}", ulid::Ulid::new()))
+            .text_body(self.text.as_str())
+            .html_body(self.html.as_str())
+            .write_to_vec()
+            // writing into a Vec cannot fail
+            .unwrap_or_default()
+    }
 }
 
 /// Header-safe text: control characters (CR, LF, TAB, NUL, C1), Unicode line and
@@ -120,44 +133,6 @@ fn push_escaped(out: &mut String, raw: &str) {
     out.push_str(&raw[start..]);
 }
 
-/// RFC 2047 "B" encoded words, split on character boundaries.
-pub fn encoded_words(text: &str) -> String {
-    let mut words = Vec::new();
-    let mut piece = String::new();
-    for c in text.chars() {
-        if piece.len() + c.len_utf8() > WORD_BYTES {
-            words.push(std::mem::take(&mut piece));
-        }
-        piece.push(c);
-    }
-    if !piece.is_empty() {
-        words.push(piece);
-    }
-    words
-        .iter()
-        .map(|w| format!("=?UTF-8?B?{}?=", STANDARD.encode(w.as_bytes())))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// `display <address>` for a From or To header. A plain ASCII name is quoted; anything
-/// else (non-ASCII, quotes, angle brackets, commas, ...) is encoded, which is also what
-/// SES requires for non-ASCII display names.
-pub fn mailbox(display: &str, address: &str) -> String {
-    let name = header_text(display, DISPLAY_NAME_CHARS);
-    if name.is_empty() {
-        return address.to_owned();
-    }
-    let plain = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_'));
-    if plain {
-        format!("\"{name}\" <{address}>")
-    } else {
-        format!("{} <{address}>", encoded_words(&name))
-    }
-}
-
 /// The address SES can send to, or None: it must be a well-formed address (the domain's
 /// own rule) in ASCII (SES takes no SMTPUTF8; a Unicode domain would need Punycode).
 pub fn address(raw: &str) -> Option<String> {
@@ -165,12 +140,12 @@ pub fn address(raw: &str) -> Option<String> {
     email.as_str().is_ascii().then(|| email.as_str().to_owned())
 }
 
-/// Which languages a mail carries, from what the profile says.
-fn languages(preferred: Option<Language>) -> &'static [Language] {
+/// Which languages a mail carries: the one the profile names, else the deployment's
+/// first and the other after it.
+fn languages(preferred: Option<Language>, deployment: Language) -> Vec<Language> {
     match preferred {
-        Some(Language::Korean) => &[Language::Korean],
-        Some(Language::English) => &[Language::English],
-        None => &[Language::Korean, Language::English],
+        Some(language) => vec![language],
+        None => vec![deployment, deployment.other()],
     }
 }
 
@@ -183,28 +158,29 @@ struct Section {
 }
 
 /// The mail for `notice` to `recipient`, from `sender` (a bare, verified address) to
-/// `to` (the recipient's checked address).
-pub fn compose(notice: &Notice, recipient: &Recipient, to: &str, sender: &str) -> Mail {
-    let langs = languages(recipient.language);
+/// `to` (the recipient's checked address); `language` is the deployment's.
+pub fn compose(notice: &Notice, recipient: &Recipient, to: &str, sender: &str, language: Language) -> Mail {
+    let langs = languages(recipient.language, language);
     let name = header_text(&recipient.name, BODY_NAME_CHARS);
     let sections: Vec<Section> = langs.iter().map(|&l| section(notice, &name, l)).collect();
     // the first section's heading is that language's subject line already
     let heading = sections.first().map_or("", |s| s.heading.as_str());
-    let subject = subject(notice, langs.len() > 1, heading);
+    let second = langs.get(1).copied();
+    let subject = subject(notice, second, heading);
     Mail {
-        from: mailbox(SENDER_NAME, sender),
         sender: sender.to_owned(),
-        to: mailbox(&recipient.name, to),
+        to: to.to_owned(),
+        to_name: header_text(&recipient.name, DISPLAY_NAME_CHARS),
         text: render_text(&sections),
         html: render_html(&subject, &sections),
         subject,
     }
 }
 
-fn subject(notice: &Notice, bilingual: bool, heading: &str) -> String {
+fn subject(notice: &Notice, second: Option<Language>, heading: &str) -> String {
     let mut subject = format!("{SUBJECT_PREFIX} {heading}");
-    if bilingual {
-        subject.push_str(&format!(" ({})", short_english(notice)));
+    if let Some(language) = second {
+        subject.push_str(&format!(" ({})", short(notice, language)));
     }
     // every piece went through header_text already; once more for the whole
     header_text(&subject, 250)
@@ -253,6 +229,32 @@ fn english_subject(notice: &Notice) -> String {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "Your account has been temporarily locked".into(),
             SecurityEvent::RefreshReuse => "We signed you out to protect your account".into(),
+        },
+    }
+}
+
+/// The subject's short second half, in the mail's second language.
+fn short(notice: &Notice, language: Language) -> &'static str {
+    match language {
+        Language::English => short_english(notice),
+        Language::Korean => short_korean(notice),
+    }
+}
+
+fn short_korean(notice: &Notice) -> &'static str {
+    match notice {
+        Notice::Result { change, .. } => match change {
+            ResultChange::Recorded => "공식 기록 등록",
+            ResultChange::Corrected => "공식 기록 정정",
+            ResultChange::Removed => "공식 기록 삭제",
+        },
+        Notice::Marathon { change, .. } => match change {
+            MarathonChange::Updated => "대회 정보 변경",
+            MarathonChange::Cancelled => "대회 취소",
+        },
+        Notice::Security { event, .. } => match event {
+            SecurityEvent::AccountLocked { .. } => "계정 잠금",
+            SecurityEvent::RefreshReuse => "보안 로그아웃",
         },
     }
 }
@@ -422,7 +424,11 @@ fn render_text(sections: &[Section]) -> String {
     let mut out = String::with_capacity(2048);
     for (i, s) in sections.iter().enumerate() {
         if i > 0 {
-            out.push_str("\n---------- English ----------\n\n");
+            let name = match s.language {
+                Language::Korean => "한국어",
+                Language::English => "English",
+            };
+            let _ = write!(out, "\n---------- {name} ----------\n\n");
         }
         out.push_str(&s.heading);
         out.push_str("\n\n");
@@ -542,18 +548,29 @@ mod tests {
     }
 
     fn mail(notice: &Notice, r: &Recipient) -> Mail {
-        compose(notice, r, "kim@example.com", "no-reply@mrmrthon.dev")
+        compose(
+            notice,
+            r,
+            "kim@example.com",
+            "no-reply@mrmrthon.dev",
+            Language::Korean,
+        )
     }
 
-    fn decode_words(header: &str) -> String {
-        header
-            .split(' ')
-            .filter(|w| w.starts_with("=?UTF-8?B?"))
-            .map(|w| {
-                let b64 = w.trim_start_matches("=?UTF-8?B?").trim_end_matches("?=");
-                String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap()
-            })
-            .collect()
+    fn mime(mail: &Mail) -> Vec<u8> {
+        mail.to_mime(datetime!(2026-11-21 10:00 UTC))
+    }
+
+    fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default()
+            .parse(raw)
+            .expect("a parsable message")
+    }
+
+    /// The header block of a message, as sent.
+    fn head(raw: &[u8]) -> String {
+        let text = String::from_utf8(raw.to_vec()).expect("the message is ASCII/UTF-8");
+        text.split("\r\n\r\n").next().unwrap().to_owned()
     }
 
     #[test]
@@ -576,26 +593,156 @@ mod tests {
     #[test]
     fn a_hostile_name_and_marathon_give_a_safe_subject_from_and_to() {
         let m = mail(&recorded(EVIL_MARATHON), &recipient(EVIL_NAME, None));
-        for header in [&m.subject, &m.from, &m.to] {
+        for header in [&m.subject, &m.to_name] {
             assert!(
                 !header.chars().any(|c| c.is_control()),
                 "control character in {header:?}"
             );
         }
-        assert_eq!(m.from, "\"mrmrthon\" <no-reply@mrmrthon.dev>");
         assert!(
             m.subject.starts_with("[mrmrthon] Seoul Subject: free money <img"),
             "{}",
             m.subject
         );
-        // the display name is encoded, so `<`, `>` and `:` in it cannot make an address
-        assert!(m.to.ends_with(" <kim@example.com>"), "{}", m.to);
-        assert_eq!(m.to.matches('<').count(), 1, "{}", m.to);
-        assert!(!m.to.contains("victim@"), "{}", m.to);
+        let raw = mime(&m);
+        let head = head(&raw);
+        // no header of the message starts with user text
+        for forged in ["Bcc:", "Subject: free money"] {
+            assert!(
+                !head.lines().any(|l| l.starts_with(forged)),
+                "{forged} in\n{head}"
+            );
+        }
+        assert!(head.is_ascii(), "{head}");
+        let message = parse(&raw);
+        let from = message.from().and_then(|a| a.first()).unwrap();
         assert_eq!(
-            decode_words(&m.to),
-            "Kim Bcc: victim@example.com <script>alert(1)</script>"
+            (from.name(), from.address()),
+            (Some("mrmrthon"), Some("no-reply@mrmrthon.dev"))
         );
+        // the display name cannot make an address of its own: one recipient, ours
+        let to: Vec<_> = message.to().unwrap().iter().collect();
+        assert_eq!(to.len(), 1, "{head}");
+        assert_eq!(to[0].address(), Some("kim@example.com"));
+        assert_eq!(
+            to[0].name(),
+            Some("Kim Bcc: victim@example.com <script>alert(1)</script>")
+        );
+        assert_eq!(message.subject(), Some(m.subject.as_str()));
+    }
+
+    #[test]
+    fn the_message_is_multipart_alternative_with_text_then_html() {
+        use mail_parser::MimeHeaders;
+        let m = mail(&recorded("서울 마라톤"), &recipient("김러너", None));
+        let raw = mime(&m);
+        let message = parse(&raw);
+        let kind = message.content_type().unwrap();
+        assert_eq!((kind.ctype(), kind.subtype()), ("multipart", Some("alternative")));
+        let parts = message.root_part().sub_parts().expect("a multipart body");
+        let parts: Vec<_> = parts.iter().map(|id| message.part(*id).unwrap()).collect();
+        let kinds: Vec<_> = parts
+            .iter()
+            .map(|p| {
+                let t = p.content_type().unwrap();
+                (
+                    t.ctype(),
+                    t.subtype().unwrap_or_default(),
+                    t.attribute("charset").unwrap_or_default().to_ascii_lowercase(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("text", "plain", "utf-8".into()),
+                ("text", "html", "utf-8".into())
+            ]
+        );
+        // both parts decode to what was composed, Korean first in each
+        assert_eq!(parts[0].text_contents(), Some(m.text.as_str()));
+        assert_eq!(parts[1].text_contents(), Some(m.html.as_str()));
+        assert_eq!(message.body_text(0).as_deref(), Some(m.text.as_str()));
+        assert_eq!(message.body_html(0).as_deref(), Some(m.html.as_str()));
+        for body in [&m.text, &m.html] {
+            let ko = body.find("김러너님, 안녕하세요.").unwrap();
+            assert!(ko < body.find("Hello 김러너,").unwrap(), "{body}");
+        }
+        assert!(message.message_id().unwrap().ends_with("@mrmrthon.dev"));
+        assert_eq!(
+            message.date().map(|d| d.to_timestamp()),
+            Some(datetime!(2026-11-21 10:00 UTC).unix_timestamp())
+        );
+    }
+
+    #[test]
+    fn korean_subjects_and_names_are_encoded_words_that_decode_back() {
+        let m = mail(
+            &recorded(&"서울 국제 마라톤 ".repeat(6)),
+            &recipient(&"김".repeat(60), None),
+        );
+        let raw = mime(&m);
+        let head = head(&raw);
+        assert!(head.is_ascii(), "{head}");
+        // folded: no header line over RFC 5322's 78 characters, words at most 75
+        assert!(head.lines().all(|l| l.len() <= 78), "{head}");
+        assert!(head.contains("=?utf-8?") || head.contains("=?UTF-8?"), "{head}");
+        let message = parse(&raw);
+        assert_eq!(message.subject(), Some(m.subject.as_str()));
+        assert!(m.subject.contains("서울 국제 마라톤"), "{}", m.subject);
+        let to = message.to().and_then(|a| a.first()).unwrap();
+        assert_eq!(to.name(), Some("김".repeat(60).as_str()));
+        // a plain ASCII name and no name at all
+        let plain = compose(
+            &recorded("Seoul"),
+            &recipient("Kim Runner", None),
+            "k@x.io",
+            "no-reply@mrmrthon.dev",
+            Language::Korean,
+        );
+        let raw = mime(&plain);
+        let to = parse(&raw).to().and_then(|a| a.first()).cloned().unwrap();
+        assert_eq!((to.name(), to.address()), (Some("Kim Runner"), Some("k@x.io")));
+        let nameless = compose(
+            &recorded("Seoul"),
+            &recipient("\r\n", None),
+            "k@x.io",
+            "no-reply@mrmrthon.dev",
+            Language::Korean,
+        );
+        assert_eq!(nameless.to_name, "");
+        let raw = mime(&nameless);
+        let to = parse(&raw).to().and_then(|a| a.first()).cloned().unwrap();
+        assert_eq!((to.name(), to.address()), (None, Some("k@x.io")));
+    }
+
+    #[test]
+    fn an_english_deployment_puts_english_first_with_a_korean_section() {
+        let m = compose(
+            &recorded("서울 마라톤"),
+            &recipient("김러너", None),
+            "kim@example.com",
+            "no-reply@mrmrthon.dev",
+            Language::English,
+        );
+        assert_eq!(
+            m.subject,
+            "[mrmrthon] Your official result for 서울 마라톤 has been recorded (공식 기록 등록)"
+        );
+        let en = m.text.find("Hello 김러너,").unwrap();
+        let ko = m.text.find("김러너님, 안녕하세요.").unwrap();
+        assert!(en < ko, "{}", m.text);
+        assert!(m.text.contains("\n---------- 한국어 ----------\n"), "{}", m.text);
+        assert!(m.html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+        // a profile's own language still wins over the deployment's
+        let ko_only = compose(
+            &recorded("Seoul"),
+            &recipient("Kim", Some(Language::Korean)),
+            "kim@example.com",
+            "no-reply@mrmrthon.dev",
+            Language::English,
+        );
+        assert!(!ko_only.text.contains("Hello"), "{}", ko_only.text);
     }
 
     #[test]
@@ -619,19 +766,6 @@ mod tests {
             m.text
                 .contains("Kim Bcc: victim@example.com <script>alert(1)</script>님, 안녕하세요.")
         );
-    }
-
-    #[test]
-    fn display_names_are_quoted_or_encoded() {
-        assert_eq!(mailbox("Kim Runner", "k@x.io"), "\"Kim Runner\" <k@x.io>");
-        assert_eq!(mailbox("", "k@x.io"), "k@x.io");
-        assert_eq!(mailbox("\r\n", "k@x.io"), "k@x.io");
-        let quoted = mailbox("Kim \"The Rocket\", Jr", "k@x.io");
-        assert!(quoted.starts_with("=?UTF-8?B?"), "{quoted}");
-        assert_eq!(decode_words(&quoted), "Kim \"The Rocket\", Jr");
-        let long = mailbox(&"김".repeat(60), "k@x.io");
-        assert!(long.split(' ').all(|w| w.len() <= 75), "{long}");
-        assert_eq!(decode_words(&long), "김".repeat(60));
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_ses::config::retry::RetryConfig;
 use domain::SystemClock;
-use infra::aws::ConfigError;
+use domain::greeting::Language;
+use infra::config::{ConfigError, Env};
 use infra::dynamo::ActivityLog;
 use infra::idempotency::Idempotency;
 
@@ -23,7 +24,7 @@ const KEEP_SENT_FOR: time::Duration = time::Duration::days(7);
 const CLAIM_FOR: time::Duration = time::Duration::seconds(65);
 /// Per DynamoDB call, retries included.
 const DYNAMO_TIMEOUT: Duration = Duration::from_secs(2);
-/// Per SendEmail attempt; the handler retries, not the SDK.
+/// Per SendRawEmail attempt; the handler retries, not the SDK.
 const SES_TIMEOUT: Duration = Duration::from_secs(4);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_CONCURRENCY: usize = 50;
@@ -40,38 +41,37 @@ pub struct Settings {
     pub activity_table: String,
     /// MAIL_SENDER: a bare address, verified in SES.
     pub sender: String,
+    /// NOTIFICATION_LANGUAGE (`ko` or `en`, Korean when unset): the language a mail
+    /// starts with when the profile names none.
+    pub language: Language,
     pub limits: Limits,
 }
 
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(infra::config::process)
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &str| {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| ConfigError::Missing(name.to_owned()))
-        };
-        let raw_sender = required("MAIL_SENDER")?;
-        let sender = crate::compose::address(&raw_sender)
-            .ok_or_else(|| ConfigError::Invalid("MAIL_SENDER".into(), raw_sender))?;
+        let env = Env::new(lookup);
         let mut limits = Limits::default();
-        if let Some(raw) = lookup("MAIL_CONCURRENCY") {
-            limits.concurrency = raw
-                .trim()
-                .parse::<usize>()
+        let concurrency = |raw: &str| {
+            raw.parse::<usize>()
                 .ok()
                 .filter(|n| (1..=MAX_CONCURRENCY).contains(n))
-                .ok_or_else(|| ConfigError::Invalid("MAIL_CONCURRENCY".into(), raw))?;
+        };
+        if let Some(n) = env.parse_with("MAIL_CONCURRENCY", concurrency)? {
+            limits.concurrency = n;
         }
         Ok(Self {
-            users_table: required("USERS_TABLE")?,
-            races_table: required("RACES_TABLE")?,
-            idempotency_table: required("IDEMPOTENCY_TABLE")?,
-            activity_table: required("ACTIVITY_TABLE")?,
-            sender,
+            users_table: env.required("USERS_TABLE")?,
+            races_table: env.required("RACES_TABLE")?,
+            idempotency_table: env.required("IDEMPOTENCY_TABLE")?,
+            activity_table: env.required("ACTIVITY_TABLE")?,
+            sender: env.required_with("MAIL_SENDER", crate::compose::address)?,
+            language: env
+                .parse_with("NOTIFICATION_LANGUAGE", Language::from_tag)?
+                .unwrap_or_default(),
             limits,
         })
     }
@@ -109,6 +109,7 @@ impl Mailer {
             settings.limits.page_size,
         );
         directory.warm_up().await;
+        let clock: Arc<dyn domain::Clock> = Arc::new(SystemClock);
         Self {
             directory,
             idempotency: Idempotency::new(
@@ -124,9 +125,10 @@ impl Mailer {
                     retention: KEEP_PARTS_FOR,
                 },
             ),
-            ses: Arc::new(Ses::new(ses)),
+            ses: Arc::new(Ses::new(ses, clock.clone())),
             sender: settings.sender.clone(),
-            clock: Arc::new(SystemClock),
+            language: settings.language,
+            clock,
             limits: settings.limits,
         }
     }
@@ -151,6 +153,7 @@ mod tests {
             ("IDEMPOTENCY_TABLE", "idem"),
             ("ACTIVITY_TABLE", "log"),
             ("MAIL_SENDER", "No-Reply@mrmrthon.dev"),
+            ("NOTIFICATION_LANGUAGE", "en"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -178,7 +181,11 @@ mod tests {
             ("users", "races", "idem", "log")
         );
         assert_eq!(s.sender, "no-reply@mrmrthon.dev");
+        assert_eq!(s.language, Language::English);
         assert_eq!(s.limits, Limits::default());
+        let mut unset = env(&[]);
+        unset.remove("NOTIFICATION_LANGUAGE");
+        assert_eq!(settings(&unset).unwrap().language, Language::Korean);
         let s = settings(&env(&[("MAIL_CONCURRENCY", "4")])).unwrap();
         assert_eq!(s.limits.concurrency, 4);
     }
@@ -198,6 +205,9 @@ mod tests {
                 "{bad}"
             );
         }
+        assert!(
+            matches!(settings(&env(&[("NOTIFICATION_LANGUAGE", "fr")])), Err(ConfigError::Invalid(n, _)) if n == "NOTIFICATION_LANGUAGE")
+        );
         for bad in ["0", "51", "many"] {
             assert!(settings(&env(&[("MAIL_CONCURRENCY", bad)])).is_err(), "{bad}");
         }

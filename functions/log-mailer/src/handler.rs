@@ -30,7 +30,7 @@ use crate::send::{Backoff, MailPort, SendError, send_with_retries};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Recipients of one entry in flight at once. One recipient costs four sequential
-    /// calls (claim, profile, SendEmail, complete), about 50-150 ms; 8 in flight reach
+    /// calls (claim, profile, SendRawEmail, complete), about 50-150 ms; 8 in flight reach
     /// 50+ mails/s, above SES's usual production rate (14/s), so SES's rate stays the
     /// limit and its throttling is absorbed by the backoff, while memory, sockets and
     /// the burst against the Users table stay small.
@@ -39,7 +39,7 @@ pub struct Limits {
     /// the clock; it bounds memory whatever the marathon's size.
     pub page_size: i32,
     /// Nothing new starts when less than this is left before the deadline: the worst
-    /// case of work already started (DynamoDB calls of at most 2 s each, a SendEmail of
+    /// case of work already started (DynamoDB calls of at most 2 s each, a SendRawEmail of
     /// at most 4 s).
     pub stop_margin: Duration,
     pub backoff: Backoff,
@@ -64,6 +64,9 @@ pub struct Mailer {
     pub ses: Arc<dyn MailPort>,
     /// The verified sender address (MAIL_SENDER).
     pub sender: String,
+    /// The deployment's language (NOTIFICATION_LANGUAGE): first in a mail unless the
+    /// profile names one.
+    pub language: domain::greeting::Language,
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,
 }
@@ -369,7 +372,7 @@ impl Mailer {
             tracing::warn!(entry_id = %entry.id, user_id = %user, "the profile's email cannot be sent to: not mailed");
             return Delivery::Skipped;
         };
-        let mail = compose::compose(notice, &recipient, &to, &self.sender);
+        let mail = compose::compose(notice, &recipient, &to, &self.sender, self.language);
         match send_with_retries(&*self.ses, &mail, &self.limits.backoff, budget).await {
             Ok(message_id) => {
                 tracing::debug!(entry_id = %entry.id, user_id = %user, %message_id, "mailed");

@@ -3,8 +3,9 @@
 //! - `notice`: what an entry tells (typed from its `details`) and whom it concerns.
 //! - `recipients`: the Users and Races tables as the mailer reads them (profiles,
 //!   a marathon's participants, page by page).
-//! - `compose`: subject, text and HTML in Korean and English; header and HTML safety.
-//! - `send`: the SES port, its SendEmail adapter, error classes and retries.
+//! - `compose`: subject, text and HTML in Korean and English (the deployment's language
+//!   first), made one multipart/alternative MIME message; header and HTML safety.
+//! - `send`: the SES port, its SendRawEmail adapter, error classes and retries.
 //! - `budget`: the invocation's deadline, so work stops before Lambda's timeout.
 //! - `continuation`: where a marathon's mailing goes on when one invocation cannot
 //!   finish it (a new part in the ActivityLog table, hence a new stream record).

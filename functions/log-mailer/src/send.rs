@@ -1,5 +1,8 @@
-//! Sending: the SES port, its SendEmail (SES v1) adapter, what each SES error means for
-//! us, and retries with backoff inside the invocation's budget.
+//! Sending: the SES port, its SendRawEmail (SES v1) adapter, what each SES error means
+//! for us, and retries with backoff inside the invocation's budget. Raw, because SendEmail
+//! builds the MIME itself and the emulator's SendEmail keeps only the HTML body: with the
+//! message built here (compose's multipart/alternative) SES and the local mailbox both see
+//! exactly what a recipient gets.
 //!
 //! - Throttling ("Maximum sending rate exceeded") and transient failures: retried here
 //!   with exponential backoff and jitter while the budget allows, then the record fails
@@ -10,12 +13,15 @@
 //!   record fails so the mail is not lost, and the alarm on the failure queue tells us.
 
 use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ses::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_ses::operation::send_email::SendEmailError;
-use aws_sdk_ses::types::{Body, Content, Destination, Message};
+use aws_sdk_ses::operation::send_raw_email::SendRawEmailError;
+use aws_sdk_ses::primitives::Blob;
+use aws_sdk_ses::types::RawMessage;
+use domain::Clock;
 
 use crate::budget::Budget;
 use crate::compose::Mail;
@@ -52,43 +58,38 @@ pub trait MailPort: Send + Sync {
     async fn send(&self, mail: &Mail) -> Result<String, SendError>;
 }
 
-/// The real adapter: SES v1 SendEmail, with text and HTML bodies in UTF-8.
-#[derive(Debug, Clone)]
+/// The real adapter: SES v1 SendRawEmail of the composed MIME message, dated by `clock`.
+#[derive(Clone)]
 pub struct Ses {
     client: aws_sdk_ses::Client,
+    clock: Arc<dyn Clock>,
 }
 
-impl Ses {
-    pub fn new(client: aws_sdk_ses::Client) -> Self {
-        Self { client }
+impl std::fmt::Debug for Ses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ses").finish_non_exhaustive()
     }
 }
 
-fn utf8(data: &str) -> Result<Content, SendError> {
-    Content::builder()
-        .data(data)
-        .charset("UTF-8")
-        .build()
-        .map_err(|e| SendError::Refused(format!("cannot build the message: {e}")))
+impl Ses {
+    pub fn new(client: aws_sdk_ses::Client, clock: Arc<dyn Clock>) -> Self {
+        Self { client, clock }
+    }
 }
 
 #[async_trait]
 impl MailPort for Ses {
     async fn send(&self, mail: &Mail) -> Result<String, SendError> {
-        let message = Message::builder()
-            .subject(utf8(&mail.subject)?)
-            .body(
-                Body::builder()
-                    .text(utf8(&mail.text)?)
-                    .html(utf8(&mail.html)?)
-                    .build(),
-            )
-            .build();
+        let raw = RawMessage::builder()
+            .data(Blob::new(mail.to_mime(self.clock.now())))
+            .build()
+            .map_err(|e| SendError::Refused(format!("cannot build the message: {e}")))?;
         self.client
-            .send_email()
-            .source(&mail.from)
-            .destination(Destination::builder().to_addresses(&mail.to).build())
-            .message(message)
+            .send_raw_email()
+            .source(&mail.sender)
+            // the envelope names the checked address alone, whatever the headers say
+            .destinations(&mail.to)
+            .raw_message(raw)
             .send()
             .await
             .map(|output| output.message_id().to_owned())
@@ -96,7 +97,7 @@ impl MailPort for Ses {
     }
 }
 
-fn classify_sdk(error: &SdkError<SendEmailError>, sender: &str) -> SendError {
+fn classify_sdk(error: &SdkError<SendRawEmailError>, sender: &str) -> SendError {
     match error.as_service_error() {
         Some(service) => classify(service, sender),
         // no answer from SES (connection, timeout) or an unreadable one
@@ -216,8 +217,8 @@ mod tests {
 
     const SENDER: &str = "no-reply@mrmrthon.dev";
 
-    fn error(code: &str, message: &str) -> SendEmailError {
-        SendEmailError::generic(ErrorMetadata::builder().code(code).message(message).build())
+    fn error(code: &str, message: &str) -> SendRawEmailError {
+        SendRawEmailError::generic(ErrorMetadata::builder().code(code).message(message).build())
     }
 
     #[test]
@@ -306,9 +307,9 @@ mod tests {
 
     fn mail() -> Mail {
         Mail {
-            from: format!("mrmrthon <{SENDER}>"),
             sender: SENDER.into(),
             to: "kim@example.com".into(),
+            to_name: "Kim".into(),
             subject: "s".into(),
             text: "t".into(),
             html: "<p>h</p>".into(),

@@ -67,9 +67,23 @@ async fn recording_a_result_mails_its_runner_once() {
         "[mrmrthon] 2026 서울 가을 마라톤 공식 기록이 등록되었습니다 (Official result recorded)"
     );
     assert_eq!(display_name(&mail.to[0]), "김러너");
+    // multipart/alternative: a plain-text part and an HTML part saying the same, Korean first
+    assert_eq!(mail.content_type, "multipart/alternative");
     assert!(mail.body.starts_with("<!DOCTYPE html>"), "{}", mail.body);
-    for expected in ["김러너님, 안녕하세요.", "Hello 김러너,", "3:41:27", "150"] {
-        assert!(mail.body.contains(expected), "{expected} in {}", mail.body);
+    assert!(
+        mail.text
+            .starts_with("2026 서울 가을 마라톤 공식 기록이 등록되었습니다\n\n김러너님, 안녕하세요.\n"),
+        "{}",
+        mail.text
+    );
+    for part in [&mail.body, &mail.text] {
+        for expected in ["김러너님, 안녕하세요.", "Hello 김러너,", "3:41:27", "150"] {
+            assert!(part.contains(expected), "{expected} in {part}");
+        }
+        assert!(
+            part.find("김러너님").unwrap() < part.find("Hello 김러너").unwrap(),
+            "{part}"
+        );
     }
     // the organizer acted; the runner is who it concerns
     assert!(world.mail_to(&organizer_email).await.is_empty());

@@ -1,11 +1,12 @@
 //! Init: read the environment, load the signing key, build clients once per container.
 //! Any missing piece stops the function from starting rather than failing later.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use domain::SystemClock;
 use domain::lockout::LockoutPolicy;
-use infra::aws::ConfigError;
+use infra::config::{ConfigError, Env};
 use infra::dynamo::{ActivityLog, DynamoUsers};
 use infra::passwords::Passwords;
 use infra::tokens::{TokenConfig, TokenSigner};
@@ -27,31 +28,29 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(infra::config::process)
     }
 
     /// Reads from any source of variables: the process environment, or a map in tests.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &str| lookup(name).ok_or_else(|| ConfigError::Missing(name.to_owned()));
-        let number = |name: &str, default: i64| match lookup(name) {
-            Some(raw) => raw
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| ConfigError::Invalid(name.to_owned(), raw)),
-            None => Ok(default),
+        let env = Env::new(lookup);
+        let positive = |name: &str, default: u32| -> Result<i64, ConfigError> {
+            Ok(env
+                .parsed::<NonZeroU32>(name)?
+                .map_or(default, NonZeroU32::get)
+                .into())
         };
         Ok(Self {
-            users_table: required("USERS_TABLE")?,
-            activity_table: required("ACTIVITY_TABLE")?,
-            signing_key_secret: required("SIGNING_KEY_SECRET")?,
-            issuer: required("TOKEN_ISSUER")?,
-            audience: required("TOKEN_AUDIENCE")?,
+            users_table: env.required("USERS_TABLE")?,
+            activity_table: env.required("ACTIVITY_TABLE")?,
+            signing_key_secret: env.required("SIGNING_KEY_SECRET")?,
+            issuer: env.required("TOKEN_ISSUER")?,
+            audience: env.required("TOKEN_AUDIENCE")?,
             lockout: LockoutPolicy {
-                lock_for: Duration::seconds(number("LOCKOUT_SECONDS", 900)?),
+                lock_for: Duration::seconds(positive("LOCKOUT_SECONDS", 900)?),
                 ..LockoutPolicy::default()
             },
-            activity_retention: Duration::days(number("ACTIVITY_RETENTION_DAYS", 400)?),
+            activity_retention: Duration::days(positive("ACTIVITY_RETENTION_DAYS", 400)?),
         })
     }
 }
@@ -107,4 +106,56 @@ pub async fn bootstrap() -> Result<axum::Router, BootError> {
     let sdk = infra::aws::load_config().await;
     let auth = Auth::connect(&sdk, &settings).await?;
     Ok(crate::router(Arc::new(auth)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_template_variables() {
+        let env = [
+            ("USERS_TABLE", "users"),
+            ("ACTIVITY_TABLE", "log"),
+            ("SIGNING_KEY_SECRET", "mrmrthon/jwt-signing-key"),
+            ("TOKEN_ISSUER", "https://auth.mrmrthon.dev"),
+            ("TOKEN_AUDIENCE", "mrmrthon-api"),
+            ("LOCKOUT_SECONDS", "60"),
+            ("ACTIVITY_RETENTION_DAYS", "30"),
+        ];
+        let get = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        let s = Settings::from_lookup(get).unwrap();
+        assert_eq!(
+            [
+                &s.users_table,
+                &s.activity_table,
+                &s.signing_key_secret,
+                &s.issuer,
+                &s.audience
+            ],
+            [
+                "users",
+                "log",
+                "mrmrthon/jwt-signing-key",
+                "https://auth.mrmrthon.dev",
+                "mrmrthon-api"
+            ]
+        );
+        assert_eq!(s.lockout.lock_for, Duration::seconds(60));
+        assert_eq!(s.activity_retention, Duration::days(30));
+        // the numbers have defaults; a zero is refused, not taken as "no lockout"
+        let defaults =
+            Settings::from_lookup(|n| get(n).filter(|_| !n.ends_with("SECONDS") && !n.ends_with("DAYS")))
+                .unwrap();
+        assert_eq!(defaults.lockout.lock_for, Duration::seconds(900));
+        assert_eq!(defaults.activity_retention, Duration::days(400));
+        let zero = Settings::from_lookup(|n| {
+            if n == "LOCKOUT_SECONDS" {
+                Some("0".into())
+            } else {
+                get(n)
+            }
+        });
+        assert!(matches!(zero, Err(ConfigError::Invalid(n, _)) if n == "LOCKOUT_SECONDS"));
+    }
 }

@@ -2,6 +2,7 @@
 //! on SNS. `translate` turns one stream record into an envelope; `handler` publishes a
 //! batch in order and reports the first failure by sequence number.
 
+pub mod config;
 pub mod handler;
 pub mod translate;
 
@@ -15,8 +16,7 @@ pub struct BootError(#[from] infra::aws::ConfigError);
 
 /// Init: the topic from the environment, the SNS client once per container.
 pub async fn bootstrap() -> Result<SnsPublisher, BootError> {
-    let topic = std::env::var("RECORD_EVENTS_TOPIC")
-        .map_err(|_| infra::aws::ConfigError::Missing("RECORD_EVENTS_TOPIC".into()))?;
+    let topic = config::Settings::from_env()?.topic;
     let sdk = infra::aws::load_config().await;
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic);
     publisher.warm_up().await;

@@ -1,6 +1,8 @@
 //! point-increase: applies each result event to its runner's points exactly once per
 //! version (the ledger decides), and announces a changed total on `points-events`.
 
+pub mod config;
+
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
@@ -119,16 +121,12 @@ impl PointIncrease {
 #[error(transparent)]
 pub struct BootError(#[from] infra::aws::ConfigError);
 
-fn required(name: &str) -> Result<String, infra::aws::ConfigError> {
-    std::env::var(name).map_err(|_| infra::aws::ConfigError::Missing(name.to_owned()))
-}
-
 /// Init: clients once per container, and one call to DynamoDB and one to SNS, together, so
 /// the first message pays neither TLS handshake.
 pub async fn bootstrap() -> Result<PointIncrease, BootError> {
-    let (table, topic) = (required("USERS_TABLE")?, required("POINTS_EVENTS_TOPIC")?);
+    let settings = config::Settings::from_env()?;
     let sdk = infra::aws::load_config().await;
-    Ok(connect(&sdk, &table, &topic).await)
+    Ok(connect(&sdk, &settings.users_table, &settings.topic).await)
 }
 
 pub async fn connect(sdk: &aws_config::SdkConfig, users_table: &str, topic: &str) -> PointIncrease {

@@ -1,9 +1,10 @@
 //! Init: environment, the verification key, clients once per container.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use domain::SystemClock;
-use infra::aws::ConfigError;
+use infra::config::{ConfigError, Env};
 use infra::dynamo::{ActivityLog, DynamoRaces, DynamoUsers};
 use infra::tokens::{TokenConfig, TokenVerifier};
 use time::Duration;
@@ -24,27 +25,22 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(infra::config::process)
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &str| lookup(name).ok_or_else(|| ConfigError::Missing(name.to_owned()));
-        let retention = match lookup("ACTIVITY_RETENTION_DAYS") {
-            Some(raw) => raw
-                .parse::<i64>()
-                .ok()
-                .filter(|d| *d > 0)
-                .ok_or_else(|| ConfigError::Invalid("ACTIVITY_RETENTION_DAYS".into(), raw))?,
-            None => 400,
-        };
+        let env = Env::new(lookup);
+        let retention = env
+            .parsed::<NonZeroU32>("ACTIVITY_RETENTION_DAYS")?
+            .map_or(400, NonZeroU32::get);
         Ok(Self {
-            races_table: required("RACES_TABLE")?,
-            users_table: required("USERS_TABLE")?,
-            activity_table: required("ACTIVITY_TABLE")?,
-            verify_key_secret: required("VERIFY_KEY_SECRET")?,
-            issuer: required("TOKEN_ISSUER")?,
-            audience: required("TOKEN_AUDIENCE")?,
-            activity_retention: Duration::days(retention),
+            races_table: env.required("RACES_TABLE")?,
+            users_table: env.required("USERS_TABLE")?,
+            activity_table: env.required("ACTIVITY_TABLE")?,
+            verify_key_secret: env.required("VERIFY_KEY_SECRET")?,
+            issuer: env.required("TOKEN_ISSUER")?,
+            audience: env.required("TOKEN_AUDIENCE")?,
+            activity_retention: Duration::days(retention.into()),
         })
     }
 }
@@ -92,4 +88,51 @@ pub async fn bootstrap() -> Result<axum::Router, BootError> {
     let sdk = infra::aws::load_config().await;
     let api = Api::connect(&sdk, &settings).await?;
     Ok(crate::router(Arc::new(api)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_template_variables() {
+        let env = [
+            ("RACES_TABLE", "races"),
+            ("USERS_TABLE", "users"),
+            ("ACTIVITY_TABLE", "log"),
+            ("VERIFY_KEY_SECRET", "mrmrthon/jwt-verify-key"),
+            ("TOKEN_ISSUER", "https://auth.mrmrthon.dev"),
+            ("TOKEN_AUDIENCE", "mrmrthon-api"),
+            ("ACTIVITY_RETENTION_DAYS", "30"),
+        ];
+        let get = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        let s = Settings::from_lookup(get).unwrap();
+        assert_eq!(
+            [
+                &s.races_table,
+                &s.users_table,
+                &s.activity_table,
+                &s.verify_key_secret,
+                &s.issuer,
+                &s.audience
+            ],
+            [
+                "races",
+                "users",
+                "log",
+                "mrmrthon/jwt-verify-key",
+                "https://auth.mrmrthon.dev",
+                "mrmrthon-api"
+            ]
+        );
+        assert_eq!(s.activity_retention, Duration::days(30));
+        let blank = Settings::from_lookup(|n| {
+            if n == "RACES_TABLE" {
+                Some(" ".into())
+            } else {
+                get(n)
+            }
+        });
+        assert!(matches!(blank, Err(ConfigError::Missing(n)) if n == "RACES_TABLE"));
+    }
 }

@@ -1,10 +1,11 @@
 //! Sent mail as RFC 5322 text (`.eml`), readable in a text editor and openable in a mail
-//! client: UTF-8 bodies sent as 8bit, non-ASCII header text as RFC 2047 encoded words.
+//! client: UTF-8 bodies sent as 8bit; headers (RFC 2047 encoded words for non-ASCII text)
+//! written by mail-builder.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address;
+use mail_builder::mime::MimePart;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc2822;
 
 /// A message as the emulator kept it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,10 +19,8 @@ pub struct Outgoing {
     pub body: String,
 }
 
-/// RFC 5322 allows 998 octets per line; longer body lines need base64.
+/// RFC 5322 allows 998 octets per line; longer body lines need a transfer encoding.
 const MAX_LINE: usize = 998;
-/// Encoded words are at most 75 characters; 45 bytes of text fit one.
-const WORD_BYTES: usize = 45;
 
 impl Outgoing {
     /// The emulator keeps one body: the HTML part when both were sent. Whether it is HTML
@@ -34,81 +33,52 @@ impl Outgoing {
     }
 
     pub fn render(&self, date: OffsetDateTime) -> String {
-        let mut out = String::new();
-        let mut header = |name: &str, value: String| {
-            out.push_str(name);
-            out.push_str(": ");
-            out.push_str(&value);
-            out.push_str("\r\n");
-        };
-        header("Message-ID", format!("<{}@email.amazonses.com>", self.id));
-        header("Date", date.format(&Rfc2822).unwrap_or_default());
-        header("From", address(&self.from));
-        for (name, list) in [("To", &self.to), ("Cc", &self.cc), ("Bcc", &self.bcc)] {
-            if !list.is_empty() {
-                header(
-                    name,
-                    list.iter().map(|a| address(a)).collect::<Vec<_>>().join(", "),
-                );
-            }
-        }
-        header("Subject", words(&self.subject));
-        header("MIME-Version", "1.0".into());
         let kind = if self.is_html() { "text/html" } else { "text/plain" };
-        header("Content-Type", format!("{kind}; charset=UTF-8"));
-        let body = self.body.replace("\r\n", "\n");
-        if body.lines().all(|l| l.len() <= MAX_LINE) {
-            header("Content-Transfer-Encoding", "8bit".into());
-            out.push_str("\r\n");
-            out.push_str(&body.replace('\n', "\r\n"));
-        } else {
-            header("Content-Transfer-Encoding", "base64".into());
-            out.push_str("\r\n");
-            let encoded = STANDARD.encode(self.body.as_bytes());
-            for chunk in encoded.as_bytes().chunks(76) {
-                out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-                out.push_str("\r\n");
-            }
+        let mut body = self.body.replace("\r\n", "\n").replace('\n', "\r\n");
+        if !body.ends_with("\r\n") {
+            body.push_str("\r\n");
         }
-        if !out.ends_with("\r\n") {
-            out.push_str("\r\n");
+        let readable = body.lines().all(|l| l.len() <= MAX_LINE);
+        let mut part = MimePart::new(kind, body);
+        if readable {
+            // as is, so the file reads in an editor; otherwise mail-builder picks base64
+            // or quoted-printable
+            part = part.transfer_encoding("8bit");
         }
-        out
+        let mut message = MessageBuilder::new()
+            .message_id(format!("{}@email.amazonses.com", self.id))
+            .date(date.unix_timestamp())
+            .from(address(&self.from))
+            .subject(self.subject.as_str());
+        if !self.to.is_empty() {
+            message = message.to(addresses(&self.to));
+        }
+        if !self.cc.is_empty() {
+            message = message.cc(addresses(&self.cc));
+        }
+        if !self.bcc.is_empty() {
+            message = message.bcc(addresses(&self.bcc));
+        }
+        message
+            .body(part)
+            .write_to_string()
+            // writing into a String cannot fail
+            .unwrap_or_default()
     }
 }
 
-/// Header text: as is when ASCII, else UTF-8 base64 encoded words, folded.
-pub fn words(text: &str) -> String {
-    if text.is_ascii() {
-        return text.to_owned();
-    }
-    let mut pieces = Vec::new();
-    let mut piece = String::new();
-    for c in text.chars() {
-        if piece.len() + c.len_utf8() > WORD_BYTES {
-            pieces.push(std::mem::take(&mut piece));
-        }
-        piece.push(c);
-    }
-    if !piece.is_empty() {
-        pieces.push(piece);
-    }
-    pieces
-        .iter()
-        .map(|p| format!("=?UTF-8?B?{}?=", STANDARD.encode(p.as_bytes())))
-        .collect::<Vec<_>>()
-        .join("\r\n ")
-}
-
-/// `Name <a@b>` with a non-ASCII name encoded; bare addresses as they are.
-fn address(address: &str) -> String {
-    match address.rsplit_once('<') {
+/// `Name <a@b>` (the name possibly quoted) or a bare address, as the emulator keeps them.
+fn address(mailbox: &str) -> Address<'_> {
+    match mailbox.rsplit_once('<') {
         Some((name, rest)) if !name.trim().is_empty() => {
-            let name = name.trim().trim_matches('"');
-            format!("{} <{rest}", words(name))
+            (name.trim().trim_matches('"'), rest.trim_end_matches('>').trim()).into()
         }
-        _ => address.to_owned(),
+        _ => mailbox.trim().into(),
     }
+}
+
+fn addresses(list: &[String]) -> Address<'_> {
+    list.iter().map(|a| address(a)).collect::<Vec<_>>().into()
 }
 
 /// The value of a header in raw RFC 5322 text (first occurrence, unfolded).
@@ -153,6 +123,12 @@ mod tests {
         }
     }
 
+    fn parse(text: &str) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default()
+            .parse(text.as_bytes())
+            .expect("a parsable message")
+    }
+
     #[test]
     fn renders_headers_and_an_8bit_body() {
         let text = mail("안녕하세요\n기록: 3:59:59").render(datetime!(2026-11-21 10:00:00 UTC));
@@ -164,38 +140,51 @@ mod tests {
             text.contains("Date: Sat, 21 Nov 2026 10:00:00 +0000\r\n"),
             "{text}"
         );
-        assert!(text.contains("From: =?UTF-8?B?"), "{text}");
         assert!(text.contains(" <no-reply@mrmrthon.dev>\r\n"), "{text}");
-        assert!(text.contains("To: kim@example.com\r\n"), "{text}");
-        assert!(text.contains("Bcc: audit@example.com\r\n"), "{text}");
+        assert!(text.contains("To: <kim@example.com>\r\n"), "{text}");
+        assert!(text.contains("Bcc: <audit@example.com>\r\n"), "{text}");
         assert!(!text.contains("Cc: "), "{text}");
         assert!(
-            text.contains("Content-Type: text/plain; charset=UTF-8\r\n"),
+            text.contains("Content-Type: text/plain; charset=\"utf-8\"\r\n"),
             "{text}"
         );
+        assert!(text.contains("Content-Transfer-Encoding: 8bit\r\n"), "{text}");
         assert!(
             text.ends_with("\r\n\r\n안녕하세요\r\n기록: 3:59:59\r\n"),
             "{text}"
         );
-        let subject = header_value(&text, "subject").unwrap();
-        let decoded: String = subject
-            .split(' ')
-            .map(|w| {
-                let b64 = w.trim_start_matches("=?UTF-8?B?").trim_end_matches("?=");
-                String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap()
-            })
-            .collect();
-        assert_eq!(decoded, "결과가 기록되었습니다");
-        assert!(text.lines().all(|l| l.len() <= 78 || !l.starts_with("Subject")));
+        let head = text.split("\r\n\r\n").next().unwrap();
+        assert!(head.is_ascii(), "{head}");
+        assert!(head.lines().all(|l| l.len() <= 78), "{head}");
+        let message = parse(&text);
+        assert_eq!(message.subject(), Some("결과가 기록되었습니다"));
+        let from = message.from().and_then(|a| a.first()).unwrap();
+        assert_eq!(
+            (from.name(), from.address()),
+            (Some("마라톤"), Some("no-reply@mrmrthon.dev"))
+        );
+        assert_eq!(
+            message.body_text(0).as_deref(),
+            Some("안녕하세요\r\n기록: 3:59:59\r\n")
+        );
     }
 
     #[test]
     fn html_and_long_lines() {
         assert!(mail("<p>hi</p>").is_html());
         assert!(!mail("a < b, c > d").is_html());
+        let html = mail("<p>hi</p>").render(datetime!(2026-11-21 10:00:00 UTC));
+        assert!(
+            html.contains("Content-Type: text/html; charset=\"utf-8\""),
+            "{html}"
+        );
         let long = mail(&"x".repeat(1200)).render(datetime!(2026-11-21 10:00:00 UTC));
-        assert!(long.contains("Content-Transfer-Encoding: base64"));
+        assert!(!long.contains("Content-Transfer-Encoding: 8bit"), "{long}");
         assert!(long.lines().all(|l| l.len() <= 998));
+        assert_eq!(
+            parse(&long).body_text(0).as_deref().map(str::trim_end),
+            Some("x".repeat(1200).as_str())
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! The emulator keeps sent mail in its model dump (`GET /moto-api/data.json`, under
 //! `ses`: `Message` for SendEmail, which keeps only the HTML body when both were given,
-//! `RawMessage` for SendRawEmail, `TemplateMessage` for SendTemplatedEmail). That dump
+//! `RawMessage` for SendRawEmail (log-mailer's multipart mails, written as sent),
+//! `TemplateMessage` for SendTemplatedEmail). That dump
 //! holds every model of every service, so it is read only when SES's send counter
 //! (GetSendQuota's `SentLast24Hours`, which the emulator never decays) has moved.
 
@@ -190,10 +191,14 @@ impl Poller {
                 continue;
             }
             let raw = text(message, "raw_data");
-            let subject = eml::header_value(&raw, "subject").unwrap_or_default();
+            // decoded (RFC 2047) by a MIME parser, for the hop log and `Mail::subject`
+            let subject = mail_parser::MessageParser::default()
+                .parse(raw.as_bytes())
+                .and_then(|m| m.subject().map(str::to_owned))
+                .or_else(|| eml::header_value(&raw, "subject"))
+                .unwrap_or_default();
             let correlation = eml::header_value(&raw, "x-correlation-id");
-            let mut to = strings(&message["destinations"]);
-            to.dedup();
+            let to = recipients(strings(&message["destinations"]));
             let found = Found {
                 id,
                 from: text(message, "source"),
@@ -299,6 +304,22 @@ fn ids_in(dir: &Path) -> HashSet<String> {
         .collect()
 }
 
+/// The emulator's SendRawEmail lists a recipient twice when the request names it and the
+/// To header does too (`a@b` and `Name <a@b>`): each address once, as a bare address.
+fn recipients(destinations: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for destination in destinations {
+        let bare = match destination.rsplit_once('<') {
+            Some((_, rest)) => rest.trim_end_matches('>').trim().to_owned(),
+            None => destination.trim().to_owned(),
+        };
+        if !out.iter().any(|seen| seen.eq_ignore_ascii_case(&bare)) {
+            out.push(bare);
+        }
+    }
+    out
+}
+
 /// Message ids are letters, digits and dashes; anything else becomes `_`.
 fn file_safe(id: &str) -> String {
     id.chars()
@@ -324,6 +345,14 @@ mod tests {
         std::fs::write(dir.join("notes.txt"), "x").unwrap();
         assert_eq!(ids_in(&dir), HashSet::from(["abc-def".to_owned()]));
         assert_eq!(file_safe("a/b c-1"), "a_b_c-1");
+        assert_eq!(
+            recipients(vec![
+                "kim@example.com".into(),
+                "=?utf-8?b?6rmA?= <Kim@example.com>".into(),
+                "lee@example.com".into(),
+            ]),
+            ["kim@example.com", "lee@example.com"]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -10,6 +10,25 @@ pub enum Language {
 }
 
 impl Language {
+    /// A language tag ("ko", "en", "en-US", "ko_KR"...) by its primary subtag; `None` for
+    /// other languages. Profiles and the deployment's NOTIFICATION_LANGUAGE use it.
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
+        match primary.as_str() {
+            "ko" => Some(Self::Korean),
+            "en" => Some(Self::English),
+            _ => None,
+        }
+    }
+
+    /// The other one: the second section of a bilingual mail.
+    pub fn other(self) -> Self {
+        match self {
+            Self::Korean => Self::English,
+            Self::English => Self::Korean,
+        }
+    }
+
     /// Picks from an `Accept-Language` header by quality; Korean unless English is preferred.
     pub fn from_accept_language(header: Option<&str>) -> Self {
         let Some(header) = header else {
@@ -55,6 +74,16 @@ mod tests {
             welcome(Role::Runner, Language::Korean),
             "개인 사용자님 환영합니다"
         );
+    }
+
+    #[test]
+    fn tags_are_read_by_their_primary_subtag() {
+        assert_eq!(Language::from_tag("ko"), Some(Language::Korean));
+        assert_eq!(Language::from_tag("en-US"), Some(Language::English));
+        assert_eq!(Language::from_tag(" KO_kr"), Some(Language::Korean));
+        assert_eq!(Language::from_tag("fr"), None);
+        assert_eq!(Language::from_tag(""), None);
+        assert_eq!(Language::Korean.other(), Language::English);
     }
 
     #[test]

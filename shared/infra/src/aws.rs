@@ -27,10 +27,11 @@ const AWS_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 
 pub async fn load_config() -> SdkConfig {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let env = crate::config::Env::from_process();
     lambda_config(
-        env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")),
-        env("AWS_ENDPOINT_URL"),
+        env.optional("AWS_REGION")
+            .or_else(|| env.optional("AWS_DEFAULT_REGION")),
+        env.optional("AWS_ENDPOINT_URL"),
         aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
     )
 }
@@ -78,13 +79,8 @@ fn https_client(system_roots: bool) -> aws_sdk_dynamodb::config::SharedHttpClien
         .build_https()
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("environment variable {0} is not set")]
-    Missing(String),
-    #[error("environment variable {0} has an invalid value {1:?}")]
-    Invalid(String, String),
-}
+/// Kept here too for code that names it by its old path.
+pub use crate::config::ConfigError;
 
 #[cfg(test)]
 mod tests {

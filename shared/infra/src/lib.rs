@@ -1,8 +1,10 @@
 //! Adapters and Lambda helpers shared by the functions: AWS clients, DynamoDB stores,
-//! secrets, password hashing, tokens, HTTP problem+json and telemetry.
+//! secrets, password hashing, tokens, HTTP problem+json, telemetry and the environment
+//! reader (`config`).
 
 pub mod aws;
 pub mod batch;
+pub mod config;
 pub mod deadline;
 pub mod dynamo;
 pub mod http;

@@ -3,7 +3,7 @@
 use tracing_subscriber::filter::LevelFilter;
 
 pub fn init() {
-    let level = level(|name| std::env::var(name).ok());
+    let level = level(crate::config::process);
     // try_init: tests and local tools may have installed a subscriber already.
     let _ = tracing_subscriber::fmt()
         .json()

@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use discord_webhook::config::{CLAIM_FOR, KEEP_FOR};
 use discord_webhook::{Notifier, RetryPolicy, Webhook, WebhookUrl};
+use domain::greeting::Language;
 use infra::idempotency::Idempotency;
 use serde_json::{Value, json};
 
@@ -180,10 +181,15 @@ pub async fn idempotency() -> Idempotency {
     Idempotency::new(aws_sdk_dynamodb::Client::new(&sdk), table, KEEP_FOR, CLAIM_FOR)
 }
 
-/// A Notifier posting to `url`, its idempotency records in the emulator.
+/// A Notifier posting in English to `url`, its idempotency records in the emulator.
 pub async fn notifier(url: &str) -> Notifier {
+    notifier_with(url, Arc::new(domain::SystemClock), Language::English).await
+}
+
+/// A Notifier with the clock and the language it is given.
+pub async fn notifier_with(url: &str, clock: Arc<dyn domain::Clock>, language: Language) -> Notifier {
     let webhook = Webhook::new(WebhookUrl::parse(url).unwrap(), test_policy()).unwrap();
-    Notifier::new(webhook, idempotency().await)
+    Notifier::new(webhook, idempotency().await, clock, language)
 }
 
 pub fn deadline_in(seconds: u64) -> tokio::time::Instant {

@@ -1,8 +1,8 @@
 //! The world the handler tests run in: the emulator provisioned from template.yaml, users
 //! and marathons written through the real stores, stream records built from the sample
 //! events in events/log-mailer/ and from items as they are stored, and the mail the
-//! emulator's SES kept (GET /moto-api/data.json: `ses.Message`, Html body only when
-//! both were given).
+//! emulator's SES kept (GET /moto-api/data.json: `ses.RawMessage`, the MIME message as
+//! sent, read with mail-parser).
 
 #![allow(dead_code)]
 
@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_sdk_dynamodb::types::AttributeValue;
-use base64::Engine;
 use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
 use domain::entry::Entry;
 use domain::marathon::{Course, Marathon, MarathonId, MarathonStatus};
@@ -306,20 +305,12 @@ impl World {
             tokio::task::yield_now().await;
         }
         let dump = dump.unwrap_or_else(|| panic!("data.json kept failing: {last}"));
-        dump["ses"]["Message"]
+        dump["ses"]["RawMessage"]
             .as_array()
             .cloned()
             .unwrap_or_default()
             .into_iter()
-            .map(|m| Sent {
-                source: m["source"].as_str().unwrap_or_default().to_owned(),
-                to: m["destinations"]["ToAddresses"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-                    .unwrap_or_default(),
-                subject: m["subject"].as_str().unwrap_or_default().to_owned(),
-                body: m["body"].as_str().unwrap_or_default().to_owned(),
-            })
+            .map(|m| Sent::parse(m["raw_data"].as_str().unwrap_or_default()))
             .collect()
     }
 
@@ -349,11 +340,51 @@ impl World {
 
 #[derive(Debug, Clone)]
 pub struct Sent {
+    /// The From header, decoded: `"name" <address>`.
     pub source: String,
+    /// The To header's mailboxes, decoded: `"name" <address>` or a bare address.
     pub to: Vec<String>,
+    /// Decoded.
     pub subject: String,
-    /// The HTML body (the emulator keeps only it when both were sent).
+    /// The HTML part.
     pub body: String,
+    /// The plain-text part.
+    pub text: String,
+    /// The body's MIME type, e.g. `multipart/alternative`.
+    pub content_type: String,
+}
+
+impl Sent {
+    /// A raw message as the emulator's SendRawEmail kept it, read with a MIME parser.
+    pub fn parse(raw: &str) -> Sent {
+        use mail_parser::MimeHeaders;
+        let message = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .unwrap_or_else(|| panic!("an unparsable mail: {raw}"));
+        let mailbox = |a: &mail_parser::Addr<'_>| match a.name() {
+            Some(name) => format!("\"{name}\" <{}>", a.address().unwrap_or_default()),
+            None => a.address().unwrap_or_default().to_owned(),
+        };
+        let content_type = message
+            .content_type()
+            .map(|t| format!("{}/{}", t.ctype(), t.subtype().unwrap_or_default()))
+            .unwrap_or_default();
+        Sent {
+            source: message
+                .from()
+                .and_then(|a| a.first())
+                .map(mailbox)
+                .unwrap_or_default(),
+            to: message
+                .to()
+                .map(|a| a.iter().map(mailbox).collect())
+                .unwrap_or_default(),
+            subject: message.subject().unwrap_or_default().to_owned(),
+            body: message.body_html(0).map(|b| b.into_owned()).unwrap_or_default(),
+            text: message.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
+            content_type,
+        }
+    }
 }
 
 /// `a@b` out of `Name <a@b>`.
@@ -364,19 +395,10 @@ pub fn bare(mailbox: &str) -> &str {
     }
 }
 
-/// The display name of `=?UTF-8?B?..?= =?UTF-8?B?..?= <a@b>`, decoded.
+/// The display name of `"name" <a@b>` (decoded already by `Sent::parse`).
 pub fn display_name(mailbox: &str) -> String {
     let (name, _) = mailbox.rsplit_once('<').unwrap_or(("", mailbox));
-    name.split_whitespace()
-        .map(
-            |word| match word.strip_prefix("=?UTF-8?B?").and_then(|w| w.strip_suffix("?=")) {
-                Some(b64) => {
-                    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
-                }
-                None => word.trim_matches('"').to_owned(),
-            },
-        )
-        .collect()
+    name.trim().trim_matches('"').to_owned()
 }
 
 /// A sample from events/log-mailer/.
