@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod dynamo;
 pub mod http;
 pub mod idempotency;
+pub mod metrics;
 pub mod passwords;
 pub mod redrive;
 pub mod secrets;
