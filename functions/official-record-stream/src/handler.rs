@@ -3,12 +3,13 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use domain::ports::{EventPublisher, PublishError};
+use domain::events::ResultEvent;
+use domain::ports::EventPublisher;
 use infra::batch::{BatchError, ItemError, stream_failure};
 
 pub async fn handle(
     event: Event,
-    publisher: &dyn EventPublisher,
+    publisher: &dyn EventPublisher<ResultEvent>,
 ) -> Result<DynamoDbEventResponse, BatchError> {
     let started = std::time::Instant::now();
     let mut records = event.records;
@@ -38,10 +39,7 @@ pub async fn handle(
                 "published"
             ),
             Err(error) => {
-                let item_error = match error {
-                    PublishError::Retryable(reason) => ItemError::Retryable(reason),
-                    PublishError::Rejected(reason) => ItemError::Poison(reason),
-                };
+                let item_error = ItemError::from(error);
                 if first_failure.as_ref().is_none_or(|(first, _)| index < first) {
                     first_failure = Some((*index, item_error));
                 }

@@ -7,6 +7,7 @@ pub mod translate;
 
 pub use handler::handle;
 
+use domain::events::ResultEvent;
 use infra::sns::SnsPublisher;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,7 +15,7 @@ use infra::sns::SnsPublisher;
 pub struct BootError(#[from] infra::aws::ConfigError);
 
 /// Init: the topic from the environment, the SNS client once per container.
-pub async fn bootstrap() -> Result<SnsPublisher, BootError> {
+pub async fn bootstrap() -> Result<SnsPublisher<ResultEvent>, BootError> {
     let topic = std::env::var("RECORD_EVENTS_TOPIC")
         .map_err(|_| infra::aws::ConfigError::Missing("RECORD_EVENTS_TOPIC".into()))?;
     let sdk = infra::aws::load_config().await;

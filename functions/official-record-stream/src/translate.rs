@@ -1,7 +1,7 @@
 //! One stream record -> one result event (or nothing).
 
 use aws_lambda_events::event::dynamodb::EventRecord;
-use domain::events::{Envelope, Event, ResultChange};
+use domain::events::{Envelope, ResultChange, ResultEvent};
 use domain::result::OfficialResult;
 use infra::batch::ItemError;
 use time::OffsetDateTime;
@@ -56,7 +56,7 @@ fn change(stored: StoredResult, points: u32, version: u64) -> ResultChange {
 /// INSERT -> recorded, MODIFY -> corrected, REMOVE -> removed (contribution 0, one version
 /// above the last). Records that are not official results, and updates that changed
 /// nothing (the emulator emits those; AWS does not), produce no event.
-pub fn translate(record: &mut EventRecord) -> Result<Option<Envelope>, ItemError> {
+pub fn translate(record: &mut EventRecord) -> Result<Option<Envelope<ResultEvent>>, ItemError> {
     let is_result = record
         .change
         .keys
@@ -80,7 +80,7 @@ pub fn translate(record: &mut EventRecord) -> Result<Option<Envelope>, ItemError
                 new.result.version,
                 new.result.correlation_id.clone(),
             );
-            (Event::ResultRecorded(change(new, points, version)), correlation)
+            (ResultEvent::Recorded(change(new, points, version)), correlation)
         }
         "MODIFY" => {
             let new = decode(&mut record.change.new_image, "new")?;
@@ -93,18 +93,16 @@ pub fn translate(record: &mut EventRecord) -> Result<Option<Envelope>, ItemError
                 new.result.version,
                 new.result.correlation_id.clone(),
             );
-            (Event::ResultCorrected(change(new, points, version)), correlation)
+            (ResultEvent::Corrected(change(new, points, version)), correlation)
         }
         "REMOVE" => {
             let old = decode(&mut record.change.old_image, "old")?;
             let (version, correlation) = (old.result.version + 1, old.result.correlation_id.clone());
-            (Event::ResultRemoved(change(old, 0, version)), correlation)
+            (ResultEvent::Removed(change(old, 0, version)), correlation)
         }
         other => return Err(ItemError::Poison(format!("unknown event name {other:?}"))),
     };
-    debug_assert!(
-        matches!(&event, Event::ResultRecorded(c) | Event::ResultCorrected(c) | Event::ResultRemoved(c) if !c.result_id.is_empty())
-    );
+    debug_assert!(!event.change().result_id.is_empty());
     Ok(Some(Envelope::new(event, occurred_at, correlation)))
 }
 
@@ -152,13 +150,9 @@ mod tests {
         })
     }
 
-    fn data(envelope: &Envelope) -> (&'static str, u32, u64) {
-        match &envelope.event {
-            Event::ResultRecorded(c) | Event::ResultCorrected(c) | Event::ResultRemoved(c) => {
-                (envelope.kind(), c.points, c.version)
-            }
-            Event::PointsAwarded(_) => unreachable!(),
-        }
+    fn data(envelope: &Envelope<ResultEvent>) -> (&'static str, u32, u64) {
+        let c = envelope.event.change();
+        (envelope.kind(), c.points, c.version)
     }
 
     #[test]

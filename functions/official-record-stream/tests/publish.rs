@@ -3,7 +3,7 @@
 //! from template.yaml included).
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use domain::events::{Envelope, Event as DomainEvent};
+use domain::events::{Envelope, ResultEvent};
 use domain::marathon::MarathonId;
 use domain::result::{OfficialResult, result_id};
 use domain::{UserId, UserName};
@@ -68,7 +68,7 @@ fn record(
     .unwrap()
 }
 
-async fn drain(sqs: &aws_sdk_sqs::Client, queue: &str, expected: usize) -> Vec<Envelope> {
+async fn drain(sqs: &aws_sdk_sqs::Client, queue: &str, expected: usize) -> Vec<Envelope<ResultEvent>> {
     let mut found = Vec::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::time::Instant::now() < deadline {
@@ -116,7 +116,8 @@ async fn a_batch_is_published_in_order_and_a_poison_record_stops_it() {
         .provisioned()
         .function_env("OfficialRecordStreamFunction")
         .unwrap();
-    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), &env["RECORD_EVENTS_TOPIC"]);
+    let publisher =
+        SnsPublisher::<ResultEvent>::new(aws_sdk_sns::Client::new(&sdk), &env["RECORD_EVENTS_TOPIC"]);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = stack.provisioned().url("PointIncreaseQueue").unwrap().to_owned();
     let marathon = MarathonId::generate();
@@ -154,7 +155,7 @@ async fn a_batch_is_published_in_order_and_a_poison_record_stops_it() {
     let mut delivered: Vec<String> = published
         .iter()
         .map(|e| match &e.event {
-            DomainEvent::ResultRecorded(c) => c.runner_id.to_string(),
+            ResultEvent::Recorded(c) => c.runner_id.to_string(),
             other => panic!("unexpected {other:?}"),
         })
         .collect();

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_lambda_events::streams::SqsEventResponse;
 use domain::Clock;
-use domain::events::{Envelope, Event, PointsAwarded, ResultChange};
-use domain::ports::{EventPublisher, LedgerOutcome, PointsLedger, StoreError};
+use domain::events::{Envelope, PointsAwarded, PointsEvent, ResultChange, ResultEvent};
+use domain::ports::{EventPublisher, LedgerOutcome, PointsLedger};
 use infra::batch::{BatchError, ItemError, sqs_batch};
 
 /// Messages of one batch handled at once: a batch of 10 costs about one round trip.
@@ -15,16 +15,9 @@ const CONCURRENCY: usize = 10;
 
 pub struct PointIncrease {
     pub ledger: Arc<dyn PointsLedger>,
-    pub publisher: Arc<dyn EventPublisher>,
+    /// points-events: nothing but `points.awarded` can be published through it.
+    pub publisher: Arc<dyn EventPublisher<PointsEvent>>,
     pub clock: Arc<dyn Clock>,
-}
-
-fn store_error(error: StoreError) -> ItemError {
-    match error {
-        StoreError::Missing(what) => ItemError::Poison(format!("missing {what}")),
-        StoreError::Corrupt(cause) => ItemError::Poison(cause),
-        other => ItemError::Retryable(other.to_string()),
-    }
 }
 
 impl PointIncrease {
@@ -38,20 +31,12 @@ impl PointIncrease {
             .body
             .as_deref()
             .ok_or_else(|| ItemError::Poison("empty body".into()))?;
-        let envelope = Envelope::parse(body).map_err(|e| ItemError::Poison(e.to_string()))?;
+        // record-events carries result events only: anything else fails to decode
+        let envelope = Envelope::<ResultEvent>::parse(body).map_err(|e| ItemError::Poison(e.to_string()))?;
         let kind = envelope.kind();
-        let change = match envelope.event {
-            Event::ResultRecorded(c) | Event::ResultCorrected(c) | Event::ResultRemoved(c) => c,
-            Event::PointsAwarded(_) => {
-                return Err(ItemError::Poison("points.awarded is not a result event".into()));
-            }
-        };
+        let change = envelope.event.into_change();
         let correlation = envelope.correlation_id;
-        let outcome = self
-            .ledger
-            .apply(&change, self.clock.now())
-            .await
-            .map_err(store_error)?;
+        let outcome = self.ledger.apply(&change, self.clock.now()).await?;
         let announced = match outcome {
             LedgerOutcome::Applied { delta, total } | LedgerOutcome::Unnotified { delta, total }
                 if delta != 0 =>
@@ -84,7 +69,7 @@ impl PointIncrease {
         correlation: Option<String>,
     ) -> Result<(), ItemError> {
         let awarded = Envelope::new(
-            Event::PointsAwarded(PointsAwarded {
+            PointsEvent::Awarded(PointsAwarded {
                 runner_id: change.runner_id.clone(),
                 runner_name: change.runner_name.clone(),
                 marathon_id: change.marathon_id.clone(),
@@ -105,13 +90,13 @@ impl PointIncrease {
             .next();
         match outcome {
             Some(Ok(())) => {}
-            Some(Err(error)) => return Err(ItemError::Retryable(error.to_string())),
+            Some(Err(error)) => return Err(error.into()),
             None => return Err(ItemError::Retryable("the publisher gave no outcome".into())),
         }
-        self.ledger
+        Ok(self
+            .ledger
             .mark_notified(&change.runner_id, &change.result_id, change.version)
-            .await
-            .map_err(store_error)
+            .await?)
     }
 }
 
@@ -132,19 +117,11 @@ pub async fn bootstrap() -> Result<PointIncrease, BootError> {
 }
 
 pub async fn connect(sdk: &aws_config::SdkConfig, users_table: &str, topic: &str) -> PointIncrease {
-    let users = infra::dynamo::DynamoUsers::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        users_table,
-        // point-increase writes no activity entries; the log table is never touched
-        infra::dynamo::ActivityLog {
-            table: String::new(),
-            retention: time::Duration::ZERO,
-        },
-    );
-    let publisher = infra::sns::SnsPublisher::new(aws_sdk_sns::Client::new(sdk), topic);
-    tokio::join!(users.warm_up(), publisher.warm_up());
+    let ledger = infra::dynamo::DynamoLedger::new(aws_sdk_dynamodb::Client::new(sdk), users_table);
+    let publisher = infra::sns::SnsPublisher::<PointsEvent>::new(aws_sdk_sns::Client::new(sdk), topic);
+    tokio::join!(ledger.warm_up(), publisher.warm_up());
     PointIncrease {
-        ledger: Arc::new(users),
+        ledger: Arc::new(ledger),
         publisher: Arc::new(publisher),
         clock: Arc::new(domain::SystemClock),
     }

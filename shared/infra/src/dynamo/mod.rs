@@ -9,6 +9,7 @@ mod transact;
 pub mod users;
 
 pub use activity::ActivityLog;
+pub use ledger::DynamoLedger;
 pub use points::AwardItem;
 pub use races::DynamoRaces;
 pub use users::DynamoUsers;
