@@ -62,7 +62,7 @@ pub fn translate(record: &mut EventRecord) -> Result<Option<Envelope<ResultEvent
         .keys
         .get("sk")
         .and_then(|sk| match sk {
-            serde_dynamo::AttributeValue::S(s) => Some(s.starts_with("RESULT#")),
+            serde_dynamo::AttributeValue::S(sk) => Some(infra::dynamo::keys::is_result_sk(sk)),
             _ => None,
         })
         .unwrap_or(false);

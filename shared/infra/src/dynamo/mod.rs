@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub(crate) mod errors;
+pub mod keys;
 pub mod ledger;
 pub mod points;
 pub mod races;

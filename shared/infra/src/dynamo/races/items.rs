@@ -2,9 +2,8 @@
 //! index attributes below. Other functions read these items (the result stream), so the
 //! names here are a contract.
 
-use domain::UserId;
 use domain::entry::Entry;
-use domain::marathon::{Marathon, MarathonId};
+use domain::marathon::Marathon;
 use domain::ports::StoreError;
 use domain::record::Record;
 use domain::result::{FinishTime, OfficialResult, result_id};
@@ -13,50 +12,15 @@ use serde::de::DeserializeOwned;
 use time::Date;
 use time::macros::format_description;
 
-use crate::dynamo::{Item, key, n, s};
+use crate::dynamo::{Item, n, s};
 
-pub(super) const META: &str = "META";
-pub(super) const ENTRY_PREFIX: &str = "ENTRY#";
-/// The result stream consumer recognises official results by this `sk` prefix.
-pub const RESULT_PREFIX: &str = "RESULT#";
-pub(super) const RECORD_PREFIX: &str = "RECORD#";
-/// gsi2's one partition: every marathon, by date.
-pub(super) const ALL_MARATHONS: &str = "MARATHON";
+pub(super) use crate::dynamo::keys::{
+    ALL_MARATHONS, ENTRY_PREFIX, RECORD_PREFIX, RESULT_PREFIX, entry_key, marathon_key, marathon_pk,
+    organizer_pk, rank_pk, record_key, result_key, runner_pk,
+};
 
 // The ranking key pads finish times to six digits; a longer time would sort wrongly.
 const _: () = assert!(FinishTime::MAX_SECONDS <= 999_999);
-
-pub(super) fn marathon_pk(id: &MarathonId) -> String {
-    format!("MARATHON#{id}")
-}
-
-pub(super) fn organizer_pk(organizer: &UserId) -> String {
-    format!("ORGANIZER#{organizer}")
-}
-
-pub(super) fn runner_pk(runner: &UserId) -> String {
-    format!("RUNNER#{runner}")
-}
-
-pub(super) fn rank_pk(marathon: &MarathonId) -> String {
-    format!("RANK#{marathon}")
-}
-
-pub(super) fn marathon_key(id: &MarathonId) -> Item {
-    key(marathon_pk(id), META)
-}
-
-pub(super) fn entry_key(marathon: &MarathonId, runner: &UserId) -> Item {
-    key(marathon_pk(marathon), format!("{ENTRY_PREFIX}{runner}"))
-}
-
-pub(super) fn result_key(marathon: &MarathonId, runner: &UserId) -> Item {
-    key(marathon_pk(marathon), format!("{RESULT_PREFIX}{runner}"))
-}
-
-pub(super) fn record_key(runner: &UserId, id: &str) -> Item {
-    key(runner_pk(runner), format!("{RECORD_PREFIX}{id}"))
-}
 
 /// `YYYY-MM-DD`: sorts as text in date order, so it can lead a sort key.
 pub(super) fn iso_date(date: Date) -> Result<String, StoreError> {

@@ -26,7 +26,7 @@ use domain::result::OfficialResult;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
-pub use items::RESULT_PREFIX;
+pub use super::keys::RESULT_PREFIX;
 
 use super::transact::{TransactError, transact};
 use super::{ActivityLog, Item};
