@@ -125,7 +125,13 @@ mod tests {
             OffsetDateTime::UNIX_EPOCH,
             RequestOrigin::default(),
         )
-        .with_details(serde_json::json!({"marathon_name": "Jeju"}))
+        .with_details(domain::activity::ActivityDetails::Marathon(
+            domain::activity::MarathonDetails {
+                marathon_id: domain::marathon::MarathonId::generate(),
+                marathon_name: "Jeju".into(),
+                date: time::macros::date!(2027 - 03 - 21),
+            },
+        ))
     }
 
     fn log() -> ActivityLog {
