@@ -126,3 +126,190 @@ pub async fn connect(sdk: &aws_config::SdkConfig, users_table: &str, topic: &str
         clock: Arc::new(domain::SystemClock),
     }
 }
+
+/// The rules over in-memory ports (the emulator tests in tests/ledger.rs cover the
+/// DynamoDB ledger and SNS).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::UserId;
+    use domain::marathon::MarathonId;
+    use domain::memory::{ManualClock, MemoryLedger, MemoryPublisher};
+    use domain::ports::PublishError;
+    use time::macros::datetime;
+
+    struct World {
+        ledger: Arc<MemoryLedger>,
+        topic: Arc<MemoryPublisher<PointsEvent>>,
+        function: PointIncrease,
+        runner: UserId,
+    }
+
+    fn world() -> World {
+        let (ledger, topic) = (
+            Arc::new(MemoryLedger::default()),
+            Arc::new(MemoryPublisher::default()),
+        );
+        let runner = UserId::generate();
+        ledger.add_runner(&runner);
+        let function = PointIncrease {
+            ledger: ledger.clone(),
+            publisher: topic.clone(),
+            clock: Arc::new(ManualClock::new(datetime!(2026-11-21 10:00 UTC))),
+        };
+        World {
+            ledger,
+            topic,
+            function,
+            runner,
+        }
+    }
+
+    fn change(runner: &UserId, points: u32, version: u64) -> ResultChange {
+        ResultChange {
+            result_id: "m.r".into(),
+            marathon_id: MarathonId::parse("01JAAAAAAAAAAAAAAAAAAAAAAA").unwrap(),
+            marathon_name: "Seoul".into(),
+            runner_id: runner.clone(),
+            runner_name: "Kim".into(),
+            points,
+            version,
+        }
+    }
+
+    fn message(id: &str, body: String) -> SqsMessage {
+        let mut m = SqsMessage::default();
+        m.message_id = Some(id.into());
+        m.body = Some(body);
+        m
+    }
+
+    fn body(event: ResultEvent) -> String {
+        Envelope::new(event, datetime!(2026-11-21 10:00 UTC), Some("c-1".into()))
+            .to_json()
+            .unwrap()
+    }
+
+    async fn deliver(w: &World, messages: Vec<SqsMessage>) -> Vec<String> {
+        let mut event = SqsEvent::default();
+        event.records = messages;
+        let response = w.function.handle(event).await.unwrap();
+        let mut failed: Vec<String> = response
+            .batch_item_failures
+            .into_iter()
+            .filter_map(|f| f.item_identifier)
+            .collect();
+        failed.sort();
+        failed
+    }
+
+    fn awarded(w: &World) -> Vec<(i64, i64, u64)> {
+        w.topic
+            .published()
+            .into_iter()
+            .map(|e| {
+                let PointsEvent::Awarded(a) = e.event;
+                assert_eq!(
+                    e.correlation_id.as_deref(),
+                    Some("c-1"),
+                    "the correlation id travels on"
+                );
+                (a.delta, a.total, a.result_version)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_result_is_applied_announced_once_and_its_corrections_move_the_total_by_the_difference() {
+        let w = world();
+        let recorded = message("1", body(ResultEvent::Recorded(change(&w.runner, 100, 1))));
+        assert!(deliver(&w, vec![recorded.clone()]).await.is_empty());
+        assert_eq!(awarded(&w), [(100, 100, 1)]);
+        assert_eq!(w.ledger.notified(&w.runner, "m.r"), Some(true));
+        // a redelivery changes nothing and announces nothing
+        assert!(deliver(&w, vec![recorded]).await.is_empty());
+        // a correction that only changed the finish time moves no points: no announcement
+        let same = message("2", body(ResultEvent::Corrected(change(&w.runner, 100, 2))));
+        let more = message("3", body(ResultEvent::Corrected(change(&w.runner, 110, 3))));
+        assert!(deliver(&w, vec![same]).await.is_empty());
+        assert!(deliver(&w, vec![more]).await.is_empty());
+        let removed = message("4", body(ResultEvent::Removed(change(&w.runner, 0, 4))));
+        assert!(deliver(&w, vec![removed]).await.is_empty());
+        assert_eq!(awarded(&w), [(100, 100, 1), (10, 110, 3), (-110, 0, 4)]);
+        assert_eq!(w.ledger.total(&w.runner), Some(0));
+    }
+
+    #[tokio::test]
+    async fn a_failed_announcement_is_retried_and_sent_on_redelivery_without_applying_twice() {
+        let w = world();
+        let recorded = message("1", body(ResultEvent::Recorded(change(&w.runner, 100, 1))));
+        w.topic.fail_next(PublishError::Retryable("throttled".into()));
+        assert_eq!(deliver(&w, vec![recorded.clone()]).await, ["1"]);
+        assert!(awarded(&w).is_empty());
+        assert_eq!(w.ledger.notified(&w.runner, "m.r"), Some(false));
+        assert_eq!(deliver(&w, vec![recorded]).await, Vec::<String>::new());
+        assert_eq!(awarded(&w), [(100, 100, 1)]);
+        assert_eq!(w.ledger.total(&w.runner), Some(100), "applied once");
+        assert_eq!(w.ledger.notified(&w.runner, "m.r"), Some(true));
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_unknown_runners_and_refused_publishes_fail_only_their_message() {
+        let w = world();
+        let awarded_body = Envelope::new(
+            PointsEvent::Awarded(PointsAwarded {
+                runner_id: w.runner.clone(),
+                runner_name: "Kim".into(),
+                marathon_id: MarathonId::generate(),
+                marathon_name: "Seoul".into(),
+                result_id: "m.r".into(),
+                delta: 1,
+                total: 1,
+                result_version: 1,
+            }),
+            datetime!(2026-11-21 10:00 UTC),
+            None,
+        )
+        .to_json()
+        .unwrap();
+        let mut empty = message("e", String::new());
+        empty.body = None;
+        let failed = deliver(
+            &w,
+            vec![
+                message("a", awarded_body),
+                message("b", "not json".into()),
+                message(
+                    "c",
+                    body(ResultEvent::Recorded(change(&UserId::generate(), 5, 1))),
+                ),
+                empty,
+                message("ok", body(ResultEvent::Recorded(change(&w.runner, 7, 1)))),
+            ],
+        )
+        .await;
+        assert_eq!(failed, ["a", "b", "c", "e"]);
+        assert_eq!(awarded(&w), [(7, 7, 1)]);
+        // the classification: a refused publish is poison, an unknown runner too
+        w.topic.fail_next(PublishError::Rejected("too big".into()));
+        let outcome = w
+            .function
+            .message(message(
+                "r",
+                body(ResultEvent::Corrected(change(&w.runner, 9, 2))),
+            ))
+            .await;
+        assert!(matches!(outcome, Err(ItemError::Poison(_))), "{outcome:?}");
+        let outcome = w
+            .function
+            .message(message(
+                "u",
+                body(ResultEvent::Recorded(change(&UserId::generate(), 5, 1))),
+            ))
+            .await;
+        assert!(
+            matches!(outcome, Err(ItemError::Poison(ref r)) if r.contains("runner")),
+            "{outcome:?}"
+        );
+    }
+}
