@@ -142,7 +142,11 @@ impl Notifier {
         // points-events carries `points.awarded` only: any other type fails to decode
         let envelope = match message.body.as_deref().map(Envelope::<PointsEvent>::parse) {
             Some(Ok(envelope)) => envelope,
-            Some(Err(error)) => return poison(None, format!("undecodable body: {error}")),
+            Some(Err(error)) => {
+                // kept for the log line when the body is another topic's or schema's envelope
+                let correlation_id = message.body.as_deref().and_then(domain::events::correlation_id);
+                return poison(correlation_id, format!("undecodable body: {error}"));
+            }
             None => return poison(None, "message without a body".into()),
         };
         let correlation_id = envelope.correlation_id.clone();

@@ -201,6 +201,17 @@ impl<E: TopicEvent> Envelope<E> {
     }
 }
 
+/// The `correlation_id` of a body that is not an envelope of the expected topic (another
+/// topic's event, a newer schema), for the log line that refuses it; None if unreadable.
+pub fn correlation_id(body: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Peek {
+        #[serde(default)]
+        correlation_id: Option<String>,
+    }
+    serde_json::from_str::<Peek>(body).ok()?.correlation_id
+}
+
 /// `occurred_at` on the wire.
 struct Rfc3339<'a>(&'a OffsetDateTime);
 
@@ -408,6 +419,9 @@ mod tests {
         let mut json: serde_json::Value = serde_json::from_str(&recorded.to_json().unwrap()).unwrap();
         json["type"] = "points.awarded".into();
         assert!(Envelope::<ResultEvent>::parse(&json.to_string()).is_err());
+        json["correlation_id"] = "c-9".into();
+        assert_eq!(correlation_id(&json.to_string()).as_deref(), Some("c-9"));
+        assert_eq!(correlation_id("not json"), None);
         json["type"] = "result.exploded".into();
         assert!(matches!(
             Envelope::<ResultEvent>::parse(&json.to_string()),
