@@ -5,8 +5,10 @@
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use domain::events::{Envelope, ResultEvent};
 use domain::marathon::MarathonId;
-use domain::result::{OfficialResult, result_id};
+use domain::result::OfficialResult;
 use domain::{UserId, UserName};
+use infra::dynamo::keys;
+use infra::dynamo::races::ResultItem;
 use infra::sns::SnsPublisher;
 use serde_json::json;
 
@@ -26,18 +28,15 @@ fn result_item(marathon: &MarathonId, runner: &UserId, points: u32, version: u64
         updated_at: time::OffsetDateTime::now_utc(),
         correlation_id: Some("publish-test".into()),
     };
-    let mut item: serde_dynamo::Item = serde_dynamo::to_item(&result).unwrap();
+    // the item as the Races adapter stores it: the stored type and the codec's keys
+    let mut item: serde_dynamo::Item = serde_dynamo::to_item(ResultItem::from(&result)).unwrap();
     item.insert(
         "pk".into(),
-        serde_dynamo::AttributeValue::S(format!("MARATHON#{marathon}")),
+        serde_dynamo::AttributeValue::S(keys::marathon_pk(marathon)),
     );
     item.insert(
         "sk".into(),
-        serde_dynamo::AttributeValue::S(format!("RESULT#{runner}")),
-    );
-    item.insert(
-        "result_id".into(),
-        serde_dynamo::AttributeValue::S(result_id(marathon, runner)),
+        serde_dynamo::AttributeValue::S(keys::result_sk(runner)),
     );
     serde_json::to_value(item).unwrap()
 }
