@@ -1,7 +1,6 @@
 //! What an activity-log entry tells, read from its `details` (the domain's
 //! `ActivityDetails`, which record-api's routes and login's use cases write), and whom it
-//! concerns. Kinds nobody is mailed about give
-//! no notice.
+//! concerns. Kinds nobody is mailed about give no notice.
 
 use domain::UserId;
 use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind};
@@ -235,6 +234,13 @@ mod tests {
                 "{kind:?}"
             );
         }
+        let notice = Notice::from_entry(&entry(ActivityKind::MarathonUpdated, marathon_details()))
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(&notice, Notice::Marathon { date: Some(date), .. } if date == "2027-03-21"),
+            "the date as the mail shows it: {notice:?}"
+        );
     }
 
     #[test]
