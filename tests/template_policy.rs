@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use domain::UserId;
+use infra::dynamo::keys;
 use local::esm::mapping_specs;
 use local::{Stack, Template};
 use serde_json::json;
@@ -142,14 +144,17 @@ fn the_stream_filters_let_through_exactly_what_their_consumers_handle() {
     let specs = mapping_specs(Stack::shared().provisioned()).unwrap();
     let filters = |function: &str| &specs.iter().find(|s| s.function == function).unwrap().filters;
 
+    // sort keys as the codec writes them (infra::dynamo::keys)
+    let runner = UserId::generate();
+    let (result, entry) = (keys::result_sk(&runner), keys::entry_sk(&runner));
     let results = filters("OfficialRecordStreamFunction");
-    assert!(results.matches(&stream_record("INSERT", "RESULT#01J", true)));
+    assert!(results.matches(&stream_record("INSERT", &result, true)));
     assert!(
-        results.matches(&stream_record("REMOVE", "RESULT#01J", false)),
+        results.matches(&stream_record("REMOVE", &result, false)),
         "removals count"
     );
-    assert!(!results.matches(&stream_record("INSERT", "ENTRY#01J", true)));
-    assert!(!results.matches(&stream_record("MODIFY", "META", true)));
+    assert!(!results.matches(&stream_record("INSERT", &entry, true)));
+    assert!(!results.matches(&stream_record("MODIFY", keys::META, true)));
 
     let mailer = filters("LogMailerFunction");
     assert!(mailer.matches(&stream_record("INSERT", "LOG#01J", true)));
@@ -267,5 +272,98 @@ fn the_dashboard_is_json_and_shows_every_function_queue_and_table() {
             variable.starts_with("AWS::") || template.resources.contains_key(variable),
             "the dashboard names {variable}, which is not a resource"
         );
+    }
+}
+
+/// Every `prefix` in the template's stream filters, with the path of keys leading to it
+/// (`dynamodb.Keys.sk.S`), by function.
+fn filter_prefixes() -> Vec<(String, String, String)> {
+    fn walk(value: &serde_json::Value, path: &str, found: &mut Vec<(String, String)>) {
+        match value {
+            serde_json::Value::Object(fields) => {
+                for (name, inner) in fields {
+                    if name == "prefix"
+                        && let Some(prefix) = inner.as_str()
+                    {
+                        found.push((path.to_owned(), prefix.to_owned()));
+                    }
+                    let next = if path.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    walk(inner, &next, found);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|item| walk(item, path, found)),
+            _ => {}
+        }
+    }
+    let mut prefixes = Vec::new();
+    for function in template().functions().expect("functions parse") {
+        for event in &function.events {
+            let Some(filters) = event
+                .properties
+                .get("FilterCriteria")
+                .and_then(|c| c.get("Filters"))
+                .and_then(|f| f.as_sequence())
+            else {
+                continue;
+            };
+            for filter in filters {
+                let pattern = filter
+                    .get("Pattern")
+                    .and_then(|p| p.as_str())
+                    .expect("a JSON pattern");
+                let pattern: serde_json::Value = serde_json::from_str(pattern).expect("the pattern is JSON");
+                let mut found = Vec::new();
+                walk(&pattern, "", &mut found);
+                prefixes.extend(
+                    found
+                        .into_iter()
+                        .map(|(path, prefix)| (function.logical_id.clone(), path, prefix)),
+                );
+            }
+        }
+    }
+    prefixes
+}
+
+#[test]
+fn the_stream_filters_prefixes_are_the_key_codecs() {
+    let prefixes = filter_prefixes();
+    // the official-result stream selects results by the codec's sort-key prefix
+    assert!(
+        prefixes.contains(&(
+            "OfficialRecordStreamFunction".into(),
+            "dynamodb.Keys.sk.S".into(),
+            keys::RESULT_PREFIX.into()
+        )),
+        "{prefixes:?}"
+    );
+    // and no filter names a key prefix the codec does not define
+    let codec = [
+        keys::USER_PREFIX,
+        keys::EMAIL_PREFIX,
+        keys::REFRESH_PREFIX,
+        keys::AWARD_PREFIX,
+        keys::MARATHON_PREFIX,
+        keys::ENTRY_PREFIX,
+        keys::RESULT_PREFIX,
+        keys::RUNNER_PREFIX,
+        keys::RECORD_PREFIX,
+        keys::ORGANIZER_PREFIX,
+        keys::RANK_PREFIX,
+        keys::LOG_PREFIX,
+        keys::MAIL_PREFIX,
+        keys::PART_PREFIX,
+    ];
+    for (function, path, prefix) in &prefixes {
+        if path.contains(".Keys.") {
+            assert!(
+                codec.contains(&prefix.as_str()),
+                "{function}: {path} prefix {prefix:?} is no key codec's"
+            );
+        }
     }
 }

@@ -14,7 +14,7 @@ use axum::Router;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use domain::activity::ActivityEntry;
 use domain::entry::Entry;
-use domain::events::{Envelope, Event, PointsAwarded, ResultChange};
+use domain::events::{Envelope, PointsAwarded, PointsEvent, ResultChange, ResultEvent};
 use domain::lockout::LockoutPolicy;
 use domain::marathon::{Marathon, MarathonId};
 use domain::memory::MemoryUsers;
@@ -287,7 +287,7 @@ fn official_record_stream(c: &mut Criterion) {
     let envelope = official_record_stream::translate::translate(&mut record.clone()).expect("translates");
     assert!(matches!(
         envelope.map(|e| e.event),
-        Some(Event::ResultCorrected(_))
+        Some(ResultEvent::Corrected(_))
     ));
 
     let mut group = c.benchmark_group("official-record-stream");
@@ -299,7 +299,7 @@ fn official_record_stream(c: &mut Criterion) {
                 official_record_stream::translate::translate(black_box(&mut record))
                     .ok()
                     .flatten()
-                    .map(|e| e.to_json())
+                    .map(|e| e.to_json().ok())
             },
             BatchSize::SmallInput,
         )
@@ -310,15 +310,15 @@ fn official_record_stream(c: &mut Criterion) {
 /// point-increase's per-record CPU: its ledger and publisher are I/O, so this is the work
 /// around them: the body into an envelope, the points rule, the announcement encoded.
 fn decode_award_encode(body: &str, stored: Option<(u32, u64)>) -> Option<String> {
-    let envelope = Envelope::parse(body).ok()?;
-    let Event::ResultRecorded(change) = envelope.event else {
+    let envelope = Envelope::<ResultEvent>::parse(body).ok()?;
+    let ResultEvent::Recorded(change) = envelope.event else {
         return None;
     };
     let AwardChange::Apply { delta } = award_change(stored, change.points, change.version) else {
         return None;
     };
     let awarded = Envelope::new(
-        Event::PointsAwarded(PointsAwarded {
+        PointsEvent::Awarded(PointsAwarded {
             runner_id: change.runner_id,
             runner_name: change.runner_name,
             marathon_id: change.marathon_id,
@@ -331,13 +331,13 @@ fn decode_award_encode(body: &str, stored: Option<(u32, u64)>) -> Option<String>
         OffsetDateTime::now_utc(),
         envelope.correlation_id,
     );
-    Some(awarded.to_json())
+    awarded.to_json().ok()
 }
 
 fn point_increase(c: &mut Criterion) {
     let (marathon, runner) = (MarathonId::generate(), UserId::generate());
     let body = Envelope::new(
-        Event::ResultRecorded(ResultChange {
+        ResultEvent::Recorded(ResultChange {
             result_id: result_id(&marathon, &runner),
             marathon_id: marathon,
             marathon_name: "서울 마라톤 2026".into(),
@@ -349,7 +349,8 @@ fn point_increase(c: &mut Criterion) {
         OffsetDateTime::now_utc(),
         Some("c0ffee00-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()),
     )
-    .to_json();
+    .to_json()
+    .expect("an envelope");
     assert!(decode_award_encode(&body, Some((100, 1))).is_some());
 
     let mut group = c.benchmark_group("point-increase");
@@ -362,10 +363,8 @@ fn point_increase(c: &mut Criterion) {
 /// discord-webhook's per-message CPU around its I/O (idempotency claim, HTTP post): the
 /// body into an envelope, the Discord message built and encoded.
 fn discord_render(body: &str) -> Option<String> {
-    let envelope = Envelope::parse(body).ok()?;
-    let Event::PointsAwarded(award) = envelope.event else {
-        return None;
-    };
+    let envelope = Envelope::<PointsEvent>::parse(body).ok()?;
+    let PointsEvent::Awarded(award) = envelope.event;
     let message =
         discord_webhook::WebhookMessage::for_award(&award, envelope.occurred_at, Default::default());
     serde_json::to_string(&message).ok()

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::SqsEvent;
 use domain::UserId;
-use domain::events::{Envelope, ResultChange};
+use domain::events::{Envelope, PointsEvent, ResultChange};
 use domain::ports::{EventPublisher, LedgerOutcome, PointsLedger, PublishError, StoreError};
 use point_increase::PointIncrease;
 use serde_json::json;
@@ -113,8 +113,11 @@ impl PointsLedger for SlowLedger {
 struct SlowPublisher;
 
 #[async_trait]
-impl EventPublisher for SlowPublisher {
-    async fn publish(&self, envelopes: &[Envelope]) -> Vec<std::result::Result<(), PublishError>> {
+impl EventPublisher<PointsEvent> for SlowPublisher {
+    async fn publish(
+        &self,
+        envelopes: &[Envelope<PointsEvent>],
+    ) -> Vec<std::result::Result<(), PublishError>> {
         tokio::time::sleep(SIMULATED_LATENCY).await;
         envelopes.iter().map(|_| Ok(())).collect()
     }

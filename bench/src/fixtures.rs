@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
-use domain::events::{Envelope, Event, ResultChange};
+use domain::events::{Envelope, ResultChange, ResultEvent};
 use domain::marathon::MarathonId;
 use domain::ports::UserStore;
 use domain::result::{OfficialResult, result_id};
@@ -313,7 +313,7 @@ fn sqs_message(body: String, queue: &str) -> Value {
 pub fn result_recorded(runner: &UserId, points: u32) -> String {
     let marathon = MarathonId::generate();
     Envelope::new(
-        Event::ResultRecorded(ResultChange {
+        ResultEvent::Recorded(ResultChange {
             result_id: result_id(&marathon, runner),
             marathon_id: marathon,
             marathon_name: "서울 마라톤 2026".into(),
@@ -326,6 +326,7 @@ pub fn result_recorded(runner: &UserId, points: u32) -> String {
         Some(format!("bench-{}", ulid::Ulid::new())),
     )
     .to_json()
+    .expect("a fresh envelope encodes")
 }
 
 /// A runner in point-increase's Users table.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_lambda_events::streams::SqsEventResponse;
 use domain::Clock;
-use domain::events::{Envelope, Event};
+use domain::events::{Envelope, PointsEvent};
 use domain::greeting::Language;
 use infra::batch::{BatchError, ItemError, sqs_batch};
 use infra::idempotency::{Claim, Idempotency};
@@ -160,16 +160,18 @@ impl Notifier {
 
     /// Decodes, claims the award version, posts, and settles the claim.
     pub async fn deliver(&self, message: &SqsMessage, deadline: Instant) -> Delivery {
-        let envelope = match message.body.as_deref().map(Envelope::parse) {
+        // points-events carries `points.awarded` only: any other type fails to decode
+        let envelope = match message.body.as_deref().map(Envelope::<PointsEvent>::parse) {
             Some(Ok(envelope)) => envelope,
-            Some(Err(error)) => return poison(None, format!("undecodable body: {error}")),
+            Some(Err(error)) => {
+                // kept for the log line when the body is another topic's or schema's envelope
+                let correlation_id = message.body.as_deref().and_then(domain::events::correlation_id);
+                return poison(correlation_id, format!("undecodable body: {error}"));
+            }
             None => return poison(None, "message without a body".into()),
         };
         let correlation_id = envelope.correlation_id.clone();
-        let Event::PointsAwarded(award) = &envelope.event else {
-            let kind = envelope.kind();
-            return poison(correlation_id, format!("unexpected event type {kind}"));
-        };
+        let PointsEvent::Awarded(award) = &envelope.event;
         let discord = WebhookMessage::for_award(award, envelope.occurred_at, self.language);
         let key = format!("discord#{}#{}", award.result_id, award.result_version);
         if !self.webhook.has_time(deadline) {

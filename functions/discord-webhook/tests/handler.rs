@@ -306,7 +306,10 @@ async fn a_poison_body_in_a_batch_of_ten_fails_only_itself() {
     let poison: Vec<String> = event
         .records
         .iter()
-        .filter(|m| domain::events::Envelope::parse(m.body.as_deref().unwrap()).is_err())
+        .filter(|m| {
+            domain::events::Envelope::<domain::events::PointsEvent>::parse(m.body.as_deref().unwrap())
+                .is_err()
+        })
         .map(|m| m.message_id.clone().unwrap())
         .collect();
     assert_eq!(poison.len(), 1, "the sample has one poison message");

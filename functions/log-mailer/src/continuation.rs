@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::UserId;
 use domain::activity::ActivityEntry;
-use infra::dynamo::ActivityLog;
+use infra::dynamo::{ActivityLog, keys};
 
 use crate::recipients::LookupError;
 
@@ -60,8 +60,8 @@ impl Continuation {
     /// The item of this part for `entry`, as written (and as its stream image reads).
     pub fn item(&self, log: &ActivityLog, entry: &ActivityEntry) -> Item {
         let mut item = log.item(entry);
-        item.insert("pk".into(), AttributeValue::S(format!("MAIL#{}", entry.id)));
-        item.insert("sk".into(), AttributeValue::S(format!("PART#{:06}", self.part)));
+        // the entry's copy under its own key (replacing the entry's `USER# | LOG#`)
+        item.extend(keys::mail_part_key(&entry.id, self.part));
         item.insert(PART.into(), AttributeValue::N(self.part.to_string()));
         item.insert(AFTER.into(), AttributeValue::S(self.after.to_string()));
         item
@@ -125,7 +125,13 @@ mod tests {
             OffsetDateTime::UNIX_EPOCH,
             RequestOrigin::default(),
         )
-        .with_details(serde_json::json!({"marathon_name": "Jeju"}))
+        .with_details(domain::activity::ActivityDetails::Marathon(
+            domain::activity::MarathonDetails {
+                marathon_id: domain::marathon::MarathonId::generate(),
+                marathon_name: "Jeju".into(),
+                date: time::macros::date!(2027 - 03 - 21),
+            },
+        ))
     }
 
     fn log() -> ActivityLog {

@@ -1,12 +1,10 @@
-//! What an activity-log entry tells, typed from its `details` (written by record-api's
-//! routes and login's use cases), and whom it concerns. Kinds nobody is mailed about give
-//! no notice.
+//! What an activity-log entry tells, read from its `details` (the domain's
+//! `ActivityDetails`, which record-api's routes and login's use cases write), and whom it
+//! concerns. Kinds nobody is mailed about give no notice.
 
 use domain::UserId;
-use domain::activity::{ActivityEntry, ActivityKind};
+use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind};
 use domain::marathon::MarathonId;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 /// An entry that cannot be read: it will never succeed, whatever the retries.
@@ -66,53 +64,18 @@ pub enum Audience {
     Participants(MarathonId),
 }
 
-/// `details` of result.* entries (record-api `routes/results.rs`).
-#[derive(Deserialize)]
-struct ResultDetails {
-    runner_id: String,
-    marathon_name: String,
-    #[serde(default)]
-    finish_time: Option<String>,
-    #[serde(default)]
-    points: Option<u64>,
-}
-
-/// `details` of marathon.* entries (record-api `routes/marathons.rs`).
-#[derive(Deserialize)]
-struct MarathonDetails {
-    marathon_id: String,
-    marathon_name: String,
-    #[serde(default)]
-    date: Option<String>,
-}
-
-/// `details` of auth.account_locked (login `auth.rs`): unix seconds.
-#[derive(Deserialize)]
-struct LockDetails {
-    #[serde(default)]
-    locked_until: Option<i64>,
-}
-
 /// The kind as the log writes it (`result.recorded`).
 pub fn kind_name(kind: ActivityKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{kind:?}"))
+    kind.as_str().to_owned()
 }
 
-fn details<T: DeserializeOwned>(entry: &ActivityEntry) -> Result<T, Undecodable> {
-    serde_json::from_value(entry.details.clone())
-        .map_err(|e| Undecodable(format!("{} details: {e}", kind_name(entry.kind))))
+fn details(entry: &ActivityEntry) -> Result<ActivityDetails, Undecodable> {
+    entry.details().map_err(|e| Undecodable(e.to_string()))
 }
 
-/// Ids reach key expressions: only the shape the server generates is accepted.
-fn user_id(raw: &str) -> Result<UserId, Undecodable> {
-    UserId::parse(raw).ok_or_else(|| Undecodable(format!("not a user id: {raw:?}")))
-}
-
-fn marathon_id(raw: &str) -> Result<MarathonId, Undecodable> {
-    MarathonId::parse(raw).ok_or_else(|| Undecodable(format!("not a marathon id: {raw:?}")))
+/// The details an entry of this kind must hold; anything else is a contract breach.
+fn mismatch(entry: &ActivityEntry, details: &ActivityDetails) -> Undecodable {
+    Undecodable(format!("{} entry with {details:?}", entry.kind.as_str()))
 }
 
 impl Notice {
@@ -121,23 +84,27 @@ impl Notice {
     pub fn from_entry(entry: &ActivityEntry) -> Result<Option<Self>, Undecodable> {
         use ActivityKind as K;
         let result = |change| -> Result<Option<Self>, Undecodable> {
-            let d: ResultDetails = details(entry)?;
-            Ok(Some(Self::Result {
-                change,
-                runner: user_id(&d.runner_id)?,
-                marathon_name: d.marathon_name,
-                finish_time: d.finish_time,
-                points: d.points,
-            }))
+            match details(entry)? {
+                ActivityDetails::Result(d) => Ok(Some(Self::Result {
+                    change,
+                    runner: d.runner_id,
+                    marathon_name: d.marathon_name,
+                    finish_time: Some(d.finish_time),
+                    points: Some(u64::from(d.points)),
+                })),
+                other => Err(mismatch(entry, &other)),
+            }
         };
         let marathon = |change| -> Result<Option<Self>, Undecodable> {
-            let d: MarathonDetails = details(entry)?;
-            Ok(Some(Self::Marathon {
-                change,
-                marathon: marathon_id(&d.marathon_id)?,
-                marathon_name: d.marathon_name,
-                date: d.date,
-            }))
+            match details(entry)? {
+                ActivityDetails::Marathon(d) => Ok(Some(Self::Marathon {
+                    change,
+                    marathon: d.marathon_id,
+                    marathon_name: d.marathon_name,
+                    date: Some(d.date.to_string()),
+                })),
+                other => Err(mismatch(entry, &other)),
+            }
         };
         let security = |event| Self::Security {
             event,
@@ -153,10 +120,9 @@ impl Notice {
             K::MarathonCancelled => marathon(MarathonChange::Cancelled),
             K::AccountLocked => {
                 // older entries may carry no details: the mail then names no time
-                let until = if entry.details.is_null() {
-                    None
-                } else {
-                    details::<LockDetails>(entry)?.locked_until
+                let until = match details(entry)? {
+                    ActivityDetails::Locked(d) => d.locked_until,
+                    other => return Err(mismatch(entry, &other)),
                 };
                 let until = until
                     .map(|s| {
@@ -199,8 +165,9 @@ mod tests {
     const RUNNER: &str = "01JC0000000000000000000002";
     const MARATHON: &str = "01JC0000000000000000000003";
 
+    /// An entry with `details` as stored (possibly broken: the log is input here).
     fn entry(kind: ActivityKind, details: serde_json::Value) -> ActivityEntry {
-        ActivityEntry::new(
+        let mut entry = ActivityEntry::new(
             UserId::parse(ACTOR).unwrap(),
             kind,
             datetime!(2026-11-21 10:00 UTC),
@@ -208,8 +175,9 @@ mod tests {
                 source_ip: Some("203.0.113.7".into()),
                 ..RequestOrigin::default()
             },
-        )
-        .with_details(details)
+        );
+        entry.details = details;
+        entry
     }
 
     fn audience(kind: ActivityKind, details: serde_json::Value) -> Option<Audience> {
@@ -266,6 +234,13 @@ mod tests {
                 "{kind:?}"
             );
         }
+        let notice = Notice::from_entry(&entry(ActivityKind::MarathonUpdated, marathon_details()))
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(&notice, Notice::Marathon { date: Some(date), .. } if date == "2027-03-21"),
+            "the date as the mail shows it: {notice:?}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::UserId;
 use domain::marathon::MarathonId;
+use infra::dynamo::keys;
 
 use crate::compose::Language;
 
@@ -74,8 +75,7 @@ impl Directory {
             .client
             .get_item()
             .table_name(&self.users_table)
-            .key("pk", s(format!("USER#{user}")))
-            .key("sk", s("PROFILE"))
+            .set_key(Some(keys::profile_key(user)))
             .projection_expression("email, #name, #language")
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#language", "language")
@@ -94,13 +94,8 @@ impl Directory {
     /// The marathon's registered runners in key order, one Query page at a time; from the
     /// one after `after` when a continuation resumes.
     pub fn participants(&self, marathon: &MarathonId, after: Option<&UserId>) -> Participants<'_> {
-        let pk = format!("MARATHON#{marathon}");
-        let next = after.map(|runner| {
-            Item::from([
-                ("pk".to_owned(), s(&pk)),
-                ("sk".to_owned(), s(format!("ENTRY#{runner}"))),
-            ])
-        });
+        let pk = keys::marathon_pk(marathon);
+        let next = after.map(|runner| keys::entry_key(marathon, runner));
         Participants {
             directory: self,
             pk,
@@ -150,7 +145,7 @@ impl Participants<'_> {
             .table_name(&d.races_table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :entry)")
             .expression_attribute_values(":pk", s(&self.pk))
-            .expression_attribute_values(":entry", s("ENTRY#"))
+            .expression_attribute_values(":entry", s(keys::ENTRY_PREFIX))
             .projection_expression("runner_id")
             .limit(d.page_size)
             .set_exclusive_start_key(self.next.take())

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
-use domain::activity::{ActivityEntry, ActivityKind};
+use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind, LockDetails};
 use domain::memory::ManualClock;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -140,7 +140,9 @@ async fn the_same_batch_delivered_twice_sends_no_second_mail() {
         OffsetDateTime::now_utc(),
         Default::default(),
     )
-    .with_details(json!({ "locked_until": OffsetDateTime::now_utc().unix_timestamp() + 900 }));
+    .with_details(ActivityDetails::Locked(LockDetails {
+        locked_until: Some(OffsetDateTime::now_utc().unix_timestamp() + 900),
+    }));
     let batch = vec![
         record("result-recorded.json", world.item(&result)),
         record("result-recorded.json", world.item(&lock)),

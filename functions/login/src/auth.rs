@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
+use domain::activity::{
+    ActivityDetails, ActivityEntry, ActivityKind, FamilyDetails, LockDetails, RequestOrigin, SignUpDetails,
+};
 use domain::greeting::{Language, welcome};
 use domain::lockout::LockoutPolicy;
 use domain::password::check_new_password;
@@ -116,7 +118,7 @@ impl Auth {
             .await
             .map_err(|e| AuthError::Internal(e.to_string()))?;
         let activity = ActivityEntry::new(user.id.clone(), ActivityKind::UserSignedUp, now, origin)
-            .with_details(serde_json::json!({ "user_type": role.as_str() }));
+            .with_details(ActivityDetails::SignedUp(SignUpDetails { user_type: role }));
         self.users.create_user(&user, &hash, &activity).await?;
         tracing::info!(user_id = %user.id, role = role.as_str(), "user signed up");
         Ok(user)
@@ -155,8 +157,8 @@ impl Auth {
         }
         if !password_ok {
             let lock_entry = ActivityEntry::new(user.id.clone(), ActivityKind::AccountLocked, now, origin)
-                .with_details(serde_json::json!({
-                    "locked_until": (self.lockout.locked_until(now)).unix_timestamp(),
+                .with_details(ActivityDetails::Locked(LockDetails {
+                    locked_until: Some(self.lockout.locked_until(now).unix_timestamp()),
                 }));
             let outcome = self
                 .users
@@ -290,7 +292,9 @@ impl Auth {
             now,
             origin,
         )
-        .with_details(serde_json::json!({ "family_id": family.family_id }));
+        .with_details(ActivityDetails::RefreshReuse(FamilyDetails {
+            family_id: family.family_id.clone(),
+        }));
         self.users
             .revoke_family(&family.user_id, &family.family_id, &activity)
             .await?;

@@ -8,6 +8,7 @@ pub mod translate;
 
 pub use handler::handle;
 
+use domain::events::ResultEvent;
 use infra::sns::SnsPublisher;
 
 #[derive(Debug, thiserror::Error)]
@@ -15,7 +16,7 @@ use infra::sns::SnsPublisher;
 pub struct BootError(#[from] infra::aws::ConfigError);
 
 /// Init: the topic from the environment, the SNS client once per container.
-pub async fn bootstrap() -> Result<SnsPublisher, BootError> {
+pub async fn bootstrap() -> Result<SnsPublisher<ResultEvent>, BootError> {
     let topic = config::Settings::from_env()?.topic;
     let sdk = infra::aws::load_config().await;
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic);

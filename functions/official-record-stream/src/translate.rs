@@ -1,32 +1,24 @@
-//! One stream record -> one result event (or nothing).
+//! One stream record -> one result event (or nothing). The image is the stored item
+//! (`infra::dynamo::races::ResultItem`, the writer's own type); the event is the contract
+//! (`ResultChange`); the one is made from the other here, field by field.
 
 use aws_lambda_events::event::dynamodb::EventRecord;
-use domain::events::{Envelope, Event, ResultChange};
-use domain::result::OfficialResult;
+use domain::events::{Envelope, ResultChange, ResultEvent};
 use infra::batch::ItemError;
+use infra::dynamo::races::ResultItem;
 use time::OffsetDateTime;
 
-/// The result item as record-api stores it: the result and, beside it, its id.
-struct StoredResult {
-    result_id: String,
-    result: OfficialResult,
-}
-
 /// Takes the image out of the record (the handler owns it and needs only its sequence
-/// number afterwards): no copy of the item, and no `#[serde(flatten)]`, which buffered
-/// every attribute before decoding it again.
-fn decode(image: &mut serde_dynamo::Item, which: &str) -> Result<StoredResult, ItemError> {
-    let result_id = match image.remove("result_id") {
-        Some(serde_dynamo::AttributeValue::S(id)) if !id.is_empty() => id,
-        _ => {
-            return Err(ItemError::Poison(format!(
-                "undecodable {which} image: no result_id"
-            )));
-        }
-    };
-    let result = serde_dynamo::from_item(std::mem::take(image))
+/// number afterwards): no copy of the item.
+fn decode(image: &mut serde_dynamo::Item, which: &str) -> Result<ResultItem, ItemError> {
+    let item: ResultItem = serde_dynamo::from_item(std::mem::take(image))
         .map_err(|e| ItemError::Poison(format!("undecodable {which} image: {e}")))?;
-    Ok(StoredResult { result_id, result })
+    if item.result_id.is_empty() {
+        return Err(ItemError::Poison(format!(
+            "undecodable {which} image: empty result_id"
+        )));
+    }
+    Ok(item)
 }
 
 /// The `version` attribute of an image (a DynamoDB number), without decoding the rest.
@@ -41,13 +33,13 @@ fn stored_version(image: &serde_dynamo::Item) -> Result<u64, ItemError> {
     }
 }
 
-fn change(stored: StoredResult, points: u32, version: u64) -> ResultChange {
+fn change(stored: ResultItem, points: u32, version: u64) -> ResultChange {
     ResultChange {
         result_id: stored.result_id,
-        marathon_id: stored.result.marathon_id,
-        marathon_name: stored.result.marathon_name,
-        runner_id: stored.result.runner_id,
-        runner_name: stored.result.runner_name.as_str().to_owned(),
+        marathon_id: stored.marathon_id,
+        marathon_name: stored.marathon_name,
+        runner_id: stored.runner_id,
+        runner_name: stored.runner_name.as_str().to_owned(),
         points,
         version,
     }
@@ -56,13 +48,13 @@ fn change(stored: StoredResult, points: u32, version: u64) -> ResultChange {
 /// INSERT -> recorded, MODIFY -> corrected, REMOVE -> removed (contribution 0, one version
 /// above the last). Records that are not official results, and updates that changed
 /// nothing (the emulator emits those; AWS does not), produce no event.
-pub fn translate(record: &mut EventRecord) -> Result<Option<Envelope>, ItemError> {
+pub fn translate(record: &mut EventRecord) -> Result<Option<Envelope<ResultEvent>>, ItemError> {
     let is_result = record
         .change
         .keys
         .get("sk")
         .and_then(|sk| match sk {
-            serde_dynamo::AttributeValue::S(s) => Some(s.starts_with("RESULT#")),
+            serde_dynamo::AttributeValue::S(sk) => Some(infra::dynamo::keys::is_result_sk(sk)),
             _ => None,
         })
         .unwrap_or(false);
@@ -75,36 +67,26 @@ pub fn translate(record: &mut EventRecord) -> Result<Option<Envelope>, ItemError
     let (event, correlation) = match record.event_name.as_str() {
         "INSERT" => {
             let new = decode(&mut record.change.new_image, "new")?;
-            let (points, version, correlation) = (
-                new.result.points,
-                new.result.version,
-                new.result.correlation_id.clone(),
-            );
-            (Event::ResultRecorded(change(new, points, version)), correlation)
+            let (points, version, correlation) = (new.points, new.version, new.correlation_id.clone());
+            (ResultEvent::Recorded(change(new, points, version)), correlation)
         }
         "MODIFY" => {
             let new = decode(&mut record.change.new_image, "new")?;
             // only the old version matters here: no need to decode the whole old image
-            if new.result.version == stored_version(&record.change.old_image)? {
+            if new.version == stored_version(&record.change.old_image)? {
                 return Ok(None);
             }
-            let (points, version, correlation) = (
-                new.result.points,
-                new.result.version,
-                new.result.correlation_id.clone(),
-            );
-            (Event::ResultCorrected(change(new, points, version)), correlation)
+            let (points, version, correlation) = (new.points, new.version, new.correlation_id.clone());
+            (ResultEvent::Corrected(change(new, points, version)), correlation)
         }
         "REMOVE" => {
             let old = decode(&mut record.change.old_image, "old")?;
-            let (version, correlation) = (old.result.version + 1, old.result.correlation_id.clone());
-            (Event::ResultRemoved(change(old, 0, version)), correlation)
+            let (version, correlation) = (old.version + 1, old.correlation_id.clone());
+            (ResultEvent::Removed(change(old, 0, version)), correlation)
         }
         other => return Err(ItemError::Poison(format!("unknown event name {other:?}"))),
     };
-    debug_assert!(
-        matches!(&event, Event::ResultRecorded(c) | Event::ResultCorrected(c) | Event::ResultRemoved(c) if !c.result_id.is_empty())
-    );
+    debug_assert!(!event.change().result_id.is_empty());
     Ok(Some(Envelope::new(event, occurred_at, correlation)))
 }
 
@@ -152,13 +134,9 @@ mod tests {
         })
     }
 
-    fn data(envelope: &Envelope) -> (&'static str, u32, u64) {
-        match &envelope.event {
-            Event::ResultRecorded(c) | Event::ResultCorrected(c) | Event::ResultRemoved(c) => {
-                (envelope.kind(), c.points, c.version)
-            }
-            Event::PointsAwarded(_) => unreachable!(),
-        }
+    fn data(envelope: &Envelope<ResultEvent>) -> (&'static str, u32, u64) {
+        let c = envelope.event.change();
+        (envelope.kind(), c.points, c.version)
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! from template.yaml included).
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use domain::events::{Envelope, Event as DomainEvent};
+use domain::events::{Envelope, ResultEvent};
 use domain::marathon::MarathonId;
-use domain::result::{OfficialResult, result_id};
+use domain::result::OfficialResult;
 use domain::{UserId, UserName};
+use infra::dynamo::keys;
+use infra::dynamo::races::ResultItem;
 use infra::sns::SnsPublisher;
 use serde_json::json;
 
@@ -26,18 +28,15 @@ fn result_item(marathon: &MarathonId, runner: &UserId, points: u32, version: u64
         updated_at: time::OffsetDateTime::now_utc(),
         correlation_id: Some("publish-test".into()),
     };
-    let mut item: serde_dynamo::Item = serde_dynamo::to_item(&result).unwrap();
+    // the item as the Races adapter stores it: the stored type and the codec's keys
+    let mut item: serde_dynamo::Item = serde_dynamo::to_item(ResultItem::from(&result)).unwrap();
     item.insert(
         "pk".into(),
-        serde_dynamo::AttributeValue::S(format!("MARATHON#{marathon}")),
+        serde_dynamo::AttributeValue::S(keys::marathon_pk(marathon)),
     );
     item.insert(
         "sk".into(),
-        serde_dynamo::AttributeValue::S(format!("RESULT#{runner}")),
-    );
-    item.insert(
-        "result_id".into(),
-        serde_dynamo::AttributeValue::S(result_id(marathon, runner)),
+        serde_dynamo::AttributeValue::S(keys::result_sk(runner)),
     );
     serde_json::to_value(item).unwrap()
 }
@@ -68,7 +67,7 @@ fn record(
     .unwrap()
 }
 
-async fn drain(sqs: &aws_sdk_sqs::Client, queue: &str, expected: usize) -> Vec<Envelope> {
+async fn drain(sqs: &aws_sdk_sqs::Client, queue: &str, expected: usize) -> Vec<Envelope<ResultEvent>> {
     let mut found = Vec::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::time::Instant::now() < deadline {
@@ -116,7 +115,8 @@ async fn a_batch_is_published_in_order_and_a_poison_record_stops_it() {
         .provisioned()
         .function_env("OfficialRecordStreamFunction")
         .unwrap();
-    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), &env["RECORD_EVENTS_TOPIC"]);
+    let publisher =
+        SnsPublisher::<ResultEvent>::new(aws_sdk_sns::Client::new(&sdk), &env["RECORD_EVENTS_TOPIC"]);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = stack.provisioned().url("PointIncreaseQueue").unwrap().to_owned();
     let marathon = MarathonId::generate();
@@ -154,7 +154,7 @@ async fn a_batch_is_published_in_order_and_a_poison_record_stops_it() {
     let mut delivered: Vec<String> = published
         .iter()
         .map(|e| match &e.event {
-            DomainEvent::ResultRecorded(c) => c.runner_id.to_string(),
+            ResultEvent::Recorded(c) => c.runner_id.to_string(),
             other => panic!("unexpected {other:?}"),
         })
         .collect();

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_lambda_events::streams::SqsEventResponse;
 use domain::Clock;
-use domain::events::{Envelope, Event, PointsAwarded, ResultChange};
-use domain::ports::{EventPublisher, LedgerOutcome, PointsLedger, StoreError};
+use domain::events::{Envelope, PointsAwarded, PointsEvent, ResultChange, ResultEvent};
+use domain::ports::{EventPublisher, LedgerOutcome, PointsLedger};
 use infra::batch::{BatchError, ItemError, sqs_batch};
 
 /// Messages of one batch handled at once: a batch of 10 costs about one round trip.
@@ -17,16 +17,9 @@ const CONCURRENCY: usize = 10;
 
 pub struct PointIncrease {
     pub ledger: Arc<dyn PointsLedger>,
-    pub publisher: Arc<dyn EventPublisher>,
+    /// points-events: nothing but `points.awarded` can be published through it.
+    pub publisher: Arc<dyn EventPublisher<PointsEvent>>,
     pub clock: Arc<dyn Clock>,
-}
-
-fn store_error(error: StoreError) -> ItemError {
-    match error {
-        StoreError::Missing(what) => ItemError::Poison(format!("missing {what}")),
-        StoreError::Corrupt(cause) => ItemError::Poison(cause),
-        other => ItemError::Retryable(other.to_string()),
-    }
 }
 
 impl PointIncrease {
@@ -40,20 +33,12 @@ impl PointIncrease {
             .body
             .as_deref()
             .ok_or_else(|| ItemError::Poison("empty body".into()))?;
-        let envelope = Envelope::parse(body).map_err(|e| ItemError::Poison(e.to_string()))?;
+        // record-events carries result events only: anything else fails to decode
+        let envelope = Envelope::<ResultEvent>::parse(body).map_err(|e| ItemError::Poison(e.to_string()))?;
         let kind = envelope.kind();
-        let change = match envelope.event {
-            Event::ResultRecorded(c) | Event::ResultCorrected(c) | Event::ResultRemoved(c) => c,
-            Event::PointsAwarded(_) => {
-                return Err(ItemError::Poison("points.awarded is not a result event".into()));
-            }
-        };
+        let change = envelope.event.into_change();
         let correlation = envelope.correlation_id;
-        let outcome = self
-            .ledger
-            .apply(&change, self.clock.now())
-            .await
-            .map_err(store_error)?;
+        let outcome = self.ledger.apply(&change, self.clock.now()).await?;
         let announced = match outcome {
             LedgerOutcome::Applied { delta, total } | LedgerOutcome::Unnotified { delta, total }
                 if delta != 0 =>
@@ -86,7 +71,7 @@ impl PointIncrease {
         correlation: Option<String>,
     ) -> Result<(), ItemError> {
         let awarded = Envelope::new(
-            Event::PointsAwarded(PointsAwarded {
+            PointsEvent::Awarded(PointsAwarded {
                 runner_id: change.runner_id.clone(),
                 runner_name: change.runner_name.clone(),
                 marathon_id: change.marathon_id.clone(),
@@ -107,13 +92,13 @@ impl PointIncrease {
             .next();
         match outcome {
             Some(Ok(())) => {}
-            Some(Err(error)) => return Err(ItemError::Retryable(error.to_string())),
+            Some(Err(error)) => return Err(error.into()),
             None => return Err(ItemError::Retryable("the publisher gave no outcome".into())),
         }
-        self.ledger
+        Ok(self
+            .ledger
             .mark_notified(&change.runner_id, &change.result_id, change.version)
-            .await
-            .map_err(store_error)
+            .await?)
     }
 }
 
@@ -130,20 +115,199 @@ pub async fn bootstrap() -> Result<PointIncrease, BootError> {
 }
 
 pub async fn connect(sdk: &aws_config::SdkConfig, users_table: &str, topic: &str) -> PointIncrease {
-    let users = infra::dynamo::DynamoUsers::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        users_table,
-        // point-increase writes no activity entries; the log table is never touched
-        infra::dynamo::ActivityLog {
-            table: String::new(),
-            retention: time::Duration::ZERO,
-        },
-    );
-    let publisher = infra::sns::SnsPublisher::new(aws_sdk_sns::Client::new(sdk), topic);
-    tokio::join!(users.warm_up(), publisher.warm_up());
+    let ledger = infra::dynamo::DynamoLedger::new(aws_sdk_dynamodb::Client::new(sdk), users_table);
+    let publisher = infra::sns::SnsPublisher::<PointsEvent>::new(aws_sdk_sns::Client::new(sdk), topic);
+    tokio::join!(ledger.warm_up(), publisher.warm_up());
     PointIncrease {
-        ledger: Arc::new(users),
+        ledger: Arc::new(ledger),
         publisher: Arc::new(publisher),
         clock: Arc::new(domain::SystemClock),
+    }
+}
+
+/// The rules over in-memory ports (the emulator tests in tests/ledger.rs cover the
+/// DynamoDB ledger and SNS).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::UserId;
+    use domain::marathon::MarathonId;
+    use domain::memory::{ManualClock, MemoryLedger, MemoryPublisher};
+    use domain::ports::PublishError;
+    use time::macros::datetime;
+
+    struct World {
+        ledger: Arc<MemoryLedger>,
+        topic: Arc<MemoryPublisher<PointsEvent>>,
+        function: PointIncrease,
+        runner: UserId,
+    }
+
+    fn world() -> World {
+        let (ledger, topic) = (
+            Arc::new(MemoryLedger::default()),
+            Arc::new(MemoryPublisher::default()),
+        );
+        let runner = UserId::generate();
+        ledger.add_runner(&runner);
+        let function = PointIncrease {
+            ledger: ledger.clone(),
+            publisher: topic.clone(),
+            clock: Arc::new(ManualClock::new(datetime!(2026-11-21 10:00 UTC))),
+        };
+        World {
+            ledger,
+            topic,
+            function,
+            runner,
+        }
+    }
+
+    fn change(runner: &UserId, points: u32, version: u64) -> ResultChange {
+        ResultChange {
+            result_id: "m.r".into(),
+            marathon_id: MarathonId::parse("01JAAAAAAAAAAAAAAAAAAAAAAA").unwrap(),
+            marathon_name: "Seoul".into(),
+            runner_id: runner.clone(),
+            runner_name: "Kim".into(),
+            points,
+            version,
+        }
+    }
+
+    fn message(id: &str, body: String) -> SqsMessage {
+        let mut m = SqsMessage::default();
+        m.message_id = Some(id.into());
+        m.body = Some(body);
+        m
+    }
+
+    fn body(event: ResultEvent) -> String {
+        Envelope::new(event, datetime!(2026-11-21 10:00 UTC), Some("c-1".into()))
+            .to_json()
+            .unwrap()
+    }
+
+    async fn deliver(w: &World, messages: Vec<SqsMessage>) -> Vec<String> {
+        let mut event = SqsEvent::default();
+        event.records = messages;
+        let response = w.function.handle(event).await.unwrap();
+        let mut failed: Vec<String> = response
+            .batch_item_failures
+            .into_iter()
+            .filter_map(|f| f.item_identifier)
+            .collect();
+        failed.sort();
+        failed
+    }
+
+    fn awarded(w: &World) -> Vec<(i64, i64, u64)> {
+        w.topic
+            .published()
+            .into_iter()
+            .map(|e| {
+                let PointsEvent::Awarded(a) = e.event;
+                assert_eq!(
+                    e.correlation_id.as_deref(),
+                    Some("c-1"),
+                    "the correlation id travels on"
+                );
+                (a.delta, a.total, a.result_version)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_result_is_applied_announced_once_and_its_corrections_move_the_total_by_the_difference() {
+        let w = world();
+        let recorded = message("1", body(ResultEvent::Recorded(change(&w.runner, 100, 1))));
+        assert!(deliver(&w, vec![recorded.clone()]).await.is_empty());
+        assert_eq!(awarded(&w), [(100, 100, 1)]);
+        assert_eq!(w.ledger.notified(&w.runner, "m.r"), Some(true));
+        // a redelivery changes nothing and announces nothing
+        assert!(deliver(&w, vec![recorded]).await.is_empty());
+        // a correction that only changed the finish time moves no points: no announcement
+        let same = message("2", body(ResultEvent::Corrected(change(&w.runner, 100, 2))));
+        let more = message("3", body(ResultEvent::Corrected(change(&w.runner, 110, 3))));
+        assert!(deliver(&w, vec![same]).await.is_empty());
+        assert!(deliver(&w, vec![more]).await.is_empty());
+        let removed = message("4", body(ResultEvent::Removed(change(&w.runner, 0, 4))));
+        assert!(deliver(&w, vec![removed]).await.is_empty());
+        assert_eq!(awarded(&w), [(100, 100, 1), (10, 110, 3), (-110, 0, 4)]);
+        assert_eq!(w.ledger.total(&w.runner), Some(0));
+    }
+
+    #[tokio::test]
+    async fn a_failed_announcement_is_retried_and_sent_on_redelivery_without_applying_twice() {
+        let w = world();
+        let recorded = message("1", body(ResultEvent::Recorded(change(&w.runner, 100, 1))));
+        w.topic.fail_next(PublishError::Retryable("throttled".into()));
+        assert_eq!(deliver(&w, vec![recorded.clone()]).await, ["1"]);
+        assert!(awarded(&w).is_empty());
+        assert_eq!(w.ledger.notified(&w.runner, "m.r"), Some(false));
+        assert_eq!(deliver(&w, vec![recorded]).await, Vec::<String>::new());
+        assert_eq!(awarded(&w), [(100, 100, 1)]);
+        assert_eq!(w.ledger.total(&w.runner), Some(100), "applied once");
+        assert_eq!(w.ledger.notified(&w.runner, "m.r"), Some(true));
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_unknown_runners_and_refused_publishes_fail_only_their_message() {
+        let w = world();
+        let awarded_body = Envelope::new(
+            PointsEvent::Awarded(PointsAwarded {
+                runner_id: w.runner.clone(),
+                runner_name: "Kim".into(),
+                marathon_id: MarathonId::generate(),
+                marathon_name: "Seoul".into(),
+                result_id: "m.r".into(),
+                delta: 1,
+                total: 1,
+                result_version: 1,
+            }),
+            datetime!(2026-11-21 10:00 UTC),
+            None,
+        )
+        .to_json()
+        .unwrap();
+        let mut empty = message("e", String::new());
+        empty.body = None;
+        let failed = deliver(
+            &w,
+            vec![
+                message("a", awarded_body),
+                message("b", "not json".into()),
+                message(
+                    "c",
+                    body(ResultEvent::Recorded(change(&UserId::generate(), 5, 1))),
+                ),
+                empty,
+                message("ok", body(ResultEvent::Recorded(change(&w.runner, 7, 1)))),
+            ],
+        )
+        .await;
+        assert_eq!(failed, ["a", "b", "c", "e"]);
+        assert_eq!(awarded(&w), [(7, 7, 1)]);
+        // the classification: a refused publish is poison, an unknown runner too
+        w.topic.fail_next(PublishError::Rejected("too big".into()));
+        let outcome = w
+            .function
+            .message(message(
+                "r",
+                body(ResultEvent::Corrected(change(&w.runner, 9, 2))),
+            ))
+            .await;
+        assert!(matches!(outcome, Err(ItemError::Poison(_))), "{outcome:?}");
+        let outcome = w
+            .function
+            .message(message(
+                "u",
+                body(ResultEvent::Recorded(change(&UserId::generate(), 5, 1))),
+            ))
+            .await;
+        assert!(
+            matches!(outcome, Err(ItemError::Poison(ref r)) if r.contains("runner")),
+            "{outcome:?}"
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
-use domain::events::{Envelope, Event, ResultChange};
+use domain::events::{Envelope, PointsEvent, ResultChange, ResultEvent};
 use domain::marathon::MarathonId;
 use domain::ports::{PointsStore, UserStore};
 use domain::{Email, Role, User, UserId, UserName};
@@ -126,11 +126,11 @@ impl World {
             let messages = output.messages.unwrap_or_default();
             let quiet = messages.is_empty();
             for message in messages {
-                if let Event::PointsAwarded(awarded) =
-                    Envelope::parse(message.body.as_deref().unwrap()).unwrap().event
-                {
-                    found.push(awarded);
-                }
+                let PointsEvent::Awarded(awarded) =
+                    Envelope::<PointsEvent>::parse(message.body.as_deref().unwrap())
+                        .unwrap()
+                        .event;
+                found.push(awarded);
                 self.sqs
                     .delete_message()
                     .queue_url(&self.inbox)
@@ -145,11 +145,14 @@ impl World {
         }
     }
 
-    fn message(&self, event: Event) -> SqsMessage {
+    fn message(&self, event: ResultEvent) -> SqsMessage {
         let mut m = SqsMessage::default();
         m.message_id = Some(ulid::Ulid::new().to_string());
-        m.body =
-            Some(Envelope::new(event, OffsetDateTime::now_utc(), Some(self.correlation.clone())).to_json());
+        m.body = Some(
+            Envelope::new(event, OffsetDateTime::now_utc(), Some(self.correlation.clone()))
+                .to_json()
+                .unwrap(),
+        );
         m
     }
 }
@@ -177,7 +180,7 @@ async fn corrections_apply_differences_and_removal_takes_points_back() {
     let r = result_id();
     assert!(
         w.deliver(vec![
-            w.message(Event::ResultRecorded(change(&runner, &r, 100, 1)))
+            w.message(ResultEvent::Recorded(change(&runner, &r, 100, 1)))
         ])
         .await
         .is_empty()
@@ -185,16 +188,16 @@ async fn corrections_apply_differences_and_removal_takes_points_back() {
     assert_eq!(w.total(&runner).await, 100);
     // only the finish time changed: a new version, the same points
     w.deliver(vec![
-        w.message(Event::ResultCorrected(change(&runner, &r, 100, 2))),
+        w.message(ResultEvent::Corrected(change(&runner, &r, 100, 2))),
     ])
     .await;
     assert_eq!(w.total(&runner).await, 100);
     w.deliver(vec![
-        w.message(Event::ResultCorrected(change(&runner, &r, 110, 3))),
+        w.message(ResultEvent::Corrected(change(&runner, &r, 110, 3))),
     ])
     .await;
     assert_eq!(w.total(&runner).await, 110);
-    w.deliver(vec![w.message(Event::ResultRemoved(change(&runner, &r, 0, 4)))])
+    w.deliver(vec![w.message(ResultEvent::Removed(change(&runner, &r, 0, 4)))])
         .await;
     assert_eq!(w.total(&runner).await, 0);
     // announced: +100, +10, -110; the finish-time-only correction said nothing
@@ -210,7 +213,7 @@ async fn corrections_apply_differences_and_removal_takes_points_back() {
 async fn the_same_message_three_times_even_concurrently_applies_once() {
     let w = world().await;
     let runner = w.runner().await;
-    let one = w.message(Event::ResultRecorded(change(&runner, &result_id(), 70, 1)));
+    let one = w.message(ResultEvent::Recorded(change(&runner, &result_id(), 70, 1)));
     let failures = futures::future::join_all((0..3).map(|_| w.deliver(vec![one.clone()]))).await;
     assert!(failures.iter().all(Vec::is_empty));
     w.deliver(vec![one.clone()]).await;
@@ -237,15 +240,15 @@ async fn out_of_order_versions_end_at_the_newest_amount() {
     let runner = w.runner().await;
     let r = result_id();
     w.deliver(vec![
-        w.message(Event::ResultCorrected(change(&runner, &r, 130, 3))),
+        w.message(ResultEvent::Corrected(change(&runner, &r, 130, 3))),
     ])
     .await;
     w.deliver(vec![
-        w.message(Event::ResultRecorded(change(&runner, &r, 100, 1))),
+        w.message(ResultEvent::Recorded(change(&runner, &r, 100, 1))),
     ])
     .await;
     w.deliver(vec![
-        w.message(Event::ResultCorrected(change(&runner, &r, 120, 2))),
+        w.message(ResultEvent::Corrected(change(&runner, &r, 120, 2))),
     ])
     .await;
     assert_eq!(w.total(&runner).await, 130);
@@ -258,7 +261,7 @@ async fn fifty_results_recorded_concurrently_give_the_exact_total() {
     let batches: Vec<Vec<SqsMessage>> = (0..5)
         .map(|_| {
             (0..10)
-                .map(|i| w.message(Event::ResultRecorded(change(&runner, &result_id(), 10 + i, 1))))
+                .map(|i| w.message(ResultEvent::Recorded(change(&runner, &result_id(), 10 + i, 1))))
                 .collect()
         })
         .collect();
@@ -273,14 +276,14 @@ async fn poison_fails_alone_in_its_batch() {
     let w = world().await;
     let runner = w.runner().await;
     let mut batch: Vec<SqsMessage> = (0..9)
-        .map(|_| w.message(Event::ResultRecorded(change(&runner, &result_id(), 5, 1))))
+        .map(|_| w.message(ResultEvent::Recorded(change(&runner, &result_id(), 5, 1))))
         .collect();
     let mut poison = SqsMessage::default();
     poison.message_id = Some("poison-1".into());
     poison.body = Some("{\"type\": \"result.exploded\"}".into());
     batch.insert(4, poison);
     // a result for a runner who does not exist is poison too
-    let ghost = w.message(Event::ResultRecorded(change(
+    let ghost = w.message(ResultEvent::Recorded(change(
         &UserId::generate(),
         &result_id(),
         5,

@@ -1,10 +1,12 @@
 //! The activity log: one entry per mutation or security event, written in the same
 //! transaction as the change it describes (an outbox the log-mailer reads).
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
-use crate::user::UserId;
+use crate::marathon::MarathonId;
+use crate::user::{Role, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActivityKind {
@@ -61,7 +63,8 @@ pub struct ActivityEntry {
     pub at: OffsetDateTime,
     #[serde(flatten)]
     pub origin: RequestOrigin,
-    /// Kind-specific facts, for the mailer and for people reading the log.
+    /// Kind-specific facts, for the mailer and for people reading the log, as stored:
+    /// written from an `ActivityDetails` (`with_details`), read back as one (`details()`).
     #[serde(default)]
     pub details: serde_json::Value,
 }
@@ -112,9 +115,169 @@ impl ActivityEntry {
         }
     }
 
-    pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = details;
+    pub fn with_details(mut self, details: ActivityDetails) -> Self {
+        // Strings, integers and ISO dates: serializing to a JSON value cannot fail.
+        self.details = serde_json::to_value(details).unwrap_or_default();
         self
+    }
+
+    /// The details, typed by the entry's kind.
+    pub fn details(&self) -> Result<ActivityDetails, DetailsError> {
+        ActivityDetails::decode(self.kind, &self.details)
+    }
+}
+
+/// What an entry tells beyond its kind: written by record-api and login, read by
+/// log-mailer. Which variant an entry holds follows from its `kind` (`decode`); stored
+/// as the variant's fields alone, the shape the log has always had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ActivityDetails {
+    /// user.signed_up
+    SignedUp(SignUpDetails),
+    /// auth.account_locked
+    Locked(LockDetails),
+    /// auth.refresh_reuse_detected
+    RefreshReuse(FamilyDetails),
+    /// marathon.created, marathon.updated, marathon.cancelled
+    Marathon(MarathonDetails),
+    /// entry.registered, entry.cancelled
+    Entry(EntryDetails),
+    /// result.recorded, result.corrected, result.removed
+    Result(ResultDetails),
+    /// record.created, record.updated, record.deleted
+    Record(RecordDetails),
+    /// auth.login_succeeded, auth.logged_out: stored as null.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignUpDetails {
+    pub user_type: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockDetails {
+    /// When the lock ends, unix seconds; None in entries written before it was recorded.
+    #[serde(default)]
+    pub locked_until: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FamilyDetails {
+    pub family_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarathonDetails {
+    pub marathon_id: MarathonId,
+    pub marathon_name: String,
+    pub date: Date,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryDetails {
+    pub marathon_id: MarathonId,
+    pub marathon_name: String,
+    pub runner_id: UserId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultDetails {
+    pub marathon_id: MarathonId,
+    pub marathon_name: String,
+    pub runner_id: UserId,
+    /// "H:MM:SS", as the result shows it.
+    pub finish_time: String,
+    pub points: u32,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordDetails {
+    pub record_id: String,
+}
+
+/// Details that do not fit their entry's kind: they will never read, whatever the retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} details: {reason}")]
+pub struct DetailsError {
+    pub kind: String,
+    pub reason: String,
+}
+
+impl ActivityDetails {
+    /// Reads stored details for an entry of `kind`. Ids must have the shape the server
+    /// generates (they reach key expressions downstream).
+    pub fn decode(kind: ActivityKind, details: &serde_json::Value) -> Result<Self, DetailsError> {
+        use ActivityKind as K;
+        let error = |reason: String| DetailsError {
+            kind: kind.as_str().to_owned(),
+            reason,
+        };
+        fn read<T: DeserializeOwned>(details: &serde_json::Value) -> Result<T, String> {
+            T::deserialize(details).map_err(|e| e.to_string())
+        }
+        let user = |id: &UserId| match UserId::parse(id.as_str()) {
+            Some(_) => Ok(()),
+            None => Err(error(format!("not a user id: {id:?}"))),
+        };
+        let marathon = |id: &MarathonId| match MarathonId::parse(id.as_str()) {
+            Some(_) => Ok(()),
+            None => Err(error(format!("not a marathon id: {id:?}"))),
+        };
+        Ok(match kind {
+            K::UserSignedUp => Self::SignedUp(read(details).map_err(error)?),
+            // older entries carry no details: the lock's end is then unknown
+            K::AccountLocked if details.is_null() => Self::Locked(LockDetails { locked_until: None }),
+            K::AccountLocked => Self::Locked(read(details).map_err(error)?),
+            K::RefreshReuseDetected => Self::RefreshReuse(read(details).map_err(error)?),
+            K::LoginSucceeded | K::LoggedOut => Self::None,
+            K::MarathonCreated | K::MarathonUpdated | K::MarathonCancelled => {
+                let d: MarathonDetails = read(details).map_err(error)?;
+                marathon(&d.marathon_id)?;
+                Self::Marathon(d)
+            }
+            K::EntryRegistered | K::EntryCancelled => {
+                let d: EntryDetails = read(details).map_err(error)?;
+                marathon(&d.marathon_id)?;
+                user(&d.runner_id)?;
+                Self::Entry(d)
+            }
+            K::ResultRecorded | K::ResultCorrected | K::ResultRemoved => {
+                let d: ResultDetails = read(details).map_err(error)?;
+                marathon(&d.marathon_id)?;
+                user(&d.runner_id)?;
+                Self::Result(d)
+            }
+            K::RecordCreated | K::RecordUpdated | K::RecordDeleted => {
+                Self::Record(read(details).map_err(error)?)
+            }
+        })
+    }
+}
+
+impl ActivityKind {
+    /// The kind as the log writes it (`result.recorded`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserSignedUp => "user.signed_up",
+            Self::LoginSucceeded => "auth.login_succeeded",
+            Self::AccountLocked => "auth.account_locked",
+            Self::RefreshReuseDetected => "auth.refresh_reuse_detected",
+            Self::LoggedOut => "auth.logged_out",
+            Self::MarathonCreated => "marathon.created",
+            Self::MarathonUpdated => "marathon.updated",
+            Self::MarathonCancelled => "marathon.cancelled",
+            Self::EntryRegistered => "entry.registered",
+            Self::EntryCancelled => "entry.cancelled",
+            Self::ResultRecorded => "result.recorded",
+            Self::ResultCorrected => "result.corrected",
+            Self::ResultRemoved => "result.removed",
+            Self::RecordCreated => "record.created",
+            Self::RecordUpdated => "record.updated",
+            Self::RecordDeleted => "record.deleted",
+        }
     }
 }
 
@@ -136,13 +299,165 @@ mod tests {
             OffsetDateTime::UNIX_EPOCH,
             origin,
         )
-        .with_details(json!({"marathon_name": "서울", "points": 110}));
+        .with_details(ActivityDetails::Result(ResultDetails {
+            marathon_id: MarathonId::generate(),
+            marathon_name: "서울".into(),
+            runner_id: UserId::generate(),
+            finish_time: "3:00:00".into(),
+            points: 110,
+            version: 1,
+        }));
         let stored = serde_json::to_value(&entry).unwrap();
         assert_eq!(stored["source_ip"], "203.0.113.7");
         assert_eq!(stored["kind"], "result.recorded");
         assert!(stored.get("origin").is_none());
+        assert_eq!(stored["details"]["points"], 110);
+        assert_eq!(stored["details"]["finish_time"], "3:00:00");
         let back: ActivityEntry = serde_json::from_value(stored).unwrap();
         assert_eq!(back, entry);
+        assert_eq!(back.details().unwrap(), entry.details().unwrap());
+    }
+
+    #[test]
+    fn every_kind_names_itself_as_serde_does() {
+        use ActivityKind as K;
+        for kind in [
+            K::UserSignedUp,
+            K::LoginSucceeded,
+            K::AccountLocked,
+            K::RefreshReuseDetected,
+            K::LoggedOut,
+            K::MarathonCreated,
+            K::MarathonUpdated,
+            K::MarathonCancelled,
+            K::EntryRegistered,
+            K::EntryCancelled,
+            K::ResultRecorded,
+            K::ResultCorrected,
+            K::ResultRemoved,
+            K::RecordCreated,
+            K::RecordUpdated,
+            K::RecordDeleted,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
+        }
+    }
+
+    #[test]
+    fn details_are_stored_as_their_fields_and_read_back_by_kind() {
+        let (marathon, runner) = (MarathonId::generate(), UserId::generate());
+        let cases = [
+            (
+                ActivityKind::UserSignedUp,
+                ActivityDetails::SignedUp(SignUpDetails {
+                    user_type: Role::Organizer,
+                }),
+                json!({"user_type": "organizer"}),
+            ),
+            (
+                ActivityKind::AccountLocked,
+                ActivityDetails::Locked(LockDetails {
+                    locked_until: Some(1_795_262_400),
+                }),
+                json!({"locked_until": 1_795_262_400}),
+            ),
+            (
+                ActivityKind::RefreshReuseDetected,
+                ActivityDetails::RefreshReuse(FamilyDetails {
+                    family_id: "f1".into(),
+                }),
+                json!({"family_id": "f1"}),
+            ),
+            (
+                ActivityKind::MarathonCancelled,
+                ActivityDetails::Marathon(MarathonDetails {
+                    marathon_id: marathon.clone(),
+                    marathon_name: "Seoul".into(),
+                    date: time::macros::date!(2027 - 03 - 21),
+                }),
+                json!({"marathon_id": marathon, "marathon_name": "Seoul", "date": "2027-03-21"}),
+            ),
+            (
+                ActivityKind::EntryRegistered,
+                ActivityDetails::Entry(EntryDetails {
+                    marathon_id: marathon.clone(),
+                    marathon_name: "Seoul".into(),
+                    runner_id: runner.clone(),
+                }),
+                json!({"marathon_id": marathon, "marathon_name": "Seoul", "runner_id": runner}),
+            ),
+            (
+                ActivityKind::ResultCorrected,
+                ActivityDetails::Result(ResultDetails {
+                    marathon_id: marathon.clone(),
+                    marathon_name: "Seoul".into(),
+                    runner_id: runner.clone(),
+                    finish_time: "3:59:59".into(),
+                    points: 100,
+                    version: 7,
+                }),
+                json!({"marathon_id": marathon, "marathon_name": "Seoul", "runner_id": runner,
+                       "finish_time": "3:59:59", "points": 100, "version": 7}),
+            ),
+            (
+                ActivityKind::RecordDeleted,
+                ActivityDetails::Record(RecordDetails {
+                    record_id: "r1".into(),
+                }),
+                json!({"record_id": "r1"}),
+            ),
+            (
+                ActivityKind::LoginSucceeded,
+                ActivityDetails::None,
+                serde_json::Value::Null,
+            ),
+        ];
+        for (kind, details, stored) in cases {
+            let entry = ActivityEntry::new(
+                runner.clone(),
+                kind,
+                OffsetDateTime::UNIX_EPOCH,
+                RequestOrigin::default(),
+            )
+            .with_details(details.clone());
+            assert_eq!(entry.details, stored, "{kind:?}");
+            assert_eq!(entry.details(), Ok(details), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn details_that_do_not_fit_their_kind_are_errors() {
+        let runner = UserId::generate();
+        let cases = [
+            (ActivityKind::ResultRecorded, json!({"marathon_name": "Seoul"})),
+            (
+                ActivityKind::ResultRecorded,
+                json!({"marathon_id": MarathonId::generate(), "marathon_name": "S", "runner_id": "USER#x' OR 1=1",
+                       "finish_time": "1:00:00", "points": 1, "version": 1}),
+            ),
+            (
+                ActivityKind::MarathonCancelled,
+                json!({"marathon_id": "../../etc", "marathon_name": "S", "date": "2027-03-21"}),
+            ),
+            (ActivityKind::MarathonUpdated, serde_json::Value::Null),
+            (ActivityKind::AccountLocked, json!({"locked_until": "soon"})),
+            (
+                ActivityKind::EntryCancelled,
+                json!({"marathon_id": MarathonId::generate(), "runner_id": runner}),
+            ),
+        ];
+        for (kind, details) in cases {
+            let decoded = ActivityDetails::decode(kind, &details);
+            assert!(
+                matches!(&decoded, Err(e) if e.kind == kind.as_str()),
+                "{kind:?} {details}: {decoded:?}"
+            );
+        }
+        // an old lock entry without details still reads: the lock's end is unknown
+        assert_eq!(
+            ActivityDetails::decode(ActivityKind::AccountLocked, &serde_json::Value::Null),
+            Ok(ActivityDetails::Locked(LockDetails { locked_until: None }))
+        );
     }
 
     #[test]

@@ -1,6 +1,19 @@
-//! Message contracts: one versioned envelope for every SNS/SQS body, one Rust type per
-//! contract, used by producer and consumer alike.
+//! Message contracts: one versioned envelope for every SNS/SQS body and one event enum per
+//! topic, used by producer and consumer alike. `Envelope<ResultEvent>` travels on
+//! record-events, `Envelope<PointsEvent>` on points-events: a consumer cannot receive, and
+//! a publisher cannot send, the other topic's events.
+//!
+//! The wire form, unchanged since schema 1:
+//! `{"schema":1,"id":..,"occurred_at":..,"correlation_id":..,"type":..,"data":{..}}`
+//! (`correlation_id` omitted when absent). It is read by a hand-written visitor, not with
+//! `#[serde(flatten)]` (which buffers every field before decoding it again): `data` is
+//! decoded in place once `type` has been read, as every producer writes it.
 
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -10,32 +23,114 @@ use crate::user::UserId;
 /// The envelope's schema version; a consumer refuses any other.
 pub const SCHEMA: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Envelope {
+/// The events one topic carries. `Serialize` writes the variant's `data` only (the enums
+/// are `#[serde(untagged)]` for that); the `type` is `kind`, and `decode` reads `data`
+/// back for a given `type`.
+pub trait TopicEvent: Serialize + Sized + Send + Sync + 'static {
+    /// The topic's name in template.yaml, for logs.
+    const TOPIC: &'static str;
+
+    /// The `type` on the wire, also sent as an SNS message attribute for filter policies.
+    fn kind(&self) -> &'static str;
+
+    /// Decodes `data` for the `type` `kind`; an unknown type is an error.
+    fn decode<'de, D: Deserializer<'de>>(kind: &str, data: D) -> Result<Self, D::Error>;
+}
+
+/// What the record-events topic carries: official results as official-record-stream
+/// translates them from the Races table's stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ResultEvent {
+    Recorded(ResultChange),
+    Corrected(ResultChange),
+    Removed(ResultChange),
+}
+
+impl ResultEvent {
+    pub const RECORDED: &'static str = "result.recorded";
+    pub const CORRECTED: &'static str = "result.corrected";
+    pub const REMOVED: &'static str = "result.removed";
+
+    /// Every result event carries the result's contribution at a version.
+    pub fn change(&self) -> &ResultChange {
+        match self {
+            Self::Recorded(c) | Self::Corrected(c) | Self::Removed(c) => c,
+        }
+    }
+
+    pub fn into_change(self) -> ResultChange {
+        match self {
+            Self::Recorded(c) | Self::Corrected(c) | Self::Removed(c) => c,
+        }
+    }
+}
+
+impl TopicEvent for ResultEvent {
+    const TOPIC: &'static str = "record-events";
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Recorded(_) => Self::RECORDED,
+            Self::Corrected(_) => Self::CORRECTED,
+            Self::Removed(_) => Self::REMOVED,
+        }
+    }
+
+    fn decode<'de, D: Deserializer<'de>>(kind: &str, data: D) -> Result<Self, D::Error> {
+        let variant = match kind {
+            Self::RECORDED => Self::Recorded,
+            Self::CORRECTED => Self::Corrected,
+            Self::REMOVED => Self::Removed,
+            other => {
+                return Err(de::Error::unknown_variant(
+                    other,
+                    &[Self::RECORDED, Self::CORRECTED, Self::REMOVED],
+                ));
+            }
+        };
+        ResultChange::deserialize(data).map(variant)
+    }
+}
+
+/// What the points-events topic carries: point-increase's announcements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum PointsEvent {
+    Awarded(PointsAwarded),
+}
+
+impl PointsEvent {
+    pub const AWARDED: &'static str = "points.awarded";
+}
+
+impl TopicEvent for PointsEvent {
+    const TOPIC: &'static str = "points-events";
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Awarded(_) => Self::AWARDED,
+        }
+    }
+
+    fn decode<'de, D: Deserializer<'de>>(kind: &str, data: D) -> Result<Self, D::Error> {
+        match kind {
+            Self::AWARDED => PointsAwarded::deserialize(data).map(Self::Awarded),
+            other => Err(de::Error::unknown_variant(other, &[Self::AWARDED])),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope<E> {
     pub schema: u32,
     /// Unique per event; redeliveries keep it, re-publishes do not. Idempotency keys on
     /// the domain (result id + version), never on this.
     pub id: String,
-    #[serde(with = "time::serde::rfc3339")]
     pub occurred_at: OffsetDateTime,
     /// Starts at the HTTP request and travels through every hop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
-    #[serde(flatten)]
-    pub event: Event,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data")]
-pub enum Event {
-    #[serde(rename = "result.recorded")]
-    ResultRecorded(ResultChange),
-    #[serde(rename = "result.corrected")]
-    ResultCorrected(ResultChange),
-    #[serde(rename = "result.removed")]
-    ResultRemoved(ResultChange),
-    #[serde(rename = "points.awarded")]
-    PointsAwarded(PointsAwarded),
+    pub event: E,
 }
 
 /// An official result's new target contribution at a version.
@@ -72,8 +167,8 @@ pub enum ContractError {
     Schema(u32),
 }
 
-impl Envelope {
-    pub fn new(event: Event, occurred_at: OffsetDateTime, correlation_id: Option<String>) -> Self {
+impl<E: TopicEvent> Envelope<E> {
+    pub fn new(event: E, occurred_at: OffsetDateTime, correlation_id: Option<String>) -> Self {
         Self {
             schema: SCHEMA,
             id: ulid::Ulid::new().to_string(),
@@ -85,19 +180,17 @@ impl Envelope {
 
     /// The `type`, also sent as an SNS message attribute for filter policies.
     pub fn kind(&self) -> &'static str {
-        match self.event {
-            Event::ResultRecorded(_) => "result.recorded",
-            Event::ResultCorrected(_) => "result.corrected",
-            Event::ResultRemoved(_) => "result.removed",
-            Event::PointsAwarded(_) => "points.awarded",
-        }
+        self.event.kind()
     }
 
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("envelopes always serialize")
+    /// The body to publish. Fails only for a time RFC 3339 cannot write (a year outside
+    /// 0..=9999), which a publisher must refuse rather than send.
+    pub fn to_json(&self) -> Result<String, ContractError> {
+        serde_json::to_string(self).map_err(|e| ContractError::Malformed(e.to_string()))
     }
 
-    /// Parses a message body; an unknown type or schema is a permanent failure.
+    /// Parses a message body; an unknown type (for this topic) or schema is a permanent
+    /// failure.
     pub fn parse(body: &str) -> Result<Self, ContractError> {
         let envelope: Self =
             serde_json::from_str(body).map_err(|e| ContractError::Malformed(e.to_string()))?;
@@ -105,6 +198,144 @@ impl Envelope {
             return Err(ContractError::Schema(envelope.schema));
         }
         Ok(envelope)
+    }
+}
+
+/// The `correlation_id` of a body that is not an envelope of the expected topic (another
+/// topic's event, a newer schema), for the log line that refuses it; None if unreadable.
+pub fn correlation_id(body: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Peek {
+        #[serde(default)]
+        correlation_id: Option<String>,
+    }
+    serde_json::from_str::<Peek>(body).ok()?.correlation_id
+}
+
+/// `occurred_at` on the wire.
+struct Rfc3339<'a>(&'a OffsetDateTime);
+
+impl Serialize for Rfc3339<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        time::serde::rfc3339::serialize(self.0, serializer)
+    }
+}
+
+#[derive(Deserialize)]
+struct At(#[serde(with = "time::serde::rfc3339")] OffsetDateTime);
+
+impl<E: TopicEvent> Serialize for Envelope<E> {
+    /// Field order as schema 1 has always had it (the `type`/`data` pair last).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fields = if self.correlation_id.is_some() { 6 } else { 5 };
+        let mut s = serializer.serialize_struct("Envelope", fields)?;
+        s.serialize_field("schema", &self.schema)?;
+        s.serialize_field("id", &self.id)?;
+        s.serialize_field("occurred_at", &Rfc3339(&self.occurred_at))?;
+        match &self.correlation_id {
+            Some(correlation) => s.serialize_field("correlation_id", correlation)?,
+            None => s.skip_field("correlation_id")?,
+        }
+        s.serialize_field("type", self.event.kind())?;
+        s.serialize_field("data", &self.event)?;
+        s.end()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Field {
+    Schema,
+    Id,
+    OccurredAt,
+    CorrelationId,
+    Type,
+    Data,
+    #[serde(other)]
+    Other,
+}
+
+/// `data` decoded in place for a `type` already read.
+struct Data<'k, E> {
+    kind: &'k str,
+    event: PhantomData<E>,
+}
+
+impl<'de, E: TopicEvent> DeserializeSeed<'de> for Data<'_, E> {
+    type Value = E;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<E, D::Error> {
+        E::decode(self.kind, deserializer)
+    }
+}
+
+struct EnvelopeVisitor<E>(PhantomData<E>);
+
+impl<'de, E: TopicEvent> Visitor<'de> for EnvelopeVisitor<E> {
+    type Value = Envelope<E>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an event envelope")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<E>, A::Error> {
+        fn twice<Err: de::Error>(field: &'static str) -> Err {
+            de::Error::duplicate_field(field)
+        }
+        let (mut schema, mut id, mut occurred_at, mut correlation_id) = (None, None, None, None);
+        let mut kind: Option<String> = None;
+        let mut event: Option<E> = None;
+        // `data` before `type`: kept as JSON until the type is known (no producer of ours
+        // writes that order, but JSON objects are unordered)
+        let mut early: Option<serde_json::Value> = None;
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Schema if schema.is_some() => return Err(twice("schema")),
+                Field::Schema => schema = Some(map.next_value::<u32>()?),
+                Field::Id if id.is_some() => return Err(twice("id")),
+                Field::Id => id = Some(map.next_value::<String>()?),
+                Field::OccurredAt if occurred_at.is_some() => return Err(twice("occurred_at")),
+                Field::OccurredAt => occurred_at = Some(map.next_value::<At>()?.0),
+                Field::CorrelationId if correlation_id.is_some() => {
+                    return Err(twice("correlation_id"));
+                }
+                Field::CorrelationId => correlation_id = Some(map.next_value::<Option<String>>()?),
+                Field::Type if kind.is_some() => return Err(twice("type")),
+                Field::Type => kind = Some(map.next_value::<String>()?),
+                Field::Data if event.is_some() || early.is_some() => return Err(twice("data")),
+                Field::Data => match kind.as_deref() {
+                    Some(kind) => {
+                        event = Some(map.next_value_seed(Data {
+                            kind,
+                            event: PhantomData,
+                        })?)
+                    }
+                    None => early = Some(map.next_value()?),
+                },
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let kind = kind.ok_or_else(|| de::Error::missing_field("type"))?;
+        let event = match (event, early) {
+            (Some(event), _) => event,
+            (None, Some(data)) => E::decode(&kind, data).map_err(de::Error::custom)?,
+            (None, None) => return Err(de::Error::missing_field("data")),
+        };
+        Ok(Envelope {
+            schema: schema.ok_or_else(|| de::Error::missing_field("schema"))?,
+            id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+            occurred_at: occurred_at.ok_or_else(|| de::Error::missing_field("occurred_at"))?,
+            correlation_id: correlation_id.flatten(),
+            event,
+        })
+    }
+}
+
+impl<'de, E: TopicEvent> Deserialize<'de> for Envelope<E> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EnvelopeVisitor(PhantomData))
     }
 }
 
@@ -116,9 +347,9 @@ mod tests {
     fn change() -> ResultChange {
         ResultChange {
             result_id: "m.r".into(),
-            marathon_id: MarathonId::generate(),
+            marathon_id: MarathonId::parse("01JAAAAAAAAAAAAAAAAAAAAAAA").unwrap(),
             marathon_name: "Seoul".into(),
-            runner_id: UserId::generate(),
+            runner_id: UserId::parse("01JBBBBBBBBBBBBBBBBBBBBBBB").unwrap(),
             runner_name: "Kim".into(),
             points: 110,
             version: 3,
@@ -126,37 +357,94 @@ mod tests {
     }
 
     #[test]
-    fn the_wire_form_is_the_documented_envelope() {
-        let envelope = Envelope::new(
-            Event::ResultRecorded(change()),
+    fn the_wire_form_is_the_documented_envelope_byte_for_byte() {
+        let mut envelope = Envelope::new(
+            ResultEvent::Recorded(change()),
             datetime!(2026-11-21 10:00 UTC),
             Some("c-1".into()),
         );
-        let json: serde_json::Value = serde_json::from_str(&envelope.to_json()).unwrap();
-        assert_eq!(json["type"], "result.recorded");
-        assert_eq!(json["schema"], 1);
-        assert_eq!(json["occurred_at"], "2026-11-21T10:00:00Z");
-        assert_eq!(json["correlation_id"], "c-1");
-        assert_eq!(json["data"]["points"], 110);
-        assert_eq!(Envelope::parse(&envelope.to_json()).unwrap(), envelope);
+        envelope.id = "01JE".into();
+        // what schema 1 has always put on the wire (the former flattened encoding)
+        let expected = r#"{"schema":1,"id":"01JE","occurred_at":"2026-11-21T10:00:00Z","correlation_id":"c-1","type":"result.recorded","data":{"result_id":"m.r","marathon_id":"01JAAAAAAAAAAAAAAAAAAAAAAA","marathon_name":"Seoul","runner_id":"01JBBBBBBBBBBBBBBBBBBBBBBB","runner_name":"Kim","points":110,"version":3}}"#;
+        assert_eq!(envelope.to_json().unwrap(), expected);
+        assert_eq!(Envelope::parse(expected), Ok(envelope.clone()));
         assert_eq!(envelope.kind(), "result.recorded");
+        envelope.correlation_id = None;
+        assert!(!envelope.to_json().unwrap().contains("correlation_id"));
+        assert_eq!(Envelope::parse(&envelope.to_json().unwrap()), Ok(envelope));
     }
 
     #[test]
-    fn unknown_types_schemas_and_garbage_are_refused() {
-        let mut json: serde_json::Value = serde_json::from_str(
-            &Envelope::new(Event::ResultRemoved(change()), OffsetDateTime::UNIX_EPOCH, None).to_json(),
-        )
-        .unwrap();
+    fn every_kind_round_trips_and_data_may_come_first() {
+        let at = datetime!(2026-11-21 10:00 UTC);
+        for event in [
+            ResultEvent::Recorded(change()),
+            ResultEvent::Corrected(change()),
+            ResultEvent::Removed(change()),
+        ] {
+            let envelope = Envelope::new(event, at, None);
+            assert_eq!(Envelope::parse(&envelope.to_json().unwrap()), Ok(envelope));
+        }
+        let awarded = Envelope::new(
+            PointsEvent::Awarded(PointsAwarded {
+                runner_id: change().runner_id,
+                runner_name: "Kim".into(),
+                marathon_id: change().marathon_id,
+                marathon_name: "Seoul".into(),
+                result_id: "m.r".into(),
+                delta: -10,
+                total: 100,
+                result_version: 4,
+            }),
+            at,
+            Some("c".into()),
+        );
+        assert_eq!(Envelope::parse(&awarded.to_json().unwrap()), Ok(awarded.clone()));
+        let json: serde_json::Value = serde_json::from_str(&awarded.to_json().unwrap()).unwrap();
+        let reordered = format!(
+            r#"{{"data":{},"extra":[1],"type":"points.awarded","occurred_at":"2026-11-21T10:00:00Z","id":{},"schema":1,"correlation_id":"c"}}"#,
+            json["data"], json["id"]
+        );
+        assert_eq!(Envelope::parse(&reordered), Ok(awarded));
+    }
+
+    #[test]
+    fn the_other_topics_events_unknown_types_schemas_and_garbage_are_refused() {
+        let recorded = Envelope::new(ResultEvent::Removed(change()), OffsetDateTime::UNIX_EPOCH, None);
+        // a result event is not a points event, and the other way round
+        assert!(matches!(
+            Envelope::<PointsEvent>::parse(&recorded.to_json().unwrap()),
+            Err(ContractError::Malformed(_))
+        ));
+        let mut json: serde_json::Value = serde_json::from_str(&recorded.to_json().unwrap()).unwrap();
+        json["type"] = "points.awarded".into();
+        assert!(Envelope::<ResultEvent>::parse(&json.to_string()).is_err());
+        json["correlation_id"] = "c-9".into();
+        assert_eq!(correlation_id(&json.to_string()).as_deref(), Some("c-9"));
+        assert_eq!(correlation_id("not json"), None);
         json["type"] = "result.exploded".into();
         assert!(matches!(
-            Envelope::parse(&json.to_string()),
+            Envelope::<ResultEvent>::parse(&json.to_string()),
             Err(ContractError::Malformed(_))
         ));
         json["type"] = "result.removed".into();
         json["schema"] = 2.into();
-        assert_eq!(Envelope::parse(&json.to_string()), Err(ContractError::Schema(2)));
-        assert!(Envelope::parse("not json").is_err());
-        assert!(Envelope::parse("{}").is_err());
+        assert_eq!(
+            Envelope::<ResultEvent>::parse(&json.to_string()),
+            Err(ContractError::Schema(2))
+        );
+        json["schema"] = 1.into();
+        json["data"]["points"] = "many".into();
+        assert!(Envelope::<ResultEvent>::parse(&json.to_string()).is_err());
+        let body = recorded.to_json().unwrap();
+        for bad in [
+            "not json".to_owned(),
+            "{}".to_owned(),
+            "[]".to_owned(),
+            body.replace(r#""schema":1,"#, r#""schema":1,"schema":1,"#),
+            body.replace(r#","data":"#, r#","nodata":"#),
+        ] {
+            assert!(Envelope::<ResultEvent>::parse(&bad).is_err(), "{bad}");
+        }
     }
 }

@@ -171,3 +171,163 @@ impl crate::Clock for ManualClock {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+/// One award as the ledger keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LedgerAward {
+    points: u32,
+    version: u64,
+    delta: i64,
+    notified: bool,
+}
+
+#[derive(Default)]
+struct LedgerState {
+    /// Runners that exist, with their totals.
+    totals: HashMap<UserId, i64>,
+    awards: HashMap<(UserId, String), LedgerAward>,
+}
+
+/// The points ledger in memory, with the DynamoDB adapter's rules: an award moves only
+/// forward in version, the total by the difference; a version applied but not announced
+/// is reported as such; a runner that does not exist is `Missing`.
+#[derive(Default)]
+pub struct MemoryLedger {
+    state: Mutex<LedgerState>,
+}
+
+impl MemoryLedger {
+    /// A runner the ledger knows, with no points yet.
+    pub fn add_runner(&self, runner: &UserId) {
+        self.lock().totals.entry(runner.clone()).or_insert(0);
+    }
+
+    pub fn total(&self, runner: &UserId) -> Option<i64> {
+        self.lock().totals.get(runner).copied()
+    }
+
+    /// Whether the award of `result_id` is announced, or None if there is none.
+    pub fn notified(&self, runner: &UserId, result_id: &str) -> Option<bool> {
+        self.lock()
+            .awards
+            .get(&(runner.clone(), result_id.to_owned()))
+            .map(|a| a.notified)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LedgerState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl crate::ports::PointsLedger for MemoryLedger {
+    async fn apply(
+        &self,
+        change: &crate::events::ResultChange,
+        _now: OffsetDateTime,
+    ) -> Result<crate::ports::LedgerOutcome, StoreError> {
+        use crate::points::{AwardChange, award_change};
+        use crate::ports::LedgerOutcome;
+        let mut state = self.lock();
+        let Some(&total) = state.totals.get(&change.runner_id) else {
+            return Err(StoreError::Missing("runner"));
+        };
+        let key = (change.runner_id.clone(), change.result_id.clone());
+        let stored = state.awards.get(&key).copied();
+        if let Some(award) = stored
+            && award.version == change.version
+        {
+            return Ok(if award.notified || award.delta == 0 {
+                LedgerOutcome::Unchanged
+            } else {
+                LedgerOutcome::Unnotified {
+                    delta: award.delta,
+                    total,
+                }
+            });
+        }
+        let delta = match award_change(
+            stored.map(|a| (a.points, a.version)),
+            change.points,
+            change.version,
+        ) {
+            AwardChange::Stale => return Ok(LedgerOutcome::Unchanged),
+            AwardChange::Apply { delta } => delta,
+        };
+        state.awards.insert(
+            key,
+            LedgerAward {
+                points: change.points,
+                version: change.version,
+                delta,
+                notified: delta == 0,
+            },
+        );
+        let total = total + delta;
+        state.totals.insert(change.runner_id.clone(), total);
+        Ok(LedgerOutcome::Applied { delta, total })
+    }
+
+    async fn mark_notified(&self, runner: &UserId, result_id: &str, version: u64) -> Result<(), StoreError> {
+        if let Some(award) = self
+            .lock()
+            .awards
+            .get_mut(&(runner.clone(), result_id.to_owned()))
+            && award.version == version
+        {
+            award.notified = true;
+        }
+        Ok(())
+    }
+}
+
+/// A topic in memory: keeps what was published, in order, and fails the envelopes it is
+/// told to (`fail_next`), the way SNS reports one entry's failure among others.
+pub struct MemoryPublisher<E> {
+    published: Mutex<Vec<crate::events::Envelope<E>>>,
+    failures: Mutex<std::collections::VecDeque<crate::ports::PublishError>>,
+}
+
+impl<E> Default for MemoryPublisher<E> {
+    fn default() -> Self {
+        Self {
+            published: Mutex::new(Vec::new()),
+            failures: Mutex::new(std::collections::VecDeque::new()),
+        }
+    }
+}
+
+impl<E: Clone> MemoryPublisher<E> {
+    pub fn published(&self) -> Vec<crate::events::Envelope<E>> {
+        self.published.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The next envelope published fails with `error` (calls queue up).
+    pub fn fail_next(&self, error: crate::ports::PublishError) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(error);
+    }
+}
+
+#[async_trait]
+impl<E: crate::events::TopicEvent + Clone> crate::ports::EventPublisher<E> for MemoryPublisher<E> {
+    async fn publish(
+        &self,
+        envelopes: &[crate::events::Envelope<E>],
+    ) -> Vec<Result<(), crate::ports::PublishError>> {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
+        envelopes
+            .iter()
+            .map(|envelope| match failures.pop_front() {
+                Some(error) => Err(error),
+                None => {
+                    published.push(envelope.clone());
+                    Ok(())
+                }
+            })
+            .collect()
+    }
+}

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::activity::ActivityEntry;
 use crate::entry::Entry;
-use crate::events::{Envelope, ResultChange};
+use crate::events::{Envelope, ResultChange, TopicEvent};
 use crate::lockout::LockoutPolicy;
 use crate::marathon::{Marathon, MarathonId};
 use crate::paging::{Page, PageRequest};
@@ -266,9 +266,10 @@ pub enum PublishError {
     Rejected(String),
 }
 
-/// A topic events are published to.
+/// A topic events are published to, typed by the events it carries
+/// (`EventPublisher<ResultEvent>`, `EventPublisher<PointsEvent>`).
 #[async_trait]
-pub trait EventPublisher: Send + Sync {
+pub trait EventPublisher<E: TopicEvent>: Send + Sync {
     /// Publishes in order; one outcome per envelope, in the same order.
-    async fn publish(&self, envelopes: &[Envelope]) -> Vec<Result<(), PublishError>>;
+    async fn publish(&self, envelopes: &[Envelope<E>]) -> Vec<Result<(), PublishError>>;
 }

@@ -23,6 +23,39 @@ pub enum ItemError {
     Poison(String),
 }
 
+/// The one classification of the ports' errors, for every consumer.
+///
+/// A publish SNS refused (`Rejected`: the entry itself is at fault, see `sns::failure`;
+/// throttling and key or permission trouble are `Retryable` there) is poison: the same
+/// envelope is refused again whatever the retries. Both consumers still report it as a
+/// failed item, so nothing is lost: the stream retries up to its limit and then sends it
+/// to its failure queue, SQS redelivers it up to `maxReceiveCount` and then moves it to
+/// the DLQ; the classification tells the logs (and the on-call) which it is.
+impl From<domain::ports::PublishError> for ItemError {
+    fn from(error: domain::ports::PublishError) -> Self {
+        use domain::ports::PublishError;
+        match error {
+            PublishError::Retryable(reason) => Self::Retryable(reason),
+            PublishError::Rejected(reason) => Self::Poison(format!("publish refused: {reason}")),
+        }
+    }
+}
+
+/// Storage: a missing entity, an item we cannot read, a taken email or a foreign cursor
+/// will not change by retrying; a conflict (a concurrent writer moved first), throttling
+/// or an outage may.
+impl From<domain::ports::StoreError> for ItemError {
+    fn from(error: domain::ports::StoreError) -> Self {
+        use domain::ports::StoreError;
+        match error {
+            StoreError::Missing(what) => Self::Poison(format!("missing {what}")),
+            StoreError::Corrupt(cause) => Self::Poison(format!("corrupt stored data: {cause}")),
+            other @ (StoreError::EmailTaken | StoreError::InvalidCursor) => Self::Poison(other.to_string()),
+            other @ (StoreError::Conflict | StoreError::Unavailable(_)) => Self::Retryable(other.to_string()),
+        }
+    }
+}
+
 /// The whole invocation must fail (Lambda then retries the whole batch): only when a
 /// failure cannot be attributed to a record.
 #[derive(Debug, thiserror::Error)]
@@ -183,6 +216,35 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(peak.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn publish_and_store_errors_are_classified_once() {
+        use domain::ports::{PublishError, StoreError};
+        assert!(matches!(
+            ItemError::from(PublishError::Rejected("too big".into())),
+            ItemError::Poison(_)
+        ));
+        assert!(matches!(
+            ItemError::from(PublishError::Retryable("throttled".into())),
+            ItemError::Retryable(_)
+        ));
+        assert!(matches!(
+            ItemError::from(StoreError::Missing("runner")),
+            ItemError::Poison(_)
+        ));
+        assert!(matches!(
+            ItemError::from(StoreError::Corrupt("x".into())),
+            ItemError::Poison(_)
+        ));
+        assert!(matches!(
+            ItemError::from(StoreError::Conflict),
+            ItemError::Retryable(_)
+        ));
+        assert!(matches!(
+            ItemError::from(StoreError::Unavailable("down".into())),
+            ItemError::Retryable(_)
+        ));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_sdk_dynamodb::types::AttributeValue;
-use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
+use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind, MarathonDetails, RequestOrigin};
 use domain::entry::Entry;
 use domain::marathon::{Course, Marathon, MarathonId, MarathonStatus};
 use domain::ports::{RaceStore, UserStore};
@@ -221,9 +221,11 @@ impl World {
                 correlation_id: Some(unique("cid")),
             },
         )
-        .with_details(
-            json!({ "marathon_id": changed.id, "marathon_name": changed.name, "date": changed.date }),
-        );
+        .with_details(ActivityDetails::Marathon(MarathonDetails {
+            marathon_id: changed.id.clone(),
+            marathon_name: changed.name.clone(),
+            date: changed.date,
+        }));
         self.races
             .update_marathon(&changed, current.version, &entry)
             .await

@@ -10,7 +10,6 @@ use domain::entry::Entry;
 use domain::marathon::{EntryRefusal, Marathon};
 use domain::ports::StoreError;
 use infra::http::{ApiQuery, Caller, Origin, Problem};
-use serde_json::json;
 
 use super::{PageQuery, activity, conflict, load_marathon, marathon_id, not_found, require_owner};
 use crate::state::State;
@@ -24,8 +23,12 @@ fn refusal(reason: EntryRefusal) -> Problem {
     })
 }
 
-fn details(marathon: &Marathon, runner: &domain::UserId) -> serde_json::Value {
-    json!({ "marathon_id": marathon.id, "marathon_name": marathon.name, "runner_id": runner })
+fn details(marathon: &Marathon, runner: &domain::UserId) -> domain::activity::ActivityDetails {
+    domain::activity::ActivityDetails::Entry(domain::activity::EntryDetails {
+        marathon_id: marathon.id.clone(),
+        marathon_name: marathon.name.clone(),
+        runner_id: runner.clone(),
+    })
 }
 
 pub async fn register(

@@ -10,7 +10,6 @@ use domain::marathon::{Marathon, MarathonFields, MarathonId, MarathonInput, Mara
 use domain::ports::{MarathonFilter, StoreError};
 use infra::http::{ApiJson, ApiQuery, Caller, Origin, Problem};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{
     PageQuery, activity, check_version, conflict, etag, if_match, load_marathon, marathon_id, require_owner,
@@ -22,8 +21,12 @@ fn with_etag(status: StatusCode, marathon: &Marathon) -> Response {
     (status, [(header::ETAG, etag(marathon.version))], Json(marathon)).into_response()
 }
 
-fn details(marathon: &Marathon) -> serde_json::Value {
-    json!({ "marathon_id": marathon.id, "marathon_name": marathon.name, "date": marathon.date })
+fn details(marathon: &Marathon) -> domain::activity::ActivityDetails {
+    domain::activity::ActivityDetails::Marathon(domain::activity::MarathonDetails {
+        marathon_id: marathon.id.clone(),
+        marathon_name: marathon.name.clone(),
+        date: marathon.date,
+    })
 }
 
 pub async fn create(

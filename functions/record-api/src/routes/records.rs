@@ -10,7 +10,6 @@ use domain::activity::ActivityKind;
 use domain::ports::StoreError;
 use domain::record::{Record, RecordFields, RecordInput};
 use infra::http::{ApiJson, ApiQuery, Caller, Origin, Problem};
-use serde_json::json;
 
 use super::{PageQuery, activity, not_found};
 use crate::state::{Api, State};
@@ -27,6 +26,12 @@ async fn load(api: &Api, caller: &Caller, raw: &str) -> Result<Record, Problem> 
         .record(&caller.id, &record_id(raw)?)
         .await?
         .ok_or_else(|| not_found("record"))
+}
+
+fn details(record_id: &str) -> domain::activity::ActivityDetails {
+    domain::activity::ActivityDetails::Record(domain::activity::RecordDetails {
+        record_id: record_id.to_owned(),
+    })
 }
 
 pub async fn create(
@@ -49,8 +54,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let log = activity(&api, &caller, ActivityKind::RecordCreated, origin)
-        .with_details(json!({ "record_id": record.id }));
+    let log = activity(&api, &caller, ActivityKind::RecordCreated, origin).with_details(details(&record.id));
     api.races.create_record(&record, &log).await?;
     let location = format!("/me/records/{}", record.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(record)).into_response())
@@ -91,8 +95,7 @@ pub async fn update(
         updated_at: api.clock.now(),
         ..current
     };
-    let log = activity(&api, &caller, ActivityKind::RecordUpdated, origin)
-        .with_details(json!({ "record_id": record.id }));
+    let log = activity(&api, &caller, ActivityKind::RecordUpdated, origin).with_details(details(&record.id));
     match api.races.update_record(&record, &log).await {
         Ok(()) => Ok(Json(record).into_response()),
         Err(StoreError::Conflict) => Err(not_found("record")),
@@ -107,8 +110,7 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
     let current = load(&api, &caller, &id).await?;
-    let log = activity(&api, &caller, ActivityKind::RecordDeleted, origin)
-        .with_details(json!({ "record_id": current.id }));
+    let log = activity(&api, &caller, ActivityKind::RecordDeleted, origin).with_details(details(&current.id));
     match api.races.delete_record(&caller.id, &current.id, &log).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::Conflict) => Err(not_found("record")),

@@ -13,7 +13,6 @@ use domain::result::{FinishTime, OfficialResult, next_version, parse_bonus};
 use domain::{FieldError, ValidationErrors};
 use infra::http::{ApiJson, ApiQuery, Caller, Origin, Problem};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::{
     PageQuery, activity, check_version, conflict, etag, if_match, load_marathon, marathon_id, not_found,
@@ -27,14 +26,14 @@ pub struct ResultInput {
     pub bonus_points: Option<i64>,
 }
 
-fn details(result: &OfficialResult) -> serde_json::Value {
-    json!({
-        "marathon_id": result.marathon_id,
-        "marathon_name": result.marathon_name,
-        "runner_id": result.runner_id,
-        "finish_time": result.finish_time,
-        "points": result.points,
-        "version": result.version,
+fn details(result: &OfficialResult) -> domain::activity::ActivityDetails {
+    domain::activity::ActivityDetails::Result(domain::activity::ResultDetails {
+        marathon_id: result.marathon_id.clone(),
+        marathon_name: result.marathon_name.clone(),
+        runner_id: result.runner_id.clone(),
+        finish_time: result.finish_time.clone(),
+        points: result.points,
+        version: result.version,
     })
 }
 

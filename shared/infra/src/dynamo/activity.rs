@@ -5,7 +5,8 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use domain::activity::ActivityEntry;
 use time::Duration;
 
-use super::{Item, key, n};
+use super::keys::log_key;
+use super::{Item, n};
 
 #[derive(Debug, Clone)]
 pub struct ActivityLog {
@@ -17,7 +18,7 @@ pub struct ActivityLog {
 impl ActivityLog {
     pub fn item(&self, entry: &ActivityEntry) -> Item {
         let mut item: Item = serde_dynamo::to_item(entry).unwrap_or_default();
-        item.extend(key(format!("USER#{}", entry.actor), format!("LOG#{}", entry.id)));
+        item.extend(log_key(&entry.actor, &entry.id));
         item.insert(
             "expires_at".into(),
             n((entry.at + self.retention).unix_timestamp()),

@@ -1,8 +1,10 @@
 //! The points ledger on the Users table: one award item per result (`USER#id | AWARD#result`)
 //! and the profile's `total_points`, changed together in one transaction, only forward in
-//! result version.
+//! result version. Its own adapter over the table, apart from `DynamoUsers`: the ledger
+//! writes no activity entries, so its user (point-increase) needs no log table.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use domain::UserId;
 use domain::events::ResultChange;
@@ -13,12 +15,48 @@ use time::OffsetDateTime;
 use super::errors::{corrupt, unavailable};
 use super::points::{AwardItem, TOTAL_POINTS, profile_key};
 use super::transact::{TransactError, transact};
-use super::{DynamoUsers, n};
+use super::{key, n};
 
 /// A concurrent change to the same award makes us re-read; a few rounds settle it.
 const ROUNDS: u32 = 5;
 
-impl DynamoUsers {
+/// Awards and totals in the Users table.
+#[derive(Clone)]
+pub struct DynamoLedger {
+    client: Client,
+    table: String,
+}
+
+impl DynamoLedger {
+    pub fn new(client: Client, users_table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: users_table.into(),
+        }
+    }
+
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// One cheap read during init, so the first message does not pay the TLS handshake.
+    pub async fn warm_up(&self) {
+        let probe = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("WARMUP", "WARMUP")))
+            .send()
+            .await;
+        if let Err(error) = probe {
+            tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(error), "warm-up read failed");
+        }
+    }
+
     async fn award(&self, runner: &UserId, result_id: &str) -> Result<Option<AwardItem>, StoreError> {
         let output = self
             .client()
@@ -53,7 +91,7 @@ impl DynamoUsers {
 }
 
 #[async_trait]
-impl PointsLedger for DynamoUsers {
+impl PointsLedger for DynamoLedger {
     async fn apply(&self, change: &ResultChange, now: OffsetDateTime) -> Result<LedgerOutcome, StoreError> {
         let runner = &change.runner_id;
         for _ in 0..ROUNDS {

@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub(crate) mod errors;
+pub mod keys;
 pub mod ledger;
 pub mod points;
 pub mod races;
@@ -9,6 +10,7 @@ mod transact;
 pub mod users;
 
 pub use activity::ActivityLog;
+pub use ledger::DynamoLedger;
 pub use points::AwardItem;
 pub use races::DynamoRaces;
 pub use users::DynamoUsers;

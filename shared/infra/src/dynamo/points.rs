@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::errors::{corrupt, unavailable};
-use super::{DynamoUsers, Item, key, s};
-
-pub const AWARD_PREFIX: &str = "AWARD#";
+pub use super::keys::{AWARD_PREFIX, profile_key};
+use super::keys::{award_key, user_pk};
+use super::{DynamoUsers, Item, s};
 
 /// The profile attribute holding the sum of the runner's awards.
 pub const TOTAL_POINTS: &str = "total_points";
@@ -39,7 +39,7 @@ pub struct AwardItem {
 
 impl AwardItem {
     pub fn key(runner: &UserId, result_id: &str) -> Item {
-        key(user_pk(runner), format!("{AWARD_PREFIX}{result_id}"))
+        award_key(runner, result_id)
     }
 
     /// The whole item: attributes and key.
@@ -78,15 +78,6 @@ impl From<&Award> for AwardItem {
             notified: true,
         }
     }
-}
-
-/// The profile item's key (the same as `users.rs` builds), where `total_points` lives.
-pub fn profile_key(runner: &UserId) -> Item {
-    key(user_pk(runner), "PROFILE")
-}
-
-pub(crate) fn user_pk(runner: &UserId) -> String {
-    format!("USER#{runner}")
 }
 
 #[derive(Deserialize)]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::errors::{corrupt, unavailable};
-use super::points::profile_key;
+use super::keys::{email_key, profile_key, refresh_key};
 use super::transact::{TransactError, transact};
 use super::{ActivityLog, Item, key, n, s};
 
@@ -50,14 +50,6 @@ struct FamilyItem {
     /// Unix seconds; also the table's TTL attribute, so dead families clean themselves up.
     expires_at: i64,
     revoked: bool,
-}
-
-fn email_key(email: &Email) -> Item {
-    key(format!("EMAIL#{email}"), "EMAIL")
-}
-
-fn family_key(user: &UserId, family_id: &str) -> Item {
-    key(format!("USER#{user}"), format!("REFRESH#{family_id}"))
 }
 
 fn from_unix(seconds: i64) -> Result<OffsetDateTime, StoreError> {
@@ -228,7 +220,7 @@ impl UserStore for DynamoUsers {
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":zero", n(0));
         let mut family_item: Item = serde_dynamo::to_item(FamilyItem::from(family)).map_err(corrupt)?;
-        family_item.extend(family_key(&family.user_id, &family.family_id));
+        family_item.extend(refresh_key(&family.user_id, &family.family_id));
         let items = vec![
             built(reset),
             self.put(family_item, "attribute_not_exists(pk)"),
@@ -248,7 +240,7 @@ impl UserStore for DynamoUsers {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(family_key(user, family_id)))
+            .set_key(Some(refresh_key(user, family_id)))
             .consistent_read(true)
             .send()
             .await
@@ -273,7 +265,7 @@ impl UserStore for DynamoUsers {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(family_key(&family.user_id, &family.family_id)))
+            .set_key(Some(refresh_key(&family.user_id, &family.family_id)))
             .update_expression("SET current_hash = :next, expires_at = :expires")
             .condition_expression("current_hash = :expected AND revoked = :false")
             .expression_attribute_values(":next", s(next_hash))
@@ -302,7 +294,7 @@ impl UserStore for DynamoUsers {
         activity: &ActivityEntry,
     ) -> Result<(), StoreError> {
         let revoke = self
-            .update(family_key(user, family_id))
+            .update(refresh_key(user, family_id))
             .update_expression("SET revoked = :true")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":true", aws_sdk_dynamodb::types::AttributeValue::Bool(true));

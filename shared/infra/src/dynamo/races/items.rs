@@ -8,55 +8,21 @@ use domain::marathon::{Marathon, MarathonId};
 use domain::ports::StoreError;
 use domain::record::Record;
 use domain::result::{FinishTime, OfficialResult, result_id};
-use serde::Serialize;
+use domain::user::UserName;
 use serde::de::DeserializeOwned;
-use time::Date;
+use serde::{Deserialize, Serialize};
 use time::macros::format_description;
+use time::{Date, OffsetDateTime};
 
-use crate::dynamo::{Item, key, n, s};
+use crate::dynamo::{Item, n, s};
 
-pub(super) const META: &str = "META";
-pub(super) const ENTRY_PREFIX: &str = "ENTRY#";
-/// The result stream consumer recognises official results by this `sk` prefix.
-pub const RESULT_PREFIX: &str = "RESULT#";
-pub(super) const RECORD_PREFIX: &str = "RECORD#";
-/// gsi2's one partition: every marathon, by date.
-pub(super) const ALL_MARATHONS: &str = "MARATHON";
+pub(super) use crate::dynamo::keys::{
+    ALL_MARATHONS, ENTRY_PREFIX, RECORD_PREFIX, RESULT_PREFIX, entry_key, marathon_key, marathon_pk,
+    organizer_pk, rank_pk, record_key, result_key, runner_pk,
+};
 
 // The ranking key pads finish times to six digits; a longer time would sort wrongly.
 const _: () = assert!(FinishTime::MAX_SECONDS <= 999_999);
-
-pub(super) fn marathon_pk(id: &MarathonId) -> String {
-    format!("MARATHON#{id}")
-}
-
-pub(super) fn organizer_pk(organizer: &UserId) -> String {
-    format!("ORGANIZER#{organizer}")
-}
-
-pub(super) fn runner_pk(runner: &UserId) -> String {
-    format!("RUNNER#{runner}")
-}
-
-pub(super) fn rank_pk(marathon: &MarathonId) -> String {
-    format!("RANK#{marathon}")
-}
-
-pub(super) fn marathon_key(id: &MarathonId) -> Item {
-    key(marathon_pk(id), META)
-}
-
-pub(super) fn entry_key(marathon: &MarathonId, runner: &UserId) -> Item {
-    key(marathon_pk(marathon), format!("{ENTRY_PREFIX}{runner}"))
-}
-
-pub(super) fn result_key(marathon: &MarathonId, runner: &UserId) -> Item {
-    key(marathon_pk(marathon), format!("{RESULT_PREFIX}{runner}"))
-}
-
-pub(super) fn record_key(runner: &UserId, id: &str) -> Item {
-    key(runner_pk(runner), format!("{RECORD_PREFIX}{id}"))
-}
 
 /// `YYYY-MM-DD`: sorts as text in date order, so it can lead a sort key.
 pub(super) fn iso_date(date: Date) -> Result<String, StoreError> {
@@ -109,6 +75,74 @@ pub(super) fn entry_item(entry: &Entry) -> Result<Item, StoreError> {
     with_attributes(entry, attributes)
 }
 
+/// An official result as the Races table stores it, and so as its stream's images show it
+/// to official-record-stream: the result's fields and its id (the key and index
+/// attributes sit beside them and are not read back). The domain's `OfficialResult` and
+/// the events' `ResultChange` are made from it, never decoded from the item themselves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultItem {
+    /// `<marathon>.<runner>`: what the points pipeline keys awards on.
+    pub result_id: String,
+    pub marathon_id: MarathonId,
+    pub marathon_name: String,
+    pub marathon_date: Date,
+    pub runner_id: UserId,
+    pub runner_name: UserName,
+    pub finish_seconds: u32,
+    pub finish_time: String,
+    pub bonus_points: u32,
+    pub points: u32,
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// The request that made this version, carried on to the events it causes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+}
+
+impl From<&OfficialResult> for ResultItem {
+    fn from(r: &OfficialResult) -> Self {
+        Self {
+            result_id: result_id(&r.marathon_id, &r.runner_id),
+            marathon_id: r.marathon_id.clone(),
+            marathon_name: r.marathon_name.clone(),
+            marathon_date: r.marathon_date,
+            runner_id: r.runner_id.clone(),
+            runner_name: r.runner_name.clone(),
+            finish_seconds: r.finish_seconds,
+            finish_time: r.finish_time.clone(),
+            bonus_points: r.bonus_points,
+            points: r.points,
+            version: r.version,
+            recorded_at: r.recorded_at,
+            updated_at: r.updated_at,
+            correlation_id: r.correlation_id.clone(),
+        }
+    }
+}
+
+impl From<ResultItem> for OfficialResult {
+    fn from(r: ResultItem) -> Self {
+        Self {
+            marathon_id: r.marathon_id,
+            marathon_name: r.marathon_name,
+            marathon_date: r.marathon_date,
+            runner_id: r.runner_id,
+            runner_name: r.runner_name,
+            finish_seconds: r.finish_seconds,
+            finish_time: r.finish_time,
+            bonus_points: r.bonus_points,
+            points: r.points,
+            version: r.version,
+            recorded_at: r.recorded_at,
+            updated_at: r.updated_at,
+            correlation_id: r.correlation_id,
+        }
+    }
+}
+
 pub(super) fn result_item(result: &OfficialResult) -> Result<Item, StoreError> {
     let mut attributes = result_key(&result.marathon_id, &result.runner_id);
     attributes.extend([
@@ -127,14 +161,44 @@ pub(super) fn result_item(result: &OfficialResult) -> Result<Item, StoreError> {
             "gsi3sk".to_owned(),
             s(format!("{:06}#{}", result.finish_seconds, result.runner_id)),
         ),
-        (
-            "result_id".to_owned(),
-            s(result_id(&result.marathon_id, &result.runner_id)),
-        ),
     ]);
-    with_attributes(result, attributes)
+    with_attributes(&ResultItem::from(result), attributes)
 }
 
 pub(super) fn record_item(record: &Record) -> Result<Item, StoreError> {
     with_attributes(record, record_key(&record.runner_id, &record.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn a_result_item_is_the_result_its_id_and_its_keys_and_reads_back_the_same() {
+        let (marathon, runner) = (MarathonId::generate(), UserId::generate());
+        let result = OfficialResult {
+            marathon_id: marathon.clone(),
+            marathon_name: "Seoul".into(),
+            marathon_date: date!(2027 - 03 - 21),
+            runner_id: runner.clone(),
+            runner_name: UserName::parse("Kim").unwrap(),
+            finish_seconds: 10_800,
+            finish_time: "3:00:00".into(),
+            bonus_points: 10,
+            points: 110,
+            version: 2,
+            recorded_at: datetime!(2026-11-21 10:00 UTC),
+            updated_at: datetime!(2026-11-21 11:00 UTC),
+            correlation_id: Some("c-1".into()),
+        };
+        let item = result_item(&result).unwrap();
+        let text = |name: &str| item[name].as_s().unwrap().clone();
+        assert_eq!(text("result_id"), result_id(&marathon, &runner));
+        assert_eq!(text("sk"), crate::dynamo::keys::result_sk(&runner));
+        assert_eq!(text("gsi3sk"), format!("010800#{runner}"));
+        let stored: ResultItem = serde_dynamo::from_item(item).unwrap();
+        assert_eq!(stored.result_id, result_id(&marathon, &runner));
+        assert_eq!(OfficialResult::from(stored), result);
+    }
 }

@@ -26,7 +26,8 @@ use domain::result::OfficialResult;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
-pub use items::RESULT_PREFIX;
+pub use super::keys::RESULT_PREFIX;
+pub use items::ResultItem;
 
 use super::transact::{TransactError, transact};
 use super::{ActivityLog, Item};
@@ -199,7 +200,8 @@ impl RaceStore for DynamoRaces {
         marathon: &MarathonId,
         runner: &UserId,
     ) -> Result<Option<OfficialResult>, StoreError> {
-        self.get(items::result_key(marathon, runner)).await
+        let item: Option<ResultItem> = self.get(items::result_key(marathon, runner)).await?;
+        Ok(item.map(OfficialResult::from))
     }
 
     async fn put_result(
@@ -227,7 +229,8 @@ impl RaceStore for DynamoRaces {
         marathon: &MarathonId,
         page: &PageRequest,
     ) -> Result<Page<OfficialResult>, StoreError> {
-        self.page(&results::ranking(marathon), page).await
+        let items: Page<ResultItem> = self.page(&results::ranking(marathon), page).await?;
+        Ok(items.map(OfficialResult::from))
     }
 
     async fn runner_results(
@@ -235,7 +238,8 @@ impl RaceStore for DynamoRaces {
         runner: &UserId,
         page: &PageRequest,
     ) -> Result<Page<OfficialResult>, StoreError> {
-        let mut results = self.page(&results::of_runner(runner), page).await?;
+        let items: Page<ResultItem> = self.page(&results::of_runner(runner), page).await?;
+        let mut results = items.map(OfficialResult::from);
         self.relabel(&mut results.items).await?;
         Ok(results)
     }

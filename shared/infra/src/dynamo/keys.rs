@@ -1,0 +1,173 @@
+//! Every table's key layout, defined once. The adapters here write and query by these;
+//! the other readers (log-mailer's directory and continuations, official-record-stream's
+//! translation) recognise items by them; template.yaml's stream filters match them
+//! (tests/template_policy.rs checks the prefixes there against these constants).
+
+use domain::marathon::MarathonId;
+use domain::{Email, UserId};
+
+use super::{Item, key};
+
+// The Users table.
+
+/// `USER#<id>`: a user's partition, in Users and in the activity log.
+pub const USER_PREFIX: &str = "USER#";
+/// `USER#<id> | PROFILE`: the user, their credentials and `total_points`.
+pub const PROFILE: &str = "PROFILE";
+/// `EMAIL#<email> | EMAIL`: claims an address, so two accounts cannot share it.
+pub const EMAIL_PREFIX: &str = "EMAIL#";
+pub const EMAIL: &str = "EMAIL";
+/// `USER#<id> | REFRESH#<family>`: a refresh-token family.
+pub const REFRESH_PREFIX: &str = "REFRESH#";
+/// `USER#<id> | AWARD#<result id>`: one result's contribution to the total.
+pub const AWARD_PREFIX: &str = "AWARD#";
+
+// The Races table.
+
+/// `MARATHON#<id> | META`: the marathon; its entries and results share the partition.
+pub const MARATHON_PREFIX: &str = "MARATHON#";
+pub const META: &str = "META";
+/// `MARATHON#<id> | ENTRY#<runner>`: a registration.
+pub const ENTRY_PREFIX: &str = "ENTRY#";
+/// `MARATHON#<id> | RESULT#<runner>`: an official result. The Races stream's filter
+/// (template.yaml) and official-record-stream select results by this `sk` prefix.
+pub const RESULT_PREFIX: &str = "RESULT#";
+/// `RUNNER#<id> | RECORD#<id>`: a private record; `RUNNER#<id>` also partitions gsi1's
+/// "my entries" and "my results".
+pub const RUNNER_PREFIX: &str = "RUNNER#";
+pub const RECORD_PREFIX: &str = "RECORD#";
+/// gsi1: an organizer's marathons.
+pub const ORGANIZER_PREFIX: &str = "ORGANIZER#";
+/// gsi3: a marathon's ranking.
+pub const RANK_PREFIX: &str = "RANK#";
+/// gsi2's one partition: every marathon, by date.
+pub const ALL_MARATHONS: &str = "MARATHON";
+
+// The activity log table.
+
+/// `USER#<actor> | LOG#<entry id>`: an activity entry.
+pub const LOG_PREFIX: &str = "LOG#";
+/// `MAIL#<entry id> | PART#<n>`: a log-mailer continuation of the entry's mailing.
+pub const MAIL_PREFIX: &str = "MAIL#";
+pub const PART_PREFIX: &str = "PART#";
+
+pub fn user_pk(user: &UserId) -> String {
+    format!("{USER_PREFIX}{user}")
+}
+
+pub fn profile_key(user: &UserId) -> Item {
+    key(user_pk(user), PROFILE)
+}
+
+pub fn email_key(email: &Email) -> Item {
+    key(format!("{EMAIL_PREFIX}{email}"), EMAIL)
+}
+
+pub fn refresh_key(user: &UserId, family_id: &str) -> Item {
+    key(user_pk(user), format!("{REFRESH_PREFIX}{family_id}"))
+}
+
+pub fn award_key(runner: &UserId, result_id: &str) -> Item {
+    key(user_pk(runner), format!("{AWARD_PREFIX}{result_id}"))
+}
+
+pub fn marathon_pk(id: &MarathonId) -> String {
+    format!("{MARATHON_PREFIX}{id}")
+}
+
+pub fn organizer_pk(organizer: &UserId) -> String {
+    format!("{ORGANIZER_PREFIX}{organizer}")
+}
+
+pub fn runner_pk(runner: &UserId) -> String {
+    format!("{RUNNER_PREFIX}{runner}")
+}
+
+pub fn rank_pk(marathon: &MarathonId) -> String {
+    format!("{RANK_PREFIX}{marathon}")
+}
+
+pub fn marathon_key(id: &MarathonId) -> Item {
+    key(marathon_pk(id), META)
+}
+
+pub fn entry_sk(runner: &UserId) -> String {
+    format!("{ENTRY_PREFIX}{runner}")
+}
+
+pub fn entry_key(marathon: &MarathonId, runner: &UserId) -> Item {
+    key(marathon_pk(marathon), entry_sk(runner))
+}
+
+pub fn result_sk(runner: &UserId) -> String {
+    format!("{RESULT_PREFIX}{runner}")
+}
+
+pub fn result_key(marathon: &MarathonId, runner: &UserId) -> Item {
+    key(marathon_pk(marathon), result_sk(runner))
+}
+
+/// Whether a Races item's `sk` is an official result's.
+pub fn is_result_sk(sk: &str) -> bool {
+    sk.starts_with(RESULT_PREFIX)
+}
+
+pub fn record_key(runner: &UserId, id: &str) -> Item {
+    key(runner_pk(runner), format!("{RECORD_PREFIX}{id}"))
+}
+
+pub fn log_key(actor: &UserId, entry_id: &str) -> Item {
+    key(user_pk(actor), format!("{LOG_PREFIX}{entry_id}"))
+}
+
+/// Part numbers are zero-padded so parts sort in order.
+pub fn mail_part_key(entry_id: &str, part: u32) -> Item {
+    key(
+        format!("{MAIL_PREFIX}{entry_id}"),
+        format!("{PART_PREFIX}{part:06}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    fn text(item: &Item, name: &str) -> String {
+        match &item[name] {
+            AttributeValue::S(s) => s.clone(),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn keys_are_the_documented_layout() {
+        let user = UserId::parse("01JBBBBBBBBBBBBBBBBBBBBBBB").unwrap();
+        let marathon = MarathonId::parse("01JAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
+        let profile = profile_key(&user);
+        assert_eq!(text(&profile, "pk"), "USER#01JBBBBBBBBBBBBBBBBBBBBBBB");
+        assert_eq!(text(&profile, "sk"), "PROFILE");
+        let email = email_key(&Email::parse("kim@example.com").unwrap());
+        assert_eq!(
+            (text(&email, "pk"), text(&email, "sk")),
+            ("EMAIL#kim@example.com".into(), "EMAIL".into())
+        );
+        assert_eq!(text(&refresh_key(&user, "f"), "sk"), "REFRESH#f");
+        assert_eq!(text(&award_key(&user, "m.r"), "sk"), "AWARD#m.r");
+        let result = result_key(&marathon, &user);
+        assert_eq!(text(&result, "pk"), "MARATHON#01JAAAAAAAAAAAAAAAAAAAAAAA");
+        assert!(is_result_sk(&text(&result, "sk")));
+        assert!(!is_result_sk(&text(&entry_key(&marathon, &user), "sk")));
+        assert!(!is_result_sk(&text(&marathon_key(&marathon), "sk")));
+        assert_eq!(
+            text(&record_key(&user, "r1"), "pk"),
+            "RUNNER#01JBBBBBBBBBBBBBBBBBBBBBBB"
+        );
+        assert_eq!(text(&log_key(&user, "01JE"), "sk"), "LOG#01JE");
+        let part = mail_part_key("01JE", 3);
+        assert_eq!(
+            (text(&part, "pk"), text(&part, "sk")),
+            ("MAIL#01JE".into(), "PART#000003".into())
+        );
+    }
+}
