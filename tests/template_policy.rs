@@ -273,6 +273,16 @@ fn the_dashboard_is_json_and_shows_every_function_queue_and_table() {
             "the dashboard names {variable}, which is not a resource"
         );
     }
+    // every metric the code emits is on a panel, in the namespace the code writes
+    for metric in infra::metrics::Metric::ALL {
+        let shown = widgets.iter().any(|w| {
+            let metrics = w["properties"]["metrics"].to_string();
+            metrics.contains(&format!("\\\"{}\\\"", metric.name()))
+                || (metrics.contains(&format!("\"{}\"", metric.name()))
+                    && metrics.contains(&format!("\"{}\"", infra::metrics::NAMESPACE)))
+        });
+        assert!(shown, "the dashboard has no panel for {}", metric.name());
+    }
 }
 
 /// Every `prefix` in the template's stream filters, with the path of keys leading to it

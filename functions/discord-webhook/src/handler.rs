@@ -124,7 +124,9 @@ impl Notifier {
     /// The Lambda entry point: the batch, with the invocation's deadline.
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsEventResponse, BatchError> {
         let deadline = deadline_from_epoch_ms(event.context.deadline);
-        self.process(event.payload, deadline).await
+        let response = self.process(event.payload, deadline).await;
+        infra::metrics::flush();
+        response
     }
 
     /// The batch with an explicit deadline (for in-process invokers and tests).
@@ -136,6 +138,7 @@ impl Notifier {
     async fn message(&self, message: SqsMessage, deadline: Instant) -> Result<(), ItemError> {
         let started = Instant::now();
         let delivery = self.deliver(&message, deadline).await;
+        infra::metrics::outcome(infra::metrics::Metric::DiscordPosts, delivery.outcome.as_str());
         let message_id = message.message_id.as_deref().unwrap_or_default();
         let correlation_id = delivery.correlation_id.as_deref().unwrap_or_default();
         let duration_ms = started.elapsed().as_millis() as u64;

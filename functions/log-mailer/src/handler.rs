@@ -120,6 +120,14 @@ impl Tally {
     }
 
     fn count(&mut self, delivery: Delivery) {
+        let outcome = match &delivery {
+            Delivery::Sent => "sent",
+            Delivery::AlreadySent => "duplicate",
+            Delivery::Skipped => "skipped",
+            Delivery::Deferred(_) => "deferred",
+            Delivery::Failed(_) => "failed",
+        };
+        infra::metrics::outcome(infra::metrics::Metric::Mails, outcome);
         match delivery {
             Delivery::Sent => self.sent += 1,
             Delivery::AlreadySent => self.duplicates += 1,
@@ -147,7 +155,9 @@ impl Mailer {
     /// The Lambda entry point.
     pub async fn handle(&self, event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, BatchError> {
         let deadline = deadline_of(&event.context);
-        self.handle_records(event.payload.records, deadline).await
+        let response = self.handle_records(event.payload.records, deadline).await;
+        infra::metrics::flush();
+        response
     }
 
     pub async fn handle_records(

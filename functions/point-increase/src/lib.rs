@@ -11,6 +11,7 @@ use domain::Clock;
 use domain::events::{Envelope, PointsAwarded, PointsEvent, ResultChange, ResultEvent};
 use domain::ports::{EventPublisher, LedgerOutcome, PointsLedger};
 use infra::batch::{BatchError, ItemError, sqs_batch};
+use infra::metrics::{self, Metric};
 
 /// Messages of one batch handled at once: a batch of 10 costs about one round trip.
 const CONCURRENCY: usize = 10;
@@ -24,7 +25,9 @@ pub struct PointIncrease {
 
 impl PointIncrease {
     pub async fn handle(&self, event: SqsEvent) -> Result<SqsEventResponse, BatchError> {
-        sqs_batch(event, CONCURRENCY, |message| self.message(message)).await
+        let response = sqs_batch(event, CONCURRENCY, |message| self.message(message)).await;
+        infra::metrics::flush();
+        response
     }
 
     async fn message(&self, message: SqsMessage) -> Result<(), ItemError> {
@@ -39,6 +42,15 @@ impl PointIncrease {
         let change = envelope.event.into_change();
         let correlation = envelope.correlation_id;
         let outcome = self.ledger.apply(&change, self.clock.now()).await?;
+        match outcome {
+            LedgerOutcome::Applied { delta, .. } => {
+                metrics::count(Metric::AwardsApplied, 1);
+                metrics::count(Metric::PointsMoved, delta.unsigned_abs());
+            }
+            // applied before; only its announcement is new
+            LedgerOutcome::Unnotified { .. } => {}
+            LedgerOutcome::Unchanged => metrics::count(Metric::AwardsUnchanged, 1),
+        }
         let announced = match outcome {
             LedgerOutcome::Applied { delta, total } | LedgerOutcome::Unnotified { delta, total }
                 if delta != 0 =>

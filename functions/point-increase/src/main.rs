@@ -3,6 +3,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     infra::telemetry::init();
+    infra::metrics::init("point-increase");
     let function = point_increase::bootstrap().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<_>| function.handle(event.payload))).await
 }
