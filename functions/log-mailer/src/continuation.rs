@@ -58,13 +58,13 @@ impl Continuation {
     }
 
     /// The item of this part for `entry`, as written (and as its stream image reads).
-    pub fn item(&self, log: &ActivityLog, entry: &ActivityEntry) -> Item {
-        let mut item = log.item(entry);
+    pub fn item(&self, log: &ActivityLog, entry: &ActivityEntry) -> Result<Item, LookupError> {
+        let mut item = log.item(entry).map_err(|e| LookupError(e.to_string()))?;
         // the entry's copy under its own key (replacing the entry's `USER# | LOG#`)
         item.extend(keys::mail_part_key(&entry.id, self.part));
         item.insert(PART.into(), AttributeValue::N(self.part.to_string()));
         item.insert(AFTER.into(), AttributeValue::S(self.after.to_string()));
-        item
+        Ok(item)
     }
 }
 
@@ -94,7 +94,7 @@ impl Continuations {
             .client
             .put_item()
             .table_name(&self.log.table)
-            .set_item(Some(next.item(&self.log, entry)))
+            .set_item(Some(next.item(&self.log, entry)?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
@@ -148,7 +148,7 @@ mod tests {
             part: 3,
             after: UserId::generate(),
         };
-        let item = next.item(&log(), &entry);
+        let item = next.item(&log(), &entry).unwrap();
         assert_eq!(item["pk"], AttributeValue::S(format!("MAIL#{}", entry.id)));
         assert_eq!(item["sk"], AttributeValue::S("PART#000003".into()));
         let mut image = serde_dynamo::Item::from(item);
@@ -160,7 +160,7 @@ mod tests {
     #[test]
     fn an_entry_is_no_continuation_and_half_of_one_is_an_error() {
         use serde_dynamo::AttributeValue as Image;
-        let mut image = serde_dynamo::Item::from(log().item(&entry()));
+        let mut image = serde_dynamo::Item::from(log().item(&entry()).unwrap());
         assert_eq!(Continuation::take(&mut image), Ok(None));
         let mut half = image.clone();
         half.insert(PART.into(), Image::N("1".into()));

@@ -64,7 +64,11 @@ pub struct ActivityEntry {
     #[serde(flatten)]
     pub origin: RequestOrigin,
     /// Kind-specific facts, for the mailer and for people reading the log, as stored:
-    /// written from an `ActivityDetails` (`with_details`), read back as one (`details()`).
+    /// written from an `ActivityDetails` (`with_details`), read back as one (`details()`)
+    /// by the readers that need them. Not decoded with the entry: an entry whose details a
+    /// reader has no use for (a sign-up written without any, an entry from an older
+    /// writer) must not fail that reader, and on a stream a failed record holds back
+    /// every record after it.
     #[serde(default)]
     pub details: serde_json::Value,
 }

@@ -273,7 +273,7 @@ impl World {
 
     /// The entry's item exactly as infra's ActivityLog builds it.
     pub fn item(&self, entry: &ActivityEntry) -> serde_dynamo::Item {
-        self.activity.item(entry).into()
+        self.activity.item(entry).expect("an entry item").into()
     }
 
     /// Everything the emulator's SES sent so far. The dump walks every model of every

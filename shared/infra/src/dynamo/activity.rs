@@ -3,7 +3,10 @@
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use domain::activity::ActivityEntry;
+use domain::ports::StoreError;
 use time::Duration;
+
+use super::errors::corrupt;
 
 use super::keys::log_key;
 use super::{Item, n};
@@ -16,23 +19,25 @@ pub struct ActivityLog {
 }
 
 impl ActivityLog {
-    pub fn item(&self, entry: &ActivityEntry) -> Item {
-        let mut item: Item = serde_dynamo::to_item(entry).unwrap_or_default();
+    /// The entry's item; an entry that cannot be written (a time RFC 3339 cannot hold)
+    /// is refused, never written empty.
+    pub fn item(&self, entry: &ActivityEntry) -> Result<Item, StoreError> {
+        let mut item: Item = serde_dynamo::to_item(entry).map_err(corrupt)?;
         item.extend(log_key(&entry.actor, &entry.id));
         item.insert(
             "expires_at".into(),
             n((entry.at + self.retention).unix_timestamp()),
         );
-        item
+        Ok(item)
     }
 
-    pub fn put(&self, entry: &ActivityEntry) -> TransactWriteItem {
+    pub fn put(&self, entry: &ActivityEntry) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(self.item(entry)))
+            .set_item(Some(self.item(entry)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .expect("table and item are set");
-        TransactWriteItem::builder().put(put).build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 }

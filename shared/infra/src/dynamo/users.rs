@@ -116,7 +116,7 @@ impl UserStore for DynamoUsers {
         let items = vec![
             self.put(profile_item, "attribute_not_exists(pk)"),
             self.put(email_item, "attribute_not_exists(pk)"),
-            self.activity.put(activity),
+            self.activity.put(activity)?,
         ];
         self.transact(items).await.map_err(|outcome| match outcome {
             // the email claim is item 1; the profile id is fresh and cannot collide
@@ -202,7 +202,7 @@ impl UserStore for DynamoUsers {
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":max", n(policy.max_failures));
         match self
-            .transact(vec![built(lock), self.activity.put(lock_entry)])
+            .transact(vec![built(lock), self.activity.put(lock_entry)?])
             .await
         {
             Ok(()) => Ok(FailedLogin::Locked),
@@ -224,7 +224,7 @@ impl UserStore for DynamoUsers {
         let items = vec![
             built(reset),
             self.put(family_item, "attribute_not_exists(pk)"),
-            self.activity.put(activity),
+            self.activity.put(activity)?,
         ];
         self.transact(items)
             .await
@@ -298,7 +298,7 @@ impl UserStore for DynamoUsers {
             .update_expression("SET revoked = :true")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":true", aws_sdk_dynamodb::types::AttributeValue::Bool(true));
-        self.transact(vec![built(revoke), self.activity.put(activity)])
+        self.transact(vec![built(revoke), self.activity.put(activity)?])
             .await
             .map_err(TransactError::into_store_error)
     }

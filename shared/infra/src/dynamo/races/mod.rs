@@ -73,7 +73,7 @@ impl DynamoRaces {
         mut ops: Vec<TransactWriteItem>,
         activity: &ActivityEntry,
     ) -> Result<(), StoreError> {
-        ops.push(self.activity.put(activity));
+        ops.push(self.activity.put(activity)?);
         transact(&self.client, ops)
             .await
             .map_err(TransactError::into_store_error)
