@@ -1,0 +1,9 @@
+//! Integration tests, one binary: each module was its own test target (one emulator
+//! start and one link each); together they build and start once.
+
+mod idempotency;
+mod points;
+mod races;
+mod redrive;
+mod sdk_config;
+mod tokens;
