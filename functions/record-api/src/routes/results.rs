@@ -7,25 +7,21 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Role;
 use domain::activity::ActivityKind;
-use domain::paging::{Page, PageRequest};
+use domain::paging::PageRequest;
 use domain::ports::StoreError;
 use domain::result::{FinishTime, OfficialResult, next_version, parse_bonus};
 use domain::{FieldError, ValidationErrors};
 use infra::http::{ApiJson, ApiQuery, Caller, Origin, Problem};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{
     PageQuery, activity, check_version, conflict, etag, if_match, load_marathon, marathon_id, not_found,
     require_owner, user_id,
 };
+use crate::contract::{
+    self, IfMatchOptional, MarathonPath, RankedResult, ResultBody, ResultPath, ResultView,
+};
 use crate::state::State;
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ResultInput {
-    pub finish_time: Option<serde_json::Value>,
-    pub bonus_points: Option<i64>,
-}
 
 fn details(result: &OfficialResult) -> serde_json::Value {
     json!({
@@ -39,20 +35,43 @@ fn details(result: &OfficialResult) -> serde_json::Value {
 }
 
 /// Creates or corrects the runner's result (201 the first time, 200 after).
+#[utoipa::path(
+    put,
+    path = "/marathons/{id}/results/{runner_id}",
+    tag = "results",
+    request_body = ResultBody,
+    security(("bearer" = [])),
+    params(
+        ResultPath,
+        IfMatchOptional,
+    ),
+    responses(
+        (status = 200, description = "Corrected.", body = ResultView, headers(
+            ("ETag" = String, description = "The result's version, quoted."),
+        )),
+        (status = 201, description = "Recorded.", body = ResultView, headers(
+            ("ETag" = String, description = "The result's version, quoted."),
+        )),
+        (status = 403, description = "Only the marathon's organizer may record results."),
+        (status = 404, description = "No such marathon or runner."),
+        (status = 409, description = "The marathon is cancelled, the runner is not registered, or something changed meanwhile."),
+        (status = 412, description = "The result changed since it was read: read it again."),
+    )
+)]
 pub async fn record(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
     Path((id, runner)): Path<(String, String)>,
     headers: HeaderMap,
-    ApiJson(input): ApiJson<ResultInput>,
+    ApiJson(input): ApiJson<ResultBody>,
 ) -> Result<Response, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
     require_owner(&caller, &marathon)?;
     let runner = user_id(&runner, "runner")?;
     let mut errors = ValidationErrors::default();
     let finish = errors
-        .require("finish_time", input.finish_time)
+        .require("finish_time", contract::integral(input.finish_time))
         .and_then(|raw| errors.check(FinishTime::parse(&raw)));
     let bonus = errors.check(parse_bonus(input.bonus_points));
     let (Some(finish), Some(bonus)) = (finish, bonus) else {
@@ -108,9 +127,33 @@ pub async fn record(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, [(header::ETAG, etag(result.version))], Json(result)).into_response())
+    Ok((
+        status,
+        [(header::ETAG, etag(result.version))],
+        Json(ResultView::from(result)),
+    )
+        .into_response())
 }
 
+/// Deletes a runner's result; the points pipeline takes its points back.
+#[utoipa::path(
+    delete,
+    path = "/marathons/{id}/results/{runner_id}",
+    tag = "results",
+    security(("bearer" = [])),
+    params(
+        ResultPath,
+        IfMatchOptional,
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "If-Match is not an ETag."),
+        (status = 403, description = "Only the marathon's organizer may delete results."),
+        (status = 404, description = "No such marathon or result."),
+        (status = 409, description = "The result changed meanwhile."),
+        (status = 412, description = "The result changed since it was read: read it again."),
+    )
+)]
 pub async fn remove(
     Extract(api): Extract<State>,
     caller: Caller,
@@ -139,14 +182,18 @@ pub async fn remove(
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct Ranked {
-    pub rank: u64,
-    #[serde(flatten)]
-    pub result: OfficialResult,
-}
-
 /// The public ranking. Ranks continue across pages: the cursor carries the offset.
+#[utoipa::path(
+    get,
+    path = "/marathons/{id}/results",
+    tag = "results",
+    params(MarathonPath, PageQuery),
+    responses(
+        (status = 200, description = "A page of the ranking, fastest first.", body = contract::Page<RankedResult>),
+        (status = 400, description = "A query parameter is invalid (named in `errors`)."),
+        (status = 404, description = "No such marathon."),
+    )
+)]
 pub async fn of_marathon(
     Extract(api): Extract<State>,
     Path(id): Path<String>,
@@ -178,21 +225,34 @@ pub async fn of_marathon(
         .await?;
     marathon.label(&mut results.items);
     let count = results.items.len() as u64;
-    let ranked = Page {
+    let ranked = contract::Page {
         next_cursor: results.next_cursor.map(|c| format!("{}.{c}", offset + count)),
         items: results
             .items
             .into_iter()
             .enumerate()
-            .map(|(i, result)| Ranked {
+            .map(|(i, result)| RankedResult {
                 rank: offset + i as u64 + 1,
-                result,
+                result: result.into(),
             })
             .collect(),
     };
     Ok(Json(ranked).into_response())
 }
 
+/// The calling runner's results.
+#[utoipa::path(
+    get,
+    path = "/me/results",
+    tag = "results",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of results.", body = contract::Page<ResultView>),
+        (status = 400, description = "A query parameter is invalid (named in `errors`)."),
+        (status = 403, description = "Only a runner has results."),
+    )
+)]
 pub async fn mine(
     Extract(api): Extract<State>,
     caller: Caller,
@@ -200,5 +260,5 @@ pub async fn mine(
 ) -> Result<Response, Problem> {
     caller.require(Role::Runner)?;
     let page = api.races.runner_results(&caller.id, &query.page()?).await?;
-    Ok(Json(page).into_response())
+    Ok(Json(contract::Page::<ResultView>::of(page)).into_response())
 }
