@@ -44,14 +44,12 @@ pub fn routes() -> OpenApiRouter<Arc<Auth>> {
 }
 
 pub fn router(auth: Arc<Auth>) -> axum::Router {
-    infra::http::split(routes(), auth).0
+    infra::http::router(routes(), auth)
 }
 
 /// login's OpenAPI document, as its router serves it.
 pub fn openapi() -> OpenApi {
-    let mut document = routes().split_for_parts().1;
-    infra::http::openapi::complete(&mut document);
-    document
+    infra::http::document(routes())
 }
 
 fn user_name() -> Schema {

@@ -356,6 +356,13 @@ mod tests {
     }
 
     #[test]
+    fn header_values_beyond_ascii_are_passed_on_not_dropped() {
+        let event = event_for(&[("if-match", "\u{84}"), ("x-name", "김")], b"", "");
+        assert_eq!(event["headers"]["if-match"], "\u{84}");
+        assert_eq!(event["headers"]["x-name"], "김");
+    }
+
+    #[test]
     fn binary_and_form_bodies_are_base64_and_empty_ones_absent() {
         let event = event_for(&[("content-type", "image/png")], &[0xff, 0x00], "");
         assert_eq!(event["isBase64Encoded"], true);

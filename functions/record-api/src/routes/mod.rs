@@ -49,14 +49,12 @@ pub fn routes() -> OpenApiRouter<State> {
 }
 
 pub fn router(api: Arc<Api>) -> Router {
-    infra::http::split(routes(), api).0
+    infra::http::router(routes(), api)
 }
 
 /// record-api's OpenAPI document, as its router serves it.
 pub fn openapi() -> OpenApi {
-    let mut document = routes().split_for_parts().1;
-    infra::http::openapi::complete(&mut document);
-    document
+    infra::http::document(routes())
 }
 
 impl PageQuery {

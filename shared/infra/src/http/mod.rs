@@ -32,14 +32,23 @@ pub fn finish_router<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) 
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-/// A function's router and OpenAPI document, from its routes registered with their
-/// documentation (`OpenApiRouter::routes(routes!(...))`): one list, so the document
-/// cannot name a route the router lacks or miss one it has.
-pub fn split<S: Clone + Send + Sync + 'static>(
+/// A function's router, from its routes registered with their documentation
+/// (`OpenApiRouter::routes(routes!(...))`): one list, so the document (`document`) cannot
+/// name a route the router lacks or miss one it has. The document built alongside is
+/// dropped here, unfinished: a cold start pays for no more of it than utoipa-axum must.
+pub fn router<S: Clone + Send + Sync + 'static>(
     routes: utoipa_axum::router::OpenApiRouter<S>,
     state: S,
-) -> (axum::Router, utoipa::openapi::OpenApi) {
-    let (router, mut document) = routes.split_for_parts();
+) -> axum::Router {
+    finish_router(routes.split_for_parts().0).with_state(state)
+}
+
+/// A function's OpenAPI document, from the same routes, completed with what the shared
+/// extractors and problem type do (`openapi::complete`).
+pub fn document<S: Clone + Send + Sync + 'static>(
+    routes: utoipa_axum::router::OpenApiRouter<S>,
+) -> utoipa::openapi::OpenApi {
+    let mut document = routes.split_for_parts().1;
     openapi::complete(&mut document);
-    (finish_router(router).with_state(state), document)
+    document
 }
