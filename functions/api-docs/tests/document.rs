@@ -110,3 +110,20 @@ async fn the_document_and_the_ui_are_served() {
     assert_eq!(status, 404);
     assert_eq!(headers["content-type"], "application/problem+json");
 }
+
+/// The samples in events/api-docs/ (also for `cargo lambda invoke`), through lambda_http's
+/// own conversion of an API Gateway event, as in Lambda.
+#[tokio::test]
+async fn the_sample_events_are_answered() {
+    for (sample, content_type) in [
+        ("openapi.json", "application/json"),
+        ("docs-page.json", "text/html"),
+    ] {
+        let path = format!("{}/../../events/api-docs/{sample}", env!("CARGO_MANIFEST_DIR"));
+        let event = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let request = lambda_http::request::from_str(&event).expect("an API Gateway event");
+        let response = api_docs::router().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200, "{sample}");
+        assert_eq!(response.headers()["content-type"], content_type, "{sample}");
+    }
+}
