@@ -351,19 +351,18 @@ fn runner_id() -> Schema {
     ulid("The runner's user id.").into()
 }
 
-/// `/marathons/{id}…`. An id that is not a ULID names nothing: 404, like an unknown one.
-#[derive(IntoParams)]
+/// `/marathons/{id}…`, read by axum's `Path`. An id that is not a ULID names nothing:
+/// 404, like an unknown one.
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)] // axum's `Path` reads these; the structs are their documentation
 pub struct MarathonPath {
     #[param(schema_with = marathon_id)]
     pub id: String,
 }
 
 /// `/marathons/{id}/results/{runner_id}`.
-#[derive(IntoParams)]
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)]
 pub struct ResultPath {
     #[param(schema_with = marathon_id)]
     pub id: String,
@@ -372,18 +371,16 @@ pub struct ResultPath {
 }
 
 /// `/me/records/{id}`.
-#[derive(IntoParams)]
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)]
 pub struct RecordPath {
     #[param(schema_with = record_id)]
     pub id: String,
 }
 
 /// `/runners/{id}/points`.
-#[derive(IntoParams)]
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)]
 pub struct RunnerPath {
     #[param(schema_with = runner_id)]
     pub id: String,

@@ -300,6 +300,12 @@ async fn client_mistakes_never_give_a_5xx() {
     );
     assert_eq!(world.send(text).await.status, 415);
     assert_eq!(world.call("GET", "/nowhere", None, None).await.status, 404);
+    // a path segment that is not UTF-8 once decoded names nothing: a problem, not axum's text
+    let undecodable = world.call("GET", "/marathons/%FF", None, None).await;
+    assert_eq!(
+        (undecodable.status, undecodable.problem_type()),
+        (404, "https://mrmrthon.dev/problems/not-found")
+    );
     assert_eq!(
         world
             .call("PUT", "/marathons", Some(&organizer), None)

@@ -1,7 +1,7 @@
 //! Entries: runners register themselves; the owning organizer lists participants.
 
 use axum::Json;
-use axum::extract::{Path, State as Extract};
+use axum::extract::State as Extract;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Role;
@@ -9,7 +9,7 @@ use domain::activity::ActivityKind;
 use domain::entry::Entry;
 use domain::marathon::{EntryRefusal, Marathon};
 use domain::ports::StoreError;
-use infra::http::{ApiQuery, Caller, Origin, Problem};
+use infra::http::{ApiPath, ApiQuery, Caller, Origin, Problem};
 use serde_json::json;
 
 use super::{PageQuery, activity, conflict, load_marathon, marathon_id, not_found, require_owner};
@@ -50,7 +50,7 @@ pub async fn register(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Runner)?;
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
@@ -116,7 +116,7 @@ pub async fn cancel(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
 ) -> Result<StatusCode, Problem> {
     caller.require(Role::Runner)?;
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
@@ -148,7 +148,7 @@ pub async fn cancel(
 pub async fn my_entry(
     Extract(api): Extract<State>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Runner)?;
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
@@ -178,7 +178,7 @@ pub async fn my_entry(
 pub async fn of_marathon(
     Extract(api): Extract<State>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;

@@ -1,14 +1,14 @@
 //! Marathons: organizers create, edit and cancel their own; everyone reads.
 
 use axum::Json;
-use axum::extract::{Path, State as Extract};
+use axum::extract::State as Extract;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Role;
 use domain::activity::ActivityKind;
 use domain::marathon::{Marathon, MarathonFields, MarathonId, MarathonStatus};
 use domain::ports::{MarathonFilter, StoreError};
-use infra::http::{ApiJson, ApiQuery, Caller, Origin, Problem};
+use infra::http::{ApiJson, ApiPath, ApiQuery, Caller, Origin, Problem};
 use serde_json::json;
 
 use crate::contract::{
@@ -146,7 +146,10 @@ pub async fn list(
         (status = 404, description = "No such marathon."),
     )
 )]
-pub async fn show(Extract(api): Extract<State>, Path(id): Path<String>) -> Result<Response, Problem> {
+pub async fn show(
+    Extract(api): Extract<State>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
+) -> Result<Response, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
     Ok(with_etag(StatusCode::OK, &marathon))
 }
@@ -177,7 +180,7 @@ pub async fn update(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<MarathonChanges>,
 ) -> Result<Response, Problem> {
@@ -247,7 +250,7 @@ pub async fn cancel(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let current = load_marathon(&api, &marathon_id(&id)?).await?;

@@ -1,11 +1,11 @@
 //! Points as the points pipeline left them: a runner's own history, and anyone's total.
 
 use axum::Json;
-use axum::extract::{Path, State as Extract};
+use axum::extract::State as Extract;
 use axum::response::{IntoResponse, Response};
 use domain::Role;
 use domain::points::PointsSummary;
-use infra::http::{Caller, Problem};
+use infra::http::{ApiPath, Caller, Problem};
 
 use super::{not_found, user_id};
 use crate::contract::{PointsSummaryView, RunnerPath, RunnerPoints};
@@ -47,7 +47,10 @@ pub async fn mine(Extract(api): Extract<State>, caller: Caller) -> Result<Respon
         (status = 404, description = "No such runner."),
     )
 )]
-pub async fn of_runner(Extract(api): Extract<State>, Path(id): Path<String>) -> Result<Response, Problem> {
+pub async fn of_runner(
+    Extract(api): Extract<State>,
+    ApiPath(RunnerPath { id }): ApiPath<RunnerPath>,
+) -> Result<Response, Problem> {
     let id = user_id(&id, "runner")?;
     match api.points.total(&id).await? {
         Some((user, total)) if user.user_type == Role::Runner => {

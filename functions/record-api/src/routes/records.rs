@@ -2,14 +2,14 @@
 //! like one that never existed, so ids leak nothing.
 
 use axum::Json;
-use axum::extract::{Path, State as Extract};
+use axum::extract::State as Extract;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Role;
 use domain::activity::ActivityKind;
 use domain::ports::StoreError;
 use domain::record::{Record, RecordFields};
-use infra::http::{ApiJson, ApiQuery, Caller, Origin, Problem};
+use infra::http::{ApiJson, ApiPath, ApiQuery, Caller, Origin, Problem};
 use serde_json::json;
 
 use super::{PageQuery, activity, not_found};
@@ -115,7 +115,7 @@ pub async fn list(
 pub async fn show(
     Extract(api): Extract<State>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(RecordPath { id }): ApiPath<RecordPath>,
 ) -> Result<Response, Problem> {
     Ok(Json(RecordView::from(load(&api, &caller, &id).await?)).into_response())
 }
@@ -138,7 +138,7 @@ pub async fn update(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
+    ApiPath(RecordPath { id }): ApiPath<RecordPath>,
     ApiJson(input): ApiJson<RecordChanges>,
 ) -> Result<Response, Problem> {
     let current = load(&api, &caller, &id).await?;
@@ -178,7 +178,7 @@ pub async fn remove(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
+    ApiPath(RecordPath { id }): ApiPath<RecordPath>,
 ) -> Result<StatusCode, Problem> {
     let current = load(&api, &caller, &id).await?;
     let log = activity(&api, &caller, ActivityKind::RecordDeleted, origin)

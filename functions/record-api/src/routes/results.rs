@@ -2,7 +2,7 @@
 //! reads a marathon's ranking; runners read their own.
 
 use axum::Json;
-use axum::extract::{Path, State as Extract};
+use axum::extract::State as Extract;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Role;
@@ -11,7 +11,7 @@ use domain::paging::PageRequest;
 use domain::ports::StoreError;
 use domain::result::{FinishTime, OfficialResult, next_version, parse_bonus};
 use domain::{FieldError, ValidationErrors};
-use infra::http::{ApiJson, ApiQuery, Caller, Origin, Problem};
+use infra::http::{ApiJson, ApiPath, ApiQuery, Caller, Origin, Problem};
 use serde_json::json;
 
 use super::{
@@ -62,7 +62,10 @@ pub async fn record(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path((id, runner)): Path<(String, String)>,
+    ApiPath(ResultPath {
+        id,
+        runner_id: runner,
+    }): ApiPath<ResultPath>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<ResultBody>,
 ) -> Result<Response, Problem> {
@@ -158,7 +161,10 @@ pub async fn remove(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path((id, runner)): Path<(String, String)>,
+    ApiPath(ResultPath {
+        id,
+        runner_id: runner,
+    }): ApiPath<ResultPath>,
     headers: HeaderMap,
 ) -> Result<StatusCode, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
@@ -196,7 +202,7 @@ pub async fn remove(
 )]
 pub async fn of_marathon(
     Extract(api): Extract<State>,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;

@@ -6,12 +6,14 @@ mod auth;
 mod json;
 pub mod openapi;
 mod origin;
+mod path;
 mod problem;
 mod query;
 
 pub use auth::{Caller, Verifies};
 pub use json::ApiJson;
 pub use origin::Origin;
+pub use path::ApiPath;
 pub use problem::{Problem, ProblemType};
 pub use query::ApiQuery;
 
