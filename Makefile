@@ -7,11 +7,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
+API_VENV := .venv-api
 # cargo-lambda and zig live in the project virtualenv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test test-build tools lint fmt clippy build redrive clean-tools bench
+.PHONY: dev test test-build tools lint fmt clippy build redrive clean-tools bench api-fuzz
 
 # One terminal: emulator, functions (cargo lambda watch), HTTP API, event source mappings,
 # Discord sink and mailbox. Extra options: make dev DEV_ARGS="--api-port 8080 --no-reload"
@@ -26,10 +27,11 @@ CLIPPY_ENV := RUSTC_WORKSPACE_WRAPPER="$$(rustup which clippy-driver)" CLIPPY_AR
 
 test:
 	cargo fmt --all -- --check
-	$(MAKE) --no-print-directory -j2 tools test-build
+	$(MAKE) --no-print-directory -j2 tools $(API_VENV)/.installed test-build
 	$(MAKE) --no-print-directory lint
 	$(CLIPPY_ENV) cargo test --workspace --lib --bins --tests 2>&1 | tee .test-output.log; exit $${PIPESTATUS[0]}
 	@echo; echo "== cargo test summary =="; grep -E '^test result:' .test-output.log | awk '{p+=$$4; f+=$$6; i+=$$8} END {printf "%d passed, %d failed, %d ignored in %d test binaries\n", p, f, i, NR}'
+	$(MAKE) --no-print-directory api-fuzz
 
 test-build:
 	$(CLIPPY_ENV) cargo test --workspace --all-targets --no-run
@@ -46,6 +48,18 @@ $(SAM_VENV)/.installed: local/requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements-sam.txt
 	touch $@
+
+# schemathesis's pins need not agree with moto's: a virtualenv of its own.
+$(API_VENV)/.installed: local/requirements-api.txt
+	$(PYTHON) -m venv $(API_VENV)
+	$(API_VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements-api.txt
+	touch $@
+
+# schemathesis, every check, against the whole HTTP API on the local stack (functions
+# in-process), as a runner and as an organizer; a few minutes. See tests/api_fuzz.rs and
+# local/schemathesis/.
+api-fuzz: tools $(API_VENV)/.installed
+	$(CLIPPY_ENV) cargo run -q -p mrmrthon-e2e --bin api-fuzz -- $(API_VENV)/bin/schemathesis local/schemathesis/schemathesis.toml
 
 lint: tools
 	$(VENV)/bin/cfn-lint template.yaml
@@ -73,7 +87,7 @@ bench: tools
 	cargo run --release -q -p mrmrthon-bench -- all $(BENCH_ARGS)
 
 clean-tools:
-	rm -rf $(VENV) $(SAM_VENV)
+	rm -rf $(VENV) $(SAM_VENV) $(API_VENV)
 
 # Moves a dead-letter queue's messages back to their source queue once the cause is fixed.
 #   make redrive QUEUE=PointIncreaseDLQ              (the local stack of `make dev`)

@@ -8,4 +8,4 @@ pub mod routes;
 
 pub use auth::Auth;
 pub use config::{Settings, bootstrap};
-pub use routes::{router, routes};
+pub use routes::{openapi, router, routes};

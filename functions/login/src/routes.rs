@@ -1,75 +1,384 @@
-//! The HTTP face of login: axum routes run by lambda_http (API Gateway HTTP API, payload 2.0).
+//! The HTTP face of login: axum routes run by lambda_http (API Gateway HTTP API, payload
+//! 2.0), each registered with its documentation, and the request and response types the
+//! OpenAPI document is derived from. The use cases (`auth`) know nothing of HTTP.
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use domain::greeting::Language;
-use infra::http::{ApiJson, Origin, Problem, ProblemType, Route, build_router};
+use domain::password;
+use domain::{Email, User, UserName};
+use infra::http::openapi::trimmed_text;
+use infra::http::{ApiJson, Origin, Problem, ProblemType};
+use infra::tokens::{Jwk, Jwks};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder};
+use utoipa::{ToSchema, openapi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth::{Auth, AuthError, LoginRequest, RefreshRequest, SignupRequest};
+use crate::auth::{self, Auth, AuthError};
 
-/// login's routes; template.yaml and the OpenAPI document list the same.
-pub fn routes() -> Vec<Route<Arc<Auth>>> {
-    vec![
-        Route::new(Method::POST, "/auth/signup", post(signup)),
-        Route::new(Method::POST, "/auth/login", post(login)),
-        Route::new(Method::POST, "/auth/refresh", post(refresh)),
-        Route::new(Method::POST, "/auth/logout", post(logout)),
-        Route::new(Method::GET, "/.well-known/jwks.json", get(jwks)),
-    ]
+/// login's routes with their documentation; template.yaml lists the same (a test holds
+/// them together).
+pub fn routes() -> OpenApiRouter<Arc<Auth>> {
+    let info = InfoBuilder::new()
+        .title("mrmrthon login")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "Accounts and tokens: signup, login, refresh, logout, and the JWKS the other \
+             functions verify access tokens with.",
+        ))
+        .build();
+    OpenApiRouter::with_openapi(OpenApiBuilder::new().info(info).build())
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(jwks))
 }
 
-pub fn router(auth: Arc<Auth>) -> Router {
-    build_router(routes(), auth)
+pub fn router(auth: Arc<Auth>) -> axum::Router {
+    infra::http::router(routes(), auth)
 }
 
+/// login's OpenAPI document, as its router serves it.
+pub fn openapi() -> OpenApi {
+    infra::http::document(routes())
+}
+
+fn user_name() -> Schema {
+    trimmed_text(UserName::MAX_CHARS, "The name shown to others.").into()
+}
+
+fn new_password() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(password::MIN_CHARS))
+        // Characters here; the domain also caps the UTF-8 bytes at the same number.
+        .max_length(Some(password::MAX_BYTES))
+        .description(Some(format!(
+            "At least {} characters, at most {} bytes in UTF-8.",
+            password::MIN_CHARS,
+            password::MAX_BYTES
+        )))
+        .build()
+        .into()
+}
+
+fn email() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(openapi::SchemaFormat::KnownFormat(
+            openapi::KnownFormat::Email,
+        )))
+        .max_length(Some(Email::MAX_LEN))
+        .description(Some("Compared without case; one account per address."))
+        .build()
+        .into()
+}
+
+/// A new account. Every field is required.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct SignupBody {
+    #[schema(schema_with = email, required = true)]
+    pub email: Option<String>,
+    #[schema(schema_with = new_password, required = true)]
+    pub password: Option<String>,
+    #[schema(schema_with = user_name, required = true)]
+    pub name: Option<String>,
+    #[schema(value_type = Role, required = true)]
+    pub user_type: Option<String>,
+}
+
+/// What an account may do.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Runner,
+    Organizer,
+}
+
+impl From<domain::Role> for Role {
+    fn from(role: domain::Role) -> Self {
+        match role {
+            domain::Role::Runner => Self::Runner,
+            domain::Role::Organizer => Self::Organizer,
+        }
+    }
+}
+
+/// Credentials. Any email and password are taken: a wrong one is a 401, whatever it is.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct LoginBody {
+    #[schema(value_type = String, required = true, nullable = false)]
+    pub email: Option<String>,
+    #[schema(value_type = String, required = true, nullable = false)]
+    pub password: Option<String>,
+}
+
+/// A refresh token from login or an earlier refresh.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct RefreshBody {
+    #[schema(value_type = String, required = true, nullable = false)]
+    pub refresh_token: Option<String>,
+}
+
+impl From<SignupBody> for auth::SignupRequest {
+    fn from(body: SignupBody) -> Self {
+        Self {
+            email: body.email,
+            password: body.password,
+            name: body.name,
+            user_type: body.user_type,
+        }
+    }
+}
+
+impl From<LoginBody> for auth::LoginRequest {
+    fn from(body: LoginBody) -> Self {
+        Self {
+            email: body.email,
+            password: body.password,
+        }
+    }
+}
+
+impl From<RefreshBody> for auth::RefreshRequest {
+    fn from(body: RefreshBody) -> Self {
+        Self {
+            refresh_token: body.refresh_token,
+        }
+    }
+}
+
+/// An account as the API shows it (never its password).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
+pub struct UserView {
+    pub id: String,
+    #[schema(format = Email)]
+    pub email: String,
+    pub name: String,
+    pub user_type: Role,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            email: user.email.as_str().to_owned(),
+            name: user.name.as_str().to_owned(),
+            user_type: user.user_type.into(),
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// An access token and the refresh token that renews it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// A JWT (RS256) for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Single use: each refresh answers a new one.
+    pub refresh_token: String,
+    #[schema(value_type = String, example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+}
+
+impl From<auth::TokenPair> for TokenPair {
+    fn from(pair: auth::TokenPair) -> Self {
+        Self {
+            access_token: pair.access_token,
+            refresh_token: pair.refresh_token,
+            token_type: pair.token_type,
+            expires_in: pair.expires_in,
+        }
+    }
+}
+
+/// The tokens, the account and a greeting in the caller's language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+    pub user: UserView,
+    /// Korean unless Accept-Language prefers English.
+    pub message: &'static str,
+}
+
+/// The public keys access tokens are signed with (RFC 7517).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Jwks)]
+pub struct JwksView {
+    pub keys: Vec<JwkView>,
+}
+
+/// One RS256 public key.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Jwk)]
+pub struct JwkView {
+    #[schema(example = "RSA")]
+    pub kty: String,
+    #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub key_use: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub alg: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub kid: Option<String>,
+    /// Modulus, base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub n: Option<String>,
+    /// Public exponent, base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub e: Option<String>,
+}
+
+impl From<&Jwks> for JwksView {
+    fn from(jwks: &Jwks) -> Self {
+        Self {
+            keys: jwks.keys.iter().map(JwkView::from).collect(),
+        }
+    }
+}
+
+impl From<&Jwk> for JwkView {
+    fn from(key: &Jwk) -> Self {
+        Self {
+            kty: key.kty.clone(),
+            key_use: key.key_use.clone(),
+            alg: key.alg.clone(),
+            kid: key.kid.clone(),
+            n: key.n.clone(),
+            e: key.e.clone(),
+        }
+    }
+}
+
+/// Creates an account.
+#[utoipa::path(
+    post,
+    path = "/auth/signup",
+    tag = "auth",
+    request_body = SignupBody,
+    responses(
+        (status = 201, description = "Created.", body = UserView, headers(
+            ("Cache-Control" = String, description = "no-store"),
+        )),
+        (status = 409, description = "An account with this email already exists."),
+    )
+)]
 async fn signup(
     State(auth): State<Arc<Auth>>,
     Origin(origin): Origin,
-    ApiJson(request): ApiJson<SignupRequest>,
+    ApiJson(request): ApiJson<SignupBody>,
 ) -> Result<Response, Problem> {
-    let user = auth.signup(request, origin).await?;
-    Ok((StatusCode::CREATED, no_store(), Json(user)).into_response())
+    let user = auth.signup(request.into(), origin).await?;
+    Ok((StatusCode::CREATED, no_store(), Json(UserView::from(user))).into_response())
 }
 
+/// Logs in: tokens and a greeting.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "auth",
+    request_body = LoginBody,
+    params(("Accept-Language" = Option<String>, Header, description = "en for an English greeting; Korean otherwise.")),
+    responses(
+        (status = 200, description = "Logged in.", body = Session, headers(
+            ("Cache-Control" = String, description = "no-store"),
+        )),
+        (status = 401, description = "Email or password is incorrect, or the account is locked for a while."),
+    )
+)]
 async fn login(
     State(auth): State<Arc<Auth>>,
     Origin(origin): Origin,
     headers: HeaderMap,
-    ApiJson(request): ApiJson<LoginRequest>,
+    ApiJson(request): ApiJson<LoginBody>,
 ) -> Result<Response, Problem> {
     let language =
         Language::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let session = auth.login(request, origin, language).await?;
+    let session = auth.login(request.into(), origin, language).await?;
+    let session = Session {
+        tokens: session.tokens.into(),
+        user: session.user.into(),
+        message: session.message,
+    };
     Ok((no_store(), Json(session)).into_response())
 }
 
+/// Trades a refresh token for a new pair. Presenting one already used revokes its family.
+#[utoipa::path(
+    post,
+    path = "/auth/refresh",
+    tag = "auth",
+    request_body = RefreshBody,
+    responses(
+        (status = 200, description = "New tokens.", body = TokenPair, headers(
+            ("Cache-Control" = String, description = "no-store"),
+        )),
+        (status = 401, description = "The refresh token is invalid, expired or revoked: log in again."),
+    )
+)]
 async fn refresh(
     State(auth): State<Arc<Auth>>,
     Origin(origin): Origin,
-    ApiJson(request): ApiJson<RefreshRequest>,
+    ApiJson(request): ApiJson<RefreshBody>,
 ) -> Result<Response, Problem> {
-    let tokens = auth.refresh(request, origin).await?;
-    Ok((no_store(), Json(tokens)).into_response())
+    let tokens = auth.refresh(request.into(), origin).await?;
+    Ok((no_store(), Json(TokenPair::from(tokens))).into_response())
 }
 
+/// Logs out: the refresh token's family is revoked.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    tag = "auth",
+    request_body = RefreshBody,
+    responses(
+        (status = 204, description = "Logged out (also when it already was)."),
+        (status = 401, description = "The refresh token is not one of ours."),
+    )
+)]
 async fn logout(
     State(auth): State<Arc<Auth>>,
     Origin(origin): Origin,
-    ApiJson(request): ApiJson<RefreshRequest>,
+    ApiJson(request): ApiJson<RefreshBody>,
 ) -> Result<StatusCode, Problem> {
-    auth.logout(request, origin).await?;
+    auth.logout(request.into(), origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The keys to verify access tokens with.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The JWKS.", body = JwksView, headers(
+            ("Cache-Control" = String, description = "public, max-age=300"),
+        )),
+    )
+)]
 async fn jwks(State(auth): State<Arc<Auth>>) -> Response {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(auth.signer.jwks().clone()),
+        Json(JwksView::from(auth.signer.jwks())),
     )
         .into_response()
 }

@@ -1,11 +1,12 @@
 //! record-api: the marathon results HTTP API for runners and organizers.
 //! `state` holds the ports and the token verifier; `routes` the handlers, one module per
-//! resource; `config` wires the real adapters during init.
+//! resource; `contract` the request and response types (and so the OpenAPI document); `config` wires the real adapters during init.
 
 pub mod config;
+pub mod contract;
 pub mod routes;
 pub mod state;
 
 pub use config::{Settings, bootstrap};
-pub use routes::{router, routes};
+pub use routes::{openapi, router, routes};
 pub use state::Api;

@@ -49,6 +49,18 @@ async fn the_samples_walk_through_a_race() {
     assert_eq!(result.body["points"], 110);
     let ranking = world.send(filled("list-results.json", &fill)).await;
     assert_eq!(ranking.body["items"][0]["rank"], 1);
+    // The sample's x-correlation-id is stored with the result for the pipeline, and shown
+    // to nobody: the public ranking and the organizer's answer are response types.
+    assert_eq!(
+        ranking.body["items"][0]["finish_time"],
+        result.body["finish_time"]
+    );
+    assert!(
+        ranking.body["items"][0].get("correlation_id").is_none(),
+        "{}",
+        ranking.body
+    );
+    assert!(result.body.get("correlation_id").is_none(), "{}", result.body);
 
     let record = world.send(filled("create-record.json", &fill)).await;
     assert_eq!(record.status, 201, "{:?}", record.body);

@@ -190,6 +190,60 @@ async fn edits_need_the_current_version() {
         .call_at("PATCH", &path, Some(&organizer), Some(patch), 1)
         .await;
     assert_eq!(again.status, 412);
+    // `*` is a valid If-Match: whatever version is stored (it answered 428 before)
+    let star = request(
+        "PATCH",
+        &path,
+        Some(&organizer),
+        Some(json!({ "capacity": 20 })),
+        &[("if-match", "*")],
+    );
+    let star = world.send(star).await;
+    assert_eq!(
+        (star.status, star.body["version"].as_u64()),
+        (200, Some(3)),
+        "{:?}",
+        star.body
+    );
+    // an If-Match that is not an entity-tag is refused, even when its digits would match
+    let bare = request(
+        "PATCH",
+        &path,
+        Some(&organizer),
+        Some(json!({ "capacity": 21 })),
+        &[("if-match", "3")],
+    );
+    assert_eq!(world.send(bare).await.status, 400);
+}
+
+/// The document's integers are JSON Schema's: 100.0 is the integer 100.
+#[tokio::test]
+async fn integral_numbers_are_integers() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let mut body = marathon_body(10, 50, 30);
+    body["points"] = json!(50.0);
+    body["capacity"] = json!(10.0);
+    body["course"] = json!(8000.0);
+    let created = world
+        .call("POST", "/marathons", Some(&organizer), Some(body.clone()))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(
+        (
+            created.body["points"].as_u64(),
+            created.body["distance_m"].as_u64()
+        ),
+        (Some(50), Some(8000))
+    );
+    body["points"] = json!(50.5);
+    let fraction = world
+        .call("POST", "/marathons", Some(&organizer), Some(body))
+        .await;
+    assert_eq!(
+        (fraction.status, fraction.body["errors"][0]["field"].as_str()),
+        (400, Some("points"))
+    );
 }
 
 #[tokio::test]
@@ -246,6 +300,12 @@ async fn client_mistakes_never_give_a_5xx() {
     );
     assert_eq!(world.send(text).await.status, 415);
     assert_eq!(world.call("GET", "/nowhere", None, None).await.status, 404);
+    // a path segment that is not UTF-8 once decoded names nothing: a problem, not axum's text
+    let undecodable = world.call("GET", "/marathons/%FF", None, None).await;
+    assert_eq!(
+        (undecodable.status, undecodable.problem_type()),
+        (404, "https://mrmrthon.dev/problems/not-found")
+    );
     assert_eq!(
         world
             .call("PUT", "/marathons", Some(&organizer), None)

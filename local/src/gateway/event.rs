@@ -56,11 +56,13 @@ pub fn request_event(incoming: &Incoming<'_>, routing: Routing<'_>) -> Value {
     let mut headers = HeaderMap::new();
     let mut cookies = Vec::new();
     for name in incoming.headers.keys() {
-        let values: Vec<&str> = incoming
+        // Values beyond visible ASCII (obs-text) are passed on, as API Gateway does, rather
+        // than dropped: a function decides what a malformed header means.
+        let values: Vec<std::borrow::Cow<'_, str>> = incoming
             .headers
             .get_all(name)
             .iter()
-            .filter_map(|v| v.to_str().ok())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
             .collect();
         if name == http::header::COOKIE {
             // Cookies travel in their own field, one entry per cookie.
@@ -351,6 +353,13 @@ mod tests {
         // It is what lambda_http and the typed event read back.
         let typed: ApiGatewayV2httpRequest = serde_json::from_value(event).unwrap();
         assert_eq!(typed.request_context.http.method, Method::POST);
+    }
+
+    #[test]
+    fn header_values_beyond_ascii_are_passed_on_not_dropped() {
+        let event = event_for(&[("if-match", "\u{84}"), ("x-name", "김")], b"", "");
+        assert_eq!(event["headers"]["if-match"], "\u{84}");
+        assert_eq!(event["headers"]["x-name"], "김");
     }
 
     #[test]

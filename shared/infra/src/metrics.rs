@@ -103,6 +103,17 @@ pub fn flush() {
     flush_to(std::io::stdout().lock());
 }
 
+/// An HTTP function's router that flushes after each response (one request per
+/// invocation on Lambda).
+pub fn flushed_per_request(router: axum::Router) -> axum::Router {
+    router.layer(axum::middleware::map_response(
+        |response: axum::response::Response| async {
+            flush();
+            response
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

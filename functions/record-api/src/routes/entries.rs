@@ -1,7 +1,7 @@
 //! Entries: runners register themselves; the owning organizer lists participants.
 
 use axum::Json;
-use axum::extract::{Path, State as Extract};
+use axum::extract::State as Extract;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Role;
@@ -9,9 +9,10 @@ use domain::activity::ActivityKind;
 use domain::entry::Entry;
 use domain::marathon::{EntryRefusal, Marathon};
 use domain::ports::StoreError;
-use infra::http::{ApiQuery, Caller, Origin, Problem};
+use infra::http::{ApiPath, ApiQuery, Caller, Origin, Problem};
 
 use super::{PageQuery, activity, conflict, load_marathon, marathon_id, not_found, require_owner};
+use crate::contract::{EntryView, MarathonPath, Page};
 use crate::state::State;
 
 fn refusal(reason: EntryRefusal) -> Problem {
@@ -31,11 +32,28 @@ fn details(marathon: &Marathon, runner: &domain::UserId) -> domain::activity::Ac
     })
 }
 
+/// Registers the calling runner for a marathon.
+#[utoipa::path(
+    post,
+    path = "/marathons/{id}/entries",
+    tag = "entries",
+    security(("bearer" = [])),
+    params(MarathonPath),
+    responses(
+        (status = 201, description = "Registered.", body = EntryView, headers(
+            ("Location" = String, description = "/marathons/{id}/entries/me"),
+        )),
+        (status = 401, description = "No valid access token, or the account no longer exists."),
+        (status = 403, description = "Only a runner may register."),
+        (status = 404, description = "No such marathon."),
+        (status = 409, description = "Cancelled, registration closed, full, or already registered."),
+    )
+)]
 pub async fn register(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Runner)?;
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
@@ -75,14 +93,33 @@ pub async fn register(
         Err(other) => return Err(other.into()),
     }
     let location = format!("/marathons/{}/entries/me", marathon.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(entry)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(EntryView::from(entry)),
+    )
+        .into_response())
 }
 
+/// Cancels the calling runner's entry, until race day.
+#[utoipa::path(
+    delete,
+    path = "/marathons/{id}/entries/me",
+    tag = "entries",
+    security(("bearer" = [])),
+    params(MarathonPath),
+    responses(
+        (status = 204, description = "Cancelled."),
+        (status = 403, description = "Only a runner has entries."),
+        (status = 404, description = "No such marathon, or no entry for it."),
+        (status = 409, description = "The marathon is cancelled, or the race has started."),
+    )
+)]
 pub async fn cancel(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
 ) -> Result<StatusCode, Problem> {
     caller.require(Role::Runner)?;
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
@@ -98,19 +135,75 @@ pub async fn cancel(
     }
 }
 
+/// The calling runner's entry for a marathon (where registering points to).
+#[utoipa::path(
+    get,
+    path = "/marathons/{id}/entries/me",
+    tag = "entries",
+    security(("bearer" = [])),
+    params(MarathonPath),
+    responses(
+        (status = 200, description = "The entry.", body = EntryView),
+        (status = 403, description = "Only a runner has entries."),
+        (status = 404, description = "No such marathon, or no entry for it."),
+    )
+)]
+pub async fn my_entry(
+    Extract(api): Extract<State>,
+    caller: Caller,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Runner)?;
+    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
+    let mut entry = api
+        .races
+        .entry(&marathon.id, &caller.id)
+        .await?
+        .ok_or_else(|| not_found("entry"))?;
+    marathon.label(std::slice::from_mut(&mut entry));
+    Ok(Json(EntryView::from(entry)).into_response())
+}
+
+/// The participants of a marathon, for its organizer.
+#[utoipa::path(
+    get,
+    path = "/marathons/{id}/entries",
+    tag = "entries",
+    security(("bearer" = [])),
+    params(MarathonPath, PageQuery),
+    responses(
+        (status = 200, description = "A page of entries.", body = Page<EntryView>),
+        (status = 400, description = "A query parameter is invalid (named in `errors`)."),
+        (status = 403, description = "Only the marathon's organizer may list its entries."),
+        (status = 404, description = "No such marathon."),
+    )
+)]
 pub async fn of_marathon(
     Extract(api): Extract<State>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
     require_owner(&caller, &marathon)?;
     let mut page = api.races.marathon_entries(&marathon.id, &query.page()?).await?;
     marathon.label(&mut page.items);
-    Ok(Json(page).into_response())
+    Ok(Json(Page::<EntryView>::of(page)).into_response())
 }
 
+/// The calling runner's entries.
+#[utoipa::path(
+    get,
+    path = "/me/entries",
+    tag = "entries",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of entries.", body = Page<EntryView>),
+        (status = 400, description = "A query parameter is invalid (named in `errors`)."),
+        (status = 403, description = "Only a runner has entries."),
+    )
+)]
 pub async fn mine(
     Extract(api): Extract<State>,
     caller: Caller,
@@ -118,5 +211,5 @@ pub async fn mine(
 ) -> Result<Response, Problem> {
     caller.require(Role::Runner)?;
     let page = api.races.runner_entries(&caller.id, &query.page()?).await?;
-    Ok(Json(page).into_response())
+    Ok(Json(Page::<EntryView>::of(page)).into_response())
 }

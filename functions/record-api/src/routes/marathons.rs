@@ -1,15 +1,19 @@
 //! Marathons: organizers create, edit and cancel their own; everyone reads.
 
 use axum::Json;
-use axum::extract::{Path, State as Extract};
+use axum::extract::State as Extract;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Role;
 use domain::activity::ActivityKind;
-use domain::marathon::{Marathon, MarathonFields, MarathonId, MarathonInput, MarathonStatus};
+use domain::marathon::{Marathon, MarathonFields, MarathonId, MarathonStatus};
 use domain::ports::{MarathonFilter, StoreError};
-use infra::http::{ApiJson, ApiQuery, Caller, Origin, Problem};
-use serde::Deserialize;
+use infra::http::{ApiJson, ApiPath, ApiQuery, Caller, Origin, Problem};
+
+use crate::contract::{
+    self, IfMatchOptional, IfMatchRequired, MarathonChanges, MarathonListQuery, MarathonPath, NewMarathon,
+    Page,
+};
 
 use super::{
     PageQuery, activity, check_version, conflict, etag, if_match, load_marathon, marathon_id, require_owner,
@@ -18,7 +22,12 @@ use super::{
 use crate::state::State;
 
 fn with_etag(status: StatusCode, marathon: &Marathon) -> Response {
-    (status, [(header::ETAG, etag(marathon.version))], Json(marathon)).into_response()
+    (
+        status,
+        [(header::ETAG, etag(marathon.version))],
+        Json(contract::Marathon::from(marathon)),
+    )
+        .into_response()
 }
 
 fn details(marathon: &Marathon) -> domain::activity::ActivityDetails {
@@ -29,14 +38,29 @@ fn details(marathon: &Marathon) -> domain::activity::ActivityDetails {
     })
 }
 
+/// Creates a marathon, open for registration.
+#[utoipa::path(
+    post,
+    path = "/marathons",
+    tag = "marathons",
+    request_body = NewMarathon,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = contract::Marathon, headers(
+            ("ETag" = String, description = "The version, quoted: send it back as If-Match."),
+            ("Location" = String, description = "/marathons/{id}"),
+        )),
+        (status = 403, description = "Only an organizer may create marathons."),
+    )
+)]
 pub async fn create(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    ApiJson(input): ApiJson<MarathonInput>,
+    ApiJson(input): ApiJson<NewMarathon>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Organizer)?;
-    let fields = MarathonFields::from_input(input, None)?;
+    let fields = MarathonFields::from_input(input.into(), None)?;
     let now = api.clock.now();
     let marathon = Marathon {
         id: MarathonId::generate(),
@@ -67,18 +91,20 @@ pub async fn create(
     Ok(response)
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    /// "upcoming" (default) or "past".
-    pub when: Option<String>,
-    pub organizer: Option<String>,
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
-}
-
+/// Lists marathons: upcoming ones (soonest first), past ones, or an organizer's.
+#[utoipa::path(
+    get,
+    path = "/marathons",
+    tag = "marathons",
+    params(MarathonListQuery),
+    responses(
+        (status = 200, description = "A page of marathons.", body = Page<contract::Marathon>),
+        (status = 400, description = "A query parameter is invalid (named in `errors`)."),
+    )
+)]
 pub async fn list(
     Extract(api): Extract<State>,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<MarathonListQuery>,
 ) -> Result<Response, Problem> {
     let page = PageQuery {
         limit: query.limit,
@@ -86,47 +112,95 @@ pub async fn list(
     }
     .page()?;
     let today = api.clock.now().date();
-    let filter = match (query.organizer.as_deref(), query.when.as_deref()) {
-        (Some(organizer), _) => MarathonFilter::ByOrganizer(
-            user_id(organizer, "organizer")
-                .map_err(|_| Problem::from(domain::FieldError::new("organizer", "must be a user id")))?,
-        ),
-        (None, None | Some("upcoming")) => MarathonFilter::Upcoming { today },
-        (None, Some("past")) => MarathonFilter::Past { today },
-        (None, Some(_)) => {
+    // `when` is checked even beside `organizer`, which it does not affect: a value the
+    // document refuses is refused.
+    let past = match query.when.as_deref() {
+        None | Some("upcoming") => false,
+        Some("past") => true,
+        Some(_) => {
             return Err(domain::FieldError::new("when", "must be \"upcoming\" or \"past\"").into());
         }
     };
+    let filter = match query.organizer.as_deref() {
+        Some(organizer) => MarathonFilter::ByOrganizer(
+            user_id(organizer, "organizer")
+                .map_err(|_| Problem::from(domain::FieldError::new("organizer", "must be a user id")))?,
+        ),
+        None if past => MarathonFilter::Past { today },
+        None => MarathonFilter::Upcoming { today },
+    };
     let marathons = api.races.list_marathons(&filter, &page).await?;
-    Ok(Json(marathons).into_response())
+    Ok(Json(Page::<contract::Marathon>::of(
+        marathons.map(|m| contract::Marathon::from(&m)),
+    ))
+    .into_response())
 }
 
-pub async fn show(Extract(api): Extract<State>, Path(id): Path<String>) -> Result<Response, Problem> {
+/// Reads a marathon, cancelled ones included.
+#[utoipa::path(
+    get,
+    path = "/marathons/{id}",
+    tag = "marathons",
+    params(MarathonPath),
+    responses(
+        (status = 200, description = "The marathon.", body = contract::Marathon, headers(
+            ("ETag" = String, description = "The version, quoted: send it back as If-Match."),
+        )),
+        (status = 404, description = "No such marathon."),
+    )
+)]
+pub async fn show(
+    Extract(api): Extract<State>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
+) -> Result<Response, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
     Ok(with_etag(StatusCode::OK, &marathon))
 }
 
+/// Changes a marathon (its organizer only), at the version read.
+#[utoipa::path(
+    patch,
+    path = "/marathons/{id}",
+    tag = "marathons",
+    request_body = MarathonChanges,
+    security(("bearer" = [])),
+    params(
+        MarathonPath,
+        IfMatchRequired,
+    ),
+    responses(
+        (status = 200, description = "Changed.", body = contract::Marathon, headers(
+            ("ETag" = String, description = "The new version, quoted."),
+        )),
+        (status = 403, description = "Only the marathon's organizer may change it."),
+        (status = 404, description = "No such marathon."),
+        (status = 409, description = "The marathon is cancelled, or has results and the points would change."),
+        (status = 412, description = "The marathon changed since it was read: read it again."),
+        (status = 428, description = "If-Match is missing."),
+    )
+)]
 pub async fn update(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
     headers: HeaderMap,
-    ApiJson(input): ApiJson<MarathonInput>,
+    ApiJson(input): ApiJson<MarathonChanges>,
 ) -> Result<Response, Problem> {
     let current = load_marathon(&api, &marathon_id(&id)?).await?;
     require_owner(&caller, &current)?;
-    let expected = if_match(&headers)?.ok_or_else(|| {
-        Problem::new(
+    if !headers.contains_key(header::IF_MATCH) {
+        return Err(Problem::new(
             infra::http::ProblemType::PreconditionRequired,
             "send If-Match with the ETag of the marathon you read",
-        )
-    })?;
-    check_version(Some(expected), current.version)?;
+        ));
+    }
+    // `*` is a deliberate "whatever it is now" (RFC 9110), as on the other conditional routes.
+    check_version(if_match(&headers)?, current.version)?;
     if current.status == MarathonStatus::Cancelled {
         return Err(conflict("the marathon is cancelled"));
     }
-    let fields = MarathonFields::from_input(input, Some(&current))?;
+    let fields = MarathonFields::from_input(input.into(), Some(&current))?;
     if !current.may_set_points(fields.points) {
         return Err(conflict(format!(
             "points are fixed once official results are recorded ({} so far): every result \
@@ -155,11 +229,31 @@ pub async fn update(
 
 /// Cancels: the marathon stays readable as cancelled, registration closes, and the
 /// activity entry tells the mailer to write to its participants.
+#[utoipa::path(
+    delete,
+    path = "/marathons/{id}",
+    tag = "marathons",
+    security(("bearer" = [])),
+    params(
+        MarathonPath,
+        IfMatchOptional,
+    ),
+    responses(
+        (status = 200, description = "Cancelled: the marathon as it now stands.", body = contract::Marathon, headers(
+            ("ETag" = String, description = "The new version, quoted."),
+        )),
+        (status = 400, description = "If-Match is not an ETag."),
+        (status = 403, description = "Only the marathon's organizer may cancel it."),
+        (status = 404, description = "No such marathon."),
+        (status = 409, description = "Already cancelled."),
+        (status = 412, description = "The marathon changed since it was read: read it again."),
+    )
+)]
 pub async fn cancel(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let current = load_marathon(&api, &marathon_id(&id)?).await?;

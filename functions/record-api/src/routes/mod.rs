@@ -1,9 +1,9 @@
-//! The HTTP API: one route table (the router and the OpenAPI check both read it) and
-//! the helpers every resource shares.
+//! The HTTP API: every route registered with its documentation (utoipa-axum's
+//! `routes!`), so the router and the OpenAPI document come from one list; and the helpers
+//! every resource shares.
 
 mod entries;
 mod marathons;
-mod openapi;
 mod points;
 mod records;
 mod results;
@@ -11,68 +11,58 @@ mod results;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::routing::{delete, get, patch, post, put};
+use axum::http::{HeaderMap, HeaderValue, header};
 use domain::activity::{ActivityEntry, ActivityKind};
 use domain::marathon::{Marathon, MarathonId};
-use domain::paging::PageRequest;
 use domain::{Role, UserId};
-use infra::http::{Caller, Problem, ProblemType, Route, build_router};
-use serde::Deserialize;
+use infra::http::{Caller, Problem, ProblemType};
+use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+pub use crate::contract::{PageQuery, Precondition};
 use crate::state::{Api, State};
 
-pub fn routes() -> Vec<Route<State>> {
-    use Method as M;
-    vec![
-        Route::new(M::POST, "/marathons", post(marathons::create)),
-        Route::new(M::GET, "/marathons", get(marathons::list)),
-        Route::new(M::GET, "/marathons/{id}", get(marathons::show)),
-        Route::new(M::PATCH, "/marathons/{id}", patch(marathons::update)),
-        Route::new(M::DELETE, "/marathons/{id}", delete(marathons::cancel)),
-        Route::new(M::POST, "/marathons/{id}/entries", post(entries::register)),
-        Route::new(M::DELETE, "/marathons/{id}/entries/me", delete(entries::cancel)),
-        Route::new(M::GET, "/marathons/{id}/entries", get(entries::of_marathon)),
-        Route::new(M::GET, "/me/entries", get(entries::mine)),
-        Route::new(
-            M::PUT,
-            "/marathons/{id}/results/{runner_id}",
-            put(results::record),
-        ),
-        Route::new(
-            M::DELETE,
-            "/marathons/{id}/results/{runner_id}",
-            delete(results::remove),
-        ),
-        Route::new(M::GET, "/marathons/{id}/results", get(results::of_marathon)),
-        Route::new(M::GET, "/me/results", get(results::mine)),
-        Route::new(M::POST, "/me/records", post(records::create)),
-        Route::new(M::GET, "/me/records", get(records::list)),
-        Route::new(M::GET, "/me/records/{id}", get(records::show)),
-        Route::new(M::PATCH, "/me/records/{id}", patch(records::update)),
-        Route::new(M::DELETE, "/me/records/{id}", delete(records::remove)),
-        Route::new(M::GET, "/me/points", get(points::mine)),
-        Route::new(M::GET, "/runners/{id}/points", get(points::of_runner)),
-        Route::new(M::GET, "/openapi.json", get(openapi::document)),
-    ]
+/// Every route with its documentation, grouped by path (`routes!` takes one path's methods).
+pub fn routes() -> OpenApiRouter<State> {
+    let info = InfoBuilder::new()
+        .title("mrmrthon record-api")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "Marathons, entries, official results, private records and points. Errors are \
+             application/problem+json.",
+        ))
+        .build();
+    OpenApiRouter::with_openapi(OpenApiBuilder::new().info(info).build())
+        .routes(routes!(marathons::create, marathons::list))
+        .routes(routes!(marathons::show, marathons::update, marathons::cancel))
+        .routes(routes!(entries::register, entries::of_marathon))
+        .routes(routes!(entries::my_entry, entries::cancel))
+        .routes(routes!(entries::mine))
+        .routes(routes!(results::record, results::remove))
+        .routes(routes!(results::of_marathon))
+        .routes(routes!(results::mine))
+        .routes(routes!(records::create, records::list))
+        .routes(routes!(records::show, records::update, records::remove))
+        .routes(routes!(points::mine))
+        .routes(routes!(points::of_runner))
 }
 
 pub fn router(api: Arc<Api>) -> Router {
-    build_router(routes(), api)
+    infra::http::router(routes(), api)
 }
 
-pub use openapi::DOCUMENT as OPENAPI;
-
-/// `?limit=&cursor=` on every listing.
-#[derive(Debug, Default, Deserialize)]
-pub struct PageQuery {
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
+/// record-api's OpenAPI document, as its router serves it.
+pub fn openapi() -> OpenApi {
+    infra::http::document(routes())
 }
 
 impl PageQuery {
-    pub fn page(&self) -> Result<PageRequest, Problem> {
-        Ok(PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref())?)
+    pub fn page(&self) -> Result<domain::paging::PageRequest, Problem> {
+        Ok(domain::paging::PageRequest::parse(
+            self.limit.as_deref(),
+            self.cursor.as_deref(),
+        )?)
     }
 }
 
@@ -114,32 +104,29 @@ pub fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are a valid header")
 }
 
-/// The version an `If-Match` header names, if any. `*` matches whatever exists.
-pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
+/// What the request's `If-Match` asks for; without one, whatever is stored.
+pub fn if_match(headers: &HeaderMap) -> Result<Precondition, Problem> {
     let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
+        return Ok(Precondition::Any);
     };
-    let raw = value.to_str().unwrap_or_default().trim();
-    if raw == "*" {
-        return Ok(None);
-    }
-    raw.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<u64>()
-        .map(Some)
-        .map_err(|_| {
-            domain::FieldError::new("If-Match", "must be an ETag this API gave out, like \"3\"").into()
-        })
+    // A value that is not visible ASCII is no entity-tag: 400, not "matches nothing".
+    let raw = value.to_str().unwrap_or("not an entity-tag");
+    Ok(crate::contract::parse_if_match(raw)?)
 }
 
-/// 412 when the client's version is not the stored one.
-pub fn check_version(expected: Option<u64>, stored: u64) -> Result<(), Problem> {
+/// 412 when the client's precondition does not hold for the stored version.
+pub fn check_version(expected: Precondition, stored: u64) -> Result<(), Problem> {
     match expected {
-        Some(v) if v != stored => Err(Problem::new(
+        Precondition::Any => Ok(()),
+        Precondition::Version(v) if v == stored => Ok(()),
+        Precondition::Version(v) => Err(Problem::new(
             ProblemType::PreconditionFailed,
             format!("the resource is at version {stored}, not {v}; read it again"),
         )),
-        _ => Ok(()),
+        Precondition::Nothing => Err(Problem::new(
+            ProblemType::PreconditionFailed,
+            "If-Match names no version, and so matches none",
+        )),
     }
 }
 
@@ -150,4 +137,30 @@ pub fn activity(
     origin: infra::http::Origin,
 ) -> ActivityEntry {
     ActivityEntry::new(caller.id.clone(), kind, api.clock.now(), origin.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &[u8]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_MATCH, HeaderValue::from_bytes(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn if_match_reads_the_header() {
+        assert_eq!(if_match(&HeaderMap::new()).unwrap(), Precondition::Any);
+        assert_eq!(if_match(&headers(b"\"4\"")).unwrap(), Precondition::Version(4));
+        // not visible ASCII: malformed (400), not an empty list that matches nothing (412)
+        let problem = if_match(&headers(&[0xc2, 0x84])).unwrap_err();
+        assert_eq!(problem.status(), 400);
+        assert!(check_version(Precondition::Nothing, 1).is_err());
+        assert!(check_version(Precondition::Version(1), 1).is_ok());
+        assert_eq!(
+            check_version(Precondition::Version(2), 1).unwrap_err().status(),
+            412
+        );
+    }
 }

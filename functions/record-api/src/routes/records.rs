@@ -2,16 +2,17 @@
 //! like one that never existed, so ids leak nothing.
 
 use axum::Json;
-use axum::extract::{Path, State as Extract};
+use axum::extract::State as Extract;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Role;
 use domain::activity::ActivityKind;
 use domain::ports::StoreError;
-use domain::record::{Record, RecordFields, RecordInput};
-use infra::http::{ApiJson, ApiQuery, Caller, Origin, Problem};
+use domain::record::{Record, RecordFields};
+use infra::http::{ApiJson, ApiPath, ApiQuery, Caller, Origin, Problem};
 
 use super::{PageQuery, activity, not_found};
+use crate::contract::{NewRecord, Page, RecordChanges, RecordPath, RecordView};
 use crate::state::{Api, State};
 
 fn record_id(raw: &str) -> Result<String, Problem> {
@@ -34,14 +35,28 @@ fn details(record_id: &str) -> domain::activity::ActivityDetails {
     })
 }
 
+/// Writes down a private record.
+#[utoipa::path(
+    post,
+    path = "/me/records",
+    tag = "records",
+    request_body = NewRecord,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = RecordView, headers(
+            ("Location" = String, description = "/me/records/{id}"),
+        )),
+        (status = 403, description = "Only a runner keeps records."),
+    )
+)]
 pub async fn create(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    ApiJson(input): ApiJson<RecordInput>,
+    ApiJson(input): ApiJson<NewRecord>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Runner)?;
-    let fields = RecordFields::from_input(input, None)?;
+    let fields = RecordFields::from_input(input.into(), None)?;
     let now = api.clock.now();
     let record = Record {
         id: ulid::Ulid::new().to_string(),
@@ -57,35 +72,81 @@ pub async fn create(
     let log = activity(&api, &caller, ActivityKind::RecordCreated, origin).with_details(details(&record.id));
     api.races.create_record(&record, &log).await?;
     let location = format!("/me/records/{}", record.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(record)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(RecordView::from(record)),
+    )
+        .into_response())
 }
 
+/// The calling runner's records, newest first.
+#[utoipa::path(
+    get,
+    path = "/me/records",
+    tag = "records",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of records.", body = Page<RecordView>),
+        (status = 400, description = "A query parameter is invalid (named in `errors`)."),
+        (status = 403, description = "Only a runner keeps records."),
+    )
+)]
 pub async fn list(
     Extract(api): Extract<State>,
     caller: Caller,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Runner)?;
-    Ok(Json(api.races.runner_records(&caller.id, &query.page()?).await?).into_response())
+    let page = api.races.runner_records(&caller.id, &query.page()?).await?;
+    Ok(Json(Page::<RecordView>::of(page)).into_response())
 }
 
+/// One of the calling runner's records.
+#[utoipa::path(
+    get,
+    path = "/me/records/{id}",
+    tag = "records",
+    security(("bearer" = [])),
+    params(RecordPath),
+    responses(
+        (status = 200, description = "The record.", body = RecordView),
+        (status = 403, description = "Only a runner keeps records."),
+        (status = 404, description = "No such record of yours."),
+    )
+)]
 pub async fn show(
     Extract(api): Extract<State>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(RecordPath { id }): ApiPath<RecordPath>,
 ) -> Result<Response, Problem> {
-    Ok(Json(load(&api, &caller, &id).await?).into_response())
+    Ok(Json(RecordView::from(load(&api, &caller, &id).await?)).into_response())
 }
 
+/// Changes one of the calling runner's records.
+#[utoipa::path(
+    patch,
+    path = "/me/records/{id}",
+    tag = "records",
+    request_body = RecordChanges,
+    security(("bearer" = [])),
+    params(RecordPath),
+    responses(
+        (status = 200, description = "Changed.", body = RecordView),
+        (status = 403, description = "Only a runner keeps records."),
+        (status = 404, description = "No such record of yours."),
+    )
+)]
 pub async fn update(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
-    ApiJson(input): ApiJson<RecordInput>,
+    ApiPath(RecordPath { id }): ApiPath<RecordPath>,
+    ApiJson(input): ApiJson<RecordChanges>,
 ) -> Result<Response, Problem> {
     let current = load(&api, &caller, &id).await?;
-    let fields = RecordFields::from_input(input, Some(&current))?;
+    let fields = RecordFields::from_input(input.into(), Some(&current))?;
     let record = Record {
         kind: fields.kind,
         date: fields.date,
@@ -97,17 +158,30 @@ pub async fn update(
     };
     let log = activity(&api, &caller, ActivityKind::RecordUpdated, origin).with_details(details(&record.id));
     match api.races.update_record(&record, &log).await {
-        Ok(()) => Ok(Json(record).into_response()),
+        Ok(()) => Ok(Json(RecordView::from(record)).into_response()),
         Err(StoreError::Conflict) => Err(not_found("record")),
         Err(other) => Err(other.into()),
     }
 }
 
+/// Deletes one of the calling runner's records.
+#[utoipa::path(
+    delete,
+    path = "/me/records/{id}",
+    tag = "records",
+    security(("bearer" = [])),
+    params(RecordPath),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Only a runner keeps records."),
+        (status = 404, description = "No such record of yours."),
+    )
+)]
 pub async fn remove(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path(id): Path<String>,
+    ApiPath(RecordPath { id }): ApiPath<RecordPath>,
 ) -> Result<StatusCode, Problem> {
     let current = load(&api, &caller, &id).await?;
     let log = activity(&api, &caller, ActivityKind::RecordDeleted, origin).with_details(details(&current.id));

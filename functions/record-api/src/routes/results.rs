@@ -2,29 +2,25 @@
 //! reads a marathon's ranking; runners read their own.
 
 use axum::Json;
-use axum::extract::{Path, State as Extract};
+use axum::extract::State as Extract;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Role;
 use domain::activity::ActivityKind;
-use domain::paging::{Page, PageRequest};
+use domain::paging::PageRequest;
 use domain::ports::StoreError;
 use domain::result::{FinishTime, OfficialResult, next_version, parse_bonus};
 use domain::{FieldError, ValidationErrors};
-use infra::http::{ApiJson, ApiQuery, Caller, Origin, Problem};
-use serde::{Deserialize, Serialize};
+use infra::http::{ApiJson, ApiPath, ApiQuery, Caller, Origin, Problem};
 
 use super::{
     PageQuery, activity, check_version, conflict, etag, if_match, load_marathon, marathon_id, not_found,
     require_owner, user_id,
 };
+use crate::contract::{
+    self, IfMatchOptional, MarathonPath, RankedResult, ResultBody, ResultPath, ResultView,
+};
 use crate::state::State;
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ResultInput {
-    pub finish_time: Option<serde_json::Value>,
-    pub bonus_points: Option<i64>,
-}
 
 fn details(result: &OfficialResult) -> domain::activity::ActivityDetails {
     domain::activity::ActivityDetails::Result(domain::activity::ResultDetails {
@@ -38,20 +34,46 @@ fn details(result: &OfficialResult) -> domain::activity::ActivityDetails {
 }
 
 /// Creates or corrects the runner's result (201 the first time, 200 after).
+#[utoipa::path(
+    put,
+    path = "/marathons/{id}/results/{runner_id}",
+    tag = "results",
+    request_body = ResultBody,
+    security(("bearer" = [])),
+    params(
+        ResultPath,
+        IfMatchOptional,
+    ),
+    responses(
+        (status = 200, description = "Corrected.", body = ResultView, headers(
+            ("ETag" = String, description = "The result's version, quoted."),
+        )),
+        (status = 201, description = "Recorded.", body = ResultView, headers(
+            ("ETag" = String, description = "The result's version, quoted."),
+        )),
+        (status = 403, description = "Only the marathon's organizer may record results."),
+        (status = 404, description = "No such marathon or runner."),
+        (status = 409, description = "The marathon is cancelled, the runner is not registered, or something changed meanwhile."),
+        (status = 412, description = "The result changed since it was read: read it again."),
+    )
+)]
 pub async fn record(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path((id, runner)): Path<(String, String)>,
+    ApiPath(ResultPath {
+        id,
+        runner_id: runner,
+    }): ApiPath<ResultPath>,
     headers: HeaderMap,
-    ApiJson(input): ApiJson<ResultInput>,
+    ApiJson(input): ApiJson<ResultBody>,
 ) -> Result<Response, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
     require_owner(&caller, &marathon)?;
     let runner = user_id(&runner, "runner")?;
     let mut errors = ValidationErrors::default();
     let finish = errors
-        .require("finish_time", input.finish_time)
+        .require("finish_time", contract::integral(input.finish_time))
         .and_then(|raw| errors.check(FinishTime::parse(&raw)));
     let bonus = errors.check(parse_bonus(input.bonus_points));
     let (Some(finish), Some(bonus)) = (finish, bonus) else {
@@ -94,7 +116,7 @@ pub async fn record(
         .put_result(&result, existing.as_ref().map(|r| r.version), &log)
         .await
     {
-        Ok(()) => {}
+        Ok(()) => infra::metrics::count(infra::metrics::Metric::ResultsRecorded, 1),
         Err(StoreError::Conflict) => {
             return Err(conflict(
                 "the result, the runner's entry or the marathon's points changed meanwhile; read them again",
@@ -107,14 +129,41 @@ pub async fn record(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, [(header::ETAG, etag(result.version))], Json(result)).into_response())
+    Ok((
+        status,
+        [(header::ETAG, etag(result.version))],
+        Json(ResultView::from(result)),
+    )
+        .into_response())
 }
 
+/// Deletes a runner's result; the points pipeline takes its points back.
+#[utoipa::path(
+    delete,
+    path = "/marathons/{id}/results/{runner_id}",
+    tag = "results",
+    security(("bearer" = [])),
+    params(
+        ResultPath,
+        IfMatchOptional,
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "If-Match is not an ETag."),
+        (status = 403, description = "Only the marathon's organizer may delete results."),
+        (status = 404, description = "No such marathon or result."),
+        (status = 409, description = "The result changed meanwhile."),
+        (status = 412, description = "The result changed since it was read: read it again."),
+    )
+)]
 pub async fn remove(
     Extract(api): Extract<State>,
     caller: Caller,
     origin: Origin,
-    Path((id, runner)): Path<(String, String)>,
+    ApiPath(ResultPath {
+        id,
+        runner_id: runner,
+    }): ApiPath<ResultPath>,
     headers: HeaderMap,
 ) -> Result<StatusCode, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
@@ -138,17 +187,21 @@ pub async fn remove(
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct Ranked {
-    pub rank: u64,
-    #[serde(flatten)]
-    pub result: OfficialResult,
-}
-
 /// The public ranking. Ranks continue across pages: the cursor carries the offset.
+#[utoipa::path(
+    get,
+    path = "/marathons/{id}/results",
+    tag = "results",
+    params(MarathonPath, PageQuery),
+    responses(
+        (status = 200, description = "A page of the ranking, fastest first.", body = contract::Page<RankedResult>),
+        (status = 400, description = "A query parameter is invalid (named in `errors`)."),
+        (status = 404, description = "No such marathon."),
+    )
+)]
 pub async fn of_marathon(
     Extract(api): Extract<State>,
-    Path(id): Path<String>,
+    ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
@@ -177,21 +230,34 @@ pub async fn of_marathon(
         .await?;
     marathon.label(&mut results.items);
     let count = results.items.len() as u64;
-    let ranked = Page {
+    let ranked = contract::Page {
         next_cursor: results.next_cursor.map(|c| format!("{}.{c}", offset + count)),
         items: results
             .items
             .into_iter()
             .enumerate()
-            .map(|(i, result)| Ranked {
+            .map(|(i, result)| RankedResult {
                 rank: offset + i as u64 + 1,
-                result,
+                result: result.into(),
             })
             .collect(),
     };
     Ok(Json(ranked).into_response())
 }
 
+/// The calling runner's results.
+#[utoipa::path(
+    get,
+    path = "/me/results",
+    tag = "results",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of results.", body = contract::Page<ResultView>),
+        (status = 400, description = "A query parameter is invalid (named in `errors`)."),
+        (status = 403, description = "Only a runner has results."),
+    )
+)]
 pub async fn mine(
     Extract(api): Extract<State>,
     caller: Caller,
@@ -199,5 +265,5 @@ pub async fn mine(
 ) -> Result<Response, Problem> {
     caller.require(Role::Runner)?;
     let page = api.races.runner_results(&caller.id, &query.page()?).await?;
-    Ok(Json(page).into_response())
+    Ok(Json(contract::Page::<ResultView>::of(page)).into_response())
 }

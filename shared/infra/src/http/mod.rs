@@ -1,19 +1,21 @@
 //! HTTP helpers for lambda_http + axum functions: problem+json errors, a JSON body
-//! extractor that never answers a client mistake with a 5xx, and request origin.
+//! extractor that never answers a client mistake with a 5xx, request origin, and the
+//! pieces of the OpenAPI document every function shares.
 
 mod auth;
 mod json;
+pub mod openapi;
 mod origin;
+mod path;
 mod problem;
 mod query;
-mod routes;
 
 pub use auth::{Caller, Verifies};
 pub use json::ApiJson;
 pub use origin::Origin;
+pub use path::ApiPath;
 pub use problem::{Problem, ProblemType};
 pub use query::ApiQuery;
-pub use routes::{Route, build_router, signatures};
 
 /// Request bodies above this are refused with 413 before parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -30,4 +32,25 @@ pub fn finish_router<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) 
             )
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// A function's router, from its routes registered with their documentation
+/// (`OpenApiRouter::routes(routes!(...))`): one list, so the document (`document`) cannot
+/// name a route the router lacks or miss one it has. The document built alongside is
+/// dropped here, unfinished: a cold start pays for no more of it than utoipa-axum must.
+pub fn router<S: Clone + Send + Sync + 'static>(
+    routes: utoipa_axum::router::OpenApiRouter<S>,
+    state: S,
+) -> axum::Router {
+    finish_router(routes.split_for_parts().0).with_state(state)
+}
+
+/// A function's OpenAPI document, from the same routes, completed with what the shared
+/// extractors and problem type do (`openapi::complete`).
+pub fn document<S: Clone + Send + Sync + 'static>(
+    routes: utoipa_axum::router::OpenApiRouter<S>,
+) -> utoipa::openapi::OpenApi {
+    let mut document = routes.split_for_parts().1;
+    openapi::complete(&mut document);
+    document
 }

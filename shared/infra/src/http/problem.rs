@@ -111,17 +111,36 @@ pub struct Problem {
     pub www_authenticate: Option<&'static str>,
 }
 
-/// The wire form of a problem.
-#[derive(Serialize)]
-struct Body<'a> {
+/// The wire form of a problem, and its schema in the OpenAPI documents.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Problem, description = "An RFC 9457 problem: every error body, as application/problem+json.")]
+pub(crate) struct Body<'a> {
+    /// Stable per kind of failure; clients branch on it.
     #[serde(rename = "type")]
+    #[schema(format = "uri", example = "https://mrmrthon.dev/problems/validation")]
     type_uri: String,
     title: &'static str,
+    /// The HTTP status, repeated.
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
+    /// For people: what went wrong and how to fix it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     detail: Option<&'a str>,
+    /// On validation problems: every invalid or missing field.
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    #[schema(value_type = Vec<FieldErrorSchema>, required = false)]
     errors: &'a [FieldError],
+}
+
+/// `domain::FieldError` on the wire (the domain does not depend on the OpenAPI crates).
+#[derive(utoipa::ToSchema)]
+#[schema(as = FieldError)]
+#[allow(dead_code)] // a schema only: FieldError itself is what serializes
+pub(crate) struct FieldErrorSchema {
+    /// The field's name, as sent (`body` for the body as a whole, `query` for the query string).
+    field: String,
+    message: String,
 }
 
 impl Problem {
