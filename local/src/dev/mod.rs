@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::emulator::{self, Emulator, venv_dir};
 use crate::error::{Error, Result};
+use crate::esm::Checkpoints;
 use crate::hops::Hops;
 use crate::invoke::WatchInvoker;
 use crate::moto_api;
@@ -332,6 +333,7 @@ async fn dev(options: DevOptions) -> Result<()> {
             mailbox_dir: Some(mailbox_dir.clone()),
             timing: Timing::dev(),
             hops,
+            checkpoints: Checkpoints::new(),
         },
     )
     .await?;
