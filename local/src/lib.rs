@@ -22,6 +22,7 @@ pub mod provision;
 pub mod services;
 pub mod sink;
 pub mod stack;
+pub mod state;
 pub mod template;
 pub mod timing;
 
