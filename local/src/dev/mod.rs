@@ -12,8 +12,11 @@
 //!   `redrive --dlq URL --to URL [--endpoint URL]`: the same by URL, also against AWS
 //!   (no `--endpoint`: the standard AWS configuration).
 
+mod build;
 mod children;
 pub mod env_file;
+pub mod persist;
+pub mod running;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -31,6 +34,7 @@ use crate::provision::{self, Options, Provisioned};
 use crate::services::{ServiceOptions, Services};
 use crate::sink::Sink;
 use crate::stack::{STACK_NAME, template_path};
+use crate::state::{self, Snapshot};
 use crate::template::Template;
 use crate::timing::Timing;
 use children::Supervised;
@@ -299,6 +303,31 @@ async fn dev(options: DevOptions) -> Result<()> {
     let sink_parameter = parameters.get(DISCORD_WEBHOOK_PARAMETER) == Some(&sink.webhook_url());
 
     let provisioned = provision_endpoint(&endpoint, STACK_NAME, parameters, Some(sink.webhook_url())).await?;
+
+    // The saved state goes back before anything can read it: before the functions start
+    // (they read the JWT key pair at init) and before the stream mappings are positioned.
+    let state_clients = state::Clients::new(&emulator::sdk_config(&endpoint));
+    let state_dir = state::state_dir();
+    let saved = Snapshot::load(&state_dir)?;
+    let (checkpoints, state_line) = match (&saved, emulator.is_some()) {
+        (Some(snapshot), true) => {
+            let checkpoints = state::restore(&state_clients, &provisioned, snapshot).await?;
+            let line = format!(
+                "restored {} items, {} dead-letter messages and the JWT key pair from {} (saved {})",
+                snapshot.item_count(),
+                snapshot.message_count(),
+                relative(&root, &state::snapshot_path(&state_dir)),
+                snapshot.taken_at
+            );
+            (checkpoints, line)
+        }
+        (Some(snapshot), false) => (
+            snapshot.stream_checkpoints(),
+            "the running emulator keeps its data (nothing restored); stream mappings resume at the saved checkpoints".to_owned(),
+        ),
+        (None, _) => (Checkpoints::new(), "no saved state: starting empty".to_owned()),
+    };
+
     let env = env_file::functions_env(&provisioned, &endpoint)?;
     let env_path = env_file::path();
     env_file::write(&env_path, &env_file::render(&env)?)?;
@@ -318,6 +347,9 @@ async fn dev(options: DevOptions) -> Result<()> {
     if no_reload {
         watch_args.push("--ignore-changes".into());
     }
+    // Built now, with cargo's progress, so that the first request does not wait for a
+    // compile; cargo lambda watch then finds the binaries up to date.
+    build::functions(&root)?;
     let cargo_lambda = venv_dir().join("bin").join("cargo-lambda");
     let mut watch = Supervised::spawn("cargo lambda watch", &cargo_lambda, &watch_args, &root)?;
 
@@ -332,8 +364,8 @@ async fn dev(options: DevOptions) -> Result<()> {
             mappings: true,
             mailbox_dir: Some(mailbox_dir.clone()),
             timing: Timing::dev(),
-            hops,
-            checkpoints: Checkpoints::new(),
+            hops: hops.clone(),
+            checkpoints,
         },
     )
     .await?;
@@ -352,17 +384,67 @@ async fn dev(options: DevOptions) -> Result<()> {
         mailbox_dir: &mailbox_dir,
     });
 
-    let reason = tokio::select! {
-        r = shutdown_signal() => r,
-        r = watch.exited() => r,
+    let progress = services
+        .mappings
+        .as_ref()
+        .map(|m| m.progress())
+        .unwrap_or_default();
+    let saver = persist::Saver::start(
+        state_clients,
+        state::Scope::of(&provisioned)?,
+        progress,
+        hops,
+        state_dir.clone(),
+        saved,
+    );
+    println!("  state          {state_line}");
+    println!(
+        "                 saved to {} every {} s once the pipeline is settled, and on Ctrl-C; `make reset` starts fresh",
+        relative(&root, &state_dir),
+        persist::SNAPSHOT_INTERVAL.as_secs()
+    );
+    let api_url = services.api_url().unwrap_or_default();
+    running::Running {
+        pid: std::process::id(),
+        endpoint: endpoint.clone(),
+        api_url,
+        sink_url: sink.url(),
+        started_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    }
+    .write()?;
+
+    let (reason, functions_up) = tokio::select! {
+        r = shutdown_signal() => (r, true),
+        r = watch.exited() => (r, false),
     };
     println!("\nstopping ({reason})");
+    let mut services = services;
+    // No new requests; what is in flight drains through the mappings, then the last
+    // snapshot. Without the functions nothing can drain: the last settled one stays.
+    if let Some(gateway) = services.gateway.take() {
+        gateway.stop().await;
+    }
+    if functions_up {
+        tokio::select! {
+            () = saver.finish() => {}
+            r = shutdown_signal() => println!("{r} again: not waiting for the pipeline; the last settled snapshot is kept"),
+        }
+    } else {
+        saver.abort();
+    }
     services.stop().await;
     sink.stop().await;
     watch.stop().await;
     drop(emulator);
+    running::Running::remove();
     println!("stopped");
     Ok(())
+}
+
+fn relative(root: &std::path::Path, path: &std::path::Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
 async fn provision_only(endpoint: &str, stack: &str, parameters: BTreeMap<String, String>) -> Result<()> {
