@@ -11,12 +11,17 @@
 //!   back to the queue whose RedrivePolicy names it, on the emulator;
 //!   `redrive --dlq URL --to URL [--endpoint URL]`: the same by URL, also against AWS
 //!   (no `--endpoint`: the standard AWS configuration).
+//! - `status [--endpoint URL] [--hops N]`: the running stack at a glance (see `status`).
+//! - `seed [--api URL]`: a demo through the running stack's HTTP API (see `seed`).
+//! - `reset`: forget the saved state, the hops and the mailbox (refused while `dev` runs).
 
 mod build;
 mod children;
 pub mod env_file;
 pub mod persist;
 pub mod running;
+pub mod seed;
+pub mod status;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -48,7 +53,10 @@ usage:
   mrmrthon-local provision --endpoint URL [--stack NAME] [--parameter NAME=VALUE]...
   mrmrthon-local env
   mrmrthon-local redrive --queue DLQ_LOGICAL_ID [--endpoint http://127.0.0.1:4566]
-  mrmrthon-local redrive --dlq URL --to URL [--endpoint URL]";
+  mrmrthon-local redrive --dlq URL --to URL [--endpoint URL]
+  mrmrthon-local status [--endpoint URL] [--hops 15]
+  mrmrthon-local seed [--api URL]
+  mrmrthon-local reset";
 
 /// `dev`'s ports and parameter overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +86,15 @@ pub enum Cli {
         to: Option<String>,
         endpoint: Option<String>,
     },
+    /// Without an endpoint: the running `dev`'s, else the default port's.
+    Status {
+        endpoint: Option<String>,
+        hops: usize,
+    },
+    Seed {
+        api: Option<String>,
+    },
+    Reset,
     Help,
 }
 
@@ -111,6 +128,9 @@ pub async fn main(args: Vec<String>) -> ExitCode {
             to,
             endpoint,
         } => redrive(queue, dlq, to, endpoint).await,
+        Cli::Status { endpoint, hops } => print_status(endpoint, hops).await,
+        Cli::Seed { api } => seed_demo(api).await,
+        Cli::Reset => reset(),
         Cli::Help => {
             println!("{USAGE}");
             Ok(())
@@ -136,6 +156,8 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
     let mut sink_port = 3001;
     let mut no_reload = false;
     let mut endpoint = None;
+    let mut api = None;
+    let mut hops = 15;
     let (mut queue, mut dlq, mut to) = (None, None, None);
     let mut stack = STACK_NAME.to_owned();
     let mut parameters = BTreeMap::new();
@@ -154,7 +176,12 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
             ("dev", "--api-port") => api_port = port_value(value()?)?,
             ("dev", "--sink-port") => sink_port = port_value(value()?)?,
             ("dev", "--no-reload") => no_reload = true,
-            ("provision" | "redrive", "--endpoint") => endpoint = Some(value()?),
+            ("provision" | "redrive" | "status", "--endpoint") => endpoint = Some(value()?),
+            ("status", "--hops") => {
+                let v = value()?;
+                hops = v.parse().map_err(|_| format!("--hops: not a count: {v}"))?;
+            }
+            ("seed", "--api") => api = Some(value()?),
             ("redrive", "--queue") => queue = Some(value()?),
             ("redrive", "--dlq") => dlq = Some(value()?),
             ("redrive", "--to") => to = Some(value()?),
@@ -194,6 +221,9 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
             }),
             _ => Err("redrive needs --queue DLQ_LOGICAL_ID, or --dlq URL --to URL".into()),
         },
+        "status" => Ok(Cli::Status { endpoint, hops }),
+        "seed" => Ok(Cli::Seed { api }),
+        "reset" => Ok(Cli::Reset),
         "help" | "-h" | "--help" => Ok(Cli::Help),
         other => Err(format!("unknown command: {other}")),
     }
@@ -447,6 +477,86 @@ fn relative(root: &std::path::Path, path: &std::path::Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
+/// The default emulator endpoint of `dev`.
+const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4566";
+
+async fn print_status(endpoint: Option<String>, hops: usize) -> Result<()> {
+    let running = running::Running::read();
+    let endpoint = endpoint
+        .or_else(|| {
+            running
+                .as_ref()
+                .filter(|r| r.is_alive())
+                .map(|r| r.endpoint.clone())
+        })
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+    let text = status::report(&status::Sources {
+        endpoint: &endpoint,
+        running,
+        hops_file: &persist::hops_path(),
+        state_dir: &state::state_dir(),
+        hops_shown: hops,
+    })
+    .await?;
+    print!("{text}");
+    Ok(())
+}
+
+async fn seed_demo(api: Option<String>) -> Result<()> {
+    let api = match (api, running::Running::current()) {
+        (Some(api), _) => api,
+        (None, Some(running)) => running.api_url,
+        (None, None) => {
+            return Err(Error::Process(
+                "`make dev` is not running (no live .local/dev.json): start it first, or pass --api URL"
+                    .into(),
+            ));
+        }
+    };
+    seed::run(&api).await
+}
+
+/// Forgets what `dev` keeps: the snapshot, the hop file and the mailbox.
+fn reset() -> Result<()> {
+    if let Some(running) = running::Running::current() {
+        return Err(Error::Process(format!(
+            "`make dev` is running (pid {}): stop it first (Ctrl-C), then reset",
+            running.pid
+        )));
+    }
+    let local = emulator::repo_root().join(".local");
+    let mut removed = Vec::new();
+    for path in [
+        state::state_dir(),
+        persist::hops_path(),
+        local.join("mailbox"),
+        running::path(),
+    ] {
+        let outcome = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match outcome {
+            Ok(()) => removed.push(relative(&emulator::repo_root(), &path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(Error::WriteFile { path, source }),
+        }
+    }
+    if removed.is_empty() {
+        println!("nothing to reset: no saved state");
+    } else {
+        println!("removed {}; the next `make dev` starts empty", removed.join(", "));
+    }
+    if moto_api::is_answering(DEFAULT_ENDPOINT, Duration::from_millis(500)) {
+        println!(
+            "note: an emulator still answers at {DEFAULT_ENDPOINT} (not started by `make dev`, which stops its own): \
+             `make dev` reuses it with its data; stop it for a fresh start"
+        );
+    }
+    Ok(())
+}
+
 async fn provision_only(endpoint: &str, stack: &str, parameters: BTreeMap<String, String>) -> Result<()> {
     if !moto_api::is_answering(endpoint, Duration::from_secs(2)) {
         return Err(Error::Process(format!(
@@ -559,5 +669,21 @@ mod tests {
         assert!(parse(&args("dev --port x")).is_err());
         assert!(parse(&args("dev --sink-port 70000")).is_err());
         assert!(parse(&args("env --port 1")).is_err());
+        assert_eq!(
+            parse(&args("status --hops 3")).unwrap(),
+            Cli::Status {
+                endpoint: None,
+                hops: 3
+            }
+        );
+        assert!(parse(&args("status --hops many")).is_err());
+        assert_eq!(
+            parse(&args("seed --api http://127.0.0.1:3100")).unwrap(),
+            Cli::Seed {
+                api: Some("http://127.0.0.1:3100".into())
+            }
+        );
+        assert_eq!(parse(&args("reset")).unwrap(), Cli::Reset);
+        assert!(parse(&args("reset --api x")).is_err());
     }
 }
