@@ -341,3 +341,91 @@ async fn a_busy_work_queue_means_no_snapshot() {
     assert_eq!(snapshot, None, "a snapshot now could lose that message's effect");
     assert_eq!(state::work_queued(&clients, &scope).await.unwrap(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_snapshot_while_a_stream_record_is_in_hand_and_the_checkpoint_once_it_is_done() {
+    let emulator = tokio::task::spawn_blocking(|| Emulator::start(None))
+        .await
+        .unwrap()
+        .expect("the emulator starts");
+    let provisioned = provisioned(&emulator).await;
+    let config = sdk_config(emulator.endpoint());
+    // The function holds its batch until released: the record is read and not done.
+    let release = Arc::new(tokio::sync::Notify::new());
+    let held = Arc::clone(&release);
+    let handlers = InProcess::new().with("OfficialRecordStreamFunction", move |_event: Value| {
+        let held = Arc::clone(&held);
+        async move {
+            held.notified().await;
+            Ok(json!({ "batchItemFailures": [] }))
+        }
+    });
+    let hops = Hops::quiet();
+    let services = Services::start(
+        emulator.endpoint(),
+        &provisioned,
+        Arc::new(handlers),
+        ServiceOptions {
+            api_port: None,
+            hops: hops.clone(),
+            ..ServiceOptions::for_tests(None)
+        },
+    )
+    .await
+    .unwrap();
+    let progress = services.mappings.as_ref().unwrap().progress();
+    aws_sdk_dynamodb::Client::new(&config)
+        .put_item()
+        .table_name(provisioned.physical_name("RacesTable").unwrap())
+        .item("pk", s("MARATHON#m-1"))
+        .item("sk", s("RESULT#runner-1"))
+        .send()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while progress.unprocessed() == 0 {
+        assert!(started.elapsed() < DEADLINE, "the record was never read");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let clients = Clients::new(&config);
+    let scope = Scope::of(&provisioned).unwrap();
+    let busy = state::settled_snapshot(&clients, &scope, &progress, &hops, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(busy, None, "the item's effect is not done yet");
+
+    release.notify_one();
+    let started = Instant::now();
+    let snapshot = loop {
+        if let Some(snapshot) =
+            state::settled_snapshot(&clients, &scope, &progress, &hops, Duration::from_secs(1))
+                .await
+                .unwrap()
+        {
+            break snapshot;
+        }
+        assert!(started.elapsed() < DEADLINE, "the pipeline never settled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    services.stop().await;
+    let races_stream = provisioned
+        .resource("RacesTable")
+        .unwrap()
+        .stream_arn
+        .clone()
+        .unwrap();
+    let checkpoint = snapshot
+        .checkpoints
+        .iter()
+        .find(|c| c.stream_arn == races_stream)
+        .expect("the Races shard has a checkpoint");
+    // The checkpoint is the record just processed: the last one on the stream.
+    let ends = state::stream_ends(&aws_sdk_dynamodbstreams::Client::new(&config), &provisioned)
+        .await
+        .unwrap();
+    assert_eq!(
+        ends.get(&(races_stream.clone(), checkpoint.shard_id.clone())),
+        Some(&checkpoint.sequence)
+    );
+    assert_eq!(snapshot.tables["RacesTable"].len(), 1);
+}
