@@ -159,6 +159,8 @@ struct Inner {
     kept: Mutex<VecDeque<Hop>>,
     /// Hops recorded since the start: a change says something happened.
     count: std::sync::atomic::AtomicU64,
+    /// The same without HTTP requests: work of the pipeline behind them.
+    pipeline_count: std::sync::atomic::AtomicU64,
 }
 
 impl Hops {
@@ -178,6 +180,7 @@ impl Hops {
                 print,
                 kept: Mutex::new(VecDeque::new()),
                 count: std::sync::atomic::AtomicU64::new(0),
+                pipeline_count: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -192,6 +195,11 @@ impl Hops {
             println!("{hop}");
         }
         self.inner.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if hop.kind != HopKind::Http {
+            self.inner
+                .pipeline_count
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         if let Ok(mut kept) = self.inner.kept.lock() {
             if kept.len() == KEPT {
                 kept.pop_front();
@@ -203,6 +211,14 @@ impl Hops {
     /// How many hops were recorded since the start.
     pub fn count(&self) -> u64 {
         self.inner.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How many hops other than HTTP requests were recorded since the start (a client
+    /// polling the API does not make the pipeline look busy).
+    pub fn pipeline_count(&self) -> u64 {
+        self.inner
+            .pipeline_count
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The last `n` hops as lines, oldest first, into `path` (atomically: a reader such as
@@ -264,6 +280,9 @@ mod tests {
         let details: Vec<String> = hops.recent().into_iter().map(|h| h.detail).collect();
         assert_eq!(details, ["#0", "#1", "#2"]);
         assert_eq!(hops.count(), 3);
+        assert_eq!(hops.pipeline_count(), 0);
+        hops.record(Hop::new(HopKind::Stream, "F", "1 record"));
+        assert_eq!((hops.count(), hops.pipeline_count()), (4, 1));
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! items do not go through the pipeline again.
 //!
 //! A snapshot is only taken when the pipeline is settled (see `settled_snapshot`): no
-//! stream record read and unfinished, no message on a work queue, and no hop or stream
+//! stream record read and unfinished, no message on a work queue, and no pipeline hop or stream
 //! record between just before and just after the scan. Otherwise an item could be saved
 //! whose stream record was never processed, and the restore would skip its effects.
 //! Work queues are therefore empty in every snapshot; DLQs and on-failure queues, which
@@ -278,7 +278,10 @@ pub async fn take(clients: &Clients, scope: &Scope) -> Result<Snapshot> {
 /// right after the scan (the caller tries again later). Settled means: no stream record
 /// read and not yet done, nothing on a work queue (visible, in flight or delayed), and
 /// between just before the scan and the stream pollers' first reads after it, no record
-/// matched and no hop recorded. `wait` bounds the wait for those reads.
+/// matched and no pipeline hop recorded. HTTP hops do not count: a request's writes that
+/// start work appear as stream records (the HTTP functions publish nothing), and a
+/// client polling the API must not keep the snapshot from ever being taken. `wait`
+/// bounds the wait for those reads.
 pub async fn settled_snapshot(
     clients: &Clients,
     scope: &Scope,
@@ -289,7 +292,7 @@ pub async fn settled_snapshot(
     if progress.unprocessed() > 0 || work_queued(clients, scope).await? > 0 {
         return Ok(None);
     }
-    let (matched, hop_count) = (progress.matched(), hops.count());
+    let (matched, hop_count) = (progress.matched(), hops.pipeline_count());
     let snapshot = take(clients, scope).await?;
     // Whatever was written before this mark is read by the pollers' next calls.
     let marks = progress.poll_marks();
@@ -304,7 +307,7 @@ pub async fn settled_snapshot(
     let checkpoints = progress.checkpoints();
     let quiet = progress.matched() == matched
         && progress.unprocessed() == 0
-        && hops.count() == hop_count
+        && hops.pipeline_count() == hop_count
         && work_queued(clients, scope).await? == 0;
     Ok(quiet.then(|| Snapshot {
         checkpoints: checkpoints

@@ -341,7 +341,9 @@ async fn dev(options: DevOptions) -> Result<()> {
     let saved = Snapshot::load(&state_dir)?;
     let (checkpoints, state_line) = match (&saved, emulator.is_some()) {
         (Some(snapshot), true) => {
-            let checkpoints = state::restore(&state_clients, &provisioned, snapshot).await?;
+            let checkpoints = state::restore(&state_clients, &provisioned, snapshot)
+                .await
+                .map_err(|e| Error::Process(format!("{e}\n(the saved state does not fit this template? `make reset` starts fresh)")))?;
             let line = format!(
                 "restored {} items, {} dead-letter messages and the JWT key pair from {} (saved {})",
                 snapshot.item_count(),
