@@ -1,6 +1,7 @@
 # mrmrthon: two commands on a fresh machine.
 #   make dev    runs the system locally (emulator provisioned from template.yaml + functions)
 #   make test   runs every check and every test
+# Beside make dev: make seed (a demo), make status (the stack at a glance), make reset.
 # Everything else is installed on demand into project-local virtualenvs.
 
 SHELL := /bin/bash
@@ -12,12 +13,29 @@ API_VENV := .venv-api
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test test-build tools lint fmt clippy build redrive clean-tools bench api-fuzz
+.PHONY: dev test test-build tools lint fmt clippy build redrive replay clean-tools bench api-fuzz reset seed status
 
 # One terminal: emulator, functions (cargo lambda watch), HTTP API, event source mappings,
 # Discord sink and mailbox. Extra options: make dev DEV_ARGS="--api-port 8080 --no-reload"
 dev: tools
 	cargo run -q -p mrmrthon-local -- dev $(DEV_ARGS)
+
+# Loads a demo into the running `make dev` through its HTTP API (the pipeline runs): two
+# organizers, 30 runners, three marathons, results, entries, records, points. Prints the
+# demo accounts; a second run says the demo is there. Other API: make seed SEED_ARGS="--api URL"
+seed:
+	cargo run -q -p mrmrthon-local -- seed $(SEED_ARGS)
+
+# The local stack at a glance: running or not, queue depths (work, dead-letter,
+# on-failure), table item counts, the saved state, the last hops.
+# Extra options: make status STATUS_ARGS="--hops 40 --endpoint http://127.0.0.1:4566"
+status:
+	cargo run -q -p mrmrthon-local -- status $(STATUS_ARGS)
+
+# `make dev` keeps its data in .local/state/ across restarts; this forgets it (and the
+# hops and the mailbox), so the next `make dev` starts empty. Refused while make dev runs.
+reset:
+	cargo run -q -p mrmrthon-local -- reset
 
 # Clippy runs inside the test build (clippy-driver as the workspace's rustc wrapper, lints
 # denied), so the dependencies compile once instead of once for `cargo clippy` and again
@@ -88,6 +106,14 @@ bench: tools
 
 clean-tools:
 	rm -rf $(VENV) $(SAM_VENV) $(API_VENV)
+
+# Replays a stream mapping's on-failure queue once the cause is fixed: re-reads each
+# pointer's records from the stream (it keeps them 24 hours), sends them through the same
+# function, deletes the pointer only when every record was handled.
+#   make replay QUEUE=RecordStreamFailuresQueue      (the local stack of `make dev`)
+#   make replay QUEUE_URL=<url>                      (AWS, with your usual credentials)
+replay:
+	cargo run -q -p mrmrthon-local -- replay $(if $(QUEUE_URL),--queue-url $(QUEUE_URL),--queue $(QUEUE)) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 # Moves a dead-letter queue's messages back to their source queue once the cause is fixed.
 #   make redrive QUEUE=PointIncreaseDLQ              (the local stack of `make dev`)

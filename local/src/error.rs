@@ -44,6 +44,9 @@ pub enum Error {
     #[error("redrive: {0}")]
     Redrive(String),
 
+    #[error("replay: {0}")]
+    Replay(String),
+
     #[error("template, {at}: {message}")]
     Intrinsic { at: String, message: String },
 

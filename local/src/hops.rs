@@ -157,6 +157,10 @@ pub struct Hops {
 struct Inner {
     print: bool,
     kept: Mutex<VecDeque<Hop>>,
+    /// Hops recorded since the start: a change says something happened.
+    count: std::sync::atomic::AtomicU64,
+    /// The same without HTTP requests: work of the pipeline behind them.
+    pipeline_count: std::sync::atomic::AtomicU64,
 }
 
 impl Hops {
@@ -175,6 +179,8 @@ impl Hops {
             inner: Arc::new(Inner {
                 print,
                 kept: Mutex::new(VecDeque::new()),
+                count: std::sync::atomic::AtomicU64::new(0),
+                pipeline_count: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -188,12 +194,47 @@ impl Hops {
         if self.inner.print {
             println!("{hop}");
         }
+        self.inner.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if hop.kind != HopKind::Http {
+            self.inner
+                .pipeline_count
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         if let Ok(mut kept) = self.inner.kept.lock() {
             if kept.len() == KEPT {
                 kept.pop_front();
             }
             kept.push_back(hop);
         }
+    }
+
+    /// How many hops were recorded since the start.
+    pub fn count(&self) -> u64 {
+        self.inner.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How many hops other than HTTP requests were recorded since the start (a client
+    /// polling the API does not make the pipeline look busy).
+    pub fn pipeline_count(&self) -> u64 {
+        self.inner
+            .pipeline_count
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The last `n` hops as lines, oldest first, into `path` (atomically: a reader such as
+    /// `mrmrthon-local status` never sees half a file).
+    pub fn write_recent(&self, path: &std::path::Path, n: usize) -> std::io::Result<()> {
+        let recent = self.recent();
+        let text: String = recent[recent.len().saturating_sub(n)..]
+            .iter()
+            .map(|hop| format!("{hop}\n"))
+            .collect();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let temporary = path.with_extension("tmp");
+        std::fs::write(&temporary, text)?;
+        std::fs::rename(&temporary, path)
     }
 
     /// The most recent hops, oldest first.
@@ -238,5 +279,25 @@ mod tests {
         }
         let details: Vec<String> = hops.recent().into_iter().map(|h| h.detail).collect();
         assert_eq!(details, ["#0", "#1", "#2"]);
+        assert_eq!(hops.count(), 3);
+        assert_eq!(hops.pipeline_count(), 0);
+        hops.record(Hop::new(HopKind::Stream, "F", "1 record"));
+        assert_eq!((hops.count(), hops.pipeline_count()), (4, 1));
+    }
+
+    #[test]
+    fn writes_the_last_hops_to_a_file() {
+        let hops = Hops::quiet();
+        for i in 0..5 {
+            hops.record(Hop::new(HopKind::Http, "F", format!("#{i}")));
+        }
+        let dir = std::env::temp_dir().join(format!("mrmrthon-hops-{}", std::process::id()));
+        let path = dir.join("hops.txt");
+        hops.write_recent(&path, 2).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].contains("#3") && lines[1].contains("#4"), "{text}");
     }
 }

@@ -23,6 +23,7 @@ pub mod replay;
 pub mod services;
 pub mod sink;
 pub mod stack;
+pub mod state;
 pub mod template;
 pub mod timing;
 

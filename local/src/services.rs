@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::emulator::sdk_config;
 use crate::error::Result;
-use crate::esm::Mappings;
+use crate::esm::{Checkpoints, Mappings};
 use crate::gateway::Gateway;
 use crate::hops::Hops;
 use crate::invoke::Invoker;
@@ -26,6 +26,8 @@ pub struct ServiceOptions {
     pub mailbox_dir: Option<PathBuf>,
     pub timing: Timing,
     pub hops: Hops,
+    /// Stream shards that resume after a checkpoint instead of at `StartingPosition`.
+    pub checkpoints: Checkpoints,
 }
 
 impl ServiceOptions {
@@ -37,6 +39,7 @@ impl ServiceOptions {
             mailbox_dir,
             timing: Timing::fast(),
             hops: Hops::quiet(),
+            checkpoints: Checkpoints::new(),
         }
     }
 }
@@ -67,12 +70,13 @@ impl Services {
         };
         let mappings = if options.mappings {
             Some(
-                Mappings::start(
+                Mappings::start_at(
                     &config,
                     provisioned,
                     invoker,
                     options.hops.clone(),
                     options.timing,
+                    &options.checkpoints,
                 )
                 .await?,
             )

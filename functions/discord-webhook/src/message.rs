@@ -3,8 +3,8 @@
 //! the new total. User text (names) is escaped so it renders literally, never as a link,
 //! heading or mention; `allowed_mentions` is empty so nothing in a message can ping anyone;
 //! every part is trimmed to Discord's limits, counted in characters, not bytes. The words
-//! are in the deployment's language (Korean unless NOTIFICATION_LANGUAGE says `en`), as
-//! the greeting and the mails are Korean first.
+//! are in the deployment's language (Korean unless NOTIFICATION_LANGUAGE says `en`), the
+//! language the mails start in.
 
 use domain::events::PointsAwarded;
 use domain::greeting::Language;

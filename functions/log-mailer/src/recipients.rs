@@ -21,7 +21,8 @@ pub struct Recipient {
     pub email: String,
     /// May be empty; whatever it holds is made safe when composed.
     pub name: String,
-    /// Profiles carry no language yet: None gives Korean first with an English section.
+    /// Profiles carry no language yet: None starts the mail in the deployment's language
+    /// (NOTIFICATION_LANGUAGE), with a section in the other one.
     pub language: Option<Language>,
 }
 

@@ -11,9 +11,21 @@
 //!   back to the queue whose RedrivePolicy names it, on the emulator;
 //!   `redrive --dlq URL --to URL [--endpoint URL]`: the same by URL, also against AWS
 //!   (no `--endpoint`: the standard AWS configuration).
+//! - `replay --queue ON_FAILURE_QUEUE_LOGICAL_ID [--endpoint URL] [--invoke-url URL]`: replay
+//!   a stream mapping's on-failure queue through the functions of the running `dev`;
+//!   `replay --queue-url URL`: the same against AWS (see `replay`).
+//! - `status [--endpoint URL] [--hops N]`: the running stack at a glance (see `status`).
+//! - `seed [--api URL]`: a demo through the running stack's HTTP API (see `seed`).
+//! - `reset`: forget the saved state, the hops and the mailbox (refused while `dev` runs).
 
+mod build;
 mod children;
 pub mod env_file;
+pub mod persist;
+mod replay;
+pub mod running;
+pub mod seed;
+pub mod status;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -23,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use crate::emulator::{self, Emulator, venv_dir};
 use crate::error::{Error, Result};
+use crate::esm::Checkpoints;
 use crate::hops::Hops;
 use crate::invoke::WatchInvoker;
 use crate::moto_api;
@@ -30,6 +43,7 @@ use crate::provision::{self, Options, Provisioned};
 use crate::services::{ServiceOptions, Services};
 use crate::sink::Sink;
 use crate::stack::{STACK_NAME, template_path};
+use crate::state::{self, Snapshot};
 use crate::template::Template;
 use crate::timing::Timing;
 use children::Supervised;
@@ -43,7 +57,12 @@ usage:
   mrmrthon-local provision --endpoint URL [--stack NAME] [--parameter NAME=VALUE]...
   mrmrthon-local env
   mrmrthon-local redrive --queue DLQ_LOGICAL_ID [--endpoint http://127.0.0.1:4566]
-  mrmrthon-local redrive --dlq URL --to URL [--endpoint URL]";
+  mrmrthon-local redrive --dlq URL --to URL [--endpoint URL]
+  mrmrthon-local replay --queue ON_FAILURE_QUEUE_LOGICAL_ID [--endpoint http://127.0.0.1:4566] [--invoke-url http://127.0.0.1:9000]
+  mrmrthon-local replay --queue-url URL
+  mrmrthon-local status [--endpoint URL] [--hops 15]
+  mrmrthon-local seed [--api URL]
+  mrmrthon-local reset";
 
 /// `dev`'s ports and parameter overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +92,16 @@ pub enum Cli {
         to: Option<String>,
         endpoint: Option<String>,
     },
+    Replay(replay::ReplayOptions),
+    /// Without an endpoint: the running `dev`'s, else the default port's.
+    Status {
+        endpoint: Option<String>,
+        hops: usize,
+    },
+    Seed {
+        api: Option<String>,
+    },
+    Reset,
     Help,
 }
 
@@ -106,6 +135,10 @@ pub async fn main(args: Vec<String>) -> ExitCode {
             to,
             endpoint,
         } => redrive(queue, dlq, to, endpoint).await,
+        Cli::Replay(options) => replay::run(options).await,
+        Cli::Status { endpoint, hops } => print_status(endpoint, hops).await,
+        Cli::Seed { api } => seed_demo(api).await,
+        Cli::Reset => reset(),
         Cli::Help => {
             println!("{USAGE}");
             Ok(())
@@ -131,7 +164,10 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
     let mut sink_port = 3001;
     let mut no_reload = false;
     let mut endpoint = None;
+    let mut api = None;
+    let mut hops = 15;
     let (mut queue, mut dlq, mut to) = (None, None, None);
+    let (mut queue_url, mut invoke_url) = (None, None);
     let mut stack = STACK_NAME.to_owned();
     let mut parameters = BTreeMap::new();
     let mut options = rest.iter();
@@ -149,7 +185,15 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
             ("dev", "--api-port") => api_port = port_value(value()?)?,
             ("dev", "--sink-port") => sink_port = port_value(value()?)?,
             ("dev", "--no-reload") => no_reload = true,
-            ("provision" | "redrive", "--endpoint") => endpoint = Some(value()?),
+            ("provision" | "redrive" | "replay" | "status", "--endpoint") => endpoint = Some(value()?),
+            ("replay", "--queue") => queue = Some(value()?),
+            ("replay", "--queue-url") => queue_url = Some(value()?),
+            ("replay", "--invoke-url") => invoke_url = Some(value()?),
+            ("status", "--hops") => {
+                let v = value()?;
+                hops = v.parse().map_err(|_| format!("--hops: not a count: {v}"))?;
+            }
+            ("seed", "--api") => api = Some(value()?),
             ("redrive", "--queue") => queue = Some(value()?),
             ("redrive", "--dlq") => dlq = Some(value()?),
             ("redrive", "--to") => to = Some(value()?),
@@ -189,6 +233,18 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
             }),
             _ => Err("redrive needs --queue DLQ_LOGICAL_ID, or --dlq URL --to URL".into()),
         },
+        "replay" => match (&queue, &queue_url) {
+            (Some(_), None) | (None, Some(_)) => Ok(Cli::Replay(replay::ReplayOptions {
+                queue,
+                queue_url,
+                endpoint,
+                invoke_url,
+            })),
+            _ => Err("replay needs --queue ON_FAILURE_QUEUE_LOGICAL_ID, or --queue-url URL".into()),
+        },
+        "status" => Ok(Cli::Status { endpoint, hops }),
+        "seed" => Ok(Cli::Seed { api }),
+        "reset" => Ok(Cli::Reset),
         "help" | "-h" | "--help" => Ok(Cli::Help),
         other => Err(format!("unknown command: {other}")),
     }
@@ -298,6 +354,33 @@ async fn dev(options: DevOptions) -> Result<()> {
     let sink_parameter = parameters.get(DISCORD_WEBHOOK_PARAMETER) == Some(&sink.webhook_url());
 
     let provisioned = provision_endpoint(&endpoint, STACK_NAME, parameters, Some(sink.webhook_url())).await?;
+
+    // The saved state goes back before anything can read it: before the functions start
+    // (they read the JWT key pair at init) and before the stream mappings are positioned.
+    let state_clients = state::Clients::new(&emulator::sdk_config(&endpoint));
+    let state_dir = state::state_dir();
+    let saved = Snapshot::load(&state_dir)?;
+    let (checkpoints, state_line) = match (&saved, emulator.is_some()) {
+        (Some(snapshot), true) => {
+            let checkpoints = state::restore(&state_clients, &provisioned, snapshot)
+                .await
+                .map_err(|e| Error::Process(format!("{e}\n(the saved state does not fit this template? `make reset` starts fresh)")))?;
+            let line = format!(
+                "restored {} items, {} dead-letter messages and the JWT key pair from {} (saved {})",
+                snapshot.item_count(),
+                snapshot.message_count(),
+                relative(&root, &state::snapshot_path(&state_dir)),
+                snapshot.taken_at
+            );
+            (checkpoints, line)
+        }
+        (Some(snapshot), false) => (
+            snapshot.stream_checkpoints(),
+            "the running emulator keeps its data (nothing restored); stream mappings resume at the saved checkpoints".to_owned(),
+        ),
+        (None, _) => (Checkpoints::new(), "no saved state: starting empty".to_owned()),
+    };
+
     let env = env_file::functions_env(&provisioned, &endpoint)?;
     let env_path = env_file::path();
     env_file::write(&env_path, &env_file::render(&env)?)?;
@@ -317,6 +400,9 @@ async fn dev(options: DevOptions) -> Result<()> {
     if no_reload {
         watch_args.push("--ignore-changes".into());
     }
+    // Built now, with cargo's progress, so that the first request does not wait for a
+    // compile; cargo lambda watch then finds the binaries up to date.
+    build::functions(&root)?;
     let cargo_lambda = venv_dir().join("bin").join("cargo-lambda");
     let mut watch = Supervised::spawn("cargo lambda watch", &cargo_lambda, &watch_args, &root)?;
 
@@ -331,7 +417,8 @@ async fn dev(options: DevOptions) -> Result<()> {
             mappings: true,
             mailbox_dir: Some(mailbox_dir.clone()),
             timing: Timing::dev(),
-            hops,
+            hops: hops.clone(),
+            checkpoints,
         },
     )
     .await?;
@@ -350,16 +437,146 @@ async fn dev(options: DevOptions) -> Result<()> {
         mailbox_dir: &mailbox_dir,
     });
 
-    let reason = tokio::select! {
-        r = shutdown_signal() => r,
-        r = watch.exited() => r,
+    let progress = services
+        .mappings
+        .as_ref()
+        .map(|m| m.progress())
+        .unwrap_or_default();
+    let saver = persist::Saver::start(
+        state_clients,
+        state::Scope::of(&provisioned)?,
+        progress,
+        hops,
+        state_dir.clone(),
+        saved,
+    );
+    println!("  state          {state_line}");
+    println!(
+        "                 saved to {} every {} s once the pipeline is settled, and on Ctrl-C; `make reset` starts fresh",
+        relative(&root, &state_dir),
+        persist::SNAPSHOT_INTERVAL.as_secs()
+    );
+    let api_url = services.api_url().unwrap_or_default();
+    running::Running {
+        pid: std::process::id(),
+        endpoint: endpoint.clone(),
+        api_url,
+        sink_url: sink.url(),
+        started_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    }
+    .write()?;
+
+    let (reason, functions_up) = tokio::select! {
+        r = shutdown_signal() => (r, true),
+        r = watch.exited() => (r, false),
     };
     println!("\nstopping ({reason})");
+    let mut services = services;
+    // No new requests; what is in flight drains through the mappings, then the last
+    // snapshot. Without the functions nothing can drain: the last settled one stays.
+    if let Some(gateway) = services.gateway.take() {
+        gateway.stop().await;
+    }
+    if functions_up {
+        tokio::select! {
+            () = saver.finish() => {}
+            r = shutdown_signal() => println!("{r} again: not waiting for the pipeline; the last settled snapshot is kept"),
+        }
+    } else {
+        saver.abort();
+    }
     services.stop().await;
     sink.stop().await;
     watch.stop().await;
     drop(emulator);
+    running::Running::remove();
     println!("stopped");
+    Ok(())
+}
+
+fn relative(root: &std::path::Path, path: &std::path::Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
+
+/// The default emulator endpoint of `dev`.
+pub(super) const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4566";
+
+async fn print_status(endpoint: Option<String>, hops: usize) -> Result<()> {
+    let running = running::Running::read();
+    let endpoint = endpoint
+        .or_else(|| {
+            running
+                .as_ref()
+                .filter(|r| r.is_alive())
+                .map(|r| r.endpoint.clone())
+        })
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+    let text = status::report(&status::Sources {
+        endpoint: &endpoint,
+        running,
+        hops_file: &persist::hops_path(),
+        state_dir: &state::state_dir(),
+        hops_shown: hops,
+    })
+    .await?;
+    print!("{text}");
+    Ok(())
+}
+
+async fn seed_demo(api: Option<String>) -> Result<()> {
+    let api = match (api, running::Running::current()) {
+        (Some(api), _) => api,
+        (None, Some(running)) => running.api_url,
+        (None, None) => {
+            return Err(Error::Process(
+                "`make dev` is not running (no live .local/dev.json): start it first, or pass --api URL"
+                    .into(),
+            ));
+        }
+    };
+    seed::run(&api).await
+}
+
+/// Forgets what `dev` keeps: the snapshot, the hop file and the mailbox.
+fn reset() -> Result<()> {
+    if let Some(running) = running::Running::current() {
+        return Err(Error::Process(format!(
+            "`make dev` is running (pid {}): stop it first (Ctrl-C), then reset",
+            running.pid
+        )));
+    }
+    let local = emulator::repo_root().join(".local");
+    let mut removed = Vec::new();
+    for path in [
+        state::state_dir(),
+        persist::hops_path(),
+        local.join("mailbox"),
+        running::path(),
+    ] {
+        let outcome = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match outcome {
+            Ok(()) => removed.push(relative(&emulator::repo_root(), &path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(Error::WriteFile { path, source }),
+        }
+    }
+    if removed.is_empty() {
+        println!("nothing to reset: no saved state");
+    } else {
+        println!("removed {}; the next `make dev` starts empty", removed.join(", "));
+    }
+    if moto_api::is_answering(DEFAULT_ENDPOINT, Duration::from_millis(500)) {
+        println!(
+            "note: an emulator still answers at {DEFAULT_ENDPOINT} (not started by `make dev`, which stops its own): \
+             `make dev` reuses it with its data; stop it for a fresh start"
+        );
+    }
     Ok(())
 }
 
@@ -380,7 +597,7 @@ async fn provision_only(endpoint: &str, stack: &str, parameters: BTreeMap<String
     Ok(())
 }
 
-async fn provision_endpoint(
+pub(super) async fn provision_endpoint(
     endpoint: &str,
     stack: &str,
     parameters: BTreeMap<String, String>,
@@ -475,5 +692,40 @@ mod tests {
         assert!(parse(&args("dev --port x")).is_err());
         assert!(parse(&args("dev --sink-port 70000")).is_err());
         assert!(parse(&args("env --port 1")).is_err());
+        assert_eq!(
+            parse(&args("status --hops 3")).unwrap(),
+            Cli::Status {
+                endpoint: None,
+                hops: 3
+            }
+        );
+        assert!(parse(&args("status --hops many")).is_err());
+        assert_eq!(
+            parse(&args("replay --queue RecordStreamFailuresQueue")).unwrap(),
+            Cli::Replay(replay::ReplayOptions {
+                queue: Some("RecordStreamFailuresQueue".into()),
+                queue_url: None,
+                endpoint: None,
+                invoke_url: None,
+            })
+        );
+        assert!(matches!(
+            parse(&args("replay --queue-url https://sqs.example/q")).unwrap(),
+            Cli::Replay(replay::ReplayOptions {
+                queue_url: Some(_),
+                queue: None,
+                ..
+            })
+        ));
+        assert!(parse(&args("replay")).is_err());
+        assert!(parse(&args("replay --queue A --queue-url B")).is_err());
+        assert_eq!(
+            parse(&args("seed --api http://127.0.0.1:3100")).unwrap(),
+            Cli::Seed {
+                api: Some("http://127.0.0.1:3100".into())
+            }
+        );
+        assert_eq!(parse(&args("reset")).unwrap(), Cli::Reset);
+        assert!(parse(&args("reset --api x")).is_err());
     }
 }

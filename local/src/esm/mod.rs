@@ -11,7 +11,9 @@ pub mod spec;
 mod sqs;
 mod stream;
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use aws_config::SdkConfig;
 use tokio::task::JoinSet;
@@ -42,10 +44,108 @@ impl Clients {
     }
 }
 
+/// Where a stream mapping resumes: (stream ARN, shard id) -> the last sequence number
+/// already dealt with. A shard with no checkpoint starts at the mapping's `StartingPosition`.
+pub type Checkpoints = BTreeMap<(String, String), String>;
+
+/// What the stream pollers have read and not yet finished, so that someone outside (the
+/// state snapshot of `make dev`) can tell when the pipeline is settled. SQS mappings need
+/// nothing here: their unfinished work is visible as the queue's in-flight messages.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Records read (and matched by the filters) whose batch is not done yet.
+    unprocessed: AtomicUsize,
+    /// Records read and matched since the start.
+    matched: AtomicU64,
+    /// Per shard: GetRecords calls started and completed.
+    shards: Mutex<Vec<Arc<ShardPolls>>>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct ShardPolls {
+    stream_arn: String,
+    shard_id: String,
+    pub(crate) started: AtomicU64,
+    pub(crate) completed: AtomicU64,
+    /// The last sequence number read from the shard (the checkpoint once it is done).
+    pub(crate) last_read: Mutex<Option<String>>,
+}
+
+impl Progress {
+    pub fn unprocessed(&self) -> usize {
+        self.unprocessed.load(Ordering::SeqCst)
+    }
+
+    pub fn matched(&self) -> u64 {
+        self.matched.load(Ordering::SeqCst)
+    }
+
+    /// One mark per shard: the number of GetRecords calls started so far.
+    pub fn poll_marks(&self) -> Vec<u64> {
+        self.shards()
+            .iter()
+            .map(|s| s.started.load(Ordering::SeqCst))
+            .collect()
+    }
+
+    /// True once every shard has completed a GetRecords call it started after `marks`
+    /// were taken: whatever was written before the marks has been read by then.
+    pub fn polled_since(&self, marks: &[u64]) -> bool {
+        self.shards()
+            .iter()
+            .zip(marks)
+            .all(|(s, mark)| s.completed.load(Ordering::SeqCst) > *mark)
+    }
+
+    /// Every shard's last sequence number read. Once `unprocessed` is 0, every record up
+    /// to these is done: where the mappings would resume.
+    pub fn checkpoints(&self) -> Checkpoints {
+        self.shards()
+            .iter()
+            .filter_map(|s| {
+                let sequence = s.last_read.lock().ok()?.clone()?;
+                Some(((s.stream_arn.clone(), s.shard_id.clone()), sequence))
+            })
+            .collect()
+    }
+
+    pub(crate) fn add_shard(
+        &self,
+        stream_arn: &str,
+        shard_id: &str,
+        last_read: Option<String>,
+    ) -> Arc<ShardPolls> {
+        let polls = Arc::new(ShardPolls {
+            stream_arn: stream_arn.to_owned(),
+            shard_id: shard_id.to_owned(),
+            last_read: Mutex::new(last_read),
+            ..ShardPolls::default()
+        });
+        if let Ok(mut shards) = self.shards.lock() {
+            shards.push(Arc::clone(&polls));
+        }
+        polls
+    }
+
+    pub(crate) fn read(&self, records: usize) {
+        self.matched.fetch_add(records as u64, Ordering::SeqCst);
+        self.unprocessed.fetch_add(records, Ordering::SeqCst);
+    }
+
+    pub(crate) fn done(&self, records: usize) {
+        self.unprocessed.fetch_sub(records, Ordering::SeqCst);
+    }
+
+    fn shards(&self) -> Vec<Arc<ShardPolls>> {
+        self.shards.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
 /// The running mappings. Dropping this (or `stop`) ends every poller.
 pub struct Mappings {
     tasks: JoinSet<()>,
     lines: Vec<String>,
+    progress: Arc<Progress>,
 }
 
 impl Mappings {
@@ -61,7 +161,20 @@ impl Mappings {
         hops: Hops,
         timing: Timing,
     ) -> Result<Mappings> {
+        Self::start_at(config, provisioned, invoker, hops, timing, &Checkpoints::new()).await
+    }
+
+    /// `start`, with stream shards in `checkpoints` resuming right after their checkpoint.
+    pub async fn start_at(
+        config: &SdkConfig,
+        provisioned: &Provisioned,
+        invoker: Arc<dyn Invoker>,
+        hops: Hops,
+        timing: Timing,
+        checkpoints: &Checkpoints,
+    ) -> Result<Mappings> {
         let clients = Clients::new(config);
+        let progress = Arc::new(Progress::default());
         let mut tasks = JoinSet::new();
         let mut lines = Vec::new();
         for spec in mapping_specs(provisioned)? {
@@ -97,9 +210,15 @@ impl Mappings {
                         destination,
                         hops: hops.clone(),
                         timing,
+                        progress: Arc::clone(&progress),
                     });
-                    for cursor in mapping.position().await? {
-                        tasks.spawn(Arc::clone(&mapping).run(cursor));
+                    for cursor in mapping.position(checkpoints).await? {
+                        let polls = progress.add_shard(
+                            &mapping.spec.source_arn,
+                            cursor.shard_id(),
+                            cursor.last_read(),
+                        );
+                        tasks.spawn(Arc::clone(&mapping).run(cursor, polls));
                     }
                 }
                 None => {
@@ -126,7 +245,16 @@ impl Mappings {
             }
             lines.push(line);
         }
-        Ok(Mappings { tasks, lines })
+        Ok(Mappings {
+            tasks,
+            lines,
+            progress,
+        })
+    }
+
+    /// What the stream pollers have in hand.
+    pub fn progress(&self) -> Arc<Progress> {
+        Arc::clone(&self.progress)
     }
 
     /// One line per mapping, for the start-up summary.

@@ -14,10 +14,13 @@
 //! - a discarded batch is described to the on-failure destination.
 //!
 //! The checkpoint is this process's memory: a restart starts again at the mapping's
-//! `StartingPosition`, as a newly created mapping would.
+//! `StartingPosition`, as a newly created mapping would, unless the caller hands over a
+//! checkpoint for the shard (`make dev` does after restoring its saved state, so that the
+//! restored items are not processed a second time).
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use aws_lambda_events::event::dynamodb::Event;
@@ -28,7 +31,7 @@ use super::destination::{BatchInfo, Condition, Destination, LastResponse, failur
 use super::record::{StreamItem, table_of};
 use super::response::{Verdict, verdict};
 use super::spec::{MappingSpec, StartingPosition, StreamSettings};
-use super::{Clients, loud};
+use super::{Checkpoints, Clients, Progress, ShardPolls, loud};
 use crate::error::{Error, Result};
 use crate::hops::{Hop, HopKind, Hops, Outcome};
 use crate::invoke::Invoker;
@@ -48,6 +51,7 @@ pub(super) struct StreamMapping {
     pub destination: Option<Destination>,
     pub hops: Hops,
     pub timing: Timing,
+    pub progress: Arc<Progress>,
 }
 
 /// Where a shard is read from next.
@@ -58,6 +62,16 @@ pub(super) struct Cursor {
     last_read: Option<String>,
 }
 
+impl Cursor {
+    pub(super) fn shard_id(&self) -> &str {
+        &self.shard_id
+    }
+
+    pub(super) fn last_read(&self) -> Option<String> {
+        self.last_read.clone()
+    }
+}
+
 /// A batch being retried, with its own count of invocations.
 struct Attempt {
     items: Vec<StreamItem>,
@@ -66,9 +80,9 @@ struct Attempt {
 }
 
 impl StreamMapping {
-    /// Positions a cursor on every shard (at `StartingPosition`), so that once this
-    /// returns, every later write is seen.
-    pub async fn position(&self) -> Result<Vec<Cursor>> {
+    /// Positions a cursor on every shard (after its checkpoint, else at
+    /// `StartingPosition`), so that once this returns, every later write is seen.
+    pub async fn position(&self, checkpoints: &Checkpoints) -> Result<Vec<Cursor>> {
         let arn = &self.spec.source_arn;
         let streams = &self.clients.streams;
         let mut cursors = Vec::new();
@@ -92,19 +106,24 @@ impl StreamMapping {
                     .sequence_number_range()
                     .and_then(|r| r.ending_sequence_number())
                     .is_some();
+                let checkpoint = checkpoints.get(&(arn.clone(), shard_id.to_owned()));
                 // LATEST means "from now": a closed shard has nothing new.
-                if closed && self.settings.starting_position == StartingPosition::Latest {
+                if closed
+                    && checkpoint.is_none()
+                    && self.settings.starting_position == StartingPosition::Latest
+                {
                     continue;
                 }
-                let kind = match self.settings.starting_position {
-                    StartingPosition::Latest => ShardIteratorType::Latest,
-                    StartingPosition::TrimHorizon => ShardIteratorType::TrimHorizon,
+                let (kind, after) = match (checkpoint, self.settings.starting_position) {
+                    (Some(sequence), _) => (ShardIteratorType::AfterSequenceNumber, Some(sequence.clone())),
+                    (None, StartingPosition::Latest) => (ShardIteratorType::Latest, None),
+                    (None, StartingPosition::TrimHorizon) => (ShardIteratorType::TrimHorizon, None),
                 };
-                let iterator = iterator(streams, arn, shard_id, kind, None).await?;
+                let iterator = iterator(streams, arn, shard_id, kind, after.clone()).await?;
                 cursors.push(Cursor {
                     shard_id: shard_id.to_owned(),
                     iterator: Some(iterator),
-                    last_read: None,
+                    last_read: after,
                 });
             }
             start_after = description.last_evaluated_shard_id().map(str::to_owned);
@@ -116,17 +135,28 @@ impl StreamMapping {
     }
 
     /// Reads and processes one shard until it closes (or the task is stopped).
-    pub async fn run(self: Arc<Self>, mut cursor: Cursor) {
+    pub async fn run(self: Arc<Self>, mut cursor: Cursor, polls: Arc<ShardPolls>) {
         let mut pending: VecDeque<StreamItem> = VecDeque::new();
         let mut window_opened: Option<Instant> = None;
         loop {
             let room = self.spec.batch_size.saturating_sub(pending.len());
             if room > 0 && cursor.iterator.is_some() {
-                match self.read(&mut cursor, room.min(GET_RECORDS_LIMIT)).await {
+                polls.started.fetch_add(1, Ordering::SeqCst);
+                let read = self.read(&mut cursor, room.min(GET_RECORDS_LIMIT)).await;
+                match read {
                     Ok(items) => {
-                        pending.extend(items.into_iter().filter(|i| self.spec.filters.matches(&i.shape)))
+                        let before = pending.len();
+                        pending.extend(items.into_iter().filter(|i| self.spec.filters.matches(&i.shape)));
+                        // Counted before the poll counts as completed: an observer that
+                        // sees the poll done sees its records too.
+                        self.progress.read(pending.len() - before);
+                        if let Ok(mut last) = polls.last_read.lock() {
+                            last.clone_from(&cursor.last_read);
+                        }
+                        polls.completed.fetch_add(1, Ordering::SeqCst);
                     }
                     Err(message) => {
+                        polls.completed.fetch_add(1, Ordering::SeqCst);
                         tracing::warn!(mapping = %self.spec.name(), shard = %cursor.shard_id, "{message}");
                         tokio::time::sleep(self.timing.stream_poll).await;
                         continue;
@@ -154,6 +184,7 @@ impl StreamMapping {
             let take = self.spec.batch_size.min(pending.len());
             let batch: Vec<StreamItem> = pending.drain(..take).collect();
             self.process(&cursor.shard_id, batch).await;
+            self.progress.done(take);
         }
     }
 
