@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use local::http_client::{HttpClient, HttpResponse};
-use local::{Hops, InProcess, ServiceOptions, Services, Stack, Timing};
+use local::{InProcess, ServiceOptions, Services, Stack};
 use mrmrthon_e2e::{http_handler, with_login, with_record_api};
 use serde_json::{Value, json};
 
@@ -109,11 +109,8 @@ async fn main() -> ExitCode {
         });
     // The gateway only: the pipeline behind the tables is not what this run is about.
     let options = ServiceOptions {
-        api_port: Some(0),
         mappings: false,
-        mailbox_dir: None,
-        timing: Timing::fast(),
-        hops: Hops::quiet(),
+        ..ServiceOptions::for_tests(None)
     };
     let services = Services::start(stack.endpoint(), stack.provisioned(), Arc::new(invoker), options)
         .await
