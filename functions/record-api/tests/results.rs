@@ -222,3 +222,107 @@ async fn a_marathon_s_points_are_fixed_once_a_result_is_recorded() {
     assert_eq!(repriced.status, 200, "{:?}", repriced.body);
     assert_eq!(repriced.body["points"], 80);
 }
+
+#[tokio::test]
+async fn a_runner_with_an_official_result_cannot_cancel_the_entry() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let runner = world.mint(Role::Runner).await;
+    let marathon = world.marathon(&organizer, 10, 50).await;
+    let id = marathon["id"].as_str().unwrap();
+    world.register(&marathon, &runner).await;
+    let result_path = format!("/marathons/{id}/results/{}", runner.id);
+    let recorded = world
+        .call(
+            "PUT",
+            &result_path,
+            Some(&organizer),
+            Some(json!({ "finish_time": "3:30:00" })),
+        )
+        .await;
+    assert_eq!(recorded.status, 201, "{:?}", recorded.body);
+
+    let entry = format!("/marathons/{id}/entries/me");
+    let refused = world.call("DELETE", &entry, Some(&runner), None).await;
+    assert_eq!(refused.status, 409, "{:?}", refused.body);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("official result"),
+        "{:?}",
+        refused.body
+    );
+    // the entry and the result both stay, so the organizer can still correct the result
+    assert_eq!(world.call("GET", &entry, Some(&runner), None).await.status, 200);
+    let corrected = world
+        .call(
+            "PUT",
+            &result_path,
+            Some(&organizer),
+            Some(json!({ "finish_time": "3:29:00" })),
+        )
+        .await;
+    assert_eq!(corrected.status, 200, "{:?}", corrected.body);
+
+    // once the organizer removes the result, the runner may cancel
+    let removed = world.call("DELETE", &result_path, Some(&organizer), None).await;
+    assert_eq!(removed.status, 204, "{:?}", removed.body);
+    assert_eq!(
+        world.call("DELETE", &entry, Some(&runner), None).await.status,
+        204
+    );
+}
+
+#[tokio::test]
+async fn a_ranking_cursor_with_an_offset_past_any_ranking_is_refused_not_a_500() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let marathon = world.marathon(&organizer, 10, 50).await;
+    let id = marathon["id"].as_str().unwrap();
+    for finish in ["3:00:00", "3:10:00"] {
+        let runner = world.mint(Role::Runner).await;
+        world.register(&marathon, &runner).await;
+        let path = format!("/marathons/{id}/results/{}", runner.id);
+        let put = world
+            .call(
+                "PUT",
+                &path,
+                Some(&organizer),
+                Some(json!({ "finish_time": finish })),
+            )
+            .await;
+        assert_eq!(put.status, 201, "{:?}", put.body);
+    }
+    let first = world
+        .call("GET", &format!("/marathons/{id}/results?limit=1"), None, None)
+        .await;
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+    let (offset, tail) = cursor.split_once('.').expect("offset.tail");
+    assert_eq!(offset, "1");
+    let second = world
+        .call(
+            "GET",
+            &format!("/marathons/{id}/results?limit=1&cursor={cursor}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(second.body["items"][0]["rank"], 2, "{:?}", second.body);
+    // a real cursor's tail behind an offset no ranking reaches: refused, never an overflow
+    for offset in ["18446744073709551615", "4294967296"] {
+        let reply = world
+            .call(
+                "GET",
+                &format!("/marathons/{id}/results?limit=1&cursor={offset}.{tail}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 400, "{offset}: {:?}", reply.body);
+        assert!(reply.problem_type().ends_with("validation"), "{:?}", reply.body);
+    }
+}

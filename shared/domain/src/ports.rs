@@ -150,7 +150,8 @@ pub trait RaceStore: Send + Sync {
         activity: &ActivityEntry,
     ) -> Result<(), StoreError>;
 
-    /// Removes the entry and uncounts it; `Conflict` if there is no such entry.
+    /// Removes the entry and uncounts it; `Conflict` if there is no such entry or the runner
+    /// has an official result for the marathon (checked in the same transaction).
     async fn cancel_entry(
         &self,
         marathon: &MarathonId,

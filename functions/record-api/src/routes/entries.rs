@@ -101,7 +101,8 @@ pub async fn register(
         .into_response())
 }
 
-/// Cancels the calling runner's entry, until race day.
+/// Cancels the calling runner's entry, until race day and while it has no official result
+/// (the result and its points would stay, and the organizer could no longer correct it).
 #[utoipa::path(
     delete,
     path = "/marathons/{id}/entries/me",
@@ -112,7 +113,7 @@ pub async fn register(
         (status = 204, description = "Cancelled."),
         (status = 403, description = "Only a runner has entries."),
         (status = 404, description = "No such marathon, or no entry for it."),
-        (status = 409, description = "The marathon is cancelled, or the race has started."),
+        (status = 409, description = "The marathon is cancelled, the race has started, or the runner has an official result."),
     )
 )]
 pub async fn cancel(
@@ -130,7 +131,13 @@ pub async fn cancel(
         .with_details(details(&marathon, &caller.id));
     match api.races.cancel_entry(&marathon.id, &caller.id, &log).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::Conflict) => Err(not_found("entry")),
+        // the store refuses both a missing entry and an entry with a result: tell which
+        Err(StoreError::Conflict) => match api.races.result(&marathon.id, &caller.id).await? {
+            Some(_) => Err(conflict(
+                "your official result is recorded: the organizer must remove it before you can cancel",
+            )),
+            None => Err(not_found("entry")),
+        },
         Err(other) => Err(other.into()),
     }
 }

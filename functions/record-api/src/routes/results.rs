@@ -187,6 +187,10 @@ pub async fn remove(
     }
 }
 
+/// Far beyond any real ranking; a larger offset is no cursor this listing gave out, and the
+/// bound keeps the rank arithmetic below from overflowing.
+const MAX_RANK_OFFSET: u64 = u32::MAX as u64;
+
 /// The public ranking. Ranks continue across pages: the cursor carries the offset.
 #[utoipa::path(
     get,
@@ -211,7 +215,10 @@ pub async fn of_marathon(
         Some(cursor) => {
             let (offset, inner) = cursor
                 .split_once('.')
-                .and_then(|(o, rest)| Some((o.parse::<u64>().ok()?, rest.to_owned())))
+                .and_then(|(o, rest)| {
+                    let offset = o.parse::<u64>().ok().filter(|o| *o <= MAX_RANK_OFFSET)?;
+                    Some((offset, rest.to_owned()))
+                })
                 .ok_or_else(|| {
                     Problem::from(FieldError::new("cursor", "is not a cursor this listing gave out"))
                 })?;

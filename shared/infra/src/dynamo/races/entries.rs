@@ -9,7 +9,9 @@ use domain::ports::StoreError;
 use time::OffsetDateTime;
 
 use super::cursor::{Index, Listing, SortCondition};
-use super::items::{ENTRY_PREFIX, corrupt, entry_item, entry_key, marathon_key, marathon_pk, runner_pk};
+use super::items::{
+    ENTRY_PREFIX, corrupt, entry_item, entry_key, marathon_key, marathon_pk, result_key, runner_pk,
+};
 use super::{DynamoRaces, Op};
 use crate::dynamo::n;
 
@@ -68,6 +70,11 @@ impl DynamoRaces {
         let delete = self
             .delete(entry_key(marathon, runner))
             .condition_expression("attribute_exists(pk)");
+        // a runner with an official result keeps the entry: the organizer corrects or
+        // removes the result first (a result needs its entry)
+        let no_result = self
+            .check(result_key(marathon, runner))
+            .condition_expression("attribute_not_exists(pk)");
         // the condition also keeps an update from creating a marathon item out of nothing
         let uncount = self
             .update(marathon_key(marathon))
@@ -76,6 +83,7 @@ impl DynamoRaces {
             .expression_attribute_names("#count", "entry_count")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":zero", n(0));
-        self.write(vec![delete.op(), uncount.op()], activity).await
+        self.write(vec![delete.op(), no_result.op(), uncount.op()], activity)
+            .await
     }
 }
