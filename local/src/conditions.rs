@@ -31,8 +31,8 @@ fn holds_within(template: &Template, name: &str, lookup: &dyn Lookup, depth: usi
 }
 
 fn evaluate(template: &Template, value: &Value, lookup: &dyn Lookup, at: &str, depth: usize) -> Result<bool> {
-    let (function, argument) =
-        function(value).ok_or_else(|| Error::intrinsic(at, "a condition must be a condition function"))?;
+    let (function, argument) = intrinsics::intrinsic(value)
+        .ok_or_else(|| Error::intrinsic(at, "a condition must be a condition function"))?;
     let items = || {
         argument
             .as_sequence()
@@ -76,27 +76,6 @@ fn evaluate(template: &Template, value: &Value, lookup: &dyn Lookup, at: &str, d
             at,
             format!("{other} is not a condition function"),
         )),
-    }
-}
-
-fn function(value: &Value) -> Option<(String, &Value)> {
-    match value {
-        Value::Tagged(tagged) => {
-            let tag = tagged.tag.to_string();
-            let short = tag.trim_start_matches('!');
-            let name = if short == "Condition" {
-                short.to_owned()
-            } else {
-                format!("Fn::{short}")
-            };
-            Some((name, &tagged.value))
-        }
-        Value::Mapping(map) if map.len() == 1 => {
-            let (key, argument) = map.iter().next()?;
-            let key = key.as_str()?;
-            (key == "Condition" || key.starts_with("Fn::")).then(|| (key.to_owned(), argument))
-        }
-        _ => None,
     }
 }
 

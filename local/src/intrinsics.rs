@@ -68,8 +68,9 @@ pub fn scalar_to_string(value: &Value) -> Option<String> {
     }
 }
 
-/// `(canonical name, argument)` when `value` is an intrinsic function call.
-fn intrinsic(value: &Value) -> Option<(String, &Value)> {
+/// `(canonical name, argument)` when `value` is an intrinsic function call (`Condition`
+/// included, for condition bodies).
+pub(crate) fn intrinsic(value: &Value) -> Option<(String, &Value)> {
     match value {
         Value::Tagged(tagged) => {
             let tag = tagged.tag.to_string();
@@ -84,7 +85,8 @@ fn intrinsic(value: &Value) -> Option<(String, &Value)> {
         Value::Mapping(map) if map.len() == 1 => {
             let (key, argument) = map.iter().next()?;
             let key = key.as_str()?;
-            (key == "Ref" || key.starts_with("Fn::")).then(|| (key.to_owned(), argument))
+            (key == "Ref" || key == "Condition" || key.starts_with("Fn::"))
+                .then(|| (key.to_owned(), argument))
         }
         _ => None,
     }

@@ -124,14 +124,7 @@ impl Invoker for WatchInvoker {
             }
             if response.status == 500 || function_error.is_some() {
                 let body = response.json().unwrap_or(Value::Null);
-                let field = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
-                return Err(InvokeError::Function {
-                    function: name,
-                    error_type: field("errorType")
-                        .or(function_error)
-                        .unwrap_or_else(|| "Unhandled".to_owned()),
-                    message: field("errorMessage").unwrap_or_else(|| response.text()),
-                });
+                return Err(function_error_of(name, &body, function_error, response.text()));
             }
             Err(InvokeError::Transport {
                 function: name,
@@ -146,8 +139,26 @@ impl Invoker for WatchInvoker {
     }
 }
 
+/// A function error from Lambda's error body (`errorType`, `errorMessage`), with what the
+/// transport said (`X-Amz-Function-Error`) and its text as fallbacks.
+pub(crate) fn function_error_of(
+    function: String,
+    body: &Value,
+    error_type: Option<String>,
+    fallback_message: String,
+) -> InvokeError {
+    let field = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
+    InvokeError::Function {
+        function,
+        error_type: field("errorType")
+            .or(error_type)
+            .unwrap_or_else(|| "Unhandled".to_owned()),
+        message: field("errorMessage").unwrap_or(fallback_message),
+    }
+}
+
 /// An empty payload is how a handler returning `()` answers; anything else must be JSON.
-fn parse_payload(function: &str, body: &[u8]) -> Result<Value, InvokeError> {
+pub(crate) fn parse_payload(function: &str, body: &[u8]) -> Result<Value, InvokeError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }

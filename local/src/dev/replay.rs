@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::{DEFAULT_ENDPOINT, provision_endpoint, running};
 use crate::error::{Error, Result};
-use crate::invoke::WatchInvoker;
-use crate::replay::{LambdaInvoker, LambdaTargets, Replayer, Report, TemplateTargets};
+use crate::invoke::{Invoker, WatchInvoker};
+use crate::replay::{LambdaInvoker, LambdaTargets, Replayer, Report, Targets, TemplateTargets};
 use crate::stack::STACK_NAME;
 use crate::{emulator, provision::Provisioned};
 
@@ -51,10 +51,6 @@ async fn locally(queue: &str, options: &ReplayOptions) -> Result<Report> {
         return Err(Error::Replay(format!("template.yaml has no queue {queue}")));
     };
     let config = emulator::sdk_config(&endpoint);
-    let (sqs, streams) = (
-        aws_sdk_sqs::Client::new(&config),
-        aws_sdk_dynamodbstreams::Client::new(&config),
-    );
     let invoker = WatchInvoker::new(
         options
             .invoke_url
@@ -65,15 +61,7 @@ async fn locally(queue: &str, options: &ReplayOptions) -> Result<Report> {
         provisioned: &provisioned,
         queue_arn: queue_arn.to_owned(),
     };
-    Replayer {
-        sqs: &sqs,
-        streams: &streams,
-        invoker: &invoker,
-        targets: &targets,
-    }
-    .replay_queue(queue_url)
-    .await
-    .map_err(Error::Replay)
+    replay_with(&config, &invoker, &targets, queue_url).await
 }
 
 async fn on_aws(queue_url: &str, endpoint: Option<&str>) -> Result<Report> {
@@ -85,20 +73,25 @@ async fn on_aws(queue_url: &str, endpoint: Option<&str>) -> Result<Report> {
                 .await
         }
     };
-    let (sqs, streams, lambda) = (
-        aws_sdk_sqs::Client::new(&config),
-        aws_sdk_dynamodbstreams::Client::new(&config),
-        aws_sdk_lambda::Client::new(&config),
-    );
+    let lambda = aws_sdk_lambda::Client::new(&config);
     let invoker = LambdaInvoker {
         client: lambda.clone(),
     };
     let targets = LambdaTargets { client: lambda };
+    replay_with(&config, &invoker, &targets, queue_url).await
+}
+
+async fn replay_with(
+    config: &aws_config::SdkConfig,
+    invoker: &dyn Invoker,
+    targets: &dyn Targets,
+    queue_url: &str,
+) -> Result<Report> {
     Replayer {
-        sqs: &sqs,
-        streams: &streams,
-        invoker: &invoker,
-        targets: &targets,
+        sqs: &aws_sdk_sqs::Client::new(config),
+        streams: &aws_sdk_dynamodbstreams::Client::new(config),
+        invoker,
+        targets,
     }
     .replay_queue(queue_url)
     .await

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{Pointer, Target, Targets};
 use crate::esm::filter::Filters;
-use crate::invoke::{InvokeError, Invoker};
+use crate::invoke::{InvokeError, Invoker, function_error_of, parse_payload};
 use crate::provision::Function;
 
 /// Invokes `function.logical_id` (here: the function's ARN) synchronously.
@@ -43,22 +43,11 @@ impl Invoker for LambdaInvoker {
                     detail: aws_sdk_lambda::error::DisplayErrorContext(e).to_string(),
                 })?;
             let payload = output.payload.map(Blob::into_inner).unwrap_or_default();
-            let response: Value = if payload.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&payload).map_err(|e| InvokeError::BadResponse {
-                    function: name.clone(),
-                    detail: e.to_string(),
-                })?
-            };
-            if let Some(kind) = output.function_error {
-                return Err(InvokeError::Function {
-                    function: name,
-                    error_type: response["errorType"].as_str().unwrap_or(&kind).to_owned(),
-                    message: response["errorMessage"].as_str().unwrap_or_default().to_owned(),
-                });
+            let response = parse_payload(&name, &payload)?;
+            match output.function_error {
+                Some(kind) => Err(function_error_of(name, &response, Some(kind), String::new())),
+                None => Ok(response),
             }
-            Ok(response)
         }
         .boxed()
     }
