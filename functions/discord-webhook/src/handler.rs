@@ -12,7 +12,7 @@ use domain::Clock;
 use domain::events::{Envelope, PointsEvent};
 use domain::greeting::Language;
 use infra::batch::{BatchError, ItemError, sqs_batch};
-use infra::idempotency::{Claim, Idempotency};
+use infra::idempotency::{Idempotency, Once};
 use lambda_runtime::LambdaEvent;
 use tokio::time::Instant;
 
@@ -187,39 +187,27 @@ impl Notifier {
             );
         }
 
-        match self.idempotency.claim(&key, self.clock.now()).await {
-            Ok(Claim::Claimed) => {}
-            Ok(Claim::AlreadyDone) => return Delivery::done(Outcome::Duplicate, correlation_id),
-            Ok(Claim::InProgress) => {
-                return Delivery::failed(
-                    Outcome::InProgress,
-                    correlation_id,
-                    ItemError::Retryable(format!("{key} is being posted by another delivery")),
-                );
-            }
-            Err(error) => {
-                return Delivery::failed(
-                    Outcome::StoreUnavailable,
-                    correlation_id,
-                    ItemError::Retryable(format!("cannot claim {key}: {error}")),
-                );
-            }
-        }
-
-        match self
-            .webhook
-            .post(&discord, correlation_id.as_deref(), deadline)
-            .await
-        {
-            Ok(_) => {
-                self.complete(&key).await;
-                Delivery::done(Outcome::Posted, correlation_id)
-            }
-            Err(error) => {
-                // Give the key back so a redelivery may post (a 4xx posted nothing either).
-                if let Err(release) = self.idempotency.release(&key).await {
-                    tracing::warn!(%key, error = %release, "cannot release the claim; it expires by itself");
-                }
+        let posted = self
+            .idempotency
+            .once(&key, &*self.clock, || {
+                self.webhook.post(&discord, correlation_id.as_deref(), deadline)
+            })
+            .await;
+        match posted {
+            Once::Done(_) => Delivery::done(Outcome::Posted, correlation_id),
+            Once::AlreadyDone => Delivery::done(Outcome::Duplicate, correlation_id),
+            Once::HeldElsewhere => Delivery::failed(
+                Outcome::InProgress,
+                correlation_id,
+                ItemError::Retryable(format!("{key} is being posted by another delivery")),
+            ),
+            Once::StoreUnavailable(error) => Delivery::failed(
+                Outcome::StoreUnavailable,
+                correlation_id,
+                ItemError::Retryable(format!("cannot claim {key}: {error}")),
+            ),
+            // the key is given back, so a redelivery may post (a 4xx posted nothing either)
+            Once::Failed(error) => {
                 let (outcome, item) = match &error {
                     PostError::Rejected { .. } => (Outcome::Rejected, ItemError::Poison(error.to_string())),
                     PostError::RateLimited { .. } => {
@@ -234,22 +222,6 @@ impl Notifier {
                 };
                 Delivery::failed(outcome, correlation_id, item)
             }
-        }
-    }
-
-    /// The post happened: record it. If that write keeps failing the message still counts
-    /// as done (retrying it could only post twice); the claim then blocks repeats until it
-    /// expires.
-    async fn complete(&self, key: &str) {
-        let mut last = None;
-        for _ in 0..2 {
-            match self.idempotency.complete(key, self.clock.now()).await {
-                Ok(()) => return,
-                Err(error) => last = Some(error),
-            }
-        }
-        if let Some(error) = last {
-            tracing::error!(%key, %error, "posted, but cannot mark the award as notified");
         }
     }
 }

@@ -16,7 +16,7 @@ use domain::activity::ActivityEntry;
 use domain::{Clock, UserId};
 use futures::StreamExt;
 use infra::batch::{BatchError, stream_failure};
-use infra::idempotency::{Claim, Idempotency};
+use infra::idempotency::{Idempotency, Once};
 use lambda_runtime::LambdaEvent;
 
 use crate::budget::{Budget, deadline_of};
@@ -341,23 +341,25 @@ impl Mailer {
             });
         }
         let key = format!("mail#{}#{}", entry.id, user);
-        match self.idempotency.claim(&key, self.clock.now()).await {
-            Ok(Claim::Claimed) => {}
-            Ok(Claim::AlreadyDone) => return Delivery::AlreadySent,
-            Ok(Claim::InProgress) => {
-                return Delivery::Deferred(format!("{key} is held by another invocation"));
-            }
-            Err(error) => {
+        // sent or settled for good: record the key done; anything else: give it back
+        let settled = self
+            .idempotency
+            .once(&key, &*self.clock, || async {
+                match self.deliver_claimed(entry, notice, user, budget).await {
+                    delivery @ (Delivery::Sent | Delivery::Skipped) => Ok(delivery),
+                    delivery => Err(delivery),
+                }
+            })
+            .await;
+        match settled {
+            Once::Done(delivery) | Once::Failed(delivery) => delivery,
+            Once::AlreadyDone => Delivery::AlreadySent,
+            Once::HeldElsewhere => Delivery::Deferred(format!("{key} is held by another invocation")),
+            Once::StoreUnavailable(error) => {
                 budget.stop();
-                return Delivery::Failed(format!("idempotency record {key}: {error}"));
+                Delivery::Failed(format!("idempotency record {key}: {error}"))
             }
         }
-        let delivery = self.deliver_claimed(entry, notice, user, budget).await;
-        match delivery {
-            Delivery::Sent | Delivery::Skipped => self.complete(&key).await,
-            _ => self.release(&key).await,
-        }
-        delivery
     }
 
     async fn deliver_claimed(
@@ -402,27 +404,6 @@ impl Mailer {
                 budget.stop();
                 Delivery::Failed(error.to_string())
             }
-        }
-    }
-
-    /// Marks the mail as sent (or as settled for good). After a send this must not fail
-    /// the record: that would send the mail again once the claim expires.
-    async fn complete(&self, key: &str) {
-        let mut last = None;
-        for _ in 0..3 {
-            match self.idempotency.complete(key, self.clock.now()).await {
-                Ok(()) => return,
-                Err(error) => last = Some(error),
-            }
-        }
-        if let Some(error) = last {
-            tracing::warn!(key, %error, "could not mark the mail as sent; a redelivery after the claim expires may send it again");
-        }
-    }
-
-    async fn release(&self, key: &str) {
-        if let Err(error) = self.idempotency.release(key).await {
-            tracing::warn!(key, %error, "could not release the claim; it expires by itself");
         }
     }
 }

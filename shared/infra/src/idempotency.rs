@@ -1,8 +1,11 @@
 //! Idempotency records, Powertools-style: claim a key before a side effect, mark it done
 //! after, release it on failure. A redelivered message finds the key done and does nothing.
 
+use std::future::Future;
+
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
+use domain::Clock;
 use domain::ports::StoreError;
 use time::{Duration, OffsetDateTime};
 
@@ -20,6 +23,28 @@ pub enum Claim {
     /// Another invocation holds it right now: fail this item so it is retried later.
     InProgress,
 }
+
+/// What [`Idempotency::once`] did with its side effect.
+#[derive(Debug)]
+pub enum Once<T, E> {
+    /// Claimed, acted, and the act succeeded. The key is recorded done; if that record
+    /// cannot be written (after [`COMPLETE_ATTEMPTS`] tries) it is logged and the key stays
+    /// claimed until its claim expires, after which a redelivery would act again.
+    Done(T),
+    /// Done before: the act was not run.
+    AlreadyDone,
+    /// Another invocation holds the key right now: the act was not run; retry later.
+    HeldElsewhere,
+    /// Claimed and acted, and the act failed: the key is released (or, if the release
+    /// fails, logged and left to expire) so a retry may act again.
+    Failed(E),
+    /// The claim could not be read or written: the act was not run.
+    StoreUnavailable(StoreError),
+}
+
+/// Writes of the done record after a successful act. Failing the item instead would act
+/// twice on redelivery, so a couple of quick retries is all that is worth doing.
+pub const COMPLETE_ATTEMPTS: usize = 3;
 
 #[derive(Debug, Clone)]
 pub struct Idempotency {
@@ -46,6 +71,42 @@ impl Idempotency {
             table: table.into(),
             keep_for,
             claim_for,
+        }
+    }
+
+    /// Claims `key`, runs `act` only if the claim is ours, then records it done (`Ok`) or
+    /// releases it (`Err`). The clock stamps the claim and, after the act, its completion.
+    pub async fn once<T, E, F, Fut>(&self, key: &str, clock: &dyn Clock, act: F) -> Once<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        match self.claim(key, clock.now()).await {
+            Ok(Claim::Claimed) => {}
+            Ok(Claim::AlreadyDone) => return Once::AlreadyDone,
+            Ok(Claim::InProgress) => return Once::HeldElsewhere,
+            Err(error) => return Once::StoreUnavailable(error),
+        }
+        match act().await {
+            Ok(value) => {
+                let mut last = None;
+                for _ in 0..COMPLETE_ATTEMPTS {
+                    match self.complete(key, clock.now()).await {
+                        Ok(()) => return Once::Done(value),
+                        Err(error) => last = Some(error),
+                    }
+                }
+                if let Some(error) = last {
+                    tracing::error!(key, %error, "acted, but cannot mark the key done; it stays claimed until the claim expires, then a redelivery may act again");
+                }
+                Once::Done(value)
+            }
+            Err(error) => {
+                if let Err(release) = self.release(key).await {
+                    tracing::warn!(key, error = %release, "cannot release the claim; it expires by itself");
+                }
+                Once::Failed(error)
+            }
         }
     }
 

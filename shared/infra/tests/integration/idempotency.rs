@@ -1,6 +1,9 @@
 //! Idempotency records against the emulator (table from template.yaml).
 
-use infra::idempotency::{Claim, Idempotency};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+
+use infra::idempotency::{Claim, Idempotency, Once};
 use time::{Duration, OffsetDateTime};
 
 async fn store() -> Idempotency {
@@ -65,4 +68,77 @@ async fn concurrent_claims_give_one_winner() {
     let claims = futures::future::join_all((0..10).map(|_| store.claim(&key, now))).await;
     let won = claims.iter().filter(|c| matches!(c, Ok(Claim::Claimed))).count();
     assert_eq!(won, 1);
+}
+
+/// A clock the test sets, so claim windows can be crossed without waiting.
+struct At(OffsetDateTime);
+
+impl domain::Clock for At {
+    fn now(&self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+#[tokio::test]
+async fn once_acts_once_and_gives_a_failed_key_back() {
+    let store = store().await;
+    let (key, clock) = (key(), At(OffsetDateTime::now_utc()));
+    let acted = AtomicUsize::new(0);
+    let act = |result: Result<u8, &'static str>| {
+        let acted = &acted;
+        move || async move {
+            acted.fetch_add(1, SeqCst);
+            result
+        }
+    };
+
+    // a failed act releases the key: the next try acts again
+    let failed = store.once(&key, &clock, act(Err("refused"))).await;
+    assert!(matches!(failed, Once::Failed("refused")), "{failed:?}");
+    let done = store.once(&key, &clock, act(Ok(7))).await;
+    assert!(matches!(done, Once::Done(7)), "{done:?}");
+    assert_eq!(acted.load(SeqCst), 2);
+
+    // once done, a repeat does not act
+    let again = store.once(&key, &clock, act(Ok(8))).await;
+    assert!(matches!(again, Once::AlreadyDone), "{again:?}");
+    assert_eq!(acted.load(SeqCst), 2);
+    assert_eq!(store.claim(&key, clock.0).await.unwrap(), Claim::AlreadyDone);
+}
+
+#[tokio::test]
+async fn once_does_not_act_on_a_key_held_elsewhere() {
+    let store = store().await;
+    let (key, clock) = (key(), At(OffsetDateTime::now_utc()));
+    assert_eq!(store.claim(&key, clock.0).await.unwrap(), Claim::Claimed);
+    let acted = AtomicBool::new(false);
+    let held = store
+        .once(&key, &clock, || async {
+            acted.store(true, SeqCst);
+            Ok::<(), ()>(())
+        })
+        .await;
+    assert!(matches!(held, Once::HeldElsewhere), "{held:?}");
+    assert!(!acted.load(SeqCst), "acted on a key held elsewhere");
+    // the other holder's claim is untouched: it can still complete it
+    store.complete(&key, clock.0).await.unwrap();
+    assert_eq!(store.claim(&key, clock.0).await.unwrap(), Claim::AlreadyDone);
+}
+
+#[tokio::test]
+async fn once_without_a_store_does_not_act() {
+    let stack = local::Stack::shared();
+    let client = aws_sdk_dynamodb::Client::new(&stack.sdk_config().await);
+    // a table that does not exist stands for a store that cannot be reached
+    let store = Idempotency::new(client, "no-such-table", Duration::days(7), Duration::seconds(60));
+    let clock = At(OffsetDateTime::now_utc());
+    let acted = AtomicBool::new(false);
+    let outcome = store
+        .once(&key(), &clock, || async {
+            acted.store(true, SeqCst);
+            Ok::<(), ()>(())
+        })
+        .await;
+    assert!(matches!(outcome, Once::StoreUnavailable(_)), "{outcome:?}");
+    assert!(!acted.load(SeqCst), "acted without a claim");
 }
