@@ -264,6 +264,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_announcement_that_failed_is_sent_once_even_after_a_newer_version_overtook_it() {
+        let w = world();
+        let recorded = message("1", body(ResultEvent::Recorded(change(&w.runner, 110, 1))));
+        w.topic.fail_next(PublishError::Retryable("topic gone".into()));
+        assert_eq!(deliver(&w, vec![recorded.clone()]).await, ["1"]);
+        // the removal is applied and announced before the recording is redelivered
+        let removed = message("2", body(ResultEvent::Removed(change(&w.runner, 0, 2))));
+        assert!(deliver(&w, vec![removed]).await.is_empty());
+        assert_eq!(awarded(&w), [(-110, 0, 2)]);
+        assert_eq!(w.ledger.pending(&w.runner, "m.r"), [1]);
+        // the redelivery owes only the announcement; the total it names is today's
+        assert!(deliver(&w, vec![recorded.clone()]).await.is_empty());
+        assert_eq!(awarded(&w), [(-110, 0, 2), (110, 0, 1)]);
+        assert!(w.ledger.pending(&w.runner, "m.r").is_empty());
+        // announced once: a further redelivery says nothing, and the points moved twice only
+        assert!(deliver(&w, vec![recorded]).await.is_empty());
+        assert_eq!(awarded(&w).len(), 2);
+        assert_eq!(w.ledger.total(&w.runner), Some(0));
+    }
+
+    #[tokio::test]
     async fn bad_bodies_unknown_runners_and_refused_publishes_fail_only_their_message() {
         let w = world();
         let awarded_body = Envelope::new(

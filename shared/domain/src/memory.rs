@@ -177,8 +177,6 @@ impl crate::Clock for ManualClock {
 struct LedgerAward {
     points: u32,
     version: u64,
-    delta: i64,
-    notified: bool,
 }
 
 #[derive(Default)]
@@ -186,11 +184,15 @@ struct LedgerState {
     /// Runners that exist, with their totals.
     totals: HashMap<UserId, i64>,
     awards: HashMap<(UserId, String), LedgerAward>,
+    /// Applied changes not yet announced, by runner, result and version, with their delta:
+    /// kept per version, so a newer version cannot erase an older one's announcement.
+    pending: HashMap<(UserId, String, u64), i64>,
 }
 
 /// The points ledger in memory, with the DynamoDB adapter's rules: an award moves only
-/// forward in version, the total by the difference; a version applied but not announced
-/// is reported as such; a runner that does not exist is `Missing`.
+/// forward in version, the total by the difference; every applied change that moved the
+/// total is pending until `mark_notified`, and a redelivery of that version (even one a
+/// newer version overtook) reports it; a runner that does not exist is `Missing`.
 #[derive(Default)]
 pub struct MemoryLedger {
     state: Mutex<LedgerState>,
@@ -206,12 +208,29 @@ impl MemoryLedger {
         self.lock().totals.get(runner).copied()
     }
 
-    /// Whether the award of `result_id` is announced, or None if there is none.
+    /// Whether the award of `result_id`, at its current version, is announced, or None if
+    /// there is none.
     pub fn notified(&self, runner: &UserId, result_id: &str) -> Option<bool> {
-        self.lock()
-            .awards
-            .get(&(runner.clone(), result_id.to_owned()))
-            .map(|a| a.notified)
+        let state = self.lock();
+        let award = state.awards.get(&(runner.clone(), result_id.to_owned()))?;
+        Some(
+            !state
+                .pending
+                .contains_key(&(runner.clone(), result_id.to_owned(), award.version)),
+        )
+    }
+
+    /// The versions of `result_id` applied but not yet announced, oldest first.
+    pub fn pending(&self, runner: &UserId, result_id: &str) -> Vec<u64> {
+        let mut versions: Vec<u64> = self
+            .lock()
+            .pending
+            .keys()
+            .filter(|(r, id, _)| r == runner && id == result_id)
+            .map(|(_, _, version)| *version)
+            .collect();
+        versions.sort_unstable();
+        versions
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LedgerState> {
@@ -234,49 +253,46 @@ impl crate::ports::PointsLedger for MemoryLedger {
         };
         let key = (change.runner_id.clone(), change.result_id.clone());
         let stored = state.awards.get(&key).copied();
-        if let Some(award) = stored
-            && award.version == change.version
-        {
-            return Ok(if award.notified || award.delta == 0 {
-                LedgerOutcome::Unchanged
-            } else {
-                LedgerOutcome::Unnotified {
-                    delta: award.delta,
-                    total,
-                }
+        let apply = match stored {
+            Some(award) if award.version == change.version => None,
+            _ => match award_change(
+                stored.map(|a| (a.points, a.version)),
+                change.points,
+                change.version,
+            ) {
+                AwardChange::Stale => None,
+                AwardChange::Apply { delta } => Some(delta),
+            },
+        };
+        let Some(delta) = apply else {
+            // applied before (this version, or overtaken by a newer one): only its
+            // announcement can still be owed
+            let pending = (key.0, key.1, change.version);
+            return Ok(match state.pending.get(&pending) {
+                Some(&delta) => LedgerOutcome::Unnotified { delta, total },
+                None => LedgerOutcome::Unchanged,
             });
-        }
-        let delta = match award_change(
-            stored.map(|a| (a.points, a.version)),
-            change.points,
-            change.version,
-        ) {
-            AwardChange::Stale => return Ok(LedgerOutcome::Unchanged),
-            AwardChange::Apply { delta } => delta,
         };
         state.awards.insert(
-            key,
+            key.clone(),
             LedgerAward {
                 points: change.points,
                 version: change.version,
-                delta,
-                notified: delta == 0,
             },
         );
+        // nothing to announce when the total did not move
+        if delta != 0 {
+            state.pending.insert((key.0, key.1, change.version), delta);
+        }
         let total = total + delta;
         state.totals.insert(change.runner_id.clone(), total);
         Ok(LedgerOutcome::Applied { delta, total })
     }
 
     async fn mark_notified(&self, runner: &UserId, result_id: &str, version: u64) -> Result<(), StoreError> {
-        if let Some(award) = self
-            .lock()
-            .awards
-            .get_mut(&(runner.clone(), result_id.to_owned()))
-            && award.version == version
-        {
-            award.notified = true;
-        }
+        self.lock()
+            .pending
+            .remove(&(runner.clone(), result_id.to_owned(), version));
         Ok(())
     }
 }

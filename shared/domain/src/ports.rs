@@ -241,7 +241,8 @@ pub enum LedgerOutcome {
     /// time changed).
     Applied { delta: i64, total: i64 },
     /// This exact version was applied before but its notification never went out (the
-    /// earlier attempt failed after the write): notify now.
+    /// earlier attempt failed after the write), even if a newer version was applied since:
+    /// notify now. `total` is the runner's total as it is now.
     Unnotified { delta: i64, total: i64 },
     /// A duplicate or an older version: no effect.
     Unchanged,
@@ -254,7 +255,8 @@ pub trait PointsLedger: Send + Sync {
     /// by the difference, atomically, only if the stored award is older.
     async fn apply(&self, change: &ResultChange, now: OffsetDateTime) -> Result<LedgerOutcome, StoreError>;
 
-    /// Records that the award at `version` has been announced.
+    /// Records that the change at `version` has been announced (its pending announcement
+    /// is gone; a newer version's stays).
     async fn mark_notified(&self, runner: &UserId, result_id: &str, version: u64) -> Result<(), StoreError>;
 }
 

@@ -1,19 +1,27 @@
 //! point-increase against the emulator: the real ledger on the Users table and the real
 //! points-events topic (whose subscription delivers to the discord-notify queue).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_dynamodb::types::AttributeValue;
 use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
 use domain::events::{Envelope, PointsEvent, ResultChange, ResultEvent};
 use domain::marathon::MarathonId;
-use domain::ports::{PointsStore, UserStore};
+use domain::ports::{EventPublisher, LedgerOutcome, PointsLedger, PointsStore, PublishError, UserStore};
 use domain::{Email, Role, User, UserId, UserName};
-use infra::dynamo::{ActivityLog, DynamoUsers};
+use infra::dynamo::{ActivityLog, AwardItem, DynamoLedger, DynamoUsers};
 use point_increase::PointIncrease;
 use time::OffsetDateTime;
 
 struct World {
     function: PointIncrease,
     users: DynamoUsers,
+    /// The ledger the function uses, on its own, for the adapter's outcomes.
+    ledger: DynamoLedger,
+    dynamo: aws_sdk_dynamodb::Client,
+    users_table: String,
     sqs: aws_sdk_sqs::Client,
     /// This test's own queue on the points-events topic, filtered on its correlation id,
     /// so parallel tests never see each other's announcements.
@@ -61,9 +69,13 @@ async fn world() -> World {
         .send()
         .await
         .unwrap();
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     World {
         function,
-        users: DynamoUsers::new(aws_sdk_dynamodb::Client::new(&sdk), &env["USERS_TABLE"], activity),
+        users: DynamoUsers::new(dynamo.clone(), &env["USERS_TABLE"], activity),
+        ledger: DynamoLedger::new(dynamo.clone(), &env["USERS_TABLE"]),
+        dynamo,
+        users_table: env["USERS_TABLE"].clone(),
         sqs,
         inbox,
         correlation,
@@ -297,4 +309,158 @@ async fn poison_fails_alone_in_its_batch() {
     expected.sort();
     assert_eq!(failed, expected);
     assert_eq!(w.total(&runner).await, 45);
+}
+
+/// The real points-events topic behind a first publish that fails, as during an outage.
+struct FailsFirst {
+    topic: Arc<dyn EventPublisher<PointsEvent>>,
+    failed: AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl EventPublisher<PointsEvent> for FailsFirst {
+    async fn publish(&self, envelopes: &[Envelope<PointsEvent>]) -> Vec<Result<(), PublishError>> {
+        if !self.failed.swap(true, Ordering::SeqCst) {
+            return envelopes
+                .iter()
+                .map(|_| Err(PublishError::Retryable("topic gone".into())))
+                .collect();
+        }
+        self.topic.publish(envelopes).await
+    }
+}
+
+#[tokio::test]
+async fn an_announcement_overtaken_by_a_newer_version_is_still_sent_once() {
+    let w = world().await;
+    let runner = w.runner().await;
+    let r = result_id();
+    let outage = PointIncrease {
+        ledger: w.function.ledger.clone(),
+        publisher: Arc::new(FailsFirst {
+            topic: w.function.publisher.clone(),
+            failed: AtomicBool::new(false),
+        }),
+        clock: w.function.clock.clone(),
+    };
+    let recorded = w.message(ResultEvent::Recorded(change(&runner, &r, 110, 1)));
+    let recorded_id = recorded.message_id.clone().unwrap();
+    let mut event = SqsEvent::default();
+    event.records = vec![recorded.clone()];
+    let failed: Vec<String> = outage
+        .handle(event)
+        .await
+        .expect("the batch is handled")
+        .batch_item_failures
+        .into_iter()
+        .filter_map(|f| f.item_identifier)
+        .collect();
+    assert_eq!(failed, [recorded_id], "applied, its announcement failed");
+    assert_eq!(w.total(&runner).await, 110);
+    // the removal overtakes the recording's redelivery
+    assert!(
+        w.deliver(vec![w.message(ResultEvent::Removed(change(&runner, &r, 0, 2)))])
+            .await
+            .is_empty()
+    );
+    assert!(w.deliver(vec![recorded.clone()]).await.is_empty());
+    assert!(w.deliver(vec![recorded]).await.is_empty());
+    assert_eq!(w.total(&runner).await, 0, "the points moved once each way");
+    let mut announced: Vec<(u64, i64)> = w
+        .announcements(2)
+        .await
+        .iter()
+        .map(|a| (a.result_version, a.delta))
+        .collect();
+    announced.sort();
+    assert_eq!(announced, [(1, 110), (2, -110)], "each change announced once");
+}
+
+#[tokio::test]
+async fn the_ledger_owes_each_applied_version_its_announcement_until_marked() {
+    let w = world().await;
+    let runner = w.runner().await;
+    let r = result_id();
+    let at = OffsetDateTime::now_utc();
+    let v1 = change(&runner, &r, 110, 1);
+    let v2 = change(&runner, &r, 0, 2);
+    assert_eq!(
+        w.ledger.apply(&v1, at).await.unwrap(),
+        LedgerOutcome::Applied {
+            delta: 110,
+            total: 110
+        }
+    );
+    assert_eq!(
+        w.ledger.apply(&v2, at).await.unwrap(),
+        LedgerOutcome::Applied {
+            delta: -110,
+            total: 0
+        }
+    );
+    // both owed, each with its own delta, whatever order the redeliveries come in
+    let owed_v1 = LedgerOutcome::Unnotified { delta: 110, total: 0 };
+    assert_eq!(w.ledger.apply(&v1, at).await.unwrap(), owed_v1);
+    assert_eq!(
+        w.ledger.apply(&v2, at).await.unwrap(),
+        LedgerOutcome::Unnotified {
+            delta: -110,
+            total: 0
+        }
+    );
+    // marking the newer one leaves the older one owed
+    w.ledger.mark_notified(&runner, &r, 2).await.unwrap();
+    assert_eq!(w.ledger.apply(&v2, at).await.unwrap(), LedgerOutcome::Unchanged);
+    assert_eq!(w.ledger.apply(&v1, at).await.unwrap(), owed_v1);
+    w.ledger.mark_notified(&runner, &r, 1).await.unwrap();
+    assert_eq!(w.ledger.apply(&v1, at).await.unwrap(), LedgerOutcome::Unchanged);
+    // nothing pending is left behind in the runner's partition
+    let pending = w
+        .dynamo
+        .query()
+        .table_name(&w.users_table)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :announce)")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("USER#{runner}")))
+        .expression_attribute_values(":announce", AttributeValue::S("ANNOUNCE#".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pending.count, 0, "{:?}", pending.items);
+    assert_eq!(w.total(&runner).await, 0);
+}
+
+#[tokio::test]
+async fn an_award_written_before_pending_items_keeps_its_owed_announcement() {
+    let w = world().await;
+    let runner = w.runner().await;
+    let r = result_id();
+    // as the ledger wrote it before: the flag on the award is the only outbox
+    let legacy = AwardItem {
+        result_id: r.clone(),
+        marathon_id: MarathonId::generate(),
+        points: 50,
+        version: 1,
+        updated_at: OffsetDateTime::now_utc(),
+        delta: 50,
+        notified: false,
+    };
+    w.dynamo
+        .put_item()
+        .table_name(&w.users_table)
+        .set_item(Some(legacy.to_item(&runner).unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let v1 = change(&runner, &r, 50, 1);
+    let at = OffsetDateTime::now_utc();
+    assert!(
+        matches!(
+            w.ledger.apply(&v1, at).await.unwrap(),
+            LedgerOutcome::Unnotified { delta: 50, .. }
+        ),
+        "still owed"
+    );
+    w.ledger.mark_notified(&runner, &r, 1).await.unwrap();
+    assert_eq!(w.ledger.apply(&v1, at).await.unwrap(), LedgerOutcome::Unchanged);
 }

@@ -21,6 +21,10 @@ pub const EMAIL: &str = "EMAIL";
 pub const REFRESH_PREFIX: &str = "REFRESH#";
 /// `USER#<id> | AWARD#<result id>`: one result's contribution to the total.
 pub const AWARD_PREFIX: &str = "AWARD#";
+/// `USER#<id> | ANNOUNCE#<result id>#<version>`: a change the ledger applied whose
+/// `points.awarded` has not gone out yet. One per version, so a newer version of the same
+/// result cannot overwrite an older one's pending announcement.
+pub const ANNOUNCE_PREFIX: &str = "ANNOUNCE#";
 
 // The Races table.
 
@@ -69,6 +73,14 @@ pub fn refresh_key(user: &UserId, family_id: &str) -> Item {
 
 pub fn award_key(runner: &UserId, result_id: &str) -> Item {
     key(user_pk(runner), format!("{AWARD_PREFIX}{result_id}"))
+}
+
+/// The version is zero-padded so one result's pending announcements sort by version.
+pub fn announce_key(runner: &UserId, result_id: &str, version: u64) -> Item {
+    key(
+        user_pk(runner),
+        format!("{ANNOUNCE_PREFIX}{result_id}#{version:020}"),
+    )
 }
 
 pub fn marathon_pk(id: &MarathonId) -> String {
@@ -154,6 +166,10 @@ mod tests {
         );
         assert_eq!(text(&refresh_key(&user, "f"), "sk"), "REFRESH#f");
         assert_eq!(text(&award_key(&user, "m.r"), "sk"), "AWARD#m.r");
+        assert_eq!(
+            text(&announce_key(&user, "m.r", 7), "sk"),
+            "ANNOUNCE#m.r#00000000000000000007"
+        );
         let result = result_key(&marathon, &user);
         assert_eq!(text(&result, "pk"), "MARATHON#01JAAAAAAAAAAAAAAAAAAAAAAA");
         assert!(is_result_sk(&text(&result, "sk")));

@@ -1,24 +1,41 @@
 //! The points ledger on the Users table: one award item per result (`USER#id | AWARD#result`)
 //! and the profile's `total_points`, changed together in one transaction, only forward in
-//! result version. Its own adapter over the table, apart from `DynamoUsers`: the ledger
-//! writes no activity entries, so its user (point-increase) needs no log table.
+//! result version. Each applied change that moved the total also leaves, in the same
+//! transaction, a pending announcement (`USER#id | ANNOUNCE#result#version`) that
+//! `mark_notified` deletes: one per version, so a newer version applied before an older
+//! one's announcement went out cannot erase it. Its own adapter over the table, apart
+//! from `DynamoUsers`: the ledger writes no activity entries, so its user (point-increase)
+//! needs no log table.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use domain::UserId;
 use domain::events::ResultChange;
 use domain::points::{AwardChange, award_change};
 use domain::ports::{LedgerOutcome, PointsLedger, StoreError};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::errors::{corrupt, unavailable};
+use super::keys::announce_key;
 use super::points::{AwardItem, TOTAL_POINTS, profile_key};
 use super::transact::{TransactError, transact};
 use super::{key, n};
 
 /// A concurrent change to the same award makes us re-read; a few rounds settle it.
 const ROUNDS: u32 = 5;
+
+/// A change applied but not yet announced on points-events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct PendingAnnouncement {
+    result_id: String,
+    version: u64,
+    /// What this version moved the total by: what its announcement says.
+    delta: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    applied_at: OffsetDateTime,
+}
 
 /// Awards and totals in the Users table.
 #[derive(Clone)]
@@ -70,6 +87,43 @@ impl DynamoLedger {
         output.item.map(AwardItem::from_item).transpose()
     }
 
+    /// What a change the ledger will not apply (a duplicate or an older version) still
+    /// owes: its announcement, if its pending item is there.
+    async fn owed(
+        &self,
+        change: &ResultChange,
+        stored: Option<&AwardItem>,
+    ) -> Result<LedgerOutcome, StoreError> {
+        let runner = &change.runner_id;
+        let output = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(announce_key(runner, &change.result_id, change.version)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let delta = match output.item {
+            Some(item) => {
+                let pending: PendingAnnouncement = serde_dynamo::from_item(item).map_err(corrupt)?;
+                pending.delta
+            }
+            // An award applied before pending items existed keeps the owed announcement
+            // of its own (current) version in its flag.
+            None => match stored {
+                Some(award) if award.version == change.version && !award.notified && award.delta != 0 => {
+                    award.delta
+                }
+                _ => return Ok(LedgerOutcome::Unchanged),
+            },
+        };
+        Ok(LedgerOutcome::Unnotified {
+            delta,
+            total: self.current_total(runner).await?,
+        })
+    }
+
     async fn current_total(&self, runner: &UserId) -> Result<i64, StoreError> {
         let output = self
             .client()
@@ -96,25 +150,21 @@ impl PointsLedger for DynamoLedger {
         let runner = &change.runner_id;
         for _ in 0..ROUNDS {
             let stored = self.award(runner, &change.result_id).await?;
-            if let Some(award) = &stored
-                && award.version == change.version
-            {
-                return Ok(if award.notified || award.delta == 0 {
-                    LedgerOutcome::Unchanged
-                } else {
-                    LedgerOutcome::Unnotified {
-                        delta: award.delta,
-                        total: self.current_total(runner).await?,
-                    }
-                });
-            }
-            let delta = match award_change(
-                stored.as_ref().map(|a| (a.points, a.version)),
-                change.points,
-                change.version,
-            ) {
-                AwardChange::Stale => return Ok(LedgerOutcome::Unchanged),
-                AwardChange::Apply { delta } => delta,
+            let apply = match &stored {
+                Some(award) if award.version == change.version => None,
+                _ => match award_change(
+                    stored.as_ref().map(|a| (a.points, a.version)),
+                    change.points,
+                    change.version,
+                ) {
+                    AwardChange::Stale => None,
+                    AwardChange::Apply { delta } => Some(delta),
+                },
+            };
+            let Some(delta) = apply else {
+                // applied before (this version, or overtaken by a newer one): only its
+                // announcement can still be owed
+                return self.owed(change, stored.as_ref()).await;
             };
             let award = AwardItem {
                 result_id: change.result_id.clone(),
@@ -123,8 +173,9 @@ impl PointsLedger for DynamoLedger {
                 version: change.version,
                 updated_at: now,
                 delta,
-                // nothing to announce when the total did not move
-                notified: delta == 0,
+                // the pending item written with it owes the announcement now; the flag
+                // only speaks for awards written before pending items existed
+                notified: true,
             };
             // only over exactly what we read, so the delta is right
             let (condition, expected) = match &stored {
@@ -147,10 +198,28 @@ impl PointsLedger for DynamoLedger {
                 .expression_attribute_values(":delta", n(delta))
                 .build()
                 .map_err(corrupt)?;
-            let items = vec![
+            // the award and the total first: the cancellation reasons are read by position
+            let mut items = vec![
                 TransactWriteItem::builder().put(put).build(),
                 TransactWriteItem::builder().update(total).build(),
             ];
+            // nothing to announce when the total did not move
+            if delta != 0 {
+                let pending = PendingAnnouncement {
+                    result_id: change.result_id.clone(),
+                    version: change.version,
+                    delta,
+                    applied_at: now,
+                };
+                let mut item: super::Item = serde_dynamo::to_item(&pending).map_err(corrupt)?;
+                item.extend(announce_key(runner, &change.result_id, change.version));
+                let put = Put::builder()
+                    .table_name(self.table())
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(corrupt)?;
+                items.push(TransactWriteItem::builder().put(put).build());
+            }
             match transact(self.client(), items).await {
                 Ok(()) => {
                     return Ok(LedgerOutcome::Applied {
@@ -173,6 +242,20 @@ impl PointsLedger for DynamoLedger {
     }
 
     async fn mark_notified(&self, runner: &UserId, result_id: &str, version: u64) -> Result<(), StoreError> {
+        let deleted = self
+            .client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(announce_key(runner, result_id, version)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        if deleted.attributes.is_some_and(|a| !a.is_empty()) {
+            return Ok(());
+        }
+        // No pending item: an award applied before pending items existed keeps its
+        // announcement owed in its own flag.
         let result = self
             .client()
             .update_item()
@@ -186,7 +269,7 @@ impl PointsLedger for DynamoLedger {
             .await;
         match result {
             Ok(_) => Ok(()),
-            // a newer version replaced it meanwhile; that one carries its own flag
+            // a newer version replaced it meanwhile; that one has its own pending item
             Err(error)
                 if error
                     .as_service_error()

@@ -32,7 +32,9 @@ pub struct AwardItem {
     /// What this version changed the total by, kept until announced.
     #[serde(default)]
     pub delta: i64,
-    /// Whether `points.awarded` went out for this version (an outbox flag).
+    /// Whether `points.awarded` went out for this version: the outbox flag of awards
+    /// written before pending announcements (`ANNOUNCE#` items, see `DynamoLedger`)
+    /// existed; new awards are written `true`, their pending item owes the announcement.
     #[serde(default)]
     pub notified: bool,
 }
