@@ -357,6 +357,7 @@ fn the_stream_filters_prefixes_are_the_key_codecs() {
         keys::EMAIL_PREFIX,
         keys::REFRESH_PREFIX,
         keys::AWARD_PREFIX,
+        keys::ANNOUNCE_PREFIX,
         keys::MARATHON_PREFIX,
         keys::ENTRY_PREFIX,
         keys::RESULT_PREFIX,
