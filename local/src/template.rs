@@ -2,7 +2,7 @@
 //! functions are kept exactly as written (see `intrinsics` for resolving them), so this
 //! module knows nothing about any particular resource or function.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -151,6 +151,26 @@ impl Template {
             .default
             .as_ref()
             .and_then(scalar_to_string)
+    }
+
+    /// The `HttpApi` routes, as (upper-case method, path), the template gives `function`
+    /// (a logical id), or every function when None.
+    pub fn http_routes(&self, function: Option<&str>) -> Result<BTreeSet<(String, String)>> {
+        let mut routes = BTreeSet::new();
+        for f in self.functions()? {
+            if function.is_some_and(|id| id != f.logical_id) {
+                continue;
+            }
+            for event in f.events.iter().filter(|e| e.kind == "HttpApi") {
+                let text = |key: &str| {
+                    event.properties.get(key).and_then(Value::as_str).ok_or_else(|| {
+                        Error::Template(format!("{}.Events.{} has no {key}", f.logical_id, event.name))
+                    })
+                };
+                routes.insert((text("Method")?.to_uppercase(), text("Path")?.to_owned()));
+            }
+        }
+        Ok(routes)
     }
 
     pub fn functions(&self) -> Result<Vec<FunctionDef>> {
@@ -314,6 +334,21 @@ fn events(function: &str, events: &Value) -> Result<Vec<EventDef>> {
         .collect()
 }
 
+/// The operations an OpenAPI document names, in `Template::http_routes`' form, so the
+/// document and the template's routes can be compared.
+pub fn openapi_routes(document: &serde_json::Value) -> BTreeSet<(String, String)> {
+    let paths = document["paths"].as_object().into_iter().flatten();
+    paths
+        .flat_map(|(path, operations)| {
+            operations
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(method, _)| (method.to_uppercase(), path.clone()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +377,25 @@ Resources:
     Type: AWS::DynamoDB::Table
     DependsOn: [Fn]
 "#;
+
+    #[test]
+    fn http_routes_compare_with_an_openapi_documents_operations() {
+        let t = Template::from_yaml(TEMPLATE).unwrap();
+        let route = ("GET".to_owned(), "/x".to_owned());
+        assert_eq!(t.http_routes(None).unwrap(), BTreeSet::from([route.clone()]));
+        assert_eq!(
+            t.http_routes(Some("Fn")).unwrap(),
+            BTreeSet::from([route.clone()])
+        );
+        assert!(t.http_routes(Some("Other")).unwrap().is_empty());
+        let document = serde_json::json!({ "paths": { "/x": { "get": {} } } });
+        assert_eq!(openapi_routes(&document), BTreeSet::from([route]));
+        let broken = Template::from_yaml(&TEMPLATE.replace("Method: GET, ", "")).unwrap();
+        assert!(
+            broken.http_routes(None).is_err(),
+            "a route without a method is an error"
+        );
+    }
 
     #[test]
     fn reads_functions_with_globals_merged() {

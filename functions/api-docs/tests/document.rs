@@ -1,7 +1,6 @@
 //! The document api-docs serves is the one login's and record-api's code generates, and it
 //! names exactly the routes template.yaml gives the HTTP API.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use http_body_util::BodyExt;
@@ -35,42 +34,13 @@ fn the_served_document_is_the_generated_one() {
     }
 }
 
-fn documented(document: &Value) -> BTreeSet<(String, String)> {
-    document["paths"]
-        .as_object()
-        .expect("paths")
-        .iter()
-        .flat_map(|(path, operations)| {
-            operations
-                .as_object()
-                .expect("operations")
-                .keys()
-                .map(move |method| (method.to_uppercase(), path.clone()))
-        })
-        .collect()
-}
-
-fn template_routes() -> BTreeSet<(String, String)> {
-    let template = local::Template::from_path(&local::stack::template_path()).expect("template.yaml parses");
-    template
-        .functions()
-        .expect("functions")
-        .iter()
-        .flat_map(|f| f.events.iter())
-        .filter(|e| e.kind == "HttpApi")
-        .map(|e| {
-            let text = |key: &str| e.properties[key].as_str().expect("Method and Path").to_owned();
-            (text("Method").to_uppercase(), text("Path"))
-        })
-        .collect()
-}
-
 #[test]
 fn every_template_route_is_documented_and_every_documented_route_is_in_the_template() {
-    let mut declared = template_routes();
+    let template = local::Template::from_path(&local::stack::template_path()).expect("template.yaml parses");
+    let mut declared = template.http_routes(None).expect("routes");
     // Swagger UI's files: static assets of the page, not operations of the API.
     assert!(declared.remove(&("GET".to_owned(), "/docs/{proxy+}".to_owned())));
-    assert_eq!(declared, documented(&generated()));
+    assert_eq!(declared, local::template::openapi_routes(&generated()));
 }
 
 async fn get(path: &str) -> (http::StatusCode, http::HeaderMap, Vec<u8>) {

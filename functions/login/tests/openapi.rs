@@ -17,32 +17,11 @@ fn document() -> Value {
 
 #[test]
 fn the_document_names_exactly_the_routes_the_template_gives_login() {
-    let documented: BTreeSet<(String, String)> = document()["paths"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .flat_map(|(path, operations)| {
-            operations
-                .as_object()
-                .unwrap()
-                .keys()
-                .map(move |method| (method.to_uppercase(), path.clone()))
-        })
-        .collect();
     let template = local::Template::from_path(&local::stack::template_path()).expect("template.yaml parses");
-    let declared: BTreeSet<(String, String)> = template
-        .functions()
-        .unwrap()
-        .iter()
-        .filter(|f| f.logical_id == "LoginFunction")
-        .flat_map(|f| f.events.iter())
-        .filter(|e| e.kind == "HttpApi")
-        .map(|e| {
-            let text = |key: &str| e.properties[key].as_str().unwrap().to_owned();
-            (text("Method").to_uppercase(), text("Path"))
-        })
-        .collect();
-    assert_eq!(documented, declared);
+    assert_eq!(
+        local::template::openapi_routes(&document()),
+        template.http_routes(Some("LoginFunction")).expect("routes")
+    );
 }
 
 #[tokio::test]

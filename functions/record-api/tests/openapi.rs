@@ -13,41 +13,13 @@ fn document() -> Value {
     serde_json::to_value(record_api::openapi()).expect("the document serializes")
 }
 
-fn documented(document: &Value) -> BTreeSet<(String, String)> {
-    document["paths"]
-        .as_object()
-        .expect("paths")
-        .iter()
-        .flat_map(|(path, operations)| {
-            operations
-                .as_object()
-                .expect("operations")
-                .keys()
-                .map(move |method| (method.to_uppercase(), path.clone()))
-        })
-        .collect()
-}
-
-/// template.yaml's HttpApi routes of one function.
-fn template_routes(function: &str) -> BTreeSet<(String, String)> {
-    let template = local::Template::from_path(&local::stack::template_path()).expect("template.yaml parses");
-    template
-        .functions()
-        .expect("functions")
-        .iter()
-        .filter(|f| f.logical_id == function)
-        .flat_map(|f| f.events.iter())
-        .filter(|e| e.kind == "HttpApi")
-        .map(|e| {
-            let text = |key: &str| e.properties[key].as_str().expect("Method and Path").to_owned();
-            (text("Method").to_uppercase(), text("Path"))
-        })
-        .collect()
-}
-
 #[test]
 fn the_document_names_exactly_the_routes_the_template_gives_record_api() {
-    assert_eq!(documented(&document()), template_routes("RecordApiFunction"));
+    let template = local::Template::from_path(&local::stack::template_path()).expect("template.yaml parses");
+    assert_eq!(
+        local::template::openapi_routes(&document()),
+        template.http_routes(Some("RecordApiFunction")).expect("routes")
+    );
 }
 
 #[test]
