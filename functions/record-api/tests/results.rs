@@ -231,15 +231,7 @@ async fn a_runner_with_an_official_result_cannot_cancel_the_entry() {
     let marathon = world.marathon(&organizer, 10, 50).await;
     let id = marathon["id"].as_str().unwrap();
     world.register(&marathon, &runner).await;
-    let result_path = format!("/marathons/{id}/results/{}", runner.id);
-    let recorded = world
-        .call(
-            "PUT",
-            &result_path,
-            Some(&organizer),
-            Some(json!({ "finish_time": "3:30:00" })),
-        )
-        .await;
+    let recorded = world.record(&organizer, &marathon, &runner, "3:30:00").await;
     assert_eq!(recorded.status, 201, "{:?}", recorded.body);
 
     let entry = format!("/marathons/{id}/entries/me");
@@ -255,17 +247,11 @@ async fn a_runner_with_an_official_result_cannot_cancel_the_entry() {
     );
     // the entry and the result both stay, so the organizer can still correct the result
     assert_eq!(world.call("GET", &entry, Some(&runner), None).await.status, 200);
-    let corrected = world
-        .call(
-            "PUT",
-            &result_path,
-            Some(&organizer),
-            Some(json!({ "finish_time": "3:29:00" })),
-        )
-        .await;
+    let corrected = world.record(&organizer, &marathon, &runner, "3:29:00").await;
     assert_eq!(corrected.status, 200, "{:?}", corrected.body);
 
     // once the organizer removes the result, the runner may cancel
+    let result_path = format!("/marathons/{id}/results/{}", runner.id);
     let removed = world.call("DELETE", &result_path, Some(&organizer), None).await;
     assert_eq!(removed.status, 204, "{:?}", removed.body);
     assert_eq!(
@@ -283,15 +269,7 @@ async fn a_ranking_cursor_with_an_offset_past_any_ranking_is_refused_not_a_500()
     for finish in ["3:00:00", "3:10:00"] {
         let runner = world.mint(Role::Runner).await;
         world.register(&marathon, &runner).await;
-        let path = format!("/marathons/{id}/results/{}", runner.id);
-        let put = world
-            .call(
-                "PUT",
-                &path,
-                Some(&organizer),
-                Some(json!({ "finish_time": finish })),
-            )
-            .await;
+        let put = world.record(&organizer, &marathon, &runner, finish).await;
         assert_eq!(put.status, 201, "{:?}", put.body);
     }
     let first = world

@@ -159,6 +159,25 @@ impl World {
         reply.body
     }
 
+    /// The organizer records (or corrects) the runner's official result.
+    pub async fn record(
+        &self,
+        organizer: &TestUser,
+        marathon: &Value,
+        runner: &TestUser,
+        finish: &str,
+    ) -> Reply {
+        let id = marathon["id"].as_str().unwrap();
+        let path = format!("/marathons/{id}/results/{}", runner.id);
+        self.call(
+            "PUT",
+            &path,
+            Some(organizer),
+            Some(serde_json::json!({ "finish_time": finish })),
+        )
+        .await
+    }
+
     pub async fn register(&self, marathon: &Value, runner: &TestUser) -> Reply {
         self.call(
             "POST",
