@@ -1,9 +1,11 @@
 //! login: signup, login, token refresh and logout, and the JWKS other functions verify with.
 //! `auth` holds the use cases over the domain's ports; `routes` is the HTTP face;
-//! `config` wires both from the environment during init.
+//! `config` wires both from the environment during init; `refresh_cookie` is the refresh
+//! token's cookie for browsers and its CSRF rules.
 
 pub mod auth;
 pub mod config;
+pub mod refresh_cookie;
 pub mod routes;
 
 pub use auth::Auth;

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::greeting::Language;
@@ -14,6 +15,7 @@ use domain::{Email, User, UserName};
 use infra::http::openapi::trimmed_text;
 use infra::http::{ApiJson, Origin, Problem, ProblemType};
 use infra::tokens::{Jwk, Jwks};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -23,6 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{self, Auth, AuthError};
+use crate::refresh_cookie;
 
 /// login's routes with their documentation; template.yaml lists the same (a test holds
 /// them together).
@@ -122,7 +125,8 @@ pub struct LoginBody {
     pub password: Option<String>,
 }
 
-/// A refresh token from login or an earlier refresh.
+/// A refresh token from login or an earlier refresh. The body may be left out when the
+/// token travels in the `mrmrthon_refresh` cookie instead.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RefreshBody {
     #[schema(value_type = String, required = true, nullable = false)]
@@ -149,12 +153,12 @@ impl From<LoginBody> for auth::LoginRequest {
     }
 }
 
-impl From<RefreshBody> for auth::RefreshRequest {
-    fn from(body: RefreshBody) -> Self {
-        Self {
-            refresh_token: body.refresh_token,
-        }
-    }
+/// `X-Requested-With`'s one value: what a request relying on the cookie must send (a schema
+/// only: `refresh_cookie` compares the header with `CSRF_VALUE`).
+#[derive(Debug, Serialize, ToSchema)]
+pub enum RequestedWith {
+    #[serde(rename = "mrmrthon")]
+    Mrmrthon,
 }
 
 /// An account as the API shows it (never its password).
@@ -301,6 +305,7 @@ async fn signup(
     responses(
         (status = 200, description = "Logged in.", body = Session, headers(
             ("Cache-Control" = String, description = "no-store"),
+            ("Set-Cookie" = String, description = "mrmrthon_refresh=<the refresh token>; Path=/api/auth; HttpOnly; Secure; SameSite=Strict; Max-Age=<its lifetime in seconds>: the refresh token for a browser, which sends it back to refresh and logout."),
         )),
         (status = 401, description = "Email or password is incorrect, or the account is locked for a while."),
     )
@@ -319,49 +324,166 @@ async fn login(
         user: session.user.into(),
         message: session.message,
     };
-    Ok((no_store(), Json(session)).into_response())
+    let cookie = refresh_cookie::set(&session.tokens.refresh_token);
+    Ok((no_store(), [(header::SET_COOKIE, cookie)], Json(session)).into_response())
 }
 
 /// Trades a refresh token for a new pair. Presenting one already used revokes its family.
+/// The token comes from the body, or, when the body has none, from the `mrmrthon_refresh`
+/// cookie (then with `X-Requested-With: mrmrthon`).
 #[utoipa::path(
     post,
     path = "/auth/refresh",
     tag = "auth",
-    request_body = RefreshBody,
+    request_body = Option<RefreshBody>,
+    params(
+        ("mrmrthon_refresh" = Option<String>, Cookie, nullable = false, description = COOKIE_PARAM_DOC),
+        ("X-Requested-With" = inline(Option<RequestedWith>), Header, nullable = false, description = CSRF_HEADER_DOC),
+    ),
     responses(
         (status = 200, description = "New tokens.", body = TokenPair, headers(
             ("Cache-Control" = String, description = "no-store"),
+            ("Set-Cookie" = String, description = "mrmrthon_refresh=<the refresh token>; Path=/api/auth; HttpOnly; Secure; SameSite=Strict; Max-Age=<its lifetime in seconds>: the refresh token for a browser, which sends it back to refresh and logout."),
         )),
-        (status = 401, description = "The refresh token is invalid, expired or revoked: log in again."),
+        (status = 401, description = "No refresh token, or one that is invalid, expired or revoked: log in again.", headers(
+            ("Set-Cookie" = String, description = "mrmrthon_refresh=; Path=/api/auth; Max-Age=0; HttpOnly; Secure; SameSite=Strict: the cookie is cleared."),
+        )),
+        (status = 403, description = FORBIDDEN_DOC),
     )
 )]
 async fn refresh(
     State(auth): State<Arc<Auth>>,
     Origin(origin): Origin,
-    ApiJson(request): ApiJson<RefreshBody>,
-) -> Result<Response, Problem> {
-    let tokens = auth.refresh(request.into(), origin).await?;
-    Ok((no_store(), Json(TokenPair::from(tokens))).into_response())
+    headers: HeaderMap,
+    OptionalJson(body): OptionalJson<RefreshBody>,
+) -> Response {
+    let refreshed = match presented(&headers, body) {
+        Ok(request) => auth.refresh(request, origin).await.map_err(Problem::from),
+        Err(problem) => Err(problem),
+    };
+    match refreshed {
+        Ok(tokens) => {
+            let cookie = refresh_cookie::set(&tokens.refresh_token);
+            (
+                no_store(),
+                [(header::SET_COOKIE, cookie)],
+                Json(TokenPair::from(tokens)),
+            )
+                .into_response()
+        }
+        Err(problem) => clear_cookie_if_unauthorized(problem),
+    }
 }
 
-/// Logs out: the refresh token's family is revoked.
+/// Logs out: the refresh token's family is revoked, and the cookie cleared. The token comes
+/// as for a refresh.
 #[utoipa::path(
     post,
     path = "/auth/logout",
     tag = "auth",
-    request_body = RefreshBody,
+    request_body = Option<RefreshBody>,
+    params(
+        ("mrmrthon_refresh" = Option<String>, Cookie, nullable = false, description = COOKIE_PARAM_DOC),
+        ("X-Requested-With" = inline(Option<RequestedWith>), Header, nullable = false, description = CSRF_HEADER_DOC),
+    ),
     responses(
-        (status = 204, description = "Logged out (also when it already was)."),
-        (status = 401, description = "The refresh token is not one of ours."),
+        (status = 204, description = "Logged out (also when it already was).", headers(
+            ("Set-Cookie" = String, description = "mrmrthon_refresh=; Path=/api/auth; Max-Age=0; HttpOnly; Secure; SameSite=Strict: the cookie is cleared."),
+        )),
+        (status = 401, description = "No refresh token, or one that is not ours.", headers(
+            ("Set-Cookie" = String, description = "mrmrthon_refresh=; Path=/api/auth; Max-Age=0; HttpOnly; Secure; SameSite=Strict: the cookie is cleared."),
+        )),
+        (status = 403, description = FORBIDDEN_DOC),
     )
 )]
 async fn logout(
     State(auth): State<Arc<Auth>>,
     Origin(origin): Origin,
-    ApiJson(request): ApiJson<RefreshBody>,
-) -> Result<StatusCode, Problem> {
-    auth.logout(request.into(), origin).await?;
-    Ok(StatusCode::NO_CONTENT)
+    headers: HeaderMap,
+    OptionalJson(body): OptionalJson<RefreshBody>,
+) -> Response {
+    let logged_out = match presented(&headers, body) {
+        Ok(request) => auth.logout(request, origin).await.map_err(Problem::from),
+        Err(problem) => Err(problem),
+    };
+    match logged_out {
+        Ok(()) => (
+            StatusCode::NO_CONTENT,
+            [(header::SET_COOKIE, refresh_cookie::clear())],
+        )
+            .into_response(),
+        Err(problem) => clear_cookie_if_unauthorized(problem),
+    }
+}
+
+const COOKIE_PARAM_DOC: &str = "The refresh token login or refresh set, used when the body has none \
+                                (the body wins). Such a request must carry X-Requested-With: mrmrthon.";
+const CSRF_HEADER_DOC: &str = "Required when the token comes from the cookie (a page of another origin \
+                               cannot send it without a CORS preflight, which the API never grants).";
+const FORBIDDEN_DOC: &str = "The token would come from the cookie, but the request lacks X-Requested-With: \
+                             mrmrthon, or its Origin is another site than the one it addresses. Nothing is done.";
+
+/// The token a refresh or logout request presents (`refresh_cookie::presented`). A body
+/// without one is a validation error naming the field, as before the cookie; no token at
+/// all is a 401 (not logged in).
+fn presented(headers: &HeaderMap, body: Option<RefreshBody>) -> Result<auth::RefreshRequest, Problem> {
+    let sent_body = body.is_some();
+    let from_body = body.and_then(|body| body.refresh_token);
+    match refresh_cookie::presented(headers, from_body) {
+        Ok(Some(token)) => Ok(auth::RefreshRequest {
+            refresh_token: Some(token),
+        }),
+        Ok(None) if sent_body => Ok(auth::RefreshRequest::default()),
+        Ok(None) => Err(Problem::new(
+            ProblemType::Unauthorized,
+            "no refresh token: send it in the body or the mrmrthon_refresh cookie, or log in again",
+        )),
+        Err(refusal) => {
+            tracing::warn!(%refusal, "refresh cookie refused");
+            Err(Problem::new(ProblemType::Forbidden, refusal.to_string()))
+        }
+    }
+}
+
+/// A refresh token that is refused is of no more use in the browser either.
+fn clear_cookie_if_unauthorized(problem: Problem) -> Response {
+    if problem.status() == StatusCode::UNAUTHORIZED {
+        ([(header::SET_COOKIE, refresh_cookie::clear())], problem).into_response()
+    } else {
+        problem.into_response()
+    }
+}
+
+/// A JSON body that may be left out: no body at all (whatever its Content-Type, or none) is
+/// `None`, and so is JSON `null`; any other is read by `ApiJson`, with its answers (415
+/// unless JSON, 400, 413).
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Problem::new(
+                        ProblemType::PayloadTooLarge,
+                        format!("the body must be at most {} bytes", infra::http::MAX_BODY_BYTES),
+                    )
+                } else {
+                    Problem::new(ProblemType::MalformedJson, "the body could not be read")
+                }
+            })?;
+        if bytes.is_empty() {
+            return Ok(Self(None));
+        }
+        // JSON `null` is no body too: the document's optional body admits it.
+        let ApiJson(value) =
+            ApiJson::from_request(Request::from_parts(parts, Body::from(bytes)), state).await?;
+        Ok(Self(value))
+    }
 }
 
 /// The keys to verify access tokens with.

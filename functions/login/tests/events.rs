@@ -35,6 +35,14 @@ scenarios!(
     reusing_a_rotated_token_revokes_the_family,
     logout_revokes_the_family,
     garbage_refresh_tokens_are_refused,
+    login_sets_the_refresh_cookie,
+    refresh_from_the_cookie_rotates_it,
+    the_cookie_without_the_csrf_header_is_refused_and_left_alone,
+    a_cross_origin_cookie_request_is_refused,
+    the_body_form_still_works_and_wins_over_the_cookie,
+    logout_with_the_cookie_clears_it_and_revokes_the_family,
+    an_old_cookie_after_rotation_is_refused_and_cleared,
+    no_token_at_all_is_unauthorized,
 );
 
 #[tokio::test]

@@ -61,11 +61,12 @@ async fn signup_requires_what_the_code_refuses_when_missing() {
 }
 
 #[tokio::test]
-async fn refresh_and_logout_without_a_json_body_are_a_documented_415() {
+async fn a_body_that_is_not_json_is_a_documented_415_and_no_body_is_allowed() {
     let document = document();
     let (private_pem, public_pem) = key_pair();
     let app = app(Arc::new(MemoryUsers::default()), &private_pem, &public_pem);
     for (path, sample) in [("/auth/refresh", "refresh.json"), ("/auth/logout", "logout.json")] {
+        let operation = &document["paths"][path]["post"];
         let mut request = event(sample);
         request["headers"].as_object_mut().unwrap().remove("content-type");
         let reply = call(&app.router, &request).await;
@@ -74,11 +75,67 @@ async fn refresh_and_logout_without_a_json_body_are_a_documented_415() {
             reply.problem_type(),
             "https://mrmrthon.dev/problems/unsupported-media-type"
         );
-        let documented = &document["paths"][path]["post"]["responses"]["415"];
         assert_eq!(
-            documented["content"]["application/problem+json"]["schema"]["$ref"],
+            operation["responses"]["415"]["content"]["application/problem+json"]["schema"]["$ref"],
             "#/components/schemas/Problem",
             "{path}"
+        );
+        // no body at all is not refused as such (the token may be in the cookie)
+        assert_ne!(operation["requestBody"]["required"], json!(true), "{path}");
+        let reply = call(&app.router, &bodiless(sample, &[], &[])).await;
+        assert_eq!(reply.status, 401, "{path}: {:?}", reply.body);
+        assert!(
+            operation["responses"]["401"]["headers"]["Set-Cookie"].is_object(),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn the_cookie_and_its_csrf_header_are_documented_as_the_code_reads_them() {
+    let document = document();
+    for path in ["/auth/refresh", "/auth/logout"] {
+        let operation = &document["paths"][path]["post"];
+        let parameters = operation["parameters"].as_array().unwrap();
+        let find = |place: &str| {
+            parameters
+                .iter()
+                .find(|p| p["in"] == place)
+                .unwrap_or_else(|| panic!("{path}: no {place} parameter"))
+        };
+        let cookie = find("cookie");
+        assert_eq!(cookie["name"], login::refresh_cookie::NAME, "{path}");
+        assert_ne!(cookie["required"], json!(true), "{path}");
+        let header = find("header");
+        assert!(
+            header["name"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case(login::refresh_cookie::CSRF_HEADER),
+            "{path}"
+        );
+        assert_ne!(header["required"], json!(true), "{path}");
+        assert_eq!(
+            header["schema"]["enum"],
+            json!([login::refresh_cookie::CSRF_VALUE]),
+            "{path}"
+        );
+        assert_eq!(
+            operation["responses"]["403"]["content"]["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem",
+            "{path}"
+        );
+    }
+    for (path, status) in [
+        ("/auth/login", "200"),
+        ("/auth/refresh", "200"),
+        ("/auth/logout", "204"),
+    ] {
+        let documented = &document["paths"][path]["post"]["responses"][status]["headers"]["Set-Cookie"];
+        let description = documented["description"].as_str().unwrap_or_default();
+        assert!(
+            description.starts_with("mrmrthon_refresh=") && description.contains("Path=/api/auth"),
+            "{path} {status}: {documented}"
         );
     }
 }

@@ -152,6 +152,51 @@ pub async fn logout(router: &Router, token: &str) -> Reply {
     .await
 }
 
+/// A refresh or logout event (`refresh.json` or `logout.json`) that carries no body and no
+/// Content-Type, with the given cookies (API Gateway passes them in their own field) and
+/// headers, as a browser relying on the refresh cookie sends it.
+pub fn bodiless(sample: &str, cookies: &[&str], headers: &[(&str, &str)]) -> Value {
+    let mut event = event(sample);
+    event.as_object_mut().unwrap().remove("body");
+    event["headers"].as_object_mut().unwrap().remove("content-type");
+    if !cookies.is_empty() {
+        event["cookies"] = json!(cookies);
+    }
+    headers
+        .iter()
+        .fold(event, |event, (name, value)| with_header(event, name, value))
+}
+
+/// The header a request relying on the cookie carries.
+pub const CSRF: (&str, &str) = ("x-requested-with", "mrmrthon");
+
+/// `mrmrthon_refresh=<token>`, as the browser sends it back.
+pub fn cookie_of(token: &str) -> String {
+    format!("{}={token}", login::refresh_cookie::NAME)
+}
+
+/// The refresh cookie a reply sets (it sets one at most).
+pub fn set_cookie(reply: &Reply) -> Option<cookie::Cookie<'static>> {
+    let mut values = reply.headers.get_all("set-cookie").iter();
+    let value = values.next()?;
+    assert!(values.next().is_none(), "one Set-Cookie at most");
+    let cookie = cookie::Cookie::parse(value.to_str().unwrap().to_owned()).expect("a valid Set-Cookie");
+    assert_eq!(cookie.name(), login::refresh_cookie::NAME);
+    Some(cookie)
+}
+
+/// Asserts the reply clears the refresh cookie (at its path, with its attributes).
+pub fn assert_clears_the_cookie(reply: &Reply) {
+    let cookie = set_cookie(reply).unwrap_or_else(|| panic!("no Set-Cookie: {:?}", reply.headers));
+    assert_eq!(cookie.value(), "");
+    assert_eq!(cookie.max_age(), Some(time::Duration::ZERO));
+    assert_eq!(cookie.path(), Some("/api/auth"));
+    assert_eq!(
+        (cookie.http_only(), cookie.secure(), cookie.same_site()),
+        (Some(true), Some(true), Some(cookie::SameSite::Strict))
+    );
+}
+
 /// A fresh RSA key pair as (PKCS#8 private PEM, SPKI public PEM).
 pub fn key_pair() -> (String, String) {
     local::provision::generate_key_pair().expect("key generation")

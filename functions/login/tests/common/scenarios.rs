@@ -173,3 +173,217 @@ pub async fn garbage_refresh_tokens_are_refused(app: &App) {
     assert_eq!(missing.status, 400);
     assert_eq!(missing.body["errors"][0]["field"], "refresh_token");
 }
+
+/// Logs a new organizer in; answers the login reply.
+async fn fresh_login(app: &App) -> Reply {
+    let email = unique_email("cookie");
+    signup(&app.router, &email, "organizer").await;
+    let reply = login(&app.router, &email, PASSWORD).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply
+}
+
+/// The refresh token a reply sets in the cookie, checked to be the body's.
+fn cookie_token(reply: &Reply) -> String {
+    let cookie = set_cookie(reply).unwrap_or_else(|| panic!("no Set-Cookie: {:?}", reply.headers));
+    assert_eq!(
+        cookie.value(),
+        reply.body["refresh_token"],
+        "the cookie holds the body's token"
+    );
+    cookie.value().to_owned()
+}
+
+pub async fn login_sets_the_refresh_cookie(app: &App) {
+    let reply = fresh_login(app).await;
+    let cookie = set_cookie(&reply).expect("login sets the cookie");
+    assert_eq!(cookie.value(), reply.body["refresh_token"]);
+    assert_eq!(cookie.path(), Some("/api/auth"));
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(cookie.secure(), Some(true));
+    assert_eq!(cookie.same_site(), Some(cookie::SameSite::Strict));
+    assert_eq!(cookie.max_age(), Some(domain::refresh::REFRESH_TTL));
+    assert_eq!(
+        cookie.max_age().map(|age| age.whole_seconds()),
+        Some(14 * 24 * 3600)
+    );
+    assert_eq!(reply.headers["cache-control"], "no-store");
+}
+
+pub async fn refresh_from_the_cookie_rotates_it(app: &App) {
+    let first = cookie_token(&fresh_login(app).await);
+    let reply = call(
+        &app.router,
+        &bodiless("refresh.json", &[&cookie_of(&first), "lang=ko"], &[CSRF]),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let second = cookie_token(&reply);
+    assert_ne!(second, first);
+    assert_eq!(
+        set_cookie(&reply).unwrap().max_age(),
+        Some(domain::refresh::REFRESH_TTL)
+    );
+    let claims = app
+        .verifier
+        .verify_access(reply.body["access_token"].as_str().unwrap(), app.clock.now())
+        .unwrap();
+    assert_eq!(claims.role.as_str(), "organizer");
+    // an empty body with a JSON Content-Type, and a browser's same-origin Origin, do too
+    let mut empty = with_header(
+        bodiless("refresh.json", &[&cookie_of(&second)], &[CSRF]),
+        "content-type",
+        "application/json",
+    );
+    empty["body"] = json!("");
+    let empty = with_header(empty, "origin", "http://127.0.0.1:3000");
+    let third = call(&app.router, &empty).await;
+    assert_eq!(third.status, 200, "{:?}", third.body);
+    assert_ne!(cookie_token(&third), second);
+}
+
+pub async fn the_cookie_without_the_csrf_header_is_refused_and_left_alone(app: &App) {
+    let token = cookie_token(&fresh_login(app).await);
+    for (sample, headers) in [
+        ("refresh.json", vec![]),
+        ("logout.json", vec![]),
+        ("refresh.json", vec![("x-requested-with", "XMLHttpRequest")]),
+    ] {
+        let reply = call(&app.router, &bodiless(sample, &[&cookie_of(&token)], &headers)).await;
+        assert_eq!(reply.status, 403, "{sample} {headers:?}: {:?}", reply.body);
+        assert_eq!(reply.problem_type(), "https://mrmrthon.dev/problems/forbidden");
+        assert_eq!(reply.headers["content-type"], "application/problem+json");
+        assert!(
+            reply.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("X-Requested-With: mrmrthon"),
+            "{:?}",
+            reply.body
+        );
+        assert!(set_cookie(&reply).is_none(), "a refused request changes nothing");
+    }
+    // neither rotated nor revoked: it still works, once
+    let reply = call(
+        &app.router,
+        &bodiless("refresh.json", &[&cookie_of(&token)], &[CSRF]),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+}
+
+pub async fn a_cross_origin_cookie_request_is_refused(app: &App) {
+    let token = cookie_token(&fresh_login(app).await);
+    for (sample, origin) in [
+        ("refresh.json", "https://evil.example"),
+        ("logout.json", "https://evil.example"),
+        ("refresh.json", "http://127.0.0.1:5173"),
+        ("refresh.json", "null"),
+    ] {
+        let request = bodiless(sample, &[&cookie_of(&token)], &[CSRF, ("origin", origin)]);
+        let reply = call(&app.router, &request).await;
+        assert_eq!(reply.status, 403, "{sample} from {origin}: {:?}", reply.body);
+        assert!(
+            reply.body["detail"].as_str().unwrap().contains("Origin"),
+            "{:?}",
+            reply.body
+        );
+        assert!(set_cookie(&reply).is_none());
+    }
+    // behind a proxy that tells the viewer's host, a same-site Origin passes
+    let request = bodiless(
+        "refresh.json",
+        &[&cookie_of(&token)],
+        &[
+            CSRF,
+            ("origin", "https://site.example"),
+            ("host", "abc.execute-api.eu-west-1.amazonaws.com"),
+            ("x-forwarded-host", "site.example"),
+        ],
+    );
+    assert_eq!(call(&app.router, &request).await.status, 200);
+}
+
+pub async fn the_body_form_still_works_and_wins_over_the_cookie(app: &App) {
+    let login_reply = fresh_login(app).await;
+    let first = cookie_token(&login_reply);
+    // a body token needs no header; a stale cookie next to it is ignored, not refused
+    let mut request = with_body(event("refresh.json"), &json!({ "refresh_token": first }));
+    request["cookies"] = json!([cookie_of("stale")]);
+    let reply = call(&app.router, &request).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let second = cookie_token(&reply);
+    assert_ne!(second, first);
+    // and a body token wins over a good cookie: the body's is the one rotated
+    let newer = refresh(&app.router, &second).await;
+    let newer_token = cookie_token(&newer);
+    let mut both = with_body(event("refresh.json"), &json!({ "refresh_token": second }));
+    both["cookies"] = json!([cookie_of(&newer_token)]);
+    let reused = call(&app.router, &both).await;
+    assert_eq!(reused.status, 401, "the body's token, already used, was judged");
+    assert_clears_the_cookie(&reused);
+}
+
+pub async fn logout_with_the_cookie_clears_it_and_revokes_the_family(app: &App) {
+    let token = cookie_token(&fresh_login(app).await);
+    let reply = call(
+        &app.router,
+        &bodiless("logout.json", &[&cookie_of(&token)], &[CSRF]),
+    )
+    .await;
+    assert_eq!(reply.status, 204, "{:?}", reply.body);
+    assert_clears_the_cookie(&reply);
+    let after = refresh(&app.router, &token).await;
+    assert_eq!(after.status, 401);
+    assert_clears_the_cookie(&after);
+    // the body form clears it too
+    let other = cookie_token(&fresh_login(app).await);
+    let reply = logout(&app.router, &other).await;
+    assert_eq!(reply.status, 204);
+    assert_clears_the_cookie(&reply);
+}
+
+pub async fn an_old_cookie_after_rotation_is_refused_and_cleared(app: &App) {
+    let old = cookie_token(&fresh_login(app).await);
+    let rotated = call(
+        &app.router,
+        &bodiless("refresh.json", &[&cookie_of(&old)], &[CSRF]),
+    )
+    .await;
+    let new = cookie_token(&rotated);
+    let replay = call(
+        &app.router,
+        &bodiless("refresh.json", &[&cookie_of(&old)], &[CSRF]),
+    )
+    .await;
+    assert_eq!(replay.status, 401, "{:?}", replay.body);
+    assert_eq!(
+        replay.problem_type(),
+        "https://mrmrthon.dev/problems/unauthorized"
+    );
+    assert_clears_the_cookie(&replay);
+    // reuse revoked the family: the newer cookie is dead too
+    let newer = call(
+        &app.router,
+        &bodiless("refresh.json", &[&cookie_of(&new)], &[CSRF]),
+    )
+    .await;
+    assert_eq!(newer.status, 401);
+    assert_clears_the_cookie(&newer);
+}
+
+pub async fn no_token_at_all_is_unauthorized(app: &App) {
+    for sample in ["refresh.json", "logout.json"] {
+        let reply = call(&app.router, &bodiless(sample, &[], &[CSRF])).await;
+        assert_eq!(reply.status, 401, "{sample}: {:?}", reply.body);
+        assert_eq!(reply.problem_type(), "https://mrmrthon.dev/problems/unauthorized");
+        assert_clears_the_cookie(&reply);
+        // a JSON null is no body either (the document's optional body admits it)
+        let null = call(&app.router, &with_body(event(sample), &serde_json::Value::Null)).await;
+        assert_eq!(null.status, 401, "{sample}: {:?}", null.body);
+        // a body without the field still names it, whatever the cookie
+        let missing = call(&app.router, &with_body(event(sample), &json!({}))).await;
+        assert_eq!(missing.status, 400, "{sample}");
+        assert_eq!(missing.body["errors"][0]["field"], "refresh_token");
+    }
+}
