@@ -124,6 +124,66 @@ fn modified(path: &Path) -> Option<SystemTime> {
 mod tests {
     use super::*;
 
+    /// A `web/` whose scripts stand in for vite: `build` writes dist/index.html, `watch`
+    /// does too and then keeps running, as `vite build --watch` does.
+    fn fake_web() -> PathBuf {
+        let root = std::env::temp_dir().join(format!("mrmrthon-root-{}", ulid::Ulid::new()));
+        let web = root.join("web");
+        std::fs::create_dir_all(&web).unwrap();
+        let write = "require('fs').mkdirSync('dist',{recursive:true});require('fs').writeFileSync('dist/index.html','<!doctype html>');console.log('built')";
+        let package = serde_json::json!({
+            "name": "fake-web",
+            "private": true,
+            "scripts": {
+                "build": format!("node -e \"{write}\""),
+                "watch": format!("node -e \"{write};setInterval(()=>{{}},1000)\""),
+            },
+        });
+        std::fs::write(web.join("package.json"), package.to_string()).unwrap();
+        root
+    }
+
+    #[test]
+    fn without_package_json_nothing_runs() {
+        let root = std::env::temp_dir().join(format!("mrmrthon-root-{}", ulid::Ulid::new()));
+        let build = start(&root, false).unwrap();
+        assert!(build.watch.is_none());
+        assert!(build.line.contains("no web/package.json"), "{}", build.line);
+    }
+
+    #[test]
+    fn no_reload_installs_then_builds_once() {
+        let root = fake_web();
+        let build = start(&root, true).unwrap();
+        assert!(build.watch.is_none());
+        assert!(build.line.contains("built once"), "{}", build.line);
+        assert!(root.join("web/dist/index.html").is_file());
+        assert!(
+            root.join("web/package-lock.json").is_file(),
+            "npm install ran (no lock to npm ci from)"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_watch_builds_and_stops_with_us() {
+        let root = fake_web();
+        let mut build = start(&root, false).unwrap();
+        let watch = build.watch.take().expect("npm run watch runs");
+        let index = root.join("web/dist/index.html");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !index.is_file() {
+            assert!(std::time::Instant::now() < deadline, "the watch never built");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let mut running = Some(watch);
+        let still =
+            tokio::time::timeout(std::time::Duration::from_millis(500), exited(running.as_mut())).await;
+        assert!(still.is_err(), "the watch keeps running");
+        running.unwrap().stop().await;
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
     #[test]
     fn installs_when_node_modules_is_missing_or_older_than_the_lock() {
         let web = std::env::temp_dir().join(format!("mrmrthon-web-{}", ulid::Ulid::new()));
