@@ -360,11 +360,7 @@ async fn dev(options: DevOptions) -> Result<()> {
             .or_insert_with(|| sink.webhook_url());
     }
     let sink_parameter = parameters.get(DISCORD_WEBHOOK_PARAMETER) == Some(&sink.webhook_url());
-    if template.parameters.contains_key(SITE_URL_PARAMETER) {
-        parameters
-            .entry(SITE_URL_PARAMETER.to_owned())
-            .or_insert_with(|| format!("http://127.0.0.1:{api_port}"));
-    }
+    default_site_url(&template, &mut parameters, api_port);
 
     let provisioned = provision_endpoint(&endpoint, STACK_NAME, parameters, Some(sink.webhook_url())).await?;
 
@@ -537,6 +533,16 @@ async fn dev(options: DevOptions) -> Result<()> {
     Ok(())
 }
 
+/// `SiteUrl` is the gateway's origin unless given (`--parameter SiteUrl=...`), when the
+/// template declares it: links in mails and posts then open the local site.
+fn default_site_url(template: &Template, parameters: &mut BTreeMap<String, String>, api_port: u16) {
+    if template.parameters.contains_key(SITE_URL_PARAMETER) {
+        parameters
+            .entry(SITE_URL_PARAMETER.to_owned())
+            .or_insert_with(|| format!("http://127.0.0.1:{api_port}"));
+    }
+}
+
 fn relative(root: &std::path::Path, path: &std::path::Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
@@ -705,6 +711,27 @@ mod tests {
 
     fn args(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn site_url_is_the_gateways_origin_unless_given_and_only_when_declared() {
+        let declared =
+            Template::from_yaml("Parameters:\n  SiteUrl:\n    Type: String\nResources: {}\n").unwrap();
+        let mut parameters = BTreeMap::new();
+        default_site_url(&declared, &mut parameters, 3100);
+        assert_eq!(parameters[SITE_URL_PARAMETER], "http://127.0.0.1:3100");
+
+        let mut given = BTreeMap::from([(SITE_URL_PARAMETER.to_owned(), "https://example.com".to_owned())]);
+        default_site_url(&declared, &mut given, 3100);
+        assert_eq!(given[SITE_URL_PARAMETER], "https://example.com");
+
+        let undeclared = Template::from_yaml("Resources: {}\n").unwrap();
+        let mut none = BTreeMap::new();
+        default_site_url(&undeclared, &mut none, 3100);
+        assert!(
+            none.is_empty(),
+            "an undeclared parameter would be refused by provisioning"
+        );
     }
 
     #[test]
