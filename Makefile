@@ -15,8 +15,9 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: dev test test-build tools lint fmt clippy build redrive replay clean-tools bench api-fuzz reset seed status
 
-# One terminal: emulator, functions (cargo lambda watch), HTTP API, event source mappings,
-# Discord sink and mailbox. Extra options: make dev DEV_ARGS="--api-port 8080 --no-reload"
+# One terminal: emulator, functions (cargo lambda watch), the site (web/, npm run watch)
+# and the HTTP API under /api/ on one origin (http://127.0.0.1:3000), event source
+# mappings, Discord sink and mailbox. Extra options: make dev DEV_ARGS="--api-port 8080 --no-reload"
 dev: tools
 	cargo run -q -p mrmrthon-local -- dev $(DEV_ARGS)
 

@@ -5,7 +5,8 @@
 //! through lambda_http, as in the end-to-end tests). Signs up and logs in a runner and an
 //! organizer, gives them a marathon, an entry, a result and a record so that paths name
 //! things that exist, then runs schemathesis with every check twice, once with each
-//! account's access token, on the document the stack serves at /openapi.json. Exits
+//! account's access token, on the document the stack serves at /api/openapi.json, against
+//! the API's base URL (/api on the gateway's origin, as the document's `servers` says). Exits
 //! non-zero when a run finds a failure; everything stops with the process.
 //!
 //! Usage: api-fuzz <schemathesis executable> <config file>   (see the Makefile)
@@ -171,6 +172,8 @@ async fn main() -> ExitCode {
             .arg(&config)
             .arg("run")
             .arg(format!("{api}/openapi.json"))
+            .arg("--url")
+            .arg(&api)
             .args(["--checks", "all"])
             .arg("--header")
             .arg(format!("Authorization: Bearer {}", account.token))

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::emulator::sdk_config;
 use crate::error::Result;
 use crate::esm::{Checkpoints, Mappings};
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, Site};
 use crate::hops::Hops;
 use crate::invoke::Invoker;
 use crate::mailbox::Mailbox;
@@ -20,6 +20,8 @@ use crate::timing::Timing;
 pub struct ServiceOptions {
     /// The gateway's port: None for no gateway, 0 for any free port.
     pub api_port: Option<u16>,
+    /// The static site the gateway serves outside `/api/`.
+    pub site: Site,
     /// Start the event source mappings.
     pub mappings: bool,
     /// Where mail goes: None for no mailbox.
@@ -31,10 +33,12 @@ pub struct ServiceOptions {
 }
 
 impl ServiceOptions {
-    /// Everything on, on free ports, fast polling, hops kept quietly: for tests.
+    /// Everything on, on free ports, fast polling, hops kept quietly, the repository's
+    /// site (`web/dist`, as built; the "being built" page without it): for tests.
     pub fn for_tests(mailbox_dir: Option<PathBuf>) -> ServiceOptions {
         ServiceOptions {
             api_port: Some(0),
+            site: Site::repository().unwrap_or_else(|e| panic!("the site's headers: {e}")),
             mappings: true,
             mailbox_dir,
             timing: Timing::fast(),
@@ -63,9 +67,16 @@ impl Services {
     ) -> Result<Services> {
         let config = sdk_config(endpoint);
         let gateway = match options.api_port {
-            Some(port) => {
-                Some(Gateway::start(port, provisioned, Arc::clone(&invoker), options.hops.clone()).await?)
-            }
+            Some(port) => Some(
+                Gateway::start(
+                    port,
+                    provisioned,
+                    Arc::clone(&invoker),
+                    options.hops.clone(),
+                    options.site,
+                )
+                .await?,
+            ),
             None => None,
         };
         let mappings = if options.mappings {
@@ -97,9 +108,14 @@ impl Services {
         })
     }
 
-    /// The gateway's URL, when there is a gateway.
+    /// The HTTP API's base URL, `http://127.0.0.1:PORT/api`, when there is a gateway.
     pub fn api_url(&self) -> Option<String> {
         self.gateway.as_ref().map(Gateway::url)
+    }
+
+    /// The site's URL, `http://127.0.0.1:PORT/`, when there is a gateway.
+    pub fn site_url(&self) -> Option<String> {
+        self.gateway.as_ref().map(Gateway::site_url)
     }
 
     pub async fn stop(self) {

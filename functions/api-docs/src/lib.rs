@@ -14,10 +14,14 @@ use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use infra::http::{Problem, ProblemType};
+use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::Config;
+
+/// Where the API is on the site's origin (see `routes`).
+pub const SERVER: &str = "/api";
 
 /// The whole HTTP API's document, as `tests/document.rs` generated it.
 pub const DOCUMENT: &str = include_str!("../openapi.json");
@@ -34,9 +38,20 @@ pub fn routes() -> OpenApiRouter {
              `Authorization: Bearer <access token>` from POST /auth/login.",
         ))
         .build();
-    OpenApiRouter::with_openapi(OpenApiBuilder::new().info(info).build())
-        .routes(routes!(document))
-        .routes(routes!(docs))
+    // The API's public address is the site's `/api/` (CloudFront strips the prefix): a
+    // relative server URL, so Swagger UI's "Try it out" calls `/api/...` on its own origin.
+    let server = ServerBuilder::new()
+        .url(SERVER)
+        .description(Some("the HTTP API on the site's origin"))
+        .build();
+    OpenApiRouter::with_openapi(
+        OpenApiBuilder::new()
+            .info(info)
+            .servers(Some(vec![server]))
+            .build(),
+    )
+    .routes(routes!(document))
+    .routes(routes!(docs))
 }
 
 /// api-docs' part of the document: its own routes and the document's title.
@@ -74,17 +89,20 @@ async fn document() -> Response {
     get,
     path = "/docs",
     tag = "docs",
-    responses((status = 303, description = "To the UI's page, /docs/index.html.", headers(
-        ("Location" = String, description = "/docs/index.html"),
+    responses((status = 303, description = "To the UI's page, docs/index.html (relative: /api/docs/index.html on the site).", headers(
+        ("Location" = String, description = "docs/index.html"),
     ))),
 )]
 async fn docs() -> Redirect {
     // To the page itself rather than `/docs/`: API Gateway's `/docs/{proxy+}` route needs a
-    // file name, and the page's relative links resolve under /docs/.
-    Redirect::to("/docs/index.html")
+    // file name, and the page's relative links resolve under /docs/. Relative, as the UI's
+    // document URL below: the function sees `/docs` whether it was asked for `/api/docs`
+    // on the site or `/docs` on the API's own endpoint, and both must work.
+    Redirect::to("docs/index.html")
 }
 
-static UI: LazyLock<Arc<Config<'static>>> = LazyLock::new(|| Arc::new(Config::from("/openapi.json")));
+/// From `/docs/index.html`, the document beside `/docs` (`/api/openapi.json` on the site).
+static UI: LazyLock<Arc<Config<'static>>> = LazyLock::new(|| Arc::new(Config::from("../openapi.json")));
 
 /// A file of Swagger UI (stored gzipped, served as such).
 async fn file(Path(file): Path<String>) -> Response {

@@ -63,7 +63,8 @@ async fn the_document_and_the_ui_are_served() {
 
     let (status, headers, _) = get("/docs").await;
     assert_eq!(status, 303);
-    assert_eq!(headers["location"], "/docs/index.html");
+    // relative: /api/docs -> /api/docs/index.html on the site
+    assert_eq!(headers["location"], "docs/index.html");
 
     let (status, headers, body) = get("/docs/index.html").await;
     assert_eq!(status, 200);
@@ -71,10 +72,10 @@ async fn the_document_and_the_ui_are_served() {
     assert_eq!(headers["content-encoding"], "gzip");
     assert!(body.starts_with(&[0x1f, 0x8b]), "gzip magic");
 
-    // the page's configuration points at the document
+    // the page's configuration points at the document, relative to the page
     let (status, _, body) = get("/docs/swagger-initializer.js").await;
     assert_eq!(status, 200);
-    assert!(String::from_utf8_lossy(&body).contains("\"/openapi.json\""));
+    assert!(String::from_utf8_lossy(&body).contains("\"../openapi.json\""));
 
     let (status, headers, _) = get("/docs/nope.js").await;
     assert_eq!(status, 404);

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
 use crate::emulator::{repo_root, venv_dir};
@@ -22,8 +23,32 @@ pub struct Supervised {
 }
 
 impl Supervised {
+    /// The command's output goes straight to the terminal.
     pub fn spawn(name: &str, program: &Path, args: &[String], cwd: &Path) -> Result<Supervised> {
-        let mut supervisor = Command::new(venv_dir().join("bin").join("python"))
+        Supervised::start(name, program, args, cwd, None)
+    }
+
+    /// The command's output goes to the terminal line by line, each line after `prefix`
+    /// (`web  | `), so it reads apart from the hops.
+    pub fn spawn_prefixed(
+        name: &str,
+        prefix: &str,
+        program: &Path,
+        args: &[String],
+        cwd: &Path,
+    ) -> Result<Supervised> {
+        Supervised::start(name, program, args, cwd, Some(prefix))
+    }
+
+    fn start(
+        name: &str,
+        program: &Path,
+        args: &[String],
+        cwd: &Path,
+        prefix: Option<&str>,
+    ) -> Result<Supervised> {
+        let mut command = Command::new(venv_dir().join("bin").join("python"));
+        command
             .arg(repo_root().join("local").join("supervise.py"))
             .arg("--")
             .arg(program)
@@ -31,9 +56,22 @@ impl Supervised {
             .current_dir(cwd)
             .stdin(Stdio::piped())
             // Its own group: a Ctrl-C in the terminal reaches us only; we decide the order.
-            .process_group(0)
+            .process_group(0);
+        if prefix.is_some() {
+            // The command inherits the supervisor's output: these pipes carry both.
+            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        }
+        let mut supervisor = command
             .spawn()
             .map_err(|e| Error::Process(format!("cannot start {name}: {e}")))?;
+        if let Some(prefix) = prefix {
+            if let Some(stdout) = supervisor.stdout.take() {
+                tokio::spawn(relay(stdout, prefix.to_owned(), false));
+            }
+            if let Some(stderr) = supervisor.stderr.take() {
+                tokio::spawn(relay(stderr, prefix.to_owned(), true));
+            }
+        }
         let lifeline = supervisor.stdin.take();
         Ok(Supervised {
             name: name.to_owned(),
@@ -66,6 +104,27 @@ impl Supervised {
                 self.name
             );
             let _ = self.supervisor.kill().await;
+        }
+    }
+}
+
+/// Prints each line of `output` after `prefix` until it closes (invalid UTF-8 shown lossily).
+async fn relay(output: impl AsyncRead + Unpin, prefix: String, to_stderr: bool) {
+    let mut reader = BufReader::new(output);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&line);
+                let text = text.trim_end_matches(['\r', '\n']);
+                if to_stderr {
+                    eprintln!("{prefix}{text}");
+                } else {
+                    println!("{prefix}{text}");
+                }
+            }
         }
     }
 }

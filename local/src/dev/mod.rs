@@ -2,9 +2,11 @@
 //!
 //! - `dev [--port 4566] [--invoke-port 9000] [--api-port 3000] [--sink-port 3001] [--no-reload] [--parameter K=V]...`:
 //!   the whole system until Ctrl-C: the emulator (started or reused), the Discord sink,
-//!   provisioning (the sink's URL as the `DiscordWebhookUrl` parameter when the template
-//!   declares it), `.local/functions.env`, `cargo lambda watch`, the HTTP API, the event
-//!   source mappings and the mailbox, with one log line per hop.
+//!   provisioning (the sink's URL as the `DiscordWebhookUrl` parameter and the gateway's
+//!   origin as `SiteUrl` when the template declares them), `.local/functions.env`,
+//!   `cargo lambda watch`, the site's build (`npm run watch` in web/), the gateway (the
+//!   site, and the HTTP API under /api/), the event source mappings and the mailbox, with
+//!   one log line per hop.
 //! - `provision --endpoint URL [--stack NAME] [--parameter K=V]...`: provision a running emulator.
 //! - `env`: print `.local/functions.env`.
 //! - `redrive --queue DLQ_LOGICAL_ID [--endpoint URL]`: move a dead-letter queue's messages
@@ -27,6 +29,7 @@ pub mod running;
 pub mod seed;
 pub mod status;
 mod summary;
+mod web;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -36,6 +39,7 @@ use std::time::{Duration, Instant};
 use crate::emulator::{self, Emulator, venv_dir};
 use crate::error::{Error, Result};
 use crate::esm::Checkpoints;
+use crate::gateway::{Site, SiteHeaders};
 use crate::hops::Hops;
 use crate::invoke::WatchInvoker;
 use crate::moto_api;
@@ -50,6 +54,10 @@ use children::Supervised;
 
 /// The template parameter `dev` points at the Discord sink, when the template declares it.
 pub const DISCORD_WEBHOOK_PARAMETER: &str = "DiscordWebhookUrl";
+
+/// The template parameter that gives the site's public origin (links in mails and Discord
+/// posts); `dev` sets it to the gateway's, `http://127.0.0.1:<api port>`, when declared.
+pub const SITE_URL_PARAMETER: &str = "SiteUrl";
 
 const USAGE: &str = "\
 usage:
@@ -352,6 +360,7 @@ async fn dev(options: DevOptions) -> Result<()> {
             .or_insert_with(|| sink.webhook_url());
     }
     let sink_parameter = parameters.get(DISCORD_WEBHOOK_PARAMETER) == Some(&sink.webhook_url());
+    default_site_url(&template, &mut parameters, api_port);
 
     let provisioned = provision_endpoint(&endpoint, STACK_NAME, parameters, Some(sink.webhook_url())).await?;
 
@@ -405,6 +414,8 @@ async fn dev(options: DevOptions) -> Result<()> {
     build::functions(&root)?;
     let cargo_lambda = venv_dir().join("bin").join("cargo-lambda");
     let mut watch = Supervised::spawn("cargo lambda watch", &cargo_lambda, &watch_args, &root)?;
+    let site_build = web::start(&root, no_reload)?;
+    let mut site_watch = site_build.watch;
 
     let invoke_base = format!("http://127.0.0.1:{invoke_port}");
     let mailbox_dir = root.join(".local").join("mailbox");
@@ -414,6 +425,10 @@ async fn dev(options: DevOptions) -> Result<()> {
         Arc::new(WatchInvoker::new(&invoke_base)),
         ServiceOptions {
             api_port: Some(api_port),
+            site: Site::new(
+                root.join("web").join("dist"),
+                SiteHeaders::from_template(&template),
+            ),
             mappings: true,
             mailbox_dir: Some(mailbox_dir.clone()),
             timing: Timing::dev(),
@@ -435,6 +450,7 @@ async fn dev(options: DevOptions) -> Result<()> {
         sink: &sink,
         sink_parameter,
         mailbox_dir: &mailbox_dir,
+        site_build: &site_build.line,
     });
 
     let progress = services
@@ -460,6 +476,7 @@ async fn dev(options: DevOptions) -> Result<()> {
     running::Running {
         pid: std::process::id(),
         endpoint: endpoint.clone(),
+        site_url: services.site_url().unwrap_or_default(),
         api_url,
         sink_url: sink.url(),
         started_at: time::OffsetDateTime::now_utc()
@@ -468,9 +485,26 @@ async fn dev(options: DevOptions) -> Result<()> {
     }
     .write()?;
 
-    let (reason, functions_up) = tokio::select! {
-        r = shutdown_signal() => (r, true),
-        r = watch.exited() => (r, false),
+    // The site's watch may end (a broken vite config, say): the API goes on without it.
+    enum Next {
+        Stop(String, bool),
+        SiteWatchEnded(String),
+    }
+    let (reason, functions_up) = loop {
+        let next = tokio::select! {
+            r = shutdown_signal() => Next::Stop(r, true),
+            r = watch.exited() => Next::Stop(r, false),
+            r = web::exited(site_watch.as_mut()) => Next::SiteWatchEnded(r),
+        };
+        match next {
+            Next::Stop(reason, functions_up) => break (reason, functions_up),
+            Next::SiteWatchEnded(r) => {
+                println!(
+                    "!! {r}: the site is no longer rebuilt on change (served as last built); restart `make dev` after fixing it"
+                );
+                site_watch = None;
+            }
+        }
     };
     println!("\nstopping ({reason})");
     let mut services = services;
@@ -490,10 +524,23 @@ async fn dev(options: DevOptions) -> Result<()> {
     services.stop().await;
     sink.stop().await;
     watch.stop().await;
+    if let Some(site_watch) = site_watch {
+        site_watch.stop().await;
+    }
     drop(emulator);
     running::Running::remove();
     println!("stopped");
     Ok(())
+}
+
+/// `SiteUrl` is the gateway's origin unless given (`--parameter SiteUrl=...`), when the
+/// template declares it: links in mails and posts then open the local site.
+fn default_site_url(template: &Template, parameters: &mut BTreeMap<String, String>, api_port: u16) {
+    if template.parameters.contains_key(SITE_URL_PARAMETER) {
+        parameters
+            .entry(SITE_URL_PARAMETER.to_owned())
+            .or_insert_with(|| format!("http://127.0.0.1:{api_port}"));
+    }
 }
 
 fn relative(root: &std::path::Path, path: &std::path::Path) -> String {
@@ -664,6 +711,27 @@ mod tests {
 
     fn args(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn site_url_is_the_gateways_origin_unless_given_and_only_when_declared() {
+        let declared =
+            Template::from_yaml("Parameters:\n  SiteUrl:\n    Type: String\nResources: {}\n").unwrap();
+        let mut parameters = BTreeMap::new();
+        default_site_url(&declared, &mut parameters, 3100);
+        assert_eq!(parameters[SITE_URL_PARAMETER], "http://127.0.0.1:3100");
+
+        let mut given = BTreeMap::from([(SITE_URL_PARAMETER.to_owned(), "https://example.com".to_owned())]);
+        default_site_url(&declared, &mut given, 3100);
+        assert_eq!(given[SITE_URL_PARAMETER], "https://example.com");
+
+        let undeclared = Template::from_yaml("Resources: {}\n").unwrap();
+        let mut none = BTreeMap::new();
+        default_site_url(&undeclared, &mut none, 3100);
+        assert!(
+            none.is_empty(),
+            "an undeclared parameter would be refused by provisioning"
+        );
     }
 
     #[test]

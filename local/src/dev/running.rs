@@ -12,6 +12,10 @@ use crate::error::{Error, Result};
 pub struct Running {
     pub pid: u32,
     pub endpoint: String,
+    /// The site, `http://127.0.0.1:PORT/` (absent from a file of an older `make dev`).
+    #[serde(default)]
+    pub site_url: String,
+    /// The HTTP API's base URL, `http://127.0.0.1:PORT/api`.
     pub api_url: String,
     pub sink_url: String,
     pub started_at: String,

@@ -47,8 +47,8 @@ pub async fn report(sources: &Sources<'_>) -> Result<String> {
         Some(r) if r.is_alive() => line(
             &mut out,
             format!(
-                "make dev       running (pid {}, since {}); API {}, Discord sink {}",
-                r.pid, r.started_at, r.api_url, r.sink_url
+                "make dev       running (pid {}, since {}); site {}, API {}, Discord sink {}",
+                r.pid, r.started_at, r.site_url, r.api_url, r.sink_url
             ),
         ),
         Some(r) => line(

@@ -22,6 +22,8 @@ pub(super) struct Summary<'a> {
     pub sink: &'a Sink,
     pub sink_parameter: bool,
     pub mailbox_dir: &'a Path,
+    /// How the site is built (`web::SiteBuild::line`).
+    pub site_build: &'a str,
 }
 
 pub(super) fn print(s: &Summary<'_>) {
@@ -32,7 +34,13 @@ pub(super) fn print(s: &Summary<'_>) {
     );
 
     if let Some(gateway) = &s.services.gateway {
-        println!("  HTTP API       {}", gateway.url());
+        println!("  site           {}", gateway.site_url());
+        println!("                   web/dist, {}", s.site_build);
+        println!(
+            "  HTTP API       {}/  (the site's origin; /api is stripped before routing)",
+            gateway.url()
+        );
+        println!("                   Swagger UI {}/docs", gateway.url());
         for route in gateway.routes().iter() {
             println!("                   {:<34} -> {}", route.key, route.function);
         }

@@ -1,11 +1,18 @@
-//! The HTTP API on 127.0.0.1: the routes template.yaml declares (`route`), each request
-//! turned into a payload 2.0 event for its function and the response mapped back
-//! (`event`). Unknown routes answer 404 `{"message":"Not Found"}` and bodies over 10 MiB
-//! 413, as API Gateway does. `x-correlation-id` is passed through, or generated and added
-//! to the request, and returned on the response.
+//! One origin on 127.0.0.1, as CloudFront is on AWS: `/api/<path>` is the HTTP API and
+//! every other path the static site (`site`).
+//!
+//! The API: the prefix is stripped (CloudFront's viewer-request function on AWS) and the
+//! rest routed by the routes template.yaml declares (`route`), each request turned into a
+//! payload 2.0 event for its function and the response mapped back (`event`). Unknown
+//! routes answer 404 `{"message":"Not Found"}` and bodies over 10 MiB 413, as API Gateway
+//! does. `x-correlation-id` is passed through, or generated and added to the request, and
+//! returned on the response.
 
 pub mod event;
 pub mod route;
+pub mod site;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -30,6 +37,11 @@ use crate::invoke::{InvokeError, Invoker};
 use crate::provision::{Function, Provisioned};
 use event::{Incoming, Routing};
 pub use route::{Route, Routes};
+pub use site::{Site, SiteHeaders};
+
+/// The API's paths on the one origin: `/api/auth/login` is the API's `/auth/login`. As
+/// CloudFront's `/api/*` behaviour, `/api` alone is not one of them (it is a site path).
+pub const API_PREFIX: &str = "/api";
 
 /// API Gateway's payload limit for HTTP APIs.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -47,22 +59,37 @@ struct Shared {
     functions: HashMap<String, Function>,
     invoker: Arc<dyn Invoker>,
     hops: Hops,
+    site: Site,
 }
 
 impl Gateway {
-    /// Serves the template's routes on 127.0.0.1:`port` (0 picks a free port).
+    /// Serves the template's routes under `/api/` and `site` elsewhere on
+    /// 127.0.0.1:`port` (0 picks a free port).
     pub async fn start(
         port: u16,
         provisioned: &Provisioned,
         invoker: Arc<dyn Invoker>,
         hops: Hops,
+        site: Site,
     ) -> Result<Gateway> {
         let routes = Routes::from_provisioned(provisioned)?;
+        Gateway::serve(port, routes, provisioned.functions(), invoker, hops, site).await
+    }
+
+    /// `start` with the routes and functions given rather than provisioned.
+    pub async fn serve(
+        port: u16,
+        routes: Routes,
+        functions: &[Function],
+        invoker: Arc<dyn Invoker>,
+        hops: Hops,
+        site: Site,
+    ) -> Result<Gateway> {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
             .map_err(|e| {
                 Error::Process(format!(
-                    "the HTTP API cannot listen on 127.0.0.1:{port}: {e} (is another `make dev` running?)"
+                    "the gateway (site and HTTP API) cannot listen on 127.0.0.1:{port}: {e} (is another `make dev` running?)"
                 ))
             })?;
         let addr = listener
@@ -70,13 +97,13 @@ impl Gateway {
             .map_err(|e| Error::Process(format!("cannot read the gateway's address: {e}")))?;
         let shared = Arc::new(Shared {
             routes: routes.clone(),
-            functions: provisioned
-                .functions()
+            functions: functions
                 .iter()
                 .map(|f| (f.logical_id.clone(), f.clone()))
                 .collect(),
             invoker,
             hops,
+            site,
         });
         let app = Router::new().fallback(handle).with_state(shared);
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -98,8 +125,19 @@ impl Gateway {
         })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// The HTTP API's base URL, `http://127.0.0.1:PORT/api`: a route's URL is this plus its
+    /// path (`{url}/auth/login`).
     pub fn url(&self) -> String {
+        format!("{}{API_PREFIX}", self.origin())
+    }
+
+    /// The site's URL, `http://127.0.0.1:PORT/`.
+    pub fn site_url(&self) -> String {
+        format!("{}/", self.origin())
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn origin(&self) -> String {
         format!("http://{}", self.addr)
     }
 
@@ -135,11 +173,28 @@ async fn handle(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
+    match api_path(request.uri().path()) {
+        Some(path) => {
+            let path = path.to_owned();
+            api(&shared, peer, request, path).await
+        }
+        None => shared.site.serve(request).await,
+    }
+}
+
+/// The API's path of a request path under `/api/`, prefix stripped (`/api/` itself is the
+/// API's `/`).
+fn api_path(path: &str) -> Option<&str> {
+    path.strip_prefix(API_PREFIX).filter(|rest| rest.starts_with('/'))
+}
+
+/// A request for the API, `path` without the `/api` prefix: what API Gateway receives
+/// from CloudFront, so the event's `rawPath` is `path` too.
+async fn api(shared: &Shared, peer: SocketAddr, request: Request, path: String) -> Response {
     let started = Instant::now();
     let request_id = ulid::Ulid::new().to_string();
     let (mut parts, body) = request.into_parts();
     let method = parts.method.clone();
-    let path = parts.uri.path().to_owned();
     let correlation_id = match parts
         .headers
         .get(correlation::HEADER)
