@@ -389,12 +389,16 @@ fn mail_compose(mut record: EventRecord, recipient: &log_mailer::recipients::Rec
     let image = std::mem::take(&mut record.change.new_image);
     let entry: ActivityEntry = serde_dynamo::from_item(image).ok()?;
     let notice = log_mailer::notice::Notice::from_entry(&entry).ok()??;
+    // the links a deployed mailer adds (SITE_URL)
+    static SITE: std::sync::LazyLock<Option<infra::site::SiteUrl>> =
+        std::sync::LazyLock::new(|| infra::site::SiteUrl::parse("https://mrmrthon.dev"));
     let mail = log_mailer::compose::compose(
         &notice,
         recipient,
         "kim.runner@example.com",
         "no-reply@mrmrthon.dev",
         Default::default(),
+        SITE.as_ref(),
     );
     Some(black_box(mail).subject.len())
 }
