@@ -737,3 +737,22 @@ fn mails_and_posts_link_to_the_site_url_or_the_distribution() {
         Some("SiteDistribution")
     );
 }
+
+#[test]
+fn the_local_stack_records_the_site_resources_and_creates_none() {
+    let template = template();
+    let provisioned = Stack::shared().provisioned();
+    let site: Vec<_> = template
+        .resources
+        .iter()
+        .filter(|(_, r)| r.kind.starts_with("AWS::S3::") || r.kind.starts_with("AWS::CloudFront::"))
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(site.len(), 7, "{site:?}");
+    for id in site {
+        let resource = provisioned
+            .resource(id)
+            .unwrap_or_else(|| panic!("{id} is not recorded"));
+        assert!(!resource.created, "{id} was created on the emulator");
+    }
+}
