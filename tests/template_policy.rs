@@ -756,3 +756,62 @@ fn the_local_stack_records_the_site_resources_and_creates_none() {
         assert!(!resource.created, "{id} was created on the emulator");
     }
 }
+
+/// Runs a CloudFront Function's code from the template under node (cloudfront-js-2.0 is
+/// a subset of the JavaScript node runs) on a viewer request, and answers the request as
+/// the function leaves it.
+fn run_cloudfront_function(template: &Template, id: &str, uri: &str, host: &str) -> serde_json::Value {
+    let code = template.resources[id]
+        .property("FunctionCode")
+        .as_str()
+        .unwrap_or_else(|| panic!("{id} has inline code"))
+        .to_owned();
+    let event = serde_json::json!({
+        "request": { "method": "GET", "uri": uri, "querystring": {}, "cookies": {},
+                     "headers": { "host": { "value": host },
+                                  "x-forwarded-host": { "value": "attacker.example" } } }
+    });
+    let script = format!("{code}\nprocess.stdout.write(JSON.stringify(handler({event})));");
+    let output = std::process::Command::new("node")
+        .args(["-e", &script])
+        .output()
+        .expect("node runs (the web app needs it too)");
+    assert!(
+        output.status.success(),
+        "{id}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the function answers a request")
+}
+
+#[test]
+fn the_cloudfront_functions_strip_the_api_prefix_and_answer_spa_routes_with_the_shell() {
+    let template = template();
+    let api = |uri| run_cloudfront_function(&template, "ApiPrefixFunction", uri, "site.example");
+    for (uri, expected) in [
+        ("/api/auth/login", "/auth/login"),
+        (
+            "/api/marathons/01JD6ZQ3Q5V9Y0M3N2W8T4K7RB/results",
+            "/marathons/01JD6ZQ3Q5V9Y0M3N2W8T4K7RB/results",
+        ),
+        ("/api", "/"),
+        ("/api/", "/"),
+    ] {
+        let request = api(uri);
+        assert_eq!(request["uri"], expected, "{uri}");
+        assert_eq!(
+            request["headers"]["x-forwarded-host"]["value"], "site.example",
+            "the viewer's host, whatever the viewer sent as x-forwarded-host"
+        );
+    }
+    let spa =
+        |uri| run_cloudfront_function(&template, "SpaRewriteFunction", uri, "site.example")["uri"].clone();
+    for (uri, expected) in [
+        ("/", "/index.html"),
+        ("/marathons/01JD6ZQ3Q5V9Y0M3N2W8T4K7RB/results", "/index.html"),
+        ("/assets/index-3f2a.js", "/assets/index-3f2a.js"),
+        ("/favicon.svg", "/favicon.svg"),
+    ] {
+        assert_eq!(spa(uri), expected, "{uri}");
+    }
+}
