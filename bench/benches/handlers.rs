@@ -72,12 +72,15 @@ fn with_body(event: &str, body: &Value) -> String {
 fn login(c: &mut Criterion) {
     let rt = runtime();
     let (private_pem, _) = local::provision::generate_key_pair().expect("a key pair");
+    let signer = TokenSigner::from_pkcs8_pem(&private_pem, TokenConfig::new(ISSUER, AUDIENCE)).expect("key");
     let auth = login::Auth {
         users: Arc::new(MemoryUsers::default()),
-        signer: TokenSigner::from_pkcs8_pem(&private_pem, TokenConfig::new(ISSUER, AUDIENCE)).expect("key"),
+        verifier: TokenVerifier::from_jwks(signer.jwks(), TokenConfig::new(ISSUER, AUDIENCE)).expect("key"),
+        signer,
         passwords: Passwords::default(),
         clock: Arc::new(SystemClock),
         lockout: LockoutPolicy::default(),
+        session_lifetime: domain::refresh::SESSION_LIFETIME,
     };
     let router = login::router(Arc::new(auth));
     let jwks = sample("login", "jwks.json");

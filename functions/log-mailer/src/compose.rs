@@ -18,6 +18,7 @@ use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::account_mail;
 use crate::notice::{MarathonChange, Notice, ResultChange, SecurityEvent};
 use crate::recipients::Recipient;
 
@@ -199,6 +200,20 @@ fn subject(notice: &Notice, second: Option<Language>, heading: &str) -> String {
     header_text(&subject, 250)
 }
 
+/// The account mails' texts live in `account_mail`.
+fn account_subject(event: SecurityEvent, korean: bool) -> String {
+    account_mail::subjects(event)
+        .map(|(ko, en)| if korean { ko } else { en })
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn account_short(event: SecurityEvent, korean: bool) -> &'static str {
+    account_mail::shorts(event)
+        .map(|(ko, en)| if korean { ko } else { en })
+        .unwrap_or_default()
+}
+
 fn marathon_of(notice: &Notice) -> Option<String> {
     match notice {
         Notice::Result { marathon_name, .. } | Notice::Marathon { marathon_name, .. } => {
@@ -223,6 +238,7 @@ fn korean_subject(notice: &Notice) -> String {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "계정이 일시적으로 잠겼습니다".into(),
             SecurityEvent::RefreshReuse => "보안을 위해 로그인 세션을 종료했습니다".into(),
+            SecurityEvent::PasswordChanged => account_subject(*event, true),
         },
     }
 }
@@ -242,6 +258,7 @@ fn english_subject(notice: &Notice) -> String {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "Your account has been temporarily locked".into(),
             SecurityEvent::RefreshReuse => "We signed you out to protect your account".into(),
+            SecurityEvent::PasswordChanged => account_subject(*event, false),
         },
     }
 }
@@ -268,6 +285,7 @@ fn short_korean(notice: &Notice) -> &'static str {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "계정 잠금",
             SecurityEvent::RefreshReuse => "보안 로그아웃",
+            SecurityEvent::PasswordChanged => account_short(*event, true),
         },
     }
 }
@@ -286,6 +304,7 @@ fn short_english(notice: &Notice) -> &'static str {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "Account locked",
             SecurityEvent::RefreshReuse => "Signed out for security",
+            SecurityEvent::PasswordChanged => account_short(*event, false),
         },
     }
 }
@@ -442,6 +461,9 @@ fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUr
                         "A refresh token that had already been used was presented again, so we ended that login session everywhere. Please log in again.".into(),
                     );
                     paragraphs.push("If this was not you, change your password.".into());
+                }
+                (_, SecurityEvent::PasswordChanged) => {
+                    paragraphs.extend(account_mail::paragraphs(*event, ko).unwrap_or_default());
                 }
             }
             if let Some(ip) = source_ip {
@@ -1027,6 +1049,26 @@ mod tests {
         };
         let m = mail(&cancelled, &recipient("Kim", Some(Language::Korean)));
         assert!(m.text.contains(&format!("대회 페이지: {page}\n")), "{}", m.text);
+    }
+
+    #[test]
+    fn the_password_change_notice_tells_both_languages_and_links_to_the_account() {
+        let changed = Notice::Security {
+            event: SecurityEvent::PasswordChanged,
+            user: UserId::generate(),
+            at: datetime!(2026-11-21 10:00 UTC),
+            source_ip: Some("203.0.113.7".into()),
+        };
+        let m = mail(&changed, &recipient("Kim", None));
+        for expected in [
+            "비밀번호가 변경되었습니다",
+            "Your password has been changed",
+            "every login session on every device was ended",
+            "203.0.113.7",
+            "Your account: https://mrmrthon.dev/account\n",
+        ] {
+            assert!(m.text.contains(expected), "{expected}: {}", m.text);
+        }
     }
 
     #[test]

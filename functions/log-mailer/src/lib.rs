@@ -3,6 +3,7 @@
 //! - `notice`: what an entry tells (typed from its `details`) and whom it concerns.
 //! - `recipients`: the Users and Races tables as the mailer reads them (profiles,
 //!   a marathon's participants, page by page).
+//! - `account_mail`: the texts of the account-lifecycle security mails (password changed).
 //! - `compose`: subject, text and HTML in Korean and English (the deployment's language
 //!   first), made one multipart/alternative MIME message; header and HTML safety.
 //! - `send`: the SES port, its SendRawEmail adapter, error classes and retries.
@@ -13,6 +14,7 @@
 //!   recipient) through idempotency records, partial failures by sequence number.
 //! - `config`: init from the environment, clients once per container.
 
+pub mod account_mail;
 pub mod budget;
 pub mod compose;
 pub mod config;

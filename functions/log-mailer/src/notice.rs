@@ -31,6 +31,8 @@ pub enum SecurityEvent {
     AccountLocked { until: Option<OffsetDateTime> },
     /// A rotated refresh token came back: its whole family was revoked.
     RefreshReuse,
+    /// The password changed; every session ended with it.
+    PasswordChanged,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,9 +138,11 @@ impl Notice {
                 Ok(Some(security(SecurityEvent::AccountLocked { until })))
             }
             K::RefreshReuseDetected => Ok(Some(security(SecurityEvent::RefreshReuse))),
+            K::PasswordChanged => Ok(Some(security(SecurityEvent::PasswordChanged))),
             K::UserSignedUp
             | K::LoginSucceeded
             | K::LoggedOut
+            | K::LoggedOutEverywhere
             | K::MarathonCreated
             | K::EntryRegistered
             | K::EntryCancelled
@@ -269,7 +273,13 @@ mod tests {
         );
         assert_eq!(
             audience(ActivityKind::RefreshReuseDetected, json!({"family_id": "f1"})),
-            Some(Audience::User(actor))
+            Some(Audience::User(actor.clone()))
+        );
+        let changed = entry(ActivityKind::PasswordChanged, serde_json::Value::Null);
+        let notice = Notice::from_entry(&changed).unwrap().unwrap();
+        assert!(
+            matches!(&notice, Notice::Security { event: SecurityEvent::PasswordChanged, user, .. } if *user == actor),
+            "{notice:?}"
         );
     }
 
@@ -279,6 +289,7 @@ mod tests {
             ActivityKind::UserSignedUp,
             ActivityKind::LoginSucceeded,
             ActivityKind::LoggedOut,
+            ActivityKind::LoggedOutEverywhere,
             ActivityKind::MarathonCreated,
             ActivityKind::EntryRegistered,
             ActivityKind::EntryCancelled,

@@ -6,21 +6,37 @@ use domain::activity::{
     ActivityDetails, ActivityEntry, ActivityKind, FamilyDetails, LockDetails, RequestOrigin, SignUpDetails,
 };
 use domain::greeting::{Language, welcome};
-use domain::lockout::LockoutPolicy;
+use domain::lockout::{LockoutPolicy, Reservation};
 use domain::password::check_new_password;
-use domain::ports::{FailedLogin, StoreError, UserStore};
+use domain::ports::{Credentials, StoreError, UserStore};
 use domain::refresh::{REFRESH_TTL, RefreshFamily, RefreshToken, RefreshVerdict};
-use domain::{Clock, Email, Role, User, UserId, UserName, ValidationErrors};
+use domain::{Clock, Email, FieldError, Role, User, UserId, UserName, ValidationErrors};
 use infra::passwords::Passwords;
-use infra::tokens::{TokenSigner, refresh};
-use serde::{Deserialize, Serialize};
+use infra::tokens::{TokenSigner, TokenVerifier, refresh};
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
 
 pub struct Auth {
     pub users: Arc<dyn UserStore>,
     pub signer: TokenSigner,
+    /// Verifies the access tokens of login's own authenticated routes (password change,
+    /// logout everywhere): built from the signer's public key.
+    pub verifier: TokenVerifier,
     pub passwords: Passwords,
     pub clock: Arc<dyn Clock>,
     pub lockout: LockoutPolicy,
+    /// A login's absolute lifetime: refreshing never extends a session past it.
+    pub session_lifetime: Duration,
+}
+
+impl infra::http::Verifies for Auth {
+    fn verifier(&self) -> &TokenVerifier {
+        &self.verifier
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +50,12 @@ pub enum AuthError {
     BadCredentials,
     #[error("invalid refresh token")]
     BadRefreshToken,
+    /// The current password given to change it is wrong, or attempts are throttled.
+    #[error("the current password is incorrect")]
+    WrongCurrentPassword,
+    /// The caller's account no longer exists.
+    #[error("no such account")]
+    NoAccount,
     #[error(transparent)]
     Store(StoreError),
     #[error("internal: {0}")]
@@ -49,27 +71,52 @@ impl From<StoreError> for AuthError {
     }
 }
 
-/// Request bodies: every field optional so a missing one is reported by name.
-#[derive(Debug, Default, Deserialize)]
+/// Request bodies: every field optional so a missing one is reported by name. None of
+/// them derives `Debug`: they hold passwords and tokens.
+#[derive(Default)]
 pub struct SignupRequest {
     pub email: Option<String>,
     pub password: Option<String>,
     pub name: Option<String>,
-    pub user_type: Option<String>,
+    /// "runner" or "organizer", or the original system's codes 0 and 1.
+    pub user_type: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default)]
 pub struct LoginRequest {
     pub email: Option<String>,
     pub password: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default)]
 pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Default)]
+pub struct ChangePasswordRequest {
+    pub current_password: Option<String>,
+    pub new_password: Option<String>,
+}
+
+/// The user type as sent: a word, or the original system's code (0 runner, 1 organizer).
+fn parse_role(raw: &serde_json::Value) -> Result<Role, FieldError> {
+    match raw {
+        serde_json::Value::String(word) => Role::parse(word),
+        serde_json::Value::Number(code) => code
+            .as_u64()
+            .map_or_else(|| Err(Role::invalid()), Role::from_code),
+        _ => Err(Role::invalid()),
+    }
+}
+
+/// A new password's rule, named after the field that carries it.
+fn check_password_field(field: &str, raw: &str) -> Result<(), FieldError> {
+    check_new_password(raw).map_err(|e| FieldError::new(field, e.message))
+}
+
+/// No `Debug`: it holds the tokens.
+#[derive(Serialize)]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
@@ -77,7 +124,7 @@ pub struct TokenPair {
     pub expires_in: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 pub struct LoginResponse {
     #[serde(flatten)]
     pub tokens: TokenPair,
@@ -99,7 +146,7 @@ impl Auth {
             .and_then(|raw| errors.check(UserName::parse(&raw)));
         let role = errors
             .require("user_type", request.user_type)
-            .and_then(|raw| errors.check(Role::parse(&raw)));
+            .and_then(|raw| errors.check(parse_role(&raw)));
         let (Some(email), Some(password), Some(name), Some(role)) = (email, password, name, role) else {
             return Err(errors.into());
         };
@@ -141,38 +188,19 @@ impl Auth {
             Ok(email) => self.users.credentials(&email).await?,
             Err(_) => None,
         };
-        // Always one full verification, whatever the account state, so timing tells nothing.
-        let password_ok = self
-            .passwords
-            .verify(&password, credentials.as_ref().map(|c| c.password_hash.as_str()))
-            .await;
         let Some(credentials) = credentials else {
+            // the same verification work as for an account, so timing tells nothing
+            self.passwords.verify(&password, None).await;
             return Err(AuthError::BadCredentials);
         };
         let now = self.clock.now();
+        if !self
+            .verify_reserved(&credentials, &password, now, &origin)
+            .await?
+        {
+            return Err(AuthError::BadCredentials);
+        }
         let user = credentials.user;
-        if self.lockout.is_locked(credentials.locked_until, now) {
-            tracing::info!(user_id = %user.id, "login refused: account locked");
-            return Err(AuthError::BadCredentials);
-        }
-        if !password_ok {
-            let lock_entry = ActivityEntry::new(user.id.clone(), ActivityKind::AccountLocked, now, origin)
-                .with_details(ActivityDetails::Locked(LockDetails {
-                    locked_until: Some(self.lockout.locked_until(now).unix_timestamp()),
-                }));
-            let outcome = self
-                .users
-                .record_failed_login(&user.id, &self.lockout, now, &lock_entry)
-                .await?;
-            match outcome {
-                FailedLogin::Locked => {
-                    tracing::warn!(user_id = %user.id, "account locked after failed logins")
-                }
-                FailedLogin::Counted(n) => tracing::info!(user_id = %user.id, failures = n, "login failed"),
-            }
-            return Err(AuthError::BadCredentials);
-        }
-
         let family_id = ulid::Ulid::new().to_string();
         let token = RefreshToken {
             user_id: user.id.clone(),
@@ -180,15 +208,26 @@ impl Auth {
             secret: refresh::new_secret(),
         };
         let encoded = token.encode();
+        let session_expires_at = now + self.session_lifetime;
         let family = RefreshFamily {
             user_id: user.id.clone(),
             family_id,
             current_hash: refresh::hash_token(&encoded),
-            expires_at: now + REFRESH_TTL,
+            expires_at: (now + REFRESH_TTL).min(session_expires_at),
             revoked: false,
+            generation: credentials.session_generation,
+            session_expires_at,
         };
         let activity = ActivityEntry::new(user.id.clone(), ActivityKind::LoginSucceeded, now, origin);
-        self.users.record_login(&family, &activity).await?;
+        match self.users.record_login(&family, now, &activity).await {
+            Ok(()) => {}
+            // a lock set, or every session ended, while the password was verified
+            Err(StoreError::Conflict) => {
+                tracing::info!(user_id = %user.id, "login refused: the account changed meanwhile");
+                return Err(AuthError::BadCredentials);
+            }
+            Err(other) => return Err(other.into()),
+        }
         let tokens = self.tokens_for(&user, encoded)?;
         tracing::info!(user_id = %user.id, "login succeeded");
         Ok(LoginResponse {
@@ -198,15 +237,127 @@ impl Auth {
         })
     }
 
+    /// Verifies `password` against the account's hash, only after the attempt is reserved
+    /// (`LockoutPolicy`): an attempt that is throttled, or that loses the race to a
+    /// concurrent one, is refused unverified. A failure that completes a run of failures
+    /// locks the account and logs the lock (its mail), once per lock.
+    async fn verify_reserved(
+        &self,
+        credentials: &Credentials,
+        password: &str,
+        now: OffsetDateTime,
+        origin: &RequestOrigin,
+    ) -> Result<bool, AuthError> {
+        let id = &credentials.user.id;
+        let reservation: Reservation = match self.lockout.admit(credentials.attempts, now) {
+            Ok(reservation) => reservation,
+            Err(throttled) => {
+                tracing::info!(user_id = %id, retry_at = %throttled.retry_at, "attempt refused: throttled");
+                return Ok(false);
+            }
+        };
+        match self.users.reserve_attempt(id, &reservation, now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                tracing::info!(user_id = %id, "attempt refused: a concurrent attempt reserved first");
+                return Ok(false);
+            }
+            Err(other) => return Err(other.into()),
+        }
+        if self
+            .passwords
+            .verify(password, Some(&credentials.password_hash))
+            .await
+        {
+            return Ok(true);
+        }
+        tracing::info!(user_id = %id, failures = reservation.failures, "password attempt failed");
+        if let Some(until) = reservation.locks_until {
+            let entry = ActivityEntry::new(id.clone(), ActivityKind::AccountLocked, now, origin.clone())
+                .with_details(ActivityDetails::Locked(LockDetails {
+                    locked_until: Some(until.unix_timestamp()),
+                }));
+            if self
+                .users
+                .record_lock(id, reservation.failures, until, &entry)
+                .await?
+            {
+                tracing::warn!(user_id = %id, %until, "account locked after sustained failed attempts");
+            }
+        }
+        Ok(false)
+    }
+
+    /// Changes the caller's password after checking the current one (throttled like a
+    /// login), and ends every session of the account. The security notice is mailed from
+    /// the activity entry.
+    pub async fn change_password(
+        &self,
+        caller: &UserId,
+        request: ChangePasswordRequest,
+        origin: RequestOrigin,
+    ) -> Result<(), AuthError> {
+        let mut errors = ValidationErrors::default();
+        let current = errors.require("current_password", request.current_password);
+        let new = errors
+            .require("new_password", request.new_password)
+            .and_then(|raw| {
+                errors
+                    .check(check_password_field("new_password", &raw))
+                    .map(|()| raw)
+            });
+        let (Some(current), Some(new)) = (current, new) else {
+            return Err(errors.into());
+        };
+        let credentials = self
+            .users
+            .credentials_by_id(caller)
+            .await?
+            .ok_or(AuthError::NoAccount)?;
+        let now = self.clock.now();
+        if !self.verify_reserved(&credentials, &current, now, &origin).await? {
+            return Err(AuthError::WrongCurrentPassword);
+        }
+        let hash = self
+            .passwords
+            .hash(&new)
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let activity = ActivityEntry::new(caller.clone(), ActivityKind::PasswordChanged, now, origin);
+        self.users
+            .change_password(caller, &hash, credentials.session_generation, &activity)
+            .await?;
+        tracing::info!(user_id = %caller, "password changed; every session ended");
+        Ok(())
+    }
+
+    /// Ends every session of the caller's account (every refresh family).
+    pub async fn logout_everywhere(&self, caller: &UserId, origin: RequestOrigin) -> Result<(), AuthError> {
+        let now = self.clock.now();
+        let activity = ActivityEntry::new(caller.clone(), ActivityKind::LoggedOutEverywhere, now, origin);
+        match self.users.end_sessions(caller, &activity).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict | StoreError::Missing(_)) => return Err(AuthError::NoAccount),
+            Err(other) => return Err(other.into()),
+        }
+        tracing::info!(user_id = %caller, "logged out everywhere");
+        Ok(())
+    }
+
     pub async fn refresh(
         &self,
         request: RefreshRequest,
         origin: RequestOrigin,
     ) -> Result<TokenPair, AuthError> {
         let (token, family) = self.presented_family(request).await?;
+        let account = self
+            .users
+            .credentials_by_id(&family.user_id)
+            .await?
+            .ok_or(AuthError::BadRefreshToken)?;
         let now = self.clock.now();
         let presented_hash = refresh::hash_token(&token.encode());
-        match family.judge(&presented_hash, now) {
+        match family.judge(&presented_hash, account.session_generation, now) {
             RefreshVerdict::Rotate => {}
             RefreshVerdict::Reused => {
                 self.revoke_for_reuse(&family, now, origin).await?;
@@ -225,24 +376,27 @@ impl Auth {
                 &family,
                 &presented_hash,
                 &refresh::hash_token(&encoded),
-                now + REFRESH_TTL,
+                family.next_expiry(now),
             )
             .await;
         match rotated {
             Ok(()) => {}
-            // Someone used the same token a moment earlier: one of the two is not the owner.
             Err(StoreError::Conflict) => {
-                self.revoke_for_reuse(&family, now, origin).await?;
+                // every session ended meanwhile: nothing was stolen, the token is just dead
+                let ended = self
+                    .users
+                    .credentials_by_id(&family.user_id)
+                    .await?
+                    .is_none_or(|now| now.session_generation != family.generation);
+                if !ended {
+                    // someone used the same token a moment earlier: one of the two is not the owner
+                    self.revoke_for_reuse(&family, now, origin).await?;
+                }
                 return Err(AuthError::BadRefreshToken);
             }
             Err(other) => return Err(other.into()),
         }
-        let user = self
-            .users
-            .user(&family.user_id)
-            .await?
-            .ok_or(AuthError::BadRefreshToken)?;
-        self.tokens_for(&user, encoded)
+        self.tokens_for(&account.user, encoded)
     }
 
     /// Revokes the token's family. Presenting an older token of the family counts as reuse
@@ -253,7 +407,10 @@ impl Auth {
             return Ok(());
         }
         let now = self.clock.now();
-        if family.judge(&refresh::hash_token(&token.encode()), now) == RefreshVerdict::Reused {
+        // the generation is not the subject here: an ended session logs out as a live one
+        if family.judge(&refresh::hash_token(&token.encode()), family.generation, now)
+            == RefreshVerdict::Reused
+        {
             return self.revoke_for_reuse(&family, now, origin).await;
         }
         let activity = ActivityEntry::new(family.user_id.clone(), ActivityKind::LoggedOut, now, origin);

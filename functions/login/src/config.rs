@@ -9,7 +9,7 @@ use domain::lockout::LockoutPolicy;
 use infra::config::{ConfigError, Env};
 use infra::dynamo::{ActivityLog, DynamoUsers};
 use infra::passwords::Passwords;
-use infra::tokens::{TokenConfig, TokenSigner};
+use infra::tokens::{TokenConfig, TokenSigner, TokenVerifier};
 use time::Duration;
 
 use crate::Auth;
@@ -23,6 +23,8 @@ pub struct Settings {
     pub issuer: String,
     pub audience: String,
     pub lockout: LockoutPolicy,
+    /// A login's absolute lifetime (refreshing never extends it).
+    pub session_lifetime: Duration,
     pub activity_retention: Duration,
 }
 
@@ -50,6 +52,7 @@ impl Settings {
                 lock_for: Duration::seconds(positive("LOCKOUT_SECONDS", 900)?),
                 ..LockoutPolicy::default()
             },
+            session_lifetime: Duration::days(positive("SESSION_DAYS", 30)?),
             activity_retention: Duration::days(positive("ACTIVITY_RETENTION_DAYS", 400)?),
         })
     }
@@ -81,21 +84,24 @@ impl Auth {
             infra::secrets::secret_string(sdk, &settings.signing_key_secret),
             users.warm_up()
         );
-        let signer = TokenSigner::from_pkcs8_pem(
-            &pem?,
-            TokenConfig {
-                issuer: settings.issuer.clone(),
-                audience: settings.audience.clone(),
-                access_ttl: Duration::minutes(15),
-            },
-        )
-        .map_err(|e| BootError::Key(e.to_string()))?;
+        let config = TokenConfig {
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            access_ttl: Duration::minutes(15),
+        };
+        let signer =
+            TokenSigner::from_pkcs8_pem(&pem?, config.clone()).map_err(|e| BootError::Key(e.to_string()))?;
+        // login's own authenticated routes verify with the key it signs with
+        let verifier =
+            TokenVerifier::from_jwks(signer.jwks(), config).map_err(|e| BootError::Key(e.to_string()))?;
         Ok(Self {
             users: Arc::new(users),
             signer,
+            verifier,
             passwords: Passwords::default(),
             clock: Arc::new(SystemClock),
             lockout: settings.lockout,
+            session_lifetime: settings.session_lifetime,
         })
     }
 }
@@ -121,6 +127,7 @@ mod tests {
             ("TOKEN_ISSUER", "https://auth.mrmrthon.dev"),
             ("TOKEN_AUDIENCE", "mrmrthon-api"),
             ("LOCKOUT_SECONDS", "60"),
+            ("SESSION_DAYS", "7"),
             ("ACTIVITY_RETENTION_DAYS", "30"),
         ];
         let get = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
@@ -143,12 +150,14 @@ mod tests {
         );
         assert_eq!(s.lockout.lock_for, Duration::seconds(60));
         assert_eq!(s.activity_retention, Duration::days(30));
+        assert_eq!(s.session_lifetime, Duration::days(7));
         // the numbers have defaults; a zero is refused, not taken as "no lockout"
         let defaults =
             Settings::from_lookup(|n| get(n).filter(|_| !n.ends_with("SECONDS") && !n.ends_with("DAYS")))
                 .unwrap();
         assert_eq!(defaults.lockout.lock_for, Duration::seconds(900));
         assert_eq!(defaults.activity_retention, Duration::days(400));
+        assert_eq!(defaults.session_lifetime, Duration::days(30));
         let zero = Settings::from_lookup(|n| {
             if n == "LOCKOUT_SECONDS" {
                 Some("0".into())

@@ -43,6 +43,8 @@ pub fn routes() -> OpenApiRouter<Arc<Auth>> {
         .routes(routes!(login))
         .routes(routes!(refresh))
         .routes(routes!(logout))
+        .routes(routes!(crate::account::change_password))
+        .routes(routes!(crate::account::logout_all))
         .routes(routes!(jwks))
 }
 
@@ -59,7 +61,7 @@ fn user_name() -> Schema {
     trimmed_text(UserName::MAX_CHARS, "The name shown to others.").into()
 }
 
-fn new_password() -> Schema {
+pub(crate) fn new_password() -> Schema {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .min_length(Some(password::MIN_CHARS))
@@ -86,8 +88,9 @@ fn email() -> Schema {
         .into()
 }
 
+// No `Debug`: it holds a password.
 /// A new account. Every field is required.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct SignupBody {
     #[schema(schema_with = email, required = true)]
     pub email: Option<String>,
@@ -95,8 +98,30 @@ pub struct SignupBody {
     pub password: Option<String>,
     #[schema(schema_with = user_name, required = true)]
     pub name: Option<String>,
-    #[schema(value_type = Role, required = true)]
-    pub user_type: Option<String>,
+    #[schema(schema_with = user_type_input, required = true)]
+    pub user_type: Option<serde_json::Value>,
+}
+
+/// `user_type` on input: the word, or the original system's code (answers show the word).
+fn user_type_input() -> Schema {
+    use utoipa::openapi::schema::OneOfBuilder;
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["runner", "organizer"])),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .enum_values(Some([0, 1]))
+                .description(Some("The original system's codes: 0 runner, 1 organizer.")),
+        )
+        .description(Some(
+            "What the account may do: \"runner\" or \"organizer\", or the original system's codes \
+             0 (runner) and 1 (organizer). Responses always show the word.",
+        ))
+        .into()
 }
 
 /// What an account may do.
@@ -117,7 +142,7 @@ impl From<domain::Role> for Role {
 }
 
 /// Credentials. Any email and password are taken: a wrong one is a 401, whatever it is.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct LoginBody {
     #[schema(value_type = String, required = true, nullable = false)]
     pub email: Option<String>,
@@ -127,7 +152,7 @@ pub struct LoginBody {
 
 /// A refresh token from login or an earlier refresh. The body may be left out when the
 /// token travels in the `mrmrthon_refresh` cookie instead.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct RefreshBody {
     #[schema(value_type = String, required = true, nullable = false)]
     pub refresh_token: Option<String>,
@@ -186,8 +211,9 @@ impl From<User> for UserView {
     }
 }
 
+// No `Debug`: it holds both tokens.
 /// An access token and the refresh token that renews it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenPair {
     /// A JWT (RS256) for `Authorization: Bearer`.
     pub access_token: String,
@@ -211,7 +237,7 @@ impl From<auth::TokenPair> for TokenPair {
 }
 
 /// The tokens, the account and a greeting in the caller's language.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct Session {
     #[serde(flatten)]
     pub tokens: TokenPair,
@@ -307,7 +333,7 @@ async fn signup(
             ("Cache-Control" = String, description = "no-store"),
             ("Set-Cookie" = String, description = "mrmrthon_refresh=<the refresh token>; Path=/api/auth; HttpOnly; Secure; SameSite=Strict; Max-Age=<its lifetime in seconds>: the refresh token for a browser, which sends it back to refresh and logout."),
         )),
-        (status = 401, description = "Email or password is incorrect, or the account is locked for a while."),
+        (status = 401, description = "Email or password is incorrect, or attempts on the account are delayed or it is locked for a while after failed ones (the same answer)."),
     )
 )]
 async fn login(
@@ -506,7 +532,7 @@ async fn jwks(State(auth): State<Arc<Auth>>) -> Response {
 }
 
 /// Responses carrying tokens must never be cached.
-fn no_store() -> [(header::HeaderName, &'static str); 1] {
+pub(crate) fn no_store() -> [(header::HeaderName, &'static str); 1] {
     [(header::CACHE_CONTROL, "no-store")]
 }
 
@@ -524,6 +550,11 @@ impl From<AuthError> for Problem {
                 ProblemType::Unauthorized,
                 "the refresh token is invalid, expired or revoked; log in again",
             ),
+            AuthError::WrongCurrentPassword => Problem::new(
+                ProblemType::Forbidden,
+                "the current password is incorrect, or too many attempts were made: wait a moment and try again",
+            ),
+            AuthError::NoAccount => Problem::new(ProblemType::Unauthorized, "the account no longer exists"),
             AuthError::Store(error) => error.into(),
             AuthError::Internal(cause) => Problem::internal(&cause),
         }

@@ -29,8 +29,13 @@ scenarios!(
     signup_names_every_bad_field,
     login_greets_each_role_and_issues_tokens,
     unknown_email_and_wrong_password_look_identical,
-    five_failures_lock_the_account_until_it_expires,
+    failures_are_delayed_then_locked_and_the_owner_gets_in_after,
     a_success_resets_the_failure_count,
+    concurrent_guesses_verify_at_most_the_allowed_number,
+    user_type_takes_the_original_codes_and_answers_the_words,
+    changing_the_password_ends_every_session,
+    logout_everywhere_ends_every_session,
+    refreshing_never_extends_a_session_past_its_lifetime,
     refresh_rotates_the_token,
     reusing_a_rotated_token_revokes_the_family,
     logout_revokes_the_family,
@@ -133,4 +138,44 @@ async fn client_mistakes_are_problem_json_4xx() {
     let mut wrong_method = event("jwks.json");
     wrong_method["requestContext"]["http"]["method"] = json!("DELETE");
     assert_eq!(call(&app.router, &wrong_method).await.status, 405);
+}
+
+#[tokio::test]
+async fn a_lock_is_logged_once_and_a_password_change_once_for_their_mails() {
+    use domain::activity::ActivityKind;
+    let (private_pem, public_pem) = key_pair();
+    let users = Arc::new(MemoryUsers::default());
+    let app = app(users.clone(), &private_pem, &public_pem);
+    let count = |kind| users.activity().iter().filter(|e| e.kind == kind).count();
+    let (email, _) = common::scenarios::new_session(&app, "mails").await;
+    // guesses until the lock, each waiting out its delay, then more refused during it
+    for failures in 1..=app.lockout.lock_after {
+        assert_eq!(login(&app.router, &email, "wrong password!").await.status, 401);
+        if failures < app.lockout.lock_after {
+            app.clock.advance(app.lockout.delay_after(failures));
+        }
+    }
+    for _ in 0..5 {
+        assert_eq!(login(&app.router, &email, "wrong password!").await.status, 401);
+    }
+    assert_eq!(count(ActivityKind::AccountLocked), 1, "one lock, one mail");
+    let lock = users
+        .activity()
+        .into_iter()
+        .find(|e| e.kind == ActivityKind::AccountLocked)
+        .unwrap();
+    assert_eq!(
+        lock.details["locked_until"],
+        (domain::Clock::now(app.clock.as_ref()) + app.lockout.lock_for).unix_timestamp()
+    );
+
+    app.clock.advance(app.lockout.lock_for);
+    let fresh = login(&app.router, &email, PASSWORD).await;
+    assert_eq!(fresh.status, 200, "the lock is over");
+    let access = fresh.body["access_token"].as_str().unwrap();
+    let changed = change_password(&app.router, access, PASSWORD, "a brand new passphrase").await;
+    assert_eq!(changed.status, 204, "{:?}", changed.body);
+    assert_eq!(count(ActivityKind::PasswordChanged), 1);
+    assert_eq!(logout_all(&app.router, access).await.status, 204);
+    assert_eq!(count(ActivityKind::LoggedOutEverywhere), 1);
 }

@@ -20,6 +20,12 @@ pub enum ActivityKind {
     RefreshReuseDetected,
     #[serde(rename = "auth.logged_out")]
     LoggedOut,
+    /// Every session ended at the user's request.
+    #[serde(rename = "auth.logged_out_everywhere")]
+    LoggedOutEverywhere,
+    /// The password changed (every session ended with it): a security notice.
+    #[serde(rename = "auth.password_changed")]
+    PasswordChanged,
     #[serde(rename = "marathon.created")]
     MarathonCreated,
     #[serde(rename = "marathon.updated")]
@@ -151,7 +157,8 @@ pub enum ActivityDetails {
     Result(ResultDetails),
     /// record.created, record.updated, record.deleted
     Record(RecordDetails),
-    /// auth.login_succeeded, auth.logged_out: stored as null.
+    /// auth.login_succeeded, auth.logged_out, auth.logged_out_everywhere,
+    /// auth.password_changed: stored as null.
     None,
 }
 
@@ -236,7 +243,7 @@ impl ActivityDetails {
             K::AccountLocked if details.is_null() => Self::Locked(LockDetails { locked_until: None }),
             K::AccountLocked => Self::Locked(read(details).map_err(error)?),
             K::RefreshReuseDetected => Self::RefreshReuse(read(details).map_err(error)?),
-            K::LoginSucceeded | K::LoggedOut => Self::None,
+            K::LoginSucceeded | K::LoggedOut | K::LoggedOutEverywhere | K::PasswordChanged => Self::None,
             K::MarathonCreated | K::MarathonUpdated | K::MarathonCancelled => {
                 let d: MarathonDetails = read(details).map_err(error)?;
                 marathon(&d.marathon_id)?;
@@ -270,6 +277,8 @@ impl ActivityKind {
             Self::AccountLocked => "auth.account_locked",
             Self::RefreshReuseDetected => "auth.refresh_reuse_detected",
             Self::LoggedOut => "auth.logged_out",
+            Self::LoggedOutEverywhere => "auth.logged_out_everywhere",
+            Self::PasswordChanged => "auth.password_changed",
             Self::MarathonCreated => "marathon.created",
             Self::MarathonUpdated => "marathon.updated",
             Self::MarathonCancelled => "marathon.cancelled",
@@ -331,6 +340,8 @@ mod tests {
             K::AccountLocked,
             K::RefreshReuseDetected,
             K::LoggedOut,
+            K::LoggedOutEverywhere,
+            K::PasswordChanged,
             K::MarathonCreated,
             K::MarathonUpdated,
             K::MarathonCancelled,

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::activity::ActivityEntry;
-use crate::lockout::LockoutPolicy;
-use crate::ports::{Credentials, FailedLogin, StoreError, UserStore};
+use crate::lockout::{AttemptState, Reservation};
+use crate::ports::{Credentials, StoreError, UserStore};
 use crate::refresh::RefreshFamily;
 use crate::user::{Email, User, UserId};
 
@@ -54,8 +54,8 @@ impl UserStore for MemoryUsers {
             Credentials {
                 user: user.clone(),
                 password_hash: password_hash.to_owned(),
-                failed_logins: 0,
-                locked_until: None,
+                attempts: AttemptState::default(),
+                session_generation: 0,
             },
         );
         state.activity.push(activity.clone());
@@ -71,36 +71,94 @@ impl UserStore for MemoryUsers {
             .cloned())
     }
 
+    async fn credentials_by_id(&self, id: &UserId) -> Result<Option<Credentials>, StoreError> {
+        Ok(self.lock().users.get(id).cloned())
+    }
+
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
         Ok(self.lock().users.get(id).map(|c| c.user.clone()))
     }
 
-    async fn record_failed_login(
+    async fn reserve_attempt(
         &self,
         id: &UserId,
-        policy: &LockoutPolicy,
+        reservation: &Reservation,
         now: OffsetDateTime,
-        lock_entry: &ActivityEntry,
-    ) -> Result<FailedLogin, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut state = self.lock();
-        let credentials = state.users.get_mut(id).ok_or(StoreError::Conflict)?;
-        credentials.failed_logins += 1;
-        if policy.locks_at(credentials.failed_logins) {
-            credentials.failed_logins = 0;
-            credentials.locked_until = Some(policy.locked_until(now));
-            state.activity.push(lock_entry.clone());
-            return Ok(FailedLogin::Locked);
+        let attempts = &mut state.users.get_mut(id).ok_or(StoreError::Conflict)?.attempts;
+        let free = |until: Option<OffsetDateTime>| until.is_none_or(|until| until <= now);
+        if attempts.failures != reservation.expected_failures
+            || !free(attempts.next_attempt_at)
+            || !free(attempts.locked_until)
+        {
+            return Err(StoreError::Conflict);
         }
-        Ok(FailedLogin::Counted(credentials.failed_logins))
+        attempts.failures = reservation.failures;
+        attempts.next_attempt_at = Some(reservation.next_attempt_at);
+        Ok(())
     }
 
-    async fn record_login(&self, family: &RefreshFamily, activity: &ActivityEntry) -> Result<(), StoreError> {
+    async fn record_lock(
+        &self,
+        id: &UserId,
+        failures: u32,
+        until: OffsetDateTime,
+        lock_entry: &ActivityEntry,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let attempts = &mut state.users.get_mut(id).ok_or(StoreError::Conflict)?.attempts;
+        if attempts.failures != failures {
+            return Ok(false);
+        }
+        attempts.locked_until = Some(until);
+        state.activity.push(lock_entry.clone());
+        Ok(true)
+    }
+
+    async fn record_login(
+        &self,
+        family: &RefreshFamily,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError> {
         let mut state = self.lock();
         let credentials = state.users.get_mut(&family.user_id).ok_or(StoreError::Conflict)?;
-        credentials.failed_logins = 0;
+        let locked = credentials.attempts.locked_until.is_some_and(|until| now < until);
+        if locked || credentials.session_generation != family.generation {
+            return Err(StoreError::Conflict);
+        }
+        credentials.attempts = AttemptState::default();
         state
             .families
             .insert((family.user_id.clone(), family.family_id.clone()), family.clone());
+        state.activity.push(activity.clone());
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        id: &UserId,
+        password_hash: &str,
+        generation: u64,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let credentials = state.users.get_mut(id).ok_or(StoreError::Conflict)?;
+        if credentials.session_generation != generation {
+            return Err(StoreError::Conflict);
+        }
+        credentials.password_hash = password_hash.to_owned();
+        credentials.attempts = AttemptState::default();
+        credentials.session_generation += 1;
+        state.activity.push(activity.clone());
+        Ok(())
+    }
+
+    async fn end_sessions(&self, id: &UserId, activity: &ActivityEntry) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let credentials = state.users.get_mut(id).ok_or(StoreError::Missing("user"))?;
+        credentials.session_generation += 1;
         state.activity.push(activity.clone());
         Ok(())
     }
@@ -125,11 +183,16 @@ impl UserStore for MemoryUsers {
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
+        let generation = state
+            .users
+            .get(&family.user_id)
+            .map(|c| c.session_generation)
+            .ok_or(StoreError::Conflict)?;
         let stored = state
             .families
             .get_mut(&(family.user_id.clone(), family.family_id.clone()))
             .ok_or(StoreError::Conflict)?;
-        if stored.revoked || stored.current_hash != expected_hash {
+        if stored.revoked || stored.current_hash != expected_hash || stored.generation != generation {
             return Err(StoreError::Conflict);
         }
         stored.current_hash = next_hash.to_owned();

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use crate::activity::ActivityEntry;
 use crate::entry::Entry;
 use crate::events::{Envelope, ResultChange, TopicEvent};
-use crate::lockout::LockoutPolicy;
+use crate::lockout::{AttemptState, Reservation};
 use crate::marathon::{Marathon, MarathonId};
 use crate::paging::{Page, PageRequest};
 use crate::points::Award;
@@ -39,19 +39,24 @@ pub enum StoreError {
 }
 
 /// A user with what login needs to decide.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Credentials {
     pub user: User,
     pub password_hash: String,
-    pub failed_logins: u32,
-    pub locked_until: Option<OffsetDateTime>,
+    pub attempts: AttemptState,
+    /// Moves on when every session of the account ends (`RefreshFamily::generation`).
+    pub session_generation: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailedLogin {
-    Counted(u32),
-    /// This failure locked the account.
-    Locked,
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // never print the hash
+        f.debug_struct("Credentials")
+            .field("user", &self.user.id)
+            .field("attempts", &self.attempts)
+            .field("session_generation", &self.session_generation)
+            .finish_non_exhaustive()
+    }
 }
 
 #[async_trait]
@@ -66,20 +71,55 @@ pub trait UserStore: Send + Sync {
 
     async fn credentials(&self, email: &Email) -> Result<Option<Credentials>, StoreError>;
 
+    /// The same, by id (for an authenticated caller, and for refresh).
+    async fn credentials_by_id(&self, id: &UserId) -> Result<Option<Credentials>, StoreError>;
+
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
 
-    /// Counts a failure atomically; the failure that reaches the policy's limit locks the
-    /// account and writes `lock_entry`.
-    async fn record_failed_login(
+    /// Records an attempt before its password is verified, only if the failure count is
+    /// still `reservation.expected_failures` and no delay or lock applies at `now`;
+    /// `Conflict` otherwise (the attempt is refused unverified).
+    async fn reserve_attempt(
         &self,
         id: &UserId,
-        policy: &LockoutPolicy,
+        reservation: &Reservation,
         now: OffsetDateTime,
-        lock_entry: &ActivityEntry,
-    ) -> Result<FailedLogin, StoreError>;
+    ) -> Result<(), StoreError>;
 
-    /// Resets the failure count, starts a refresh family and logs the login, together.
-    async fn record_login(&self, family: &RefreshFamily, activity: &ActivityEntry) -> Result<(), StoreError>;
+    /// The reserved attempt failed and locks the account until `until`: sets the lock and
+    /// writes `lock_entry`, only if the count is still `failures` (a success in between
+    /// cleared it: no lock). Whether it locked.
+    async fn record_lock(
+        &self,
+        id: &UserId,
+        failures: u32,
+        until: OffsetDateTime,
+        lock_entry: &ActivityEntry,
+    ) -> Result<bool, StoreError>;
+
+    /// Clears the failures, starts a refresh family and logs the login, together, only if
+    /// the account is not locked at `now` and its session generation is still the
+    /// family's; `Conflict` otherwise.
+    async fn record_login(
+        &self,
+        family: &RefreshFamily,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Sets a new password hash, clears the failures and moves the session generation on
+    /// (every refresh family ends), with `activity`; only if the generation is still
+    /// `generation` (`Conflict` otherwise).
+    async fn change_password(
+        &self,
+        id: &UserId,
+        password_hash: &str,
+        generation: u64,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Moves the session generation on (every refresh family ends), with `activity`.
+    async fn end_sessions(&self, id: &UserId, activity: &ActivityEntry) -> Result<(), StoreError>;
 
     async fn refresh_family(
         &self,
@@ -87,8 +127,9 @@ pub trait UserStore: Send + Sync {
         family_id: &str,
     ) -> Result<Option<RefreshFamily>, StoreError>;
 
-    /// Moves the family to `next_hash` only if it is still at `expected_hash` and not revoked;
-    /// `Conflict` otherwise (a concurrent use of the same token).
+    /// Moves the family to `next_hash` only if it is still at `expected_hash`, not revoked,
+    /// and the account's session generation is still the family's; `Conflict` otherwise
+    /// (a concurrent use of the same token, or the sessions ended meanwhile).
     async fn rotate_refresh(
         &self,
         family: &RefreshFamily,

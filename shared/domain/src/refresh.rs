@@ -9,6 +9,10 @@ use crate::user::UserId;
 
 pub const REFRESH_TTL: Duration = Duration::days(14);
 
+/// How long a login's session lasts at most, however often it is refreshed (the default;
+/// login's `SESSION_DAYS` sets it).
+pub const SESSION_LIFETIME: Duration = Duration::days(30);
+
 /// The parts of a refresh token: where its family lives, and the secret itself.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RefreshToken {
@@ -55,6 +59,13 @@ pub struct RefreshFamily {
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     pub revoked: bool,
+    /// The account's session generation at login: a password change or "log out
+    /// everywhere" moves the account's on, which ends every family of an older one.
+    #[serde(default)]
+    pub generation: u64,
+    /// The login's absolute end: rotation never moves `expires_at` past it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub session_expires_at: OffsetDateTime,
 }
 
 /// What presenting a refresh token means for its family.
@@ -68,8 +79,9 @@ pub enum RefreshVerdict {
 }
 
 impl RefreshFamily {
-    pub fn judge(&self, presented_hash: &str, now: OffsetDateTime) -> RefreshVerdict {
-        if self.revoked {
+    /// `generation` is the account's current session generation.
+    pub fn judge(&self, presented_hash: &str, generation: u64, now: OffsetDateTime) -> RefreshVerdict {
+        if self.revoked || self.generation != generation {
             RefreshVerdict::Revoked
         } else if presented_hash != self.current_hash {
             RefreshVerdict::Reused
@@ -78,6 +90,12 @@ impl RefreshFamily {
         } else {
             RefreshVerdict::Rotate
         }
+    }
+
+    /// When a token rotated at `now` expires: a refresh TTL later, but never past the
+    /// session's absolute end.
+    pub fn next_expiry(&self, now: OffsetDateTime) -> OffsetDateTime {
+        (now + REFRESH_TTL).min(self.session_expires_at)
     }
 }
 
@@ -126,14 +144,40 @@ mod tests {
             current_hash: "h1".into(),
             expires_at: now + REFRESH_TTL,
             revoked: false,
+            generation: 2,
+            session_expires_at: now + SESSION_LIFETIME,
         };
-        assert_eq!(family.judge("h1", now), RefreshVerdict::Rotate);
-        assert_eq!(family.judge("h0", now), RefreshVerdict::Reused);
-        assert_eq!(family.judge("h1", now + REFRESH_TTL), RefreshVerdict::Expired);
+        assert_eq!(family.judge("h1", 2, now), RefreshVerdict::Rotate);
+        assert_eq!(family.judge("h0", 2, now), RefreshVerdict::Reused);
+        assert_eq!(family.judge("h1", 2, now + REFRESH_TTL), RefreshVerdict::Expired);
+        // the account moved on (password changed, logged out everywhere)
+        assert_eq!(family.judge("h1", 3, now), RefreshVerdict::Revoked);
         let revoked = RefreshFamily {
             revoked: true,
             ..family
         };
-        assert_eq!(revoked.judge("h1", now), RefreshVerdict::Revoked);
+        assert_eq!(revoked.judge("h1", 2, now), RefreshVerdict::Revoked);
+    }
+
+    #[test]
+    fn rotation_never_extends_the_session_past_its_end() {
+        let login = datetime!(2026-11-01 10:00 UTC);
+        let family = RefreshFamily {
+            user_id: UserId::generate(),
+            family_id: "f".into(),
+            current_hash: "h".into(),
+            expires_at: login + REFRESH_TTL,
+            revoked: false,
+            generation: 0,
+            session_expires_at: login + SESSION_LIFETIME,
+        };
+        assert_eq!(
+            family.next_expiry(login + Duration::days(1)),
+            login + Duration::days(15)
+        );
+        assert_eq!(
+            family.next_expiry(login + Duration::days(20)),
+            login + SESSION_LIFETIME
+        );
     }
 }

@@ -115,11 +115,25 @@ impl Role {
         match raw {
             "runner" => Ok(Self::Runner),
             "organizer" => Ok(Self::Organizer),
-            _ => Err(FieldError::new(
-                "user_type",
-                "must be \"runner\" or \"organizer\"",
-            )),
+            _ => Err(Self::invalid()),
         }
+    }
+
+    /// The original system's codes, still accepted on input: 0 runner, 1 organizer.
+    pub fn from_code(code: u64) -> Result<Self, FieldError> {
+        match code {
+            0 => Ok(Self::Runner),
+            1 => Ok(Self::Organizer),
+            _ => Err(Self::invalid()),
+        }
+    }
+
+    /// What a user type that is neither a known word nor a known code gets.
+    pub fn invalid() -> FieldError {
+        FieldError::new(
+            "user_type",
+            "must be \"runner\" or \"organizer\" (or the codes 0 and 1)",
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -182,6 +196,9 @@ mod tests {
         assert_eq!(Role::parse("organizer").unwrap(), Role::Organizer);
         let err = Role::parse("admin").unwrap_err();
         assert_eq!(err.field, "user_type");
+        assert_eq!(Role::from_code(0).unwrap(), Role::Runner);
+        assert_eq!(Role::from_code(1).unwrap(), Role::Organizer);
+        assert_eq!(Role::from_code(2).unwrap_err().field, "user_type");
     }
 
     #[test]

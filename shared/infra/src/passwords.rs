@@ -1,5 +1,6 @@
 //! Password hashing: argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
@@ -21,6 +22,9 @@ pub struct Passwords {
     /// let glibc keep one freed copy per blocking-pool thread: login's peak RSS reached
     /// 125 MiB in a burst of sequential logins.
     memory: Arc<Mutex<Vec<Block>>>,
+    /// Verifications against a stored hash (not the dummy's), shared by clones: what the
+    /// lockout limits, counted so tests can show it holds.
+    verifications: Arc<AtomicU64>,
 }
 
 impl Default for Passwords {
@@ -29,6 +33,7 @@ impl Default for Passwords {
         Self {
             argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             memory: Arc::default(),
+            verifications: Arc::default(),
         }
     }
 }
@@ -70,9 +75,17 @@ impl Passwords {
         let password = password.to_owned();
         let hash = hash.unwrap_or(DUMMY_HASH).to_owned();
         let known = hash != DUMMY_HASH;
+        if known {
+            self.verifications.fetch_add(1, Ordering::Relaxed);
+        }
         tokio::task::spawn_blocking(move || this.verify_now(password.as_bytes(), &hash) && known)
             .await
             .unwrap_or(false)
+    }
+
+    /// How many verifications against a stored hash this instance (and its clones) made.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// Recomputes the hash with the parameters stored in `phc` (older accounts may have
@@ -128,6 +141,8 @@ mod tests {
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(passwords.verify("correct horse battery", Some(&hash)).await);
         assert!(!passwords.verify("wrong horse battery", Some(&hash)).await);
+        assert!(!passwords.verify("wrong horse battery", None).await);
+        assert_eq!(passwords.clone().verifications(), 2, "the dummy's is not counted");
         // the PHC string is the standard one: the argon2 crate's own verifier accepts it
         use argon2::password_hash::PasswordVerifier as _;
         let argon = Argon2::default();

@@ -26,6 +26,9 @@ pub struct App {
     pub router: Router,
     pub clock: Arc<ManualClock>,
     pub verifier: TokenVerifier,
+    /// Shares the service's counter of password verifications.
+    pub passwords: Passwords,
+    pub lockout: LockoutPolicy,
 }
 
 pub fn token_config() -> TokenConfig {
@@ -38,14 +41,16 @@ pub fn token_config() -> TokenConfig {
 
 /// The login router over `users`, with a fresh key and a clock the test controls.
 pub fn app(users: Arc<dyn UserStore>, private_pem: &str, public_pem: &str) -> App {
+    let verifier = TokenVerifier::from_public_pem(public_pem, token_config()).expect("test key is valid");
     let auth = Auth {
         users,
         signer: TokenSigner::from_pkcs8_pem(private_pem, token_config()).expect("test key is valid"),
+        verifier: TokenVerifier::from_public_pem(public_pem, token_config()).expect("test key is valid"),
         passwords: Passwords::default(),
         clock: Arc::new(domain::SystemClock),
         lockout: LockoutPolicy::default(),
+        session_lifetime: domain::refresh::SESSION_LIFETIME,
     };
-    let verifier = TokenVerifier::from_public_pem(public_pem, token_config()).expect("test key is valid");
     with_test_clock(auth, verifier)
 }
 
@@ -54,6 +59,8 @@ pub fn with_test_clock(mut auth: Auth, verifier: TokenVerifier) -> App {
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
     auth.clock = clock.clone() as Arc<dyn Clock>;
     App {
+        passwords: auth.passwords.clone(),
+        lockout: auth.lockout,
         router: login::router(Arc::new(auth)),
         clock,
         verifier,
@@ -148,6 +155,28 @@ pub async fn logout(router: &Router, token: &str) -> Reply {
     call(
         router,
         &with_body(event("logout.json"), &json!({ "refresh_token": token })),
+    )
+    .await
+}
+
+pub async fn change_password(router: &Router, access: &str, current: &str, new: &str) -> Reply {
+    let body = json!({ "current_password": current, "new_password": new });
+    let event = with_header(
+        with_body(event("password.json"), &body),
+        "authorization",
+        &format!("Bearer {access}"),
+    );
+    call(router, &event).await
+}
+
+pub async fn logout_all(router: &Router, access: &str) -> Reply {
+    call(
+        router,
+        &with_header(
+            event("logout-all.json"),
+            "authorization",
+            &format!("Bearer {access}"),
+        ),
     )
     .await
 }

@@ -3,10 +3,10 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use domain::activity::ActivityEntry;
-use domain::lockout::LockoutPolicy;
-use domain::ports::{Credentials, FailedLogin, StoreError, UserStore};
+use domain::lockout::{AttemptState, Reservation};
+use domain::ports::{Credentials, StoreError, UserStore};
 use domain::refresh::RefreshFamily;
 use domain::{Email, Role, User, UserId, UserName};
 use serde::{Deserialize, Serialize};
@@ -35,9 +35,15 @@ struct ProfileItem {
     password_hash: String,
     #[serde(default)]
     failed_logins: u32,
+    /// Unix seconds; no attempt before it (a delay after failures, or a lock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next_attempt_at: Option<i64>,
     /// Unix seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     locked_until: Option<i64>,
+    /// Moves on when every session ends (password change, logout everywhere).
+    #[serde(default)]
+    session_generation: u64,
     #[serde(default)]
     total_points: i64,
 }
@@ -50,6 +56,32 @@ struct FamilyItem {
     /// Unix seconds; also the table's TTL attribute, so dead families clean themselves up.
     expires_at: i64,
     revoked: bool,
+    /// The account's session generation at login (absent in older items: 0).
+    #[serde(default)]
+    generation: u64,
+    /// Unix seconds: the login's absolute end. Older items have none: their current
+    /// expiry is then the end (rotation no longer extends them).
+    #[serde(default)]
+    session_expires_at: Option<i64>,
+}
+
+/// A condition that the profile's session generation is still `generation` (profiles
+/// written before generations existed have none, which is 0).
+fn generation_condition(generation: u64) -> &'static str {
+    if generation == 0 {
+        "(attribute_not_exists(session_generation) OR session_generation = :generation)"
+    } else {
+        "session_generation = :generation"
+    }
+}
+
+fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    error: &aws_sdk_dynamodb::error::SdkError<E>,
+) -> bool {
+    error
+        .as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
 
 fn from_unix(seconds: i64) -> Result<OffsetDateTime, StoreError> {
@@ -106,7 +138,9 @@ impl UserStore for DynamoUsers {
             created_at: user.created_at,
             password_hash: password_hash.to_owned(),
             failed_logins: 0,
+            next_attempt_at: None,
             locked_until: None,
+            session_generation: 0,
             total_points: 0,
         };
         let mut profile_item: Item = serde_dynamo::to_item(&profile).map_err(corrupt)?;
@@ -148,12 +182,20 @@ impl UserStore for DynamoUsers {
         else {
             return Ok(None);
         };
-        let Some(profile) = self.profile(&user_id).await? else {
+        self.credentials_by_id(&user_id).await
+    }
+
+    async fn credentials_by_id(&self, id: &UserId) -> Result<Option<Credentials>, StoreError> {
+        let Some(profile) = self.profile(id).await? else {
             return Ok(None);
         };
         Ok(Some(Credentials {
-            locked_until: profile.locked_until.map(from_unix).transpose()?,
-            failed_logins: profile.failed_logins,
+            attempts: AttemptState {
+                failures: profile.failed_logins,
+                next_attempt_at: profile.next_attempt_at.map(from_unix).transpose()?,
+                locked_until: profile.locked_until.map(from_unix).transpose()?,
+            },
+            session_generation: profile.session_generation,
             password_hash: profile.password_hash.clone(),
             user: profile.into_user(),
         }))
@@ -163,62 +205,90 @@ impl UserStore for DynamoUsers {
         Ok(self.profile(id).await?.map(ProfileItem::into_user))
     }
 
-    async fn record_failed_login(
+    async fn reserve_attempt(
         &self,
         id: &UserId,
-        policy: &LockoutPolicy,
+        reservation: &Reservation,
         now: OffsetDateTime,
-        lock_entry: &ActivityEntry,
-    ) -> Result<FailedLogin, StoreError> {
-        let counted = self
+    ) -> Result<(), StoreError> {
+        // The count read must not have moved, and no delay or lock may apply: of
+        // concurrent attempts on one reading, one passes.
+        let count = if reservation.expected_failures == 0 {
+            "(attribute_not_exists(failed_logins) OR failed_logins = :expected)"
+        } else {
+            "failed_logins = :expected"
+        };
+        let condition = format!(
+            "attribute_exists(pk) AND {count} \
+             AND (attribute_not_exists(next_attempt_at) OR next_attempt_at <= :now) \
+             AND (attribute_not_exists(locked_until) OR locked_until <= :now)"
+        );
+        let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(profile_key(id)))
-            .update_expression("SET failed_logins = if_not_exists(failed_logins, :zero) + :one")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
+            .update_expression("SET failed_logins = :failures, next_attempt_at = :next")
+            .condition_expression(condition)
+            .expression_attribute_values(":expected", n(reservation.expected_failures))
+            .expression_attribute_values(":failures", n(reservation.failures))
+            .expression_attribute_values(":next", n(reservation.next_attempt_at.unix_timestamp()))
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
             .send()
-            .await
-            .map_err(unavailable)?;
-        let failures: u32 = counted
-            .attributes
-            .as_ref()
-            .and_then(|a| a.get("failed_logins"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| corrupt("failed_logins missing after update"))?;
-        if !policy.locks_at(failures) {
-            return Ok(FailedLogin::Counted(failures));
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if is_condition_failure(&error) => Err(StoreError::Conflict),
+            Err(error) => Err(unavailable(error)),
         }
+    }
+
+    async fn record_lock(
+        &self,
+        id: &UserId,
+        failures: u32,
+        until: OffsetDateTime,
+        lock_entry: &ActivityEntry,
+    ) -> Result<bool, StoreError> {
         let lock = self
             .update(profile_key(id))
-            .update_expression("SET locked_until = :until, failed_logins = :zero")
-            // only the failure that crossed the limit locks; a concurrent one finds it reset
-            .condition_expression("failed_logins >= :max")
-            .expression_attribute_values(":until", n(policy.locked_until(now).unix_timestamp()))
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":max", n(policy.max_failures));
+            .update_expression("SET locked_until = :until")
+            // a success since the reservation cleared the count: nothing to lock
+            .condition_expression("failed_logins = :failures")
+            .expression_attribute_values(":until", n(until.unix_timestamp()))
+            .expression_attribute_values(":failures", n(failures));
         match self
             .transact(vec![built(lock), self.activity.put(lock_entry)?])
             .await
         {
-            Ok(()) => Ok(FailedLogin::Locked),
-            Err(outcome) => match outcome.into_store_error() {
-                StoreError::Conflict => Ok(FailedLogin::Locked),
-                other => Err(other),
-            },
+            Ok(()) => Ok(true),
+            Err(TransactError::Cancelled(codes))
+                if codes.first().is_some_and(|c| c == "ConditionalCheckFailed") =>
+            {
+                Ok(false)
+            }
+            Err(other) => Err(other.into_store_error()),
         }
     }
 
-    async fn record_login(&self, family: &RefreshFamily, activity: &ActivityEntry) -> Result<(), StoreError> {
+    async fn record_login(
+        &self,
+        family: &RefreshFamily,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        // A success clears the failures only if no lock holds (a lock set while this
+        // attempt was verified wins).
         let reset = self
             .update(profile_key(&family.user_id))
-            .update_expression("SET failed_logins = :zero")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":zero", n(0));
+            .update_expression("SET failed_logins = :zero REMOVE next_attempt_at, locked_until")
+            .condition_expression(format!(
+                "attribute_exists(pk) AND (attribute_not_exists(locked_until) OR locked_until <= :now) AND {}",
+                generation_condition(family.generation)
+            ))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
+            .expression_attribute_values(":generation", n(family.generation));
         let mut family_item: Item = serde_dynamo::to_item(FamilyItem::from(family)).map_err(corrupt)?;
         family_item.extend(refresh_key(&family.user_id, &family.family_id));
         let items = vec![
@@ -227,6 +297,44 @@ impl UserStore for DynamoUsers {
             self.activity.put(activity)?,
         ];
         self.transact(items)
+            .await
+            .map_err(TransactError::into_store_error)
+    }
+
+    async fn change_password(
+        &self,
+        id: &UserId,
+        password_hash: &str,
+        generation: u64,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        let change = self
+            .update(profile_key(id))
+            .update_expression(
+                "SET password_hash = :hash, failed_logins = :zero, session_generation = :next \
+                 REMOVE next_attempt_at, locked_until",
+            )
+            .condition_expression(format!(
+                "attribute_exists(pk) AND {}",
+                generation_condition(generation)
+            ))
+            .expression_attribute_values(":hash", s(password_hash))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":generation", n(generation))
+            .expression_attribute_values(":next", n(generation + 1));
+        self.transact(vec![built(change), self.activity.put(activity)?])
+            .await
+            .map_err(TransactError::into_store_error)
+    }
+
+    async fn end_sessions(&self, id: &UserId, activity: &ActivityEntry) -> Result<(), StoreError> {
+        let end = self
+            .update(profile_key(id))
+            .update_expression("SET session_generation = if_not_exists(session_generation, :zero) + :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1));
+        self.transact(vec![built(end), self.activity.put(activity)?])
             .await
             .map_err(TransactError::into_store_error)
     }
@@ -261,30 +369,28 @@ impl UserStore for DynamoUsers {
         next_hash: &str,
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(refresh_key(&family.user_id, &family.family_id)))
+        let rotate = self
+            .update(refresh_key(&family.user_id, &family.family_id))
             .update_expression("SET current_hash = :next, expires_at = :expires")
             .condition_expression("current_hash = :expected AND revoked = :false")
             .expression_attribute_values(":next", s(next_hash))
             .expression_attribute_values(":expected", s(expected_hash))
             .expression_attribute_values(":expires", n(expires_at.unix_timestamp()))
-            .expression_attribute_values(":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Conflict)
-            }
-            Err(error) => Err(unavailable(error)),
-        }
+            .expression_attribute_values(":false", AttributeValue::Bool(false));
+        // the sessions must not have ended meanwhile (a password change, logout everywhere)
+        let generation = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(profile_key(&family.user_id)))
+            .condition_expression(generation_condition(family.generation))
+            .expression_attribute_values(":generation", n(family.generation))
+            .build()
+            .expect("table, key and condition are set");
+        self.transact(vec![
+            built(rotate),
+            TransactWriteItem::builder().condition_check(generation).build(),
+        ])
+        .await
+        .map_err(TransactError::into_store_error)
     }
 
     async fn revoke_family(
@@ -297,7 +403,7 @@ impl UserStore for DynamoUsers {
             .update(refresh_key(user, family_id))
             .update_expression("SET revoked = :true")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":true", aws_sdk_dynamodb::types::AttributeValue::Bool(true));
+            .expression_attribute_values(":true", AttributeValue::Bool(true));
         self.transact(vec![built(revoke), self.activity.put(activity)?])
             .await
             .map_err(TransactError::into_store_error)
@@ -365,6 +471,8 @@ impl From<&RefreshFamily> for FamilyItem {
             current_hash: family.current_hash.clone(),
             expires_at: family.expires_at.unix_timestamp(),
             revoked: family.revoked,
+            generation: family.generation,
+            session_expires_at: Some(family.session_expires_at.unix_timestamp()),
         }
     }
 }
@@ -375,6 +483,8 @@ impl TryFrom<FamilyItem> for RefreshFamily {
     fn try_from(item: FamilyItem) -> Result<Self, StoreError> {
         Ok(Self {
             expires_at: from_unix(item.expires_at)?,
+            session_expires_at: from_unix(item.session_expires_at.unwrap_or(item.expires_at))?,
+            generation: item.generation,
             user_id: item.user_id,
             family_id: item.family_id,
             current_hash: item.current_hash,

@@ -1,0 +1,59 @@
+//! The texts of the account-lifecycle security mails (issue 15): kept apart from
+//! `compose`'s race mails, which call in here for these events.
+
+use crate::notice::SecurityEvent;
+
+/// The subject, in Korean and in English.
+pub fn subjects(event: SecurityEvent) -> Option<(&'static str, &'static str)> {
+    match event {
+        SecurityEvent::PasswordChanged => {
+            Some(("비밀번호가 변경되었습니다", "Your password has been changed"))
+        }
+        SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse => None,
+    }
+}
+
+/// The subject's short form, in Korean and in English.
+pub fn shorts(event: SecurityEvent) -> Option<(&'static str, &'static str)> {
+    match event {
+        SecurityEvent::PasswordChanged => Some(("비밀번호 변경", "Password changed")),
+        SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse => None,
+    }
+}
+
+/// The body's paragraphs in the mail's language.
+pub fn paragraphs(event: SecurityEvent, korean: bool) -> Option<Vec<String>> {
+    match (event, korean) {
+        (SecurityEvent::PasswordChanged, true) => Some(vec![
+            "계정의 비밀번호가 변경되어, 모든 기기의 로그인 세션을 종료했습니다.".into(),
+            "본인이 변경하지 않았다면 즉시 비밀번호 재설정을 진행해 주세요.".into(),
+        ]),
+        (SecurityEvent::PasswordChanged, false) => Some(vec![
+            "Your account's password was changed, and every login session on every device was ended.".into(),
+            "If you did not change it, reset your password right away.".into(),
+        ]),
+        (SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse, _) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_notice_has_texts_in_both_languages_and_the_older_events_keep_theirs() {
+        assert!(subjects(SecurityEvent::PasswordChanged).is_some());
+        assert!(shorts(SecurityEvent::PasswordChanged).is_some());
+        for korean in [true, false] {
+            let text = paragraphs(SecurityEvent::PasswordChanged, korean)
+                .unwrap()
+                .join(" ");
+            assert!(
+                text.contains(if korean { "비밀번호" } else { "password" }),
+                "{text}"
+            );
+        }
+        assert!(subjects(SecurityEvent::RefreshReuse).is_none());
+        assert!(paragraphs(SecurityEvent::AccountLocked { until: None }, true).is_none());
+    }
+}
