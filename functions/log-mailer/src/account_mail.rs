@@ -4,25 +4,27 @@
 use crate::notice::SecurityEvent;
 
 /// The subject, in Korean and in English.
-pub fn subjects(event: SecurityEvent) -> Option<(&'static str, &'static str)> {
+pub fn subjects(event: &SecurityEvent) -> Option<(&'static str, &'static str)> {
     match event {
         SecurityEvent::PasswordChanged => {
             Some(("비밀번호가 변경되었습니다", "Your password has been changed"))
         }
+        SecurityEvent::PasswordReset { .. } => Some(("비밀번호 재설정 링크", "Your password reset link")),
         SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse => None,
     }
 }
 
 /// The subject's short form, in Korean and in English.
-pub fn shorts(event: SecurityEvent) -> Option<(&'static str, &'static str)> {
+pub fn shorts(event: &SecurityEvent) -> Option<(&'static str, &'static str)> {
     match event {
         SecurityEvent::PasswordChanged => Some(("비밀번호 변경", "Password changed")),
+        SecurityEvent::PasswordReset { .. } => Some(("비밀번호 재설정", "Password reset")),
         SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse => None,
     }
 }
 
 /// The body's paragraphs in the mail's language.
-pub fn paragraphs(event: SecurityEvent, korean: bool) -> Option<Vec<String>> {
+pub fn paragraphs(event: &SecurityEvent, korean: bool) -> Option<Vec<String>> {
     match (event, korean) {
         (SecurityEvent::PasswordChanged, true) => Some(vec![
             "계정의 비밀번호가 변경되어, 모든 기기의 로그인 세션을 종료했습니다.".into(),
@@ -32,7 +34,34 @@ pub fn paragraphs(event: SecurityEvent, korean: bool) -> Option<Vec<String>> {
             "Your account's password was changed, and every login session on every device was ended.".into(),
             "If you did not change it, reset your password right away.".into(),
         ]),
+        (SecurityEvent::PasswordReset { .. }, true) => Some(vec![
+            "비밀번호 재설정을 요청하셨습니다. 아래 링크에서 새 비밀번호를 설정해 주세요. 링크는 30분 동안 한 번만 사용할 수 있습니다.".into(),
+            "요청하지 않으셨다면 이 메일을 무시하세요. 비밀번호는 바뀌지 않습니다.".into(),
+        ]),
+        (SecurityEvent::PasswordReset { .. }, false) => Some(vec![
+            "Someone asked to reset your password. Set a new one with the link below: it works once, for 30 minutes.".into(),
+            "If it was not you, ignore this mail: your password stays as it is.".into(),
+        ]),
         (SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse, _) => None,
+    }
+}
+
+/// The reset link, labelled in the mail's language (the mail's only link).
+pub fn reset_link(
+    event: &SecurityEvent,
+    korean: bool,
+    site: &infra::site::SiteUrl,
+) -> Option<(&'static str, String)> {
+    match event {
+        SecurityEvent::PasswordReset { token, .. } => Some((
+            if korean {
+                "비밀번호 재설정"
+            } else {
+                "Reset your password"
+            },
+            site.reset_password(token),
+        )),
+        _ => None,
     }
 }
 
@@ -42,10 +71,10 @@ mod tests {
 
     #[test]
     fn the_password_notice_has_texts_in_both_languages_and_the_older_events_keep_theirs() {
-        assert!(subjects(SecurityEvent::PasswordChanged).is_some());
-        assert!(shorts(SecurityEvent::PasswordChanged).is_some());
+        assert!(subjects(&SecurityEvent::PasswordChanged).is_some());
+        assert!(shorts(&SecurityEvent::PasswordChanged).is_some());
         for korean in [true, false] {
-            let text = paragraphs(SecurityEvent::PasswordChanged, korean)
+            let text = paragraphs(&SecurityEvent::PasswordChanged, korean)
                 .unwrap()
                 .join(" ");
             assert!(
@@ -53,7 +82,7 @@ mod tests {
                 "{text}"
             );
         }
-        assert!(subjects(SecurityEvent::RefreshReuse).is_none());
-        assert!(paragraphs(SecurityEvent::AccountLocked { until: None }, true).is_none());
+        assert!(subjects(&SecurityEvent::RefreshReuse).is_none());
+        assert!(paragraphs(&SecurityEvent::AccountLocked { until: None }, true).is_none());
     }
 }

@@ -201,14 +201,14 @@ fn subject(notice: &Notice, second: Option<Language>, heading: &str) -> String {
 }
 
 /// The account mails' texts live in `account_mail`.
-fn account_subject(event: SecurityEvent, korean: bool) -> String {
+fn account_subject(event: &SecurityEvent, korean: bool) -> String {
     account_mail::subjects(event)
         .map(|(ko, en)| if korean { ko } else { en })
         .unwrap_or_default()
         .to_owned()
 }
 
-fn account_short(event: SecurityEvent, korean: bool) -> &'static str {
+fn account_short(event: &SecurityEvent, korean: bool) -> &'static str {
     account_mail::shorts(event)
         .map(|(ko, en)| if korean { ko } else { en })
         .unwrap_or_default()
@@ -238,7 +238,9 @@ fn korean_subject(notice: &Notice) -> String {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "계정이 일시적으로 잠겼습니다".into(),
             SecurityEvent::RefreshReuse => "보안을 위해 로그인 세션을 종료했습니다".into(),
-            SecurityEvent::PasswordChanged => account_subject(*event, true),
+            SecurityEvent::PasswordChanged | SecurityEvent::PasswordReset { .. } => {
+                account_subject(event, true)
+            }
         },
     }
 }
@@ -258,7 +260,9 @@ fn english_subject(notice: &Notice) -> String {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "Your account has been temporarily locked".into(),
             SecurityEvent::RefreshReuse => "We signed you out to protect your account".into(),
-            SecurityEvent::PasswordChanged => account_subject(*event, false),
+            SecurityEvent::PasswordChanged | SecurityEvent::PasswordReset { .. } => {
+                account_subject(event, false)
+            }
         },
     }
 }
@@ -285,7 +289,9 @@ fn short_korean(notice: &Notice) -> &'static str {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "계정 잠금",
             SecurityEvent::RefreshReuse => "보안 로그아웃",
-            SecurityEvent::PasswordChanged => account_short(*event, true),
+            SecurityEvent::PasswordChanged | SecurityEvent::PasswordReset { .. } => {
+                account_short(event, true)
+            }
         },
     }
 }
@@ -304,7 +310,9 @@ fn short_english(notice: &Notice) -> &'static str {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "Account locked",
             SecurityEvent::RefreshReuse => "Signed out for security",
-            SecurityEvent::PasswordChanged => account_short(*event, false),
+            SecurityEvent::PasswordChanged | SecurityEvent::PasswordReset { .. } => {
+                account_short(event, false)
+            }
         },
     }
 }
@@ -356,7 +364,10 @@ fn links(notice: &Notice, language: Language, site: &SiteUrl) -> Vec<(&'static s
             };
             vec![(label, site.marathon(marathon))]
         }
-        Notice::Security { .. } => vec![(if ko { "내 계정" } else { "Your account" }, site.account())],
+        Notice::Security { event, .. } => match account_mail::reset_link(event, ko, site) {
+            Some(link) => vec![link],
+            None => vec![(if ko { "내 계정" } else { "Your account" }, site.account())],
+        },
     }
 }
 
@@ -462,8 +473,8 @@ fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUr
                     );
                     paragraphs.push("If this was not you, change your password.".into());
                 }
-                (_, SecurityEvent::PasswordChanged) => {
-                    paragraphs.extend(account_mail::paragraphs(*event, ko).unwrap_or_default());
+                (_, SecurityEvent::PasswordChanged | SecurityEvent::PasswordReset { .. }) => {
+                    paragraphs.extend(account_mail::paragraphs(event, ko).unwrap_or_default());
                 }
             }
             if let Some(ip) = source_ip {
@@ -1069,6 +1080,39 @@ mod tests {
         ] {
             assert!(m.text.contains(expected), "{expected}: {}", m.text);
         }
+    }
+
+    #[test]
+    fn the_reset_mail_carries_the_link_and_no_account_link() {
+        let user = UserId::generate();
+        let token = domain::reset::ResetToken {
+            user_id: user.clone(),
+            secret: "s".repeat(43),
+        };
+        let reset = Notice::Security {
+            event: SecurityEvent::PasswordReset {
+                token: token.clone(),
+                expires_at: datetime!(2026-11-21 10:30 UTC),
+            },
+            user,
+            at: datetime!(2026-11-21 10:00 UTC),
+            source_ip: None,
+        };
+        let m = mail(&reset, &recipient("Kim", None));
+        let link = format!("https://mrmrthon.dev/reset-password?token={}", token.encode());
+        assert!(
+            m.text.contains(&format!("Reset your password: {link}\n")),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.text.contains(&format!("비밀번호 재설정: {link}\n")),
+            "{}",
+            m.text
+        );
+        assert!(m.html.contains(&format!("<a href=\"{link}\">")), "{}", m.html);
+        assert!(!m.text.contains("/account"), "{}", m.text);
+        assert!(m.text.contains("30 minutes"), "{}", m.text);
     }
 
     #[test]

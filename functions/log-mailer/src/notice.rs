@@ -5,6 +5,7 @@
 use domain::UserId;
 use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind};
 use domain::marathon::MarathonId;
+use domain::reset::ResetToken;
 use time::OffsetDateTime;
 
 /// An entry that cannot be read: it will never succeed, whatever the retries.
@@ -25,7 +26,7 @@ pub enum MarathonChange {
     Cancelled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecurityEvent {
     /// Too many failed logins; `until` is when the lock ends.
     AccountLocked { until: Option<OffsetDateTime> },
@@ -33,6 +34,11 @@ pub enum SecurityEvent {
     RefreshReuse,
     /// The password changed; every session ended with it.
     PasswordChanged,
+    /// A reset link was asked for: the mail carries it (`ResetToken`'s Debug hides it).
+    PasswordReset {
+        token: ResetToken,
+        expires_at: OffsetDateTime,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +145,21 @@ impl Notice {
             }
             K::RefreshReuseDetected => Ok(Some(security(SecurityEvent::RefreshReuse))),
             K::PasswordChanged => Ok(Some(security(SecurityEvent::PasswordChanged))),
+            K::PasswordResetRequested => {
+                let ActivityDetails::PasswordReset(d) = details(entry)? else {
+                    return Err(Undecodable(format!(
+                        "{} entry without a token",
+                        entry.kind.as_str()
+                    )));
+                };
+                // the link must be for the account it is mailed to
+                let token = ResetToken::parse(&d.token)
+                    .filter(|token| token.user_id == entry.actor)
+                    .ok_or_else(|| Undecodable("a reset token not of the entry's actor".into()))?;
+                let expires_at = OffsetDateTime::from_unix_timestamp(d.expires_at)
+                    .map_err(|e| Undecodable(format!("expires_at {}: {e}", d.expires_at)))?;
+                Ok(Some(security(SecurityEvent::PasswordReset { token, expires_at })))
+            }
             K::UserSignedUp
             | K::LoginSucceeded
             | K::LoggedOut
@@ -275,6 +296,28 @@ mod tests {
             audience(ActivityKind::RefreshReuseDetected, json!({"family_id": "f1"})),
             Some(Audience::User(actor.clone()))
         );
+        let secret = "s".repeat(43);
+        let reset = entry(
+            ActivityKind::PasswordResetRequested,
+            json!({"token": format!("{ACTOR}.{secret}"), "expires_at": 1_795_262_400}),
+        );
+        let notice = Notice::from_entry(&reset).unwrap().unwrap();
+        assert_eq!(notice.audience(), Audience::User(actor.clone()));
+        assert!(
+            matches!(&notice, Notice::Security { event: SecurityEvent::PasswordReset { token, .. }, .. }
+                if token.secret == secret),
+            "{notice:?}"
+        );
+        assert!(
+            !format!("{notice:?}").contains(&secret),
+            "Debug never shows the token"
+        );
+        // a token for another account is never mailed to this one
+        let foreign = entry(
+            ActivityKind::PasswordResetRequested,
+            json!({"token": format!("{RUNNER}.{secret}"), "expires_at": 1_795_262_400}),
+        );
+        assert!(Notice::from_entry(&foreign).is_err());
         let changed = entry(ActivityKind::PasswordChanged, serde_json::Value::Null);
         let notice = Notice::from_entry(&changed).unwrap().unwrap();
         assert!(

@@ -3,13 +3,15 @@
 use std::sync::Arc;
 
 use domain::activity::{
-    ActivityDetails, ActivityEntry, ActivityKind, FamilyDetails, LockDetails, RequestOrigin, SignUpDetails,
+    ActivityDetails, ActivityEntry, ActivityKind, FamilyDetails, LockDetails, RequestOrigin, ResetDetails,
+    SignUpDetails,
 };
 use domain::greeting::{Language, welcome};
 use domain::lockout::{LockoutPolicy, Reservation};
 use domain::password::check_new_password;
 use domain::ports::{Credentials, StoreError, UserStore};
 use domain::refresh::{REFRESH_TTL, RefreshFamily, RefreshToken, RefreshVerdict};
+use domain::reset::{PasswordReset, RESET_MIN_INTERVAL, RESET_TTL, ResetToken};
 use domain::{Clock, Email, FieldError, Role, User, UserId, UserName, ValidationErrors};
 use infra::passwords::Passwords;
 use infra::tokens::{TokenSigner, TokenVerifier, refresh};
@@ -91,6 +93,17 @@ pub struct LoginRequest {
 #[derive(Default)]
 pub struct RefreshRequest {
     pub refresh_token: Option<String>,
+}
+
+#[derive(Default)]
+pub struct ResetRequest {
+    pub email: Option<String>,
+}
+
+#[derive(Default)]
+pub struct ResetConfirmation {
+    pub token: Option<String>,
+    pub new_password: Option<String>,
 }
 
 #[derive(Default)]
@@ -328,6 +341,111 @@ impl Auth {
             .change_password(caller, &hash, credentials.session_generation, &activity)
             .await?;
         tracing::info!(user_id = %caller, "password changed; every session ended");
+        Ok(())
+    }
+
+    /// Asks for a reset link. Known and unknown addresses get the same answer and the same
+    /// work up to the store (a token is made and hashed either way); for a known one the
+    /// hash is stored and the entry that makes log-mailer send the link is logged, at
+    /// most once a minute per account.
+    pub async fn request_password_reset(
+        &self,
+        request: ResetRequest,
+        origin: RequestOrigin,
+    ) -> Result<(), AuthError> {
+        let email = ValidationErrors::default()
+            .require("email", request.email)
+            .ok_or_else(|| ValidationErrors::from(FieldError::missing("email")))?;
+        let credentials = match Email::parse(&email) {
+            Ok(email) => self.users.credentials(&email).await?,
+            Err(_) => None,
+        };
+        let now = self.clock.now();
+        let token = ResetToken {
+            user_id: credentials
+                .as_ref()
+                .map_or_else(UserId::generate, |c| c.user.id.clone()),
+            secret: refresh::new_secret(),
+        };
+        let encoded = token.encode();
+        let reset = PasswordReset {
+            user_id: token.user_id.clone(),
+            token_hash: refresh::hash_token(&encoded),
+            requested_at: now,
+            expires_at: now + RESET_TTL,
+            used: false,
+        };
+        let Some(credentials) = credentials else {
+            tracing::info!("password reset asked for an unknown address");
+            return Ok(());
+        };
+        let activity = ActivityEntry::new(
+            credentials.user.id.clone(),
+            ActivityKind::PasswordResetRequested,
+            now,
+            origin,
+        )
+        .with_details(ActivityDetails::PasswordReset(ResetDetails {
+            token: encoded,
+            expires_at: reset.expires_at.unix_timestamp(),
+        }));
+        let stored = self
+            .users
+            .request_password_reset(&reset, now - RESET_MIN_INTERVAL, &activity)
+            .await?;
+        tracing::info!(user_id = %credentials.user.id, mailed = stored, "password reset asked for");
+        Ok(())
+    }
+
+    /// Sets a new password with a reset token: once, before it expires. Every session
+    /// ends, failures and locks are cleared, and the owner gets the password-changed notice.
+    pub async fn confirm_password_reset(
+        &self,
+        request: ResetConfirmation,
+        origin: RequestOrigin,
+    ) -> Result<(), AuthError> {
+        let mut errors = ValidationErrors::default();
+        let token = errors.require("token", request.token);
+        let new = errors
+            .require("new_password", request.new_password)
+            .and_then(|raw| {
+                errors
+                    .check(check_password_field("new_password", &raw))
+                    .map(|()| raw)
+            });
+        let (Some(token), Some(new)) = (token, new) else {
+            return Err(errors.into());
+        };
+        let refused = || {
+            AuthError::Invalid(ValidationErrors::from(FieldError::new(
+                "token",
+                "the reset link is invalid, expired or already used: ask for a new one",
+            )))
+        };
+        let token = ResetToken::parse(&token).ok_or_else(refused)?;
+        let presented = refresh::hash_token(&token.encode());
+        let now = self.clock.now();
+        let reset = self.users.password_reset(&token.user_id).await?;
+        if !reset.is_some_and(|reset| reset.accepts(&presented, now)) {
+            return Err(refused());
+        }
+        let hash = self
+            .passwords
+            .hash(&new)
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let activity = ActivityEntry::new(token.user_id.clone(), ActivityKind::PasswordChanged, now, origin);
+        match self
+            .users
+            .complete_password_reset(&token.user_id, &presented, &hash, now, &activity)
+            .await
+        {
+            Ok(()) => {}
+            // used by a concurrent confirmation a moment ago
+            Err(StoreError::Conflict) => return Err(refused()),
+            Err(other) => return Err(other.into()),
+        }
+        tracing::info!(user_id = %token.user_id, "password reset; every session ended");
         Ok(())
     }
 

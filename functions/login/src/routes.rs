@@ -45,6 +45,8 @@ pub fn routes() -> OpenApiRouter<Arc<Auth>> {
         .routes(routes!(logout))
         .routes(routes!(crate::account::change_password))
         .routes(routes!(crate::account::logout_all))
+        .routes(routes!(crate::reset::request_reset))
+        .routes(routes!(crate::reset::confirm_reset))
         .routes(routes!(jwks))
 }
 

@@ -147,3 +147,46 @@ fn settings_name_what_is_missing() {
     let error = Settings::from_lookup(|_| None).unwrap_err();
     assert!(error.to_string().contains("USERS_TABLE"));
 }
+
+#[tokio::test]
+async fn password_reset_by_mail() {
+    let app = dynamo_app().await;
+    let (sdk, settings) = settings().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = settings.activity_table.clone();
+    common::scenarios::password_reset_by_mail(&app, |user| {
+        let (client, table) = (client.clone(), table.clone());
+        async move {
+            let items = client
+                .query()
+                .table_name(&table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(format!("USER#{user}")))
+                .send()
+                .await
+                .expect("query the activity log")
+                .items
+                .unwrap_or_default();
+            items
+                .iter()
+                .filter(|e| {
+                    e["kind"]
+                        .as_s()
+                        .is_ok_and(|k| k == "auth.password_reset_requested")
+                })
+                .map(|e| {
+                    // the entry goes with the token (30 minutes), not after the log's 400 days
+                    let expires: i64 = e["expires_at"].as_n().unwrap().parse().unwrap();
+                    let at = time::OffsetDateTime::parse(
+                        e["at"].as_s().unwrap(),
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .unwrap();
+                    assert_eq!(expires - at.unix_timestamp(), 30 * 60);
+                    e["details"].as_m().unwrap()["token"].as_s().unwrap().clone()
+                })
+                .collect()
+        }
+    })
+    .await;
+}

@@ -179,3 +179,25 @@ async fn a_lock_is_logged_once_and_a_password_change_once_for_their_mails() {
     assert_eq!(logout_all(&app.router, access).await.status, 204);
     assert_eq!(count(ActivityKind::LoggedOutEverywhere), 1);
 }
+
+#[tokio::test]
+async fn password_reset_by_mail() {
+    let (private_pem, public_pem) = key_pair();
+    let users = Arc::new(MemoryUsers::default());
+    let app = app(users.clone(), &private_pem, &public_pem);
+    common::scenarios::password_reset_by_mail(&app, |user| {
+        let users = users.clone();
+        async move {
+            users
+                .activity()
+                .into_iter()
+                .filter(|e| {
+                    e.kind == domain::activity::ActivityKind::PasswordResetRequested
+                        && e.actor.as_str() == user
+                })
+                .map(|e| e.details["token"].as_str().unwrap().to_owned())
+                .collect()
+        }
+    })
+    .await;
+}

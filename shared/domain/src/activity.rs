@@ -26,6 +26,9 @@ pub enum ActivityKind {
     /// The password changed (every session ended with it): a security notice.
     #[serde(rename = "auth.password_changed")]
     PasswordChanged,
+    /// A reset link was asked for: log-mailer mails it (the entry carries the token).
+    #[serde(rename = "auth.password_reset_requested")]
+    PasswordResetRequested,
     #[serde(rename = "marathon.created")]
     MarathonCreated,
     #[serde(rename = "marathon.updated")]
@@ -58,7 +61,7 @@ pub struct RequestOrigin {
     pub correlation_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(from = "StoredEntry")]
 pub struct ActivityEntry {
     /// ULID: unique and ordered by time.
@@ -77,6 +80,21 @@ pub struct ActivityEntry {
     /// every record after it.
     #[serde(default)]
     pub details: serde_json::Value,
+}
+
+impl std::fmt::Debug for ActivityEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // a reset request's details hold a live token: never printed
+        let secret = self.kind == ActivityKind::PasswordResetRequested;
+        f.debug_struct("ActivityEntry")
+            .field("id", &self.id)
+            .field("actor", &self.actor)
+            .field("kind", &self.kind)
+            .field("at", &self.at)
+            .field("origin", &self.origin)
+            .field("details", if secret { &"<redacted>" } else { &self.details })
+            .finish()
+    }
 }
 
 /// An entry as stored: the origin's fields sit beside the others. Read through this flat
@@ -157,6 +175,8 @@ pub enum ActivityDetails {
     Result(ResultDetails),
     /// record.created, record.updated, record.deleted
     Record(RecordDetails),
+    /// auth.password_reset_requested
+    PasswordReset(ResetDetails),
     /// auth.login_succeeded, auth.logged_out, auth.logged_out_everywhere,
     /// auth.password_changed: stored as null.
     None,
@@ -209,6 +229,25 @@ pub struct RecordDetails {
     pub record_id: String,
 }
 
+/// A reset link's token, for log-mailer to mail. The entry holding it expires with the
+/// token (its TTL is the token's, not the log's retention: docs/DESIGN.md, Auth).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetDetails {
+    /// `<user id>.<secret>`, as the link carries it.
+    pub token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for ResetDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResetDetails")
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
 /// Details that do not fit their entry's kind: they will never read, whatever the retries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} details: {reason}")]
@@ -244,6 +283,7 @@ impl ActivityDetails {
             K::AccountLocked => Self::Locked(read(details).map_err(error)?),
             K::RefreshReuseDetected => Self::RefreshReuse(read(details).map_err(error)?),
             K::LoginSucceeded | K::LoggedOut | K::LoggedOutEverywhere | K::PasswordChanged => Self::None,
+            K::PasswordResetRequested => Self::PasswordReset(read(details).map_err(error)?),
             K::MarathonCreated | K::MarathonUpdated | K::MarathonCancelled => {
                 let d: MarathonDetails = read(details).map_err(error)?;
                 marathon(&d.marathon_id)?;
@@ -279,6 +319,7 @@ impl ActivityKind {
             Self::LoggedOut => "auth.logged_out",
             Self::LoggedOutEverywhere => "auth.logged_out_everywhere",
             Self::PasswordChanged => "auth.password_changed",
+            Self::PasswordResetRequested => "auth.password_reset_requested",
             Self::MarathonCreated => "marathon.created",
             Self::MarathonUpdated => "marathon.updated",
             Self::MarathonCancelled => "marathon.cancelled",
@@ -342,6 +383,7 @@ mod tests {
             K::LoggedOut,
             K::LoggedOutEverywhere,
             K::PasswordChanged,
+            K::PasswordResetRequested,
             K::MarathonCreated,
             K::MarathonUpdated,
             K::MarathonCancelled,
@@ -426,6 +468,14 @@ mod tests {
                 ActivityDetails::None,
                 serde_json::Value::Null,
             ),
+            (
+                ActivityKind::PasswordResetRequested,
+                ActivityDetails::PasswordReset(ResetDetails {
+                    token: "u.s".into(),
+                    expires_at: 1_795_262_400,
+                }),
+                json!({"token": "u.s", "expires_at": 1_795_262_400}),
+            ),
         ];
         for (kind, details, stored) in cases {
             let entry = ActivityEntry::new(
@@ -473,6 +523,22 @@ mod tests {
             ActivityDetails::decode(ActivityKind::AccountLocked, &serde_json::Value::Null),
             Ok(ActivityDetails::Locked(LockDetails { locked_until: None }))
         );
+    }
+
+    #[test]
+    fn a_reset_token_never_shows_in_debug() {
+        let entry = ActivityEntry::new(
+            UserId::generate(),
+            ActivityKind::PasswordResetRequested,
+            OffsetDateTime::UNIX_EPOCH,
+            RequestOrigin::default(),
+        )
+        .with_details(ActivityDetails::PasswordReset(ResetDetails {
+            token: "the-live-secret".into(),
+            expires_at: 1,
+        }));
+        assert!(!format!("{entry:?}").contains("the-live-secret"));
+        assert!(!format!("{:?}", entry.details().unwrap()).contains("the-live-secret"));
     }
 
     #[test]

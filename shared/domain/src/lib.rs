@@ -14,6 +14,7 @@ pub mod points;
 pub mod ports;
 pub mod record;
 pub mod refresh;
+pub mod reset;
 pub mod result;
 pub mod user;
 pub mod validation;

@@ -11,6 +11,7 @@ use crate::activity::ActivityEntry;
 use crate::lockout::{AttemptState, Reservation};
 use crate::ports::{Credentials, StoreError, UserStore};
 use crate::refresh::RefreshFamily;
+use crate::reset::PasswordReset;
 use crate::user::{Email, User, UserId};
 
 #[derive(Default)]
@@ -18,6 +19,7 @@ struct State {
     users: HashMap<UserId, Credentials>,
     emails: HashMap<Email, UserId>,
     families: HashMap<(UserId, String), RefreshFamily>,
+    resets: HashMap<UserId, PasswordReset>,
     activity: Vec<ActivityEntry>,
 }
 
@@ -158,6 +160,54 @@ impl UserStore for MemoryUsers {
     async fn end_sessions(&self, id: &UserId, activity: &ActivityEntry) -> Result<(), StoreError> {
         let mut state = self.lock();
         let credentials = state.users.get_mut(id).ok_or(StoreError::Missing("user"))?;
+        credentials.session_generation += 1;
+        state.activity.push(activity.clone());
+        Ok(())
+    }
+
+    async fn request_password_reset(
+        &self,
+        reset: &PasswordReset,
+        not_since: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if !state.users.contains_key(&reset.user_id) {
+            return Err(StoreError::Missing("user"));
+        }
+        if state
+            .resets
+            .get(&reset.user_id)
+            .is_some_and(|last| last.requested_at > not_since)
+        {
+            return Ok(false);
+        }
+        state.resets.insert(reset.user_id.clone(), reset.clone());
+        state.activity.push(activity.clone());
+        Ok(true)
+    }
+
+    async fn password_reset(&self, id: &UserId) -> Result<Option<PasswordReset>, StoreError> {
+        Ok(self.lock().resets.get(id).cloned())
+    }
+
+    async fn complete_password_reset(
+        &self,
+        id: &UserId,
+        token_hash: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let reset = state.resets.get_mut(id).ok_or(StoreError::Conflict)?;
+        if !reset.accepts(token_hash, now) {
+            return Err(StoreError::Conflict);
+        }
+        reset.used = true;
+        let credentials = state.users.get_mut(id).ok_or(StoreError::Conflict)?;
+        credentials.password_hash = password_hash.to_owned();
+        credentials.attempts = AttemptState::default();
         credentials.session_generation += 1;
         state.activity.push(activity.clone());
         Ok(())

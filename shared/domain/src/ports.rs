@@ -13,6 +13,7 @@ use crate::paging::{Page, PageRequest};
 use crate::points::Award;
 use crate::record::Record;
 use crate::refresh::RefreshFamily;
+use crate::reset::PasswordReset;
 use crate::result::OfficialResult;
 use crate::user::{Email, User, UserId};
 use time::Date;
@@ -120,6 +121,30 @@ pub trait UserStore: Send + Sync {
 
     /// Moves the session generation on (every refresh family ends), with `activity`.
     async fn end_sessions(&self, id: &UserId, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    /// Stores `reset` in place of any earlier one, with `activity` (which carries the token
+    /// to the mailer and is kept only until `reset.expires_at`), unless the last one was
+    /// asked for after `not_since`. Whether it was stored (false: too soon, nothing done).
+    async fn request_password_reset(
+        &self,
+        reset: &PasswordReset,
+        not_since: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<bool, StoreError>;
+
+    async fn password_reset(&self, id: &UserId) -> Result<Option<PasswordReset>, StoreError>;
+
+    /// Marks the reset used and sets the new password, clearing failures and locks and
+    /// ending every session, with `activity`; only if the stored reset is still unused, has
+    /// `token_hash` and has not expired at `now` (`Conflict` otherwise: single use).
+    async fn complete_password_reset(
+        &self,
+        id: &UserId,
+        token_hash: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
 
     async fn refresh_family(
         &self,

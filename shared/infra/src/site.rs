@@ -57,6 +57,12 @@ impl SiteUrl {
     pub fn account(&self) -> String {
         format!("{}/account", self.0)
     }
+
+    /// `/reset-password?token=...`: where a mailed reset link leads. The token is the
+    /// system's (a ULID and base64url), so it needs no escaping.
+    pub fn reset_password(&self, token: &domain::reset::ResetToken) -> String {
+        format!("{}/reset-password?token={}", self.0, token.encode())
+    }
 }
 
 #[cfg(test)]

@@ -544,3 +544,80 @@ pub async fn no_token_at_all_is_unauthorized(app: &App) {
         assert_eq!(missing.body["errors"][0]["field"], "refresh_token");
     }
 }
+
+pub async fn reset_request(app: &App, email: &str) -> Reply {
+    call(
+        &app.router,
+        &with_body(event("password-reset.json"), &json!({ "email": email })),
+    )
+    .await
+}
+
+pub async fn reset_confirm(app: &App, token: &str, new_password: &str) -> Reply {
+    call(
+        &app.router,
+        &with_body(
+            event("password-reset-confirm.json"),
+            &json!({ "token": token, "new_password": new_password }),
+        ),
+    )
+    .await
+}
+
+/// The reset flow; `mailed(user id)` answers the tokens the log handed to the mailer for
+/// that user, oldest first (read from the store the app runs on).
+pub async fn password_reset_by_mail<F, Fut>(app: &App, mailed: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Vec<String>>,
+{
+    let email = unique_email("reset-mail");
+    let user = signup(&app.router, &email, "runner").await.body;
+    let user_id = user["id"].as_str().unwrap().to_owned();
+    let session = login(&app.router, &email, PASSWORD).await;
+    let (_, old_refresh) = tokens(&session);
+
+    // known and unknown addresses: the same answer
+    let known = reset_request(app, &email).await;
+    let unknown = reset_request(app, &unique_email("nobody")).await;
+    assert_eq!(known.status, 202, "{:?}", known.body);
+    assert_eq!((unknown.status, &unknown.body), (known.status, &known.body));
+    assert_eq!(reset_request(app, "not an address").await.status, 202);
+    let missing = call(&app.router, &with_body(event("password-reset.json"), &json!({}))).await;
+    assert_eq!(missing.status, 400);
+    // a second request right away is answered alike but mails nothing
+    assert_eq!(reset_request(app, &email).await.status, 202);
+    let mailed_tokens = mailed(user_id.clone()).await;
+    assert_eq!(mailed_tokens.len(), 1, "one mail a minute at most");
+    let token = mailed_tokens[0].clone();
+    assert!(token.starts_with(&user_id));
+
+    let new_password = "reset to something new";
+    let garbage = reset_confirm(app, &format!("{user_id}.{}", "x".repeat(43)), new_password).await;
+    assert_eq!(garbage.status, 400);
+    assert_eq!(garbage.body["errors"][0]["field"], "token");
+    let weak = reset_confirm(app, &token, "short").await;
+    assert_eq!(weak.body["errors"][0]["field"], "new_password");
+
+    let done = reset_confirm(app, &token, new_password).await;
+    assert_eq!(done.status, 204, "{:?}", done.body);
+    assert_eq!(
+        refresh(&app.router, &old_refresh).await.status,
+        401,
+        "sessions ended"
+    );
+    assert_eq!(login(&app.router, &email, PASSWORD).await.status, 401);
+    assert_eq!(login(&app.router, &email, new_password).await.status, 200);
+    let again = reset_confirm(app, &token, "yet another passphrase").await;
+    assert_eq!(again.status, 400, "single use");
+
+    // a new link after a minute; it dies 30 minutes later
+    app.clock.advance(Duration::minutes(2));
+    assert_eq!(reset_request(app, &email).await.status, 202);
+    let mailed_tokens = mailed(user_id).await;
+    assert_eq!(mailed_tokens.len(), 2);
+    app.clock.advance(Duration::minutes(30));
+    let late = reset_confirm(app, &mailed_tokens[1], "too late passphrase").await;
+    assert_eq!(late.status, 400);
+    assert_eq!(login(&app.router, &email, new_password).await.status, 200);
+}

@@ -32,9 +32,25 @@ impl ActivityLog {
     }
 
     pub fn put(&self, entry: &ActivityEntry) -> Result<TransactWriteItem, StoreError> {
+        self.put_item(self.item(entry)?)
+    }
+
+    /// The entry, kept only until `expires_at` rather than the log's retention: for an
+    /// entry that carries a short-lived secret (a reset token) to the mailer.
+    pub fn put_until(
+        &self,
+        entry: &ActivityEntry,
+        expires_at: time::OffsetDateTime,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut item = self.item(entry)?;
+        item.insert("expires_at".into(), n(expires_at.unix_timestamp()));
+        self.put_item(item)
+    }
+
+    fn put_item(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(self.item(entry)?))
+            .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(corrupt)?;

@@ -19,6 +19,8 @@ pub const EMAIL_PREFIX: &str = "EMAIL#";
 pub const EMAIL: &str = "EMAIL";
 /// `USER#<id> | REFRESH#<family>`: a refresh-token family.
 pub const REFRESH_PREFIX: &str = "REFRESH#";
+/// `USER#<id> | RESET`: the account's one outstanding password reset (a token hash).
+pub const RESET: &str = "RESET";
 /// `USER#<id> | AWARD#<result id>`: one result's contribution to the total.
 pub const AWARD_PREFIX: &str = "AWARD#";
 /// `USER#<id> | ANNOUNCE#<result id>#<version>`: a change the ledger applied whose
@@ -69,6 +71,10 @@ pub fn email_key(email: &Email) -> Item {
 
 pub fn refresh_key(user: &UserId, family_id: &str) -> Item {
     key(user_pk(user), format!("{REFRESH_PREFIX}{family_id}"))
+}
+
+pub fn reset_key(user: &UserId) -> Item {
+    key(user_pk(user), RESET)
 }
 
 pub fn award_key(runner: &UserId, result_id: &str) -> Item {
@@ -165,6 +171,7 @@ mod tests {
             ("EMAIL#kim@example.com".into(), "EMAIL".into())
         );
         assert_eq!(text(&refresh_key(&user, "f"), "sk"), "REFRESH#f");
+        assert_eq!(text(&reset_key(&user), "sk"), "RESET");
         assert_eq!(text(&award_key(&user, "m.r"), "sk"), "AWARD#m.r");
         assert_eq!(
             text(&announce_key(&user, "m.r", 7), "sk"),

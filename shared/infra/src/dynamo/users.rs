@@ -8,12 +8,13 @@ use domain::activity::ActivityEntry;
 use domain::lockout::{AttemptState, Reservation};
 use domain::ports::{Credentials, StoreError, UserStore};
 use domain::refresh::RefreshFamily;
+use domain::reset::PasswordReset;
 use domain::{Email, Role, User, UserId, UserName};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::errors::{corrupt, unavailable};
-use super::keys::{email_key, profile_key, refresh_key};
+use super::keys::{email_key, profile_key, refresh_key, reset_key};
 use super::transact::{TransactError, transact};
 use super::{ActivityLog, Item, key, n, s};
 
@@ -82,6 +83,18 @@ fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
         .as_service_error()
         .and_then(|e| e.code())
         .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+#[derive(Serialize, Deserialize)]
+struct ResetItem {
+    user_id: UserId,
+    token_hash: String,
+    /// Unix seconds.
+    requested_at: i64,
+    /// Unix seconds; also the table's TTL attribute.
+    expires_at: i64,
+    #[serde(default)]
+    used: bool,
 }
 
 fn from_unix(seconds: i64) -> Result<OffsetDateTime, StoreError> {
@@ -335,6 +348,103 @@ impl UserStore for DynamoUsers {
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1));
         self.transact(vec![built(end), self.activity.put(activity)?])
+            .await
+            .map_err(TransactError::into_store_error)
+    }
+
+    async fn request_password_reset(
+        &self,
+        reset: &PasswordReset,
+        not_since: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<bool, StoreError> {
+        let stored = ResetItem {
+            user_id: reset.user_id.clone(),
+            token_hash: reset.token_hash.clone(),
+            requested_at: reset.requested_at.unix_timestamp(),
+            expires_at: reset.expires_at.unix_timestamp(),
+            used: false,
+        };
+        let mut item: Item = serde_dynamo::to_item(&stored).map_err(corrupt)?;
+        item.extend(reset_key(&reset.user_id));
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            // one mail a minute at most: a flood of requests is answered alike and dropped
+            .condition_expression("attribute_not_exists(pk) OR requested_at <= :not_since")
+            .expression_attribute_values(":not_since", n(not_since.unix_timestamp()))
+            .build()
+            .expect("table and item are set");
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            // the entry carries the token: it goes when the token does
+            self.activity.put_until(activity, reset.expires_at)?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(TransactError::Cancelled(codes))
+                if codes.first().is_some_and(|c| c == "ConditionalCheckFailed") =>
+            {
+                Ok(false)
+            }
+            Err(other) => Err(other.into_store_error()),
+        }
+    }
+
+    async fn password_reset(&self, id: &UserId) -> Result<Option<PasswordReset>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(reset_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output
+            .item
+            .map(|item| {
+                let stored: ResetItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+                Ok(PasswordReset {
+                    user_id: stored.user_id,
+                    token_hash: stored.token_hash,
+                    requested_at: from_unix(stored.requested_at)?,
+                    expires_at: from_unix(stored.expires_at)?,
+                    used: stored.used,
+                })
+            })
+            .transpose()
+    }
+
+    async fn complete_password_reset(
+        &self,
+        id: &UserId,
+        token_hash: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        // single use: of concurrent confirmations, one marks it used
+        let consume = self
+            .update(reset_key(id))
+            .update_expression("SET used = :true")
+            .condition_expression("token_hash = :hash AND used = :false AND expires_at > :now")
+            .expression_attribute_values(":hash", s(token_hash))
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", n(now.unix_timestamp()));
+        let set = self
+            .update(profile_key(id))
+            .update_expression(
+                "SET password_hash = :password, failed_logins = :zero, \
+                 session_generation = if_not_exists(session_generation, :zero) + :one \
+                 REMOVE next_attempt_at, locked_until",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":password", s(password_hash))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1));
+        self.transact(vec![built(consume), built(set), self.activity.put(activity)?])
             .await
             .map_err(TransactError::into_store_error)
     }
