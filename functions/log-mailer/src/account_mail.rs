@@ -10,6 +10,9 @@ pub fn subjects(event: &SecurityEvent) -> Option<(&'static str, &'static str)> {
             Some(("비밀번호가 변경되었습니다", "Your password has been changed"))
         }
         SecurityEvent::PasswordReset { .. } => Some(("비밀번호 재설정 링크", "Your password reset link")),
+        SecurityEvent::VerifyEmail { .. } => {
+            Some(("이메일 주소를 확인해 주세요", "Please verify your email address"))
+        }
         SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse => None,
     }
 }
@@ -19,6 +22,7 @@ pub fn shorts(event: &SecurityEvent) -> Option<(&'static str, &'static str)> {
     match event {
         SecurityEvent::PasswordChanged => Some(("비밀번호 변경", "Password changed")),
         SecurityEvent::PasswordReset { .. } => Some(("비밀번호 재설정", "Password reset")),
+        SecurityEvent::VerifyEmail { .. } => Some(("이메일 확인", "Verify your email")),
         SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse => None,
     }
 }
@@ -42,6 +46,14 @@ pub fn paragraphs(event: &SecurityEvent, korean: bool) -> Option<Vec<String>> {
             "Someone asked to reset your password. Set a new one with the link below: it works once, for 30 minutes.".into(),
             "If it was not you, ignore this mail: your password stays as it is.".into(),
         ]),
+        (SecurityEvent::VerifyEmail { .. }, true) => Some(vec![
+            "mrmrthon에 가입해 주셔서 감사합니다. 아래 링크로 이메일 주소를 확인해 주세요. 링크는 24시간 동안 한 번만 사용할 수 있습니다.".into(),
+            "확인 전에는 보안 관련 메일만 받으며, 주최자는 공식 기록을 등록할 수 없습니다.".into(),
+        ]),
+        (SecurityEvent::VerifyEmail { .. }, false) => Some(vec![
+            "Thanks for joining mrmrthon. Verify your email address with the link below: it works once, for 24 hours.".into(),
+            "Until then you get security mails only, and an organizer cannot record results.".into(),
+        ]),
         (SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse, _) => None,
     }
 }
@@ -60,6 +72,14 @@ pub fn reset_link(
                 "Reset your password"
             },
             site.reset_password(token),
+        )),
+        SecurityEvent::VerifyEmail { token, .. } => Some((
+            if korean {
+                "이메일 확인"
+            } else {
+                "Verify your email"
+            },
+            site.verify_email(token),
         )),
         _ => None,
     }

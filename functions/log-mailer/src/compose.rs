@@ -238,9 +238,9 @@ fn korean_subject(notice: &Notice) -> String {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "계정이 일시적으로 잠겼습니다".into(),
             SecurityEvent::RefreshReuse => "보안을 위해 로그인 세션을 종료했습니다".into(),
-            SecurityEvent::PasswordChanged | SecurityEvent::PasswordReset { .. } => {
-                account_subject(event, true)
-            }
+            SecurityEvent::PasswordChanged
+            | SecurityEvent::PasswordReset { .. }
+            | SecurityEvent::VerifyEmail { .. } => account_subject(event, true),
         },
     }
 }
@@ -260,9 +260,9 @@ fn english_subject(notice: &Notice) -> String {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "Your account has been temporarily locked".into(),
             SecurityEvent::RefreshReuse => "We signed you out to protect your account".into(),
-            SecurityEvent::PasswordChanged | SecurityEvent::PasswordReset { .. } => {
-                account_subject(event, false)
-            }
+            SecurityEvent::PasswordChanged
+            | SecurityEvent::PasswordReset { .. }
+            | SecurityEvent::VerifyEmail { .. } => account_subject(event, false),
         },
     }
 }
@@ -289,9 +289,9 @@ fn short_korean(notice: &Notice) -> &'static str {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "계정 잠금",
             SecurityEvent::RefreshReuse => "보안 로그아웃",
-            SecurityEvent::PasswordChanged | SecurityEvent::PasswordReset { .. } => {
-                account_short(event, true)
-            }
+            SecurityEvent::PasswordChanged
+            | SecurityEvent::PasswordReset { .. }
+            | SecurityEvent::VerifyEmail { .. } => account_short(event, true),
         },
     }
 }
@@ -310,9 +310,9 @@ fn short_english(notice: &Notice) -> &'static str {
         Notice::Security { event, .. } => match event {
             SecurityEvent::AccountLocked { .. } => "Account locked",
             SecurityEvent::RefreshReuse => "Signed out for security",
-            SecurityEvent::PasswordChanged | SecurityEvent::PasswordReset { .. } => {
-                account_short(event, false)
-            }
+            SecurityEvent::PasswordChanged
+            | SecurityEvent::PasswordReset { .. }
+            | SecurityEvent::VerifyEmail { .. } => account_short(event, false),
         },
     }
 }
@@ -473,7 +473,12 @@ fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUr
                     );
                     paragraphs.push("If this was not you, change your password.".into());
                 }
-                (_, SecurityEvent::PasswordChanged | SecurityEvent::PasswordReset { .. }) => {
+                (
+                    _,
+                    SecurityEvent::PasswordChanged
+                    | SecurityEvent::PasswordReset { .. }
+                    | SecurityEvent::VerifyEmail { .. },
+                ) => {
                     paragraphs.extend(account_mail::paragraphs(event, ko).unwrap_or_default());
                 }
             }
@@ -1113,6 +1118,32 @@ mod tests {
         assert!(m.html.contains(&format!("<a href=\"{link}\">")), "{}", m.html);
         assert!(!m.text.contains("/account"), "{}", m.text);
         assert!(m.text.contains("30 minutes"), "{}", m.text);
+    }
+
+    #[test]
+    fn the_verification_mail_carries_its_link() {
+        let user = UserId::generate();
+        let token = domain::reset::ResetToken {
+            user_id: user.clone(),
+            secret: "v".repeat(43),
+        };
+        let notice = Notice::Security {
+            event: SecurityEvent::VerifyEmail {
+                token: token.clone(),
+                expires_at: datetime!(2026-11-22 10:00 UTC),
+            },
+            user,
+            at: datetime!(2026-11-21 10:00 UTC),
+            source_ip: None,
+        };
+        let m = mail(&notice, &recipient("Kim", None));
+        let link = format!("https://mrmrthon.dev/verify-email?token={}", token.encode());
+        assert!(
+            m.text.contains(&format!("Verify your email: {link}\n")),
+            "{}",
+            m.text
+        );
+        assert!(m.text.contains("24 hours"), "{}", m.text);
     }
 
     #[test]

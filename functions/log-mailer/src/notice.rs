@@ -39,6 +39,11 @@ pub enum SecurityEvent {
         token: ResetToken,
         expires_at: OffsetDateTime,
     },
+    /// The link that verifies the address (sent at signup and on request).
+    VerifyEmail {
+        token: ResetToken,
+        expires_at: OffsetDateTime,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +150,7 @@ impl Notice {
             }
             K::RefreshReuseDetected => Ok(Some(security(SecurityEvent::RefreshReuse))),
             K::PasswordChanged => Ok(Some(security(SecurityEvent::PasswordChanged))),
-            K::PasswordResetRequested => {
+            K::PasswordResetRequested | K::EmailVerificationRequested => {
                 let ActivityDetails::PasswordReset(d) = details(entry)? else {
                     return Err(Undecodable(format!(
                         "{} entry without a token",
@@ -158,12 +163,17 @@ impl Notice {
                     .ok_or_else(|| Undecodable("a reset token not of the entry's actor".into()))?;
                 let expires_at = OffsetDateTime::from_unix_timestamp(d.expires_at)
                     .map_err(|e| Undecodable(format!("expires_at {}: {e}", d.expires_at)))?;
-                Ok(Some(security(SecurityEvent::PasswordReset { token, expires_at })))
+                Ok(Some(security(if entry.kind == K::PasswordResetRequested {
+                    SecurityEvent::PasswordReset { token, expires_at }
+                } else {
+                    SecurityEvent::VerifyEmail { token, expires_at }
+                })))
             }
             K::UserSignedUp
             | K::LoginSucceeded
             | K::LoggedOut
             | K::LoggedOutEverywhere
+            | K::EmailVerified
             | K::MarathonCreated
             | K::EntryRegistered
             | K::EntryCancelled
@@ -312,6 +322,17 @@ mod tests {
             !format!("{notice:?}").contains(&secret),
             "Debug never shows the token"
         );
+        let verify = entry(
+            ActivityKind::EmailVerificationRequested,
+            json!({"token": format!("{ACTOR}.{secret}"), "expires_at": 1_795_262_400}),
+        );
+        assert!(matches!(
+            Notice::from_entry(&verify).unwrap().unwrap(),
+            Notice::Security {
+                event: SecurityEvent::VerifyEmail { .. },
+                ..
+            }
+        ));
         // a token for another account is never mailed to this one
         let foreign = entry(
             ActivityKind::PasswordResetRequested,

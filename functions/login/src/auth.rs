@@ -11,7 +11,9 @@ use domain::lockout::{LockoutPolicy, Reservation};
 use domain::password::check_new_password;
 use domain::ports::{Credentials, StoreError, UserStore};
 use domain::refresh::{REFRESH_TTL, RefreshFamily, RefreshToken, RefreshVerdict};
-use domain::reset::{PasswordReset, RESET_MIN_INTERVAL, RESET_TTL, ResetToken};
+use domain::reset::{
+    PasswordReset, RESET_MIN_INTERVAL, RESET_TTL, ResetToken, VERIFY_MIN_INTERVAL, VERIFY_TTL,
+};
 use domain::{Clock, Email, FieldError, Role, User, UserId, UserName, ValidationErrors};
 use infra::passwords::Passwords;
 use infra::tokens::{TokenSigner, TokenVerifier, refresh};
@@ -58,6 +60,8 @@ pub enum AuthError {
     /// The caller's account no longer exists.
     #[error("no such account")]
     NoAccount,
+    #[error("the address is already verified")]
+    AlreadyVerified,
     #[error(transparent)]
     Store(StoreError),
     #[error("internal: {0}")]
@@ -142,6 +146,7 @@ pub struct LoginResponse {
     #[serde(flatten)]
     pub tokens: TokenPair,
     pub user: User,
+    pub email_verified: bool,
     pub message: &'static str,
 }
 
@@ -177,11 +182,97 @@ impl Auth {
             .hash(&password)
             .await
             .map_err(|e| AuthError::Internal(e.to_string()))?;
-        let activity = ActivityEntry::new(user.id.clone(), ActivityKind::UserSignedUp, now, origin)
+        let activity = ActivityEntry::new(user.id.clone(), ActivityKind::UserSignedUp, now, origin.clone())
             .with_details(ActivityDetails::SignedUp(SignUpDetails { user_type: role }));
         self.users.create_user(&user, &hash, &activity).await?;
         tracing::info!(user_id = %user.id, role = role.as_str(), "user signed up");
+        // The account exists either way; a verification mail that could not be queued now
+        // is one `resend` away.
+        if let Err(error) = self.send_verification(&user.id, now, origin).await {
+            tracing::warn!(user_id = %user.id, %error, "verification mail not queued");
+        }
         Ok(user)
+    }
+
+    /// Stores a verification token's hash and logs the entry that makes log-mailer mail
+    /// the link, at most once a minute per account. Whether it was queued.
+    async fn send_verification(
+        &self,
+        id: &UserId,
+        now: OffsetDateTime,
+        origin: RequestOrigin,
+    ) -> Result<bool, AuthError> {
+        let token = ResetToken {
+            user_id: id.clone(),
+            secret: refresh::new_secret(),
+        };
+        let encoded = token.encode();
+        let pending = PasswordReset {
+            user_id: id.clone(),
+            token_hash: refresh::hash_token(&encoded),
+            requested_at: now,
+            expires_at: now + VERIFY_TTL,
+            used: false,
+        };
+        let activity = ActivityEntry::new(id.clone(), ActivityKind::EmailVerificationRequested, now, origin)
+            .with_details(ActivityDetails::PasswordReset(ResetDetails {
+                token: encoded,
+                expires_at: pending.expires_at.unix_timestamp(),
+            }));
+        Ok(self
+            .users
+            .request_email_verification(&pending, now - VERIFY_MIN_INTERVAL, &activity)
+            .await?)
+    }
+
+    /// Mails the caller a new verification link (at most once a minute). Whether one was
+    /// queued; `AlreadyVerified` if there is nothing to verify.
+    pub async fn resend_verification(
+        &self,
+        caller: &UserId,
+        origin: RequestOrigin,
+    ) -> Result<bool, AuthError> {
+        let account = self
+            .users
+            .credentials_by_id(caller)
+            .await?
+            .ok_or(AuthError::NoAccount)?;
+        if account.email_verified {
+            return Err(AuthError::AlreadyVerified);
+        }
+        self.send_verification(caller, self.clock.now(), origin).await
+    }
+
+    /// Verifies the address with a mailed token: once, within a day.
+    pub async fn verify_email(&self, token: Option<String>, origin: RequestOrigin) -> Result<(), AuthError> {
+        let raw = ValidationErrors::default()
+            .require("token", token)
+            .ok_or_else(|| ValidationErrors::from(FieldError::missing("token")))?;
+        let refused = || {
+            AuthError::Invalid(ValidationErrors::from(FieldError::new(
+                "token",
+                "the verification link is invalid, expired or already used: ask for a new one",
+            )))
+        };
+        let token = ResetToken::parse(&raw).ok_or_else(refused)?;
+        let presented = refresh::hash_token(&token.encode());
+        let now = self.clock.now();
+        let pending = self.users.email_verification(&token.user_id).await?;
+        if !pending.is_some_and(|p| p.accepts(&presented, now)) {
+            return Err(refused());
+        }
+        let activity = ActivityEntry::new(token.user_id.clone(), ActivityKind::EmailVerified, now, origin);
+        match self
+            .users
+            .complete_email_verification(&token.user_id, &presented, now, &activity)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => return Err(refused()),
+            Err(other) => return Err(other.into()),
+        }
+        tracing::info!(user_id = %token.user_id, "email verified");
+        Ok(())
     }
 
     pub async fn login(
@@ -241,10 +332,11 @@ impl Auth {
             }
             Err(other) => return Err(other.into()),
         }
-        let tokens = self.tokens_for(&user, encoded)?;
+        let tokens = self.tokens_for(&user, credentials.email_verified, encoded)?;
         tracing::info!(user_id = %user.id, "login succeeded");
         Ok(LoginResponse {
             tokens,
+            email_verified: credentials.email_verified,
             message: welcome(user.user_type, language),
             user,
         })
@@ -514,7 +606,7 @@ impl Auth {
             }
             Err(other) => return Err(other.into()),
         }
-        self.tokens_for(&account.user, encoded)
+        self.tokens_for(&account.user, account.email_verified, encoded)
     }
 
     /// Revokes the token's family. Presenting an older token of the family counts as reuse
@@ -576,10 +668,15 @@ impl Auth {
         Ok(())
     }
 
-    fn tokens_for(&self, user: &User, refresh_token: String) -> Result<TokenPair, AuthError> {
+    fn tokens_for(
+        &self,
+        user: &User,
+        email_verified: bool,
+        refresh_token: String,
+    ) -> Result<TokenPair, AuthError> {
         let access = self
             .signer
-            .issue_access(&user.id, user.user_type, self.clock.now())
+            .issue_access_verified(&user.id, user.user_type, email_verified, self.clock.now())
             .map_err(|e| AuthError::Internal(e.to_string()))?;
         Ok(TokenPair {
             access_token: access.token,

@@ -47,6 +47,8 @@ pub fn routes() -> OpenApiRouter<Arc<Auth>> {
         .routes(routes!(crate::account::logout_all))
         .routes(routes!(crate::reset::request_reset))
         .routes(routes!(crate::reset::confirm_reset))
+        .routes(routes!(crate::verify::verify_email))
+        .routes(routes!(crate::verify::resend_verification))
         .routes(routes!(jwks))
 }
 
@@ -199,16 +201,21 @@ pub struct UserView {
     pub user_type: Role,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Whether the owner proved the address (the mailed link, `POST /auth/verify-email`).
+    /// Until then the account gets only security mails, and an organizer may not record
+    /// results.
+    pub email_verified: bool,
 }
 
-impl From<User> for UserView {
-    fn from(user: User) -> Self {
+impl UserView {
+    pub fn new(user: User, email_verified: bool) -> Self {
         Self {
             id: user.id.to_string(),
             email: user.email.as_str().to_owned(),
             name: user.name.as_str().to_owned(),
             user_type: user.user_type.into(),
             created_at: user.created_at,
+            email_verified,
         }
     }
 }
@@ -320,7 +327,7 @@ async fn signup(
     ApiJson(request): ApiJson<SignupBody>,
 ) -> Result<Response, Problem> {
     let user = auth.signup(request.into(), origin).await?;
-    Ok((StatusCode::CREATED, no_store(), Json(UserView::from(user))).into_response())
+    Ok((StatusCode::CREATED, no_store(), Json(UserView::new(user, false))).into_response())
 }
 
 /// Logs in: tokens and a greeting.
@@ -349,7 +356,7 @@ async fn login(
     let session = auth.login(request.into(), origin, language).await?;
     let session = Session {
         tokens: session.tokens.into(),
-        user: session.user.into(),
+        user: UserView::new(session.user, session.email_verified),
         message: session.message,
     };
     let cookie = refresh_cookie::set(&session.tokens.refresh_token);
@@ -556,6 +563,9 @@ impl From<AuthError> for Problem {
                 ProblemType::Forbidden,
                 "the current password is incorrect, or too many attempts were made: wait a moment and try again",
             ),
+            AuthError::AlreadyVerified => {
+                Problem::new(ProblemType::Conflict, "the address is already verified")
+            }
             AuthError::NoAccount => Problem::new(ProblemType::Unauthorized, "the account no longer exists"),
             AuthError::Store(error) => error.into(),
             AuthError::Internal(cause) => Problem::internal(&cause),

@@ -107,9 +107,16 @@ async fn the_login_is_in_the_activity_log_with_its_origin() {
         .iter()
         .filter_map(|e| e.get("kind")?.as_s().ok().map(String::as_str))
         .collect();
-    // signup and login; the failure only counted toward the lockout
-    assert_eq!(kinds, ["user.signed_up", "auth.login_succeeded"]);
-    let login_entry = &entries[1];
+    // signup (with its verification mail) and login; the failure only counted toward the lockout
+    assert_eq!(
+        kinds,
+        [
+            "user.signed_up",
+            "auth.email_verification_requested",
+            "auth.login_succeeded"
+        ]
+    );
+    let login_entry = &entries[2];
     assert_eq!(login_entry["source_ip"].as_s().unwrap(), "203.0.113.7");
     assert_eq!(login_entry["user_agent"].as_s().unwrap(), "curl/8.5.0");
     assert!(login_entry.contains_key("expires_at"), "retention TTL is set");
@@ -183,6 +190,49 @@ async fn password_reset_by_mail() {
                     )
                     .unwrap();
                     assert_eq!(expires - at.unix_timestamp(), 30 * 60);
+                    e["details"].as_m().unwrap()["token"].as_s().unwrap().clone()
+                })
+                .collect()
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn email_verification() {
+    let app = dynamo_app().await;
+    let (sdk, settings) = settings().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = settings.activity_table.clone();
+    common::scenarios::email_verification(&app, |user| {
+        let (client, table) = (client.clone(), table.clone());
+        async move {
+            let items = client
+                .query()
+                .table_name(&table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(format!("USER#{user}")))
+                .send()
+                .await
+                .expect("query the activity log")
+                .items
+                .unwrap_or_default();
+            items
+                .iter()
+                .filter(|e| {
+                    e["kind"]
+                        .as_s()
+                        .is_ok_and(|k| k == "auth.email_verification_requested")
+                })
+                .map(|e| {
+                    // the entry goes with the token (30 minutes), not after the log's 400 days
+                    let expires: i64 = e["expires_at"].as_n().unwrap().parse().unwrap();
+                    let at = time::OffsetDateTime::parse(
+                        e["at"].as_s().unwrap(),
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .unwrap();
+                    assert_eq!(expires - at.unix_timestamp(), 24 * 3600);
                     e["details"].as_m().unwrap()["token"].as_s().unwrap().clone()
                 })
                 .collect()

@@ -201,3 +201,25 @@ async fn password_reset_by_mail() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn email_verification() {
+    let (private_pem, public_pem) = key_pair();
+    let users = Arc::new(MemoryUsers::default());
+    let app = app(users.clone(), &private_pem, &public_pem);
+    common::scenarios::email_verification(&app, |user| {
+        let users = users.clone();
+        async move {
+            users
+                .activity()
+                .into_iter()
+                .filter(|e| {
+                    e.kind == domain::activity::ActivityKind::EmailVerificationRequested
+                        && e.actor.as_str() == user
+                })
+                .map(|e| e.details["token"].as_str().unwrap().to_owned())
+                .collect()
+        }
+    })
+    .await;
+}

@@ -149,6 +149,6 @@ fn the_session_shows_no_password_hash() {
     let fields: BTreeSet<&str> = user.keys().map(String::as_str).collect();
     assert_eq!(
         fields,
-        BTreeSet::from(["id", "email", "name", "user_type", "created_at"])
+        BTreeSet::from(["id", "email", "name", "user_type", "created_at", "email_verified"])
     );
 }

@@ -29,6 +29,12 @@ pub enum ActivityKind {
     /// A reset link was asked for: log-mailer mails it (the entry carries the token).
     #[serde(rename = "auth.password_reset_requested")]
     PasswordResetRequested,
+    /// A verification link for the address: log-mailer mails it (the entry carries the token).
+    #[serde(rename = "auth.email_verification_requested")]
+    EmailVerificationRequested,
+    /// The address was verified.
+    #[serde(rename = "auth.email_verified")]
+    EmailVerified,
     #[serde(rename = "marathon.created")]
     MarathonCreated,
     #[serde(rename = "marathon.updated")]
@@ -85,7 +91,10 @@ pub struct ActivityEntry {
 impl std::fmt::Debug for ActivityEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // a reset request's details hold a live token: never printed
-        let secret = self.kind == ActivityKind::PasswordResetRequested;
+        let secret = matches!(
+            self.kind,
+            ActivityKind::PasswordResetRequested | ActivityKind::EmailVerificationRequested
+        );
         f.debug_struct("ActivityEntry")
             .field("id", &self.id)
             .field("actor", &self.actor)
@@ -175,7 +184,7 @@ pub enum ActivityDetails {
     Result(ResultDetails),
     /// record.created, record.updated, record.deleted
     Record(RecordDetails),
-    /// auth.password_reset_requested
+    /// auth.password_reset_requested, auth.email_verification_requested
     PasswordReset(ResetDetails),
     /// auth.login_succeeded, auth.logged_out, auth.logged_out_everywhere,
     /// auth.password_changed: stored as null.
@@ -283,7 +292,10 @@ impl ActivityDetails {
             K::AccountLocked => Self::Locked(read(details).map_err(error)?),
             K::RefreshReuseDetected => Self::RefreshReuse(read(details).map_err(error)?),
             K::LoginSucceeded | K::LoggedOut | K::LoggedOutEverywhere | K::PasswordChanged => Self::None,
-            K::PasswordResetRequested => Self::PasswordReset(read(details).map_err(error)?),
+            K::PasswordResetRequested | K::EmailVerificationRequested => {
+                Self::PasswordReset(read(details).map_err(error)?)
+            }
+            K::EmailVerified => Self::None,
             K::MarathonCreated | K::MarathonUpdated | K::MarathonCancelled => {
                 let d: MarathonDetails = read(details).map_err(error)?;
                 marathon(&d.marathon_id)?;
@@ -320,6 +332,8 @@ impl ActivityKind {
             Self::LoggedOutEverywhere => "auth.logged_out_everywhere",
             Self::PasswordChanged => "auth.password_changed",
             Self::PasswordResetRequested => "auth.password_reset_requested",
+            Self::EmailVerificationRequested => "auth.email_verification_requested",
+            Self::EmailVerified => "auth.email_verified",
             Self::MarathonCreated => "marathon.created",
             Self::MarathonUpdated => "marathon.updated",
             Self::MarathonCancelled => "marathon.cancelled",
@@ -384,6 +398,8 @@ mod tests {
             K::LoggedOutEverywhere,
             K::PasswordChanged,
             K::PasswordResetRequested,
+            K::EmailVerificationRequested,
+            K::EmailVerified,
             K::MarathonCreated,
             K::MarathonUpdated,
             K::MarathonCancelled,

@@ -20,6 +20,7 @@ struct State {
     emails: HashMap<Email, UserId>,
     families: HashMap<(UserId, String), RefreshFamily>,
     resets: HashMap<UserId, PasswordReset>,
+    verifications: HashMap<UserId, PasswordReset>,
     activity: Vec<ActivityEntry>,
 }
 
@@ -58,6 +59,7 @@ impl UserStore for MemoryUsers {
                 password_hash: password_hash.to_owned(),
                 attempts: AttemptState::default(),
                 session_generation: 0,
+                email_verified: false,
             },
         );
         state.activity.push(activity.clone());
@@ -189,6 +191,56 @@ impl UserStore for MemoryUsers {
 
     async fn password_reset(&self, id: &UserId) -> Result<Option<PasswordReset>, StoreError> {
         Ok(self.lock().resets.get(id).cloned())
+    }
+
+    async fn request_email_verification(
+        &self,
+        pending: &PasswordReset,
+        not_since: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if !state.users.contains_key(&pending.user_id) {
+            return Err(StoreError::Missing("user"));
+        }
+        if state
+            .verifications
+            .get(&pending.user_id)
+            .is_some_and(|last| last.requested_at > not_since)
+        {
+            return Ok(false);
+        }
+        state
+            .verifications
+            .insert(pending.user_id.clone(), pending.clone());
+        state.activity.push(activity.clone());
+        Ok(true)
+    }
+
+    async fn email_verification(&self, id: &UserId) -> Result<Option<PasswordReset>, StoreError> {
+        Ok(self.lock().verifications.get(id).cloned())
+    }
+
+    async fn complete_email_verification(
+        &self,
+        id: &UserId,
+        token_hash: &str,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let pending = state.verifications.get_mut(id).ok_or(StoreError::Conflict)?;
+        if !pending.accepts(token_hash, now) {
+            return Err(StoreError::Conflict);
+        }
+        pending.used = true;
+        state
+            .users
+            .get_mut(id)
+            .ok_or(StoreError::Conflict)?
+            .email_verified = true;
+        state.activity.push(activity.clone());
+        Ok(())
     }
 
     async fn complete_password_reset(

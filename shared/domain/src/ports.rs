@@ -47,6 +47,9 @@ pub struct Credentials {
     pub attempts: AttemptState,
     /// Moves on when every session of the account ends (`RefreshFamily::generation`).
     pub session_generation: u64,
+    /// Whether the owner proved the address (accounts from before verification count
+    /// as verified).
+    pub email_verified: bool,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -56,6 +59,7 @@ impl std::fmt::Debug for Credentials {
             .field("user", &self.user.id)
             .field("attempts", &self.attempts)
             .field("session_generation", &self.session_generation)
+            .field("email_verified", &self.email_verified)
             .finish_non_exhaustive()
     }
 }
@@ -133,6 +137,26 @@ pub trait UserStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     async fn password_reset(&self, id: &UserId) -> Result<Option<PasswordReset>, StoreError>;
+
+    /// As `request_password_reset`, for the address verification token (its own item).
+    async fn request_email_verification(
+        &self,
+        pending: &PasswordReset,
+        not_since: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<bool, StoreError>;
+
+    async fn email_verification(&self, id: &UserId) -> Result<Option<PasswordReset>, StoreError>;
+
+    /// Marks the verification used and the address verified, with `activity`; only if the
+    /// stored one is unused, has `token_hash` and has not expired at `now` (`Conflict`).
+    async fn complete_email_verification(
+        &self,
+        id: &UserId,
+        token_hash: &str,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
 
     /// Marks the reset used and sets the new password, clearing failures and locks and
     /// ending every session, with `activity`; only if the stored reset is still unused, has

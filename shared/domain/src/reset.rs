@@ -1,5 +1,6 @@
-//! Password reset by mail: a single-use, short-lived token. The link carries
-//! `<user id>.<256 random bits>`; the Users table keeps only its hash.
+//! Tokens mailed to an account's address: password reset, and email verification (the
+//! same shape). Single use, short-lived; the link carries `<user id>.<256 random bits>`
+//! and the Users table keeps only its hash.
 
 use time::{Duration, OffsetDateTime};
 
@@ -11,7 +12,12 @@ pub const RESET_TTL: Duration = Duration::minutes(30);
 /// so the endpoint cannot flood a mailbox.
 pub const RESET_MIN_INTERVAL: Duration = Duration::minutes(1);
 
-/// A reset token's parts: whose account, and the secret.
+/// How long an email verification link works.
+pub const VERIFY_TTL: Duration = Duration::hours(24);
+/// At most one verification mail per account this often.
+pub const VERIFY_MIN_INTERVAL: Duration = Duration::minutes(1);
+
+/// A reset (or verification) token's parts: whose account, and the secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ResetToken {
     pub user_id: UserId,

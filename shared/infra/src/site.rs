@@ -63,6 +63,11 @@ impl SiteUrl {
     pub fn reset_password(&self, token: &domain::reset::ResetToken) -> String {
         format!("{}/reset-password?token={}", self.0, token.encode())
     }
+
+    /// `/verify-email?token=...`: where a mailed verification link leads.
+    pub fn verify_email(&self, token: &domain::reset::ResetToken) -> String {
+        format!("{}/verify-email?token={}", self.0, token.encode())
+    }
 }
 
 #[cfg(test)]

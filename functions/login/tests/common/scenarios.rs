@@ -621,3 +621,70 @@ where
     assert_eq!(late.status, 400);
     assert_eq!(login(&app.router, &email, new_password).await.status, 200);
 }
+
+/// Email verification; `mailed(user id)` answers the verification tokens the log handed
+/// to the mailer for that user, oldest first.
+pub async fn email_verification<F, Fut>(app: &App, mailed: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Vec<String>>,
+{
+    let email = unique_email("verify");
+    let created = signup(&app.router, &email, "organizer").await;
+    assert_eq!(created.body["email_verified"], false);
+    let user_id = created.body["id"].as_str().unwrap().to_owned();
+    let tokens_mailed = mailed(user_id.clone()).await;
+    assert_eq!(tokens_mailed.len(), 1, "signup mails a link");
+
+    let session = login(&app.router, &email, PASSWORD).await;
+    assert_eq!(session.body["user"]["email_verified"], false);
+    let access = session.body["access_token"].as_str().unwrap().to_owned();
+    let claims = app.verifier.verify_access(&access, app.clock.now()).unwrap();
+    assert_eq!(claims.email_verified, Some(false), "record-api reads it here");
+
+    let resend = |access: String| async move {
+        call(
+            &app.router,
+            &with_header(
+                event("verify-email-resend.json"),
+                "authorization",
+                &format!("Bearer {access}"),
+            ),
+        )
+        .await
+    };
+    let soon = resend(access.clone()).await;
+    assert_eq!(
+        (soon.status, &soon.body["sent"]),
+        (202, &json!(false)),
+        "{:?}",
+        soon.body
+    );
+    app.clock.advance(Duration::minutes(2));
+    let later = resend(access.clone()).await;
+    assert_eq!(later.body["sent"], true);
+    let tokens_mailed = mailed(user_id).await;
+    assert_eq!(tokens_mailed.len(), 2);
+
+    let verify = |token: String| async move {
+        call(
+            &app.router,
+            &with_body(event("verify-email.json"), &json!({ "token": token })),
+        )
+        .await
+    };
+    // the newer link replaced the first
+    assert_eq!(verify(tokens_mailed[0].clone()).await.status, 400);
+    let done = verify(tokens_mailed[1].clone()).await;
+    assert_eq!(done.status, 204, "{:?}", done.body);
+    let again = verify(tokens_mailed[1].clone()).await;
+    assert_eq!(again.status, 400);
+    assert_eq!(again.body["errors"][0]["field"], "token");
+
+    let session = login(&app.router, &email, PASSWORD).await;
+    assert_eq!(session.body["user"]["email_verified"], true);
+    let access = session.body["access_token"].as_str().unwrap().to_owned();
+    let claims = app.verifier.verify_access(&access, app.clock.now()).unwrap();
+    assert_eq!(claims.email_verified, Some(true));
+    assert_eq!(resend(access).await.status, 409);
+}

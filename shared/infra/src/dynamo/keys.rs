@@ -73,6 +73,13 @@ pub fn refresh_key(user: &UserId, family_id: &str) -> Item {
     key(user_pk(user), format!("{REFRESH_PREFIX}{family_id}"))
 }
 
+/// `USER#<id> | VERIFY`: the account's one outstanding email verification (a token hash).
+pub const VERIFY: &str = "VERIFY";
+
+pub fn verify_key(user: &UserId) -> Item {
+    key(user_pk(user), VERIFY)
+}
+
 pub fn reset_key(user: &UserId) -> Item {
     key(user_pk(user), RESET)
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::errors::{corrupt, unavailable};
-use super::keys::{email_key, profile_key, refresh_key, reset_key};
+use super::keys::{email_key, profile_key, refresh_key, reset_key, verify_key};
 use super::transact::{TransactError, transact};
 use super::{ActivityLog, Item, key, n, s};
 
@@ -45,6 +45,9 @@ struct ProfileItem {
     /// Moves on when every session ends (password change, logout everywhere).
     #[serde(default)]
     session_generation: u64,
+    /// Profiles written before addresses were verified have none: they count as verified.
+    #[serde(default = "verified_before_verification")]
+    email_verified: bool,
     #[serde(default)]
     total_points: i64,
 }
@@ -95,6 +98,10 @@ struct ResetItem {
     expires_at: i64,
     #[serde(default)]
     used: bool,
+}
+
+fn verified_before_verification() -> bool {
+    true
 }
 
 fn from_unix(seconds: i64) -> Result<OffsetDateTime, StoreError> {
@@ -154,6 +161,7 @@ impl UserStore for DynamoUsers {
             next_attempt_at: None,
             locked_until: None,
             session_generation: 0,
+            email_verified: false,
             total_points: 0,
         };
         let mut profile_item: Item = serde_dynamo::to_item(&profile).map_err(corrupt)?;
@@ -209,6 +217,7 @@ impl UserStore for DynamoUsers {
                 locked_until: profile.locked_until.map(from_unix).transpose()?,
             },
             session_generation: profile.session_generation,
+            email_verified: profile.email_verified,
             password_hash: profile.password_hash.clone(),
             user: profile.into_user(),
         }))
@@ -358,62 +367,47 @@ impl UserStore for DynamoUsers {
         not_since: OffsetDateTime,
         activity: &ActivityEntry,
     ) -> Result<bool, StoreError> {
-        let stored = ResetItem {
-            user_id: reset.user_id.clone(),
-            token_hash: reset.token_hash.clone(),
-            requested_at: reset.requested_at.unix_timestamp(),
-            expires_at: reset.expires_at.unix_timestamp(),
-            used: false,
-        };
-        let mut item: Item = serde_dynamo::to_item(&stored).map_err(corrupt)?;
-        item.extend(reset_key(&reset.user_id));
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            // one mail a minute at most: a flood of requests is answered alike and dropped
-            .condition_expression("attribute_not_exists(pk) OR requested_at <= :not_since")
-            .expression_attribute_values(":not_since", n(not_since.unix_timestamp()))
-            .build()
-            .expect("table and item are set");
-        let items = vec![
-            TransactWriteItem::builder().put(put).build(),
-            // the entry carries the token: it goes when the token does
-            self.activity.put_until(activity, reset.expires_at)?,
-        ];
-        match self.transact(items).await {
-            Ok(()) => Ok(true),
-            Err(TransactError::Cancelled(codes))
-                if codes.first().is_some_and(|c| c == "ConditionalCheckFailed") =>
-            {
-                Ok(false)
-            }
-            Err(other) => Err(other.into_store_error()),
-        }
+        self.request_token(reset_key(&reset.user_id), reset, not_since, activity)
+            .await
     }
 
     async fn password_reset(&self, id: &UserId) -> Result<Option<PasswordReset>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(reset_key(id)))
-            .consistent_read(true)
-            .send()
+        self.pending_token(reset_key(id)).await
+    }
+
+    async fn request_email_verification(
+        &self,
+        pending: &PasswordReset,
+        not_since: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<bool, StoreError> {
+        self.request_token(verify_key(&pending.user_id), pending, not_since, activity)
             .await
-            .map_err(unavailable)?;
-        output
-            .item
-            .map(|item| {
-                let stored: ResetItem = serde_dynamo::from_item(item).map_err(corrupt)?;
-                Ok(PasswordReset {
-                    user_id: stored.user_id,
-                    token_hash: stored.token_hash,
-                    requested_at: from_unix(stored.requested_at)?,
-                    expires_at: from_unix(stored.expires_at)?,
-                    used: stored.used,
-                })
-            })
-            .transpose()
+    }
+
+    async fn email_verification(&self, id: &UserId) -> Result<Option<PasswordReset>, StoreError> {
+        self.pending_token(verify_key(id)).await
+    }
+
+    async fn complete_email_verification(
+        &self,
+        id: &UserId,
+        token_hash: &str,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        let set = self
+            .update(profile_key(id))
+            .update_expression("SET email_verified = :true")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":true", AttributeValue::Bool(true));
+        self.transact(vec![
+            built(self.consume_token(verify_key(id), token_hash, now)),
+            built(set),
+            self.activity.put(activity)?,
+        ])
+        .await
+        .map_err(TransactError::into_store_error)
     }
 
     async fn complete_password_reset(
@@ -425,14 +419,7 @@ impl UserStore for DynamoUsers {
         activity: &ActivityEntry,
     ) -> Result<(), StoreError> {
         // single use: of concurrent confirmations, one marks it used
-        let consume = self
-            .update(reset_key(id))
-            .update_expression("SET used = :true")
-            .condition_expression("token_hash = :hash AND used = :false AND expires_at > :now")
-            .expression_attribute_values(":hash", s(token_hash))
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":now", n(now.unix_timestamp()));
+        let consume = self.consume_token(reset_key(id), token_hash, now);
         let set = self
             .update(profile_key(id))
             .update_expression(
@@ -521,6 +508,90 @@ impl UserStore for DynamoUsers {
 }
 
 impl DynamoUsers {
+    /// Stores a mailed token's hash at `key` in place of an earlier one, with the entry that
+    /// carries the token to the mailer (kept only as long as the token lives), unless the
+    /// last one was asked for after `not_since`.
+    async fn request_token(
+        &self,
+        key: Item,
+        pending: &PasswordReset,
+        not_since: OffsetDateTime,
+        activity: &ActivityEntry,
+    ) -> Result<bool, StoreError> {
+        let stored = ResetItem {
+            user_id: pending.user_id.clone(),
+            token_hash: pending.token_hash.clone(),
+            requested_at: pending.requested_at.unix_timestamp(),
+            expires_at: pending.expires_at.unix_timestamp(),
+            used: false,
+        };
+        let mut item: Item = serde_dynamo::to_item(&stored).map_err(corrupt)?;
+        item.extend(key);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            // one mail a minute at most: a flood of requests is answered alike and dropped
+            .condition_expression("attribute_not_exists(pk) OR requested_at <= :not_since")
+            .expression_attribute_values(":not_since", n(not_since.unix_timestamp()))
+            .build()
+            .expect("table and item are set");
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            // the entry carries the token: it goes when the token does
+            self.activity.put_until(activity, pending.expires_at)?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(TransactError::Cancelled(codes))
+                if codes.first().is_some_and(|c| c == "ConditionalCheckFailed") =>
+            {
+                Ok(false)
+            }
+            Err(other) => Err(other.into_store_error()),
+        }
+    }
+
+    async fn pending_token(&self, key: Item) -> Result<Option<PasswordReset>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output
+            .item
+            .map(|item| {
+                let stored: ResetItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+                Ok(PasswordReset {
+                    user_id: stored.user_id,
+                    token_hash: stored.token_hash,
+                    requested_at: from_unix(stored.requested_at)?,
+                    expires_at: from_unix(stored.expires_at)?,
+                    used: stored.used,
+                })
+            })
+            .transpose()
+    }
+
+    /// Marks the token at `key` used, only if it is `token_hash`, unused and alive at `now`.
+    fn consume_token(
+        &self,
+        key: Item,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+        self.update(key)
+            .update_expression("SET used = :true")
+            .condition_expression("token_hash = :hash AND used = :false AND expires_at > :now")
+            .expression_attribute_values(":hash", s(token_hash))
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
+    }
+
     async fn profile(&self, id: &UserId) -> Result<Option<ProfileItem>, StoreError> {
         let output = self
             .client

@@ -16,6 +16,9 @@ pub(super) struct OutgoingClaims<'a> {
     pub jti: &'a str,
     pub typ: &'a str,
     pub role: &'a str,
+    /// Whether the account's address is verified (login sets it; absent in older tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
 }
 
 /// Every field optional, so a missing claim is reported by name instead of as a JSON error.
@@ -29,6 +32,8 @@ pub(super) struct IncomingClaims {
     pub jti: Option<String>,
     pub typ: Option<String>,
     pub role: Option<String>,
+    #[serde(default)]
+    pub email_verified: Option<bool>,
 }
 
 /// RFC 7519 §4.1.3: one audience as a string, or several as an array.

@@ -84,6 +84,28 @@ impl TokenSigner {
         role: Role,
         now: OffsetDateTime,
     ) -> Result<IssuedAccess, TokenError> {
+        self.issue(subject, role, None, now)
+    }
+
+    /// The same, with the `email_verified` claim (whether the account's address is
+    /// verified: an unverified organizer may not record results).
+    pub fn issue_access_verified(
+        &self,
+        subject: &UserId,
+        role: Role,
+        email_verified: bool,
+        now: OffsetDateTime,
+    ) -> Result<IssuedAccess, TokenError> {
+        self.issue(subject, role, Some(email_verified), now)
+    }
+
+    fn issue(
+        &self,
+        subject: &UserId,
+        role: Role,
+        email_verified: Option<bool>,
+        now: OffsetDateTime,
+    ) -> Result<IssuedAccess, TokenError> {
         let ttl = self.config.access_ttl.whole_seconds();
         let iat = now.unix_timestamp();
         let exp = iat.checked_add(ttl).ok_or(TokenError::Signing)?;
@@ -97,6 +119,7 @@ impl TokenSigner {
             jti: &jti,
             typ: ACCESS_TYP,
             role: role.as_str(),
+            email_verified,
         };
         let payload = serde_json::to_vec(&claims).map_err(|_| TokenError::Signing)?;
 

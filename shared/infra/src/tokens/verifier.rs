@@ -25,6 +25,8 @@ pub struct AccessClaims {
     pub jti: String,
     pub iat: OffsetDateTime,
     pub exp: OffsetDateTime,
+    /// The `email_verified` claim: None in tokens issued before login set it.
+    pub email_verified: Option<bool>,
 }
 
 /// Verifies RS256 access tokens against one or more public keys. Build it once per container.
@@ -177,6 +179,7 @@ impl TokenVerifier {
             jti,
             iat: timestamp(iat, "iat")?,
             exp: timestamp(exp, "exp")?,
+            email_verified: claims.email_verified,
         })
     }
 

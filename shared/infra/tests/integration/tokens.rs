@@ -156,6 +156,24 @@ fn issued_token_round_trips_with_its_claims() {
     assert_eq!(payload["typ"], "access");
     assert_eq!(payload["role"], "organizer");
     assert_eq!(payload["sub"], user.as_str());
+    assert!(payload.get("email_verified").is_none());
+    assert_eq!(claims.email_verified, None);
+}
+
+#[test]
+fn the_email_verified_claim_travels_when_set() {
+    let signer = signer();
+    for verified in [true, false] {
+        let issued = signer
+            .issue_access_verified(&UserId::generate(), Role::Organizer, verified, NOW)
+            .unwrap();
+        assert_eq!(
+            decode_segment(segments(&issued.token)[1])["email_verified"],
+            verified
+        );
+        let claims = verifier().verify_access(&issued.token, NOW).unwrap();
+        assert_eq!(claims.email_verified, Some(verified));
+    }
 }
 
 #[test]
