@@ -13,7 +13,7 @@ API_VENV := .venv-api
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test test-build tools lint fmt clippy build redrive replay clean-tools bench api-fuzz reset seed status
+.PHONY: dev test test-build tools browser lint fmt clippy build redrive replay clean-tools bench api-fuzz reset seed status
 
 # One terminal: emulator, functions (cargo lambda watch), the site (web/, npm run watch)
 # and the HTTP API under /api/ on one origin (http://127.0.0.1:3000), event source
@@ -56,6 +56,16 @@ test-build:
 	$(CLIPPY_ENV) cargo test --workspace --all-targets --no-run
 
 tools: $(VENV)/.installed $(SAM_VENV)/.installed
+
+# Debian's Chromium and its matching ChromeDriver for the browser test (tests/web_browser.rs),
+# installed when absent: a browser downloaded from anywhere else is refused on these machines.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+	@/usr/bin/chromium --version && /usr/bin/chromedriver --version
 
 $(VENV)/.installed: local/requirements.txt
 	$(PYTHON) -m venv $(VENV)
