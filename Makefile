@@ -120,3 +120,9 @@ replay:
 #   make redrive DLQ=<url> TO=<url>                  (AWS, with your usual credentials)
 redrive:
 	cargo run -q -p mrmrthon-local -- redrive $(if $(QUEUE),--queue $(QUEUE),--dlq $(DLQ) --to $(TO)) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+
+# The web app (web/, see web/README.md): the pinned packages, then web/dist, built from
+# the checked-in OpenAPI document (a schema change that breaks a page fails here).
+.PHONY: web
+web:
+	cd web && npm ci && npm run build && npm test

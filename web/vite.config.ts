@@ -8,6 +8,11 @@ declare const process: { env: Record<string, string | undefined> };
 // CloudFront do (CONTRACT: /api/<path> -> <path>).
 const api = process.env.MRMRTHON_API ?? "http://127.0.0.1:3000";
 
+// The site's headers (CONTRACT of issue 19), so `vite preview` of dist/ runs under the
+// same CSP as the gateway and CloudFront serve it with.
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 export default defineConfig({
   // No plugin: the JSX transform reads jsxImportSource from tsconfig.json.
   build: {
@@ -25,6 +30,15 @@ export default defineConfig({
         changeOrigin: true,
         rewrite: (path) => path.replace(/^\/api/, ""),
       },
+    },
+  },
+  preview: {
+    host: "127.0.0.1",
+    headers: {
+      "Content-Security-Policy": CSP,
+      "X-Content-Type-Options": "nosniff",
+      "Referrer-Policy": "strict-origin-when-cross-origin",
+      "X-Frame-Options": "DENY",
     },
   },
   test: {

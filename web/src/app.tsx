@@ -116,7 +116,8 @@ function Header() {
               {link("/signup", t.nav.signup)}
             </>
           )}
-          {me && (
+          {/* /account has its own: one button[data-action=logout] per page. */}
+          {me && path !== "/account" && (
             <li>
               <LogoutButton />
             </li>

@@ -209,7 +209,8 @@ function NewMarathon() {
 export function ManageMarathonPage({ id }: { id: string }) {
   const { t } = useI18n();
   useTitle(t.org.title);
-  return <Guard role="organizer">{() => <ManageMarathon id={id} />}</Guard>;
+  // Keyed: another marathon is another page, with none of this one's state.
+  return <Guard role="organizer">{() => <ManageMarathon key={id} id={id} />}</Guard>;
 }
 
 interface Conflict {
@@ -349,7 +350,9 @@ function ManageMarathon({ id }: { id: string }) {
             <button
               type="button"
               onClick={() => {
-                // The form keeps the input; the next save is checked against the fresh version.
+                // The next save is checked against the fresh version. Inputs the user edited
+                // keep their text; untouched ones follow the fresh values (a changed
+                // defaultValue moves an input's value until it is edited: HTML's dirty flag).
                 setMarathon(conflict.fresh);
                 setConflict(null);
                 setNotice(t.org.keepMineDone);

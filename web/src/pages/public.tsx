@@ -166,6 +166,11 @@ function searchable(text: string): string {
 }
 
 export function ResultsPage({ id }: { id: string }) {
+  // Keyed: another marathon's ranking starts with an empty search.
+  return <Results key={id} id={id} />;
+}
+
+function Results({ id }: { id: string }) {
   const { t, number } = useI18n();
   const [query, setQuery] = useState("");
   const marathon = useLoad(() => call(api.GET("/marathons/{id}", { params: { path: { id } } })), [id]);

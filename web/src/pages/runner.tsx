@@ -239,17 +239,25 @@ function MyRecords() {
         </div>
       )}
       <More paged={paged} />
-      <RecordForm key={editing?.id ?? "new"} record={editing} onSaved={saved} onCancel={() => setEditing(null)} />
+      <RecordForm
+        key={editing?.id ?? "new"}
+        record={editing}
+        onSubmit={() => setNotice("")}
+        onSaved={saved}
+        onCancel={() => setEditing(null)}
+      />
     </>
   );
 }
 
 function RecordForm({
   record,
+  onSubmit,
   onSaved,
   onCancel,
 }: {
   record: RecordView | null;
+  onSubmit: () => void;
   onSaved: (r: RecordView, created: boolean) => void;
   onCancel: () => void;
 }) {
@@ -274,6 +282,7 @@ function RecordForm({
       notes: String(data.get("notes") ?? ""),
     };
     setBusy(true);
+    onSubmit();
     const o = record
       ? await call(api.PATCH("/me/records/{id}", { params: { path: { id: record.id } }, body }))
       : await call(api.POST("/me/records", { body }));
