@@ -9,14 +9,17 @@ import { getAccessToken, refresh } from "./session";
  * with the new token. The request is cloned before it is sent, since sending consumes
  * its body.
  */
-async function authFetch(request: Request): Promise<Response> {
+export async function authFetch(request: Request): Promise<Response> {
   const token = getAccessToken();
   if (token) request.headers.set("Authorization", `Bearer ${token}`);
   const retry = token ? request.clone() : null;
   const response = await fetch(request);
   if (response.status !== 401 || !retry) return response;
-  if (!(await refresh())) return response;
-  retry.headers.set("Authorization", `Bearer ${getAccessToken()}`);
+  // Another call may have refreshed meanwhile: then its token is tried, not a new refresh.
+  if (getAccessToken() === token && !(await refresh())) return response;
+  const current = getAccessToken();
+  if (!current) return response;
+  retry.headers.set("Authorization", `Bearer ${current}`);
   return fetch(retry);
 }
 

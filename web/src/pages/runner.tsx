@@ -116,6 +116,9 @@ export function MyPointsPage() {
 function MyPoints() {
   const { t, dateTime, number } = useI18n();
   const { outcome } = useLoad(() => call(api.GET("/me/points")), []);
+  // An award names its marathon by id only; the runner's results carry the names.
+  const results = useLoad(() => call(api.GET("/me/results", { params: { query: { limit: 100 } } })), []);
+  const names = new Map(results.outcome?.ok ? results.outcome.data.items.map((r) => [r.marathon_id, r.marathon_name]) : []);
   return (
     <>
       <h1>{t.me.pointsTitle}</h1>
@@ -143,7 +146,7 @@ function MyPoints() {
                   {outcome.data.history.map((a) => (
                     <tr key={a.result_id}>
                       <td>
-                        <a href={`/marathons/${a.marathon_id}`}>{a.marathon_id}</a>
+                        <a href={`/marathons/${a.marathon_id}`}>{names.get(a.marathon_id) ?? a.marathon_id}</a>
                       </td>
                       <td class="num">{number(a.points)}</td>
                       <td>{dateTime(a.updated_at)}</td>
