@@ -4,9 +4,12 @@ import { defineConfig } from "vite";
 // Node's, as far as this file reads it (no @types/node for one line).
 declare const process: { env: Record<string, string | undefined> };
 
-// The API the dev server forwards /api to, with the prefix stripped as the gateway and
-// CloudFront do (CONTRACT: /api/<path> -> <path>).
-const api = process.env.MRMRTHON_API ?? "http://127.0.0.1:3000";
+// Where the dev server (and `vite preview`) sends /api/<path>: MRMRTHON_API is the API's
+// base URL, the prefix included, as `make dev` prints it. The gateway's is
+// http://127.0.0.1:3000/api (the default); a bare API without the prefix works too, e.g.
+// MRMRTHON_API=http://127.0.0.1:3200 (then /api is stripped, as the gateway does).
+const api = new URL(process.env.MRMRTHON_API ?? "http://127.0.0.1:3000/api");
+const apiPrefix = api.pathname.replace(/\/+$/, "");
 
 // The site's headers (CONTRACT of issue 19), so `vite preview` of dist/ runs under the
 // same CSP as the gateway and CloudFront serve it with.
@@ -26,9 +29,9 @@ export default defineConfig({
     host: "127.0.0.1",
     proxy: {
       "/api": {
-        target: api,
+        target: api.origin,
         changeOrigin: true,
-        rewrite: (path) => path.replace(/^\/api/, ""),
+        rewrite: (path) => apiPrefix + path.replace(/^\/api/, ""),
       },
     },
   },

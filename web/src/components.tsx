@@ -183,7 +183,7 @@ export function More({ paged }: { paged: { loading: boolean; hasMore: boolean; m
 export function Guard({ role, children }: { role?: Role; children: () => ComponentChildren }) {
   const { t } = useI18n();
   const session = useSession();
-  if (!session.ready) return <p role="status">{t.common.loading}</p>;
+  if (!session.ready) return <PageLoading />;
   if (!session.me) {
     const next = encodeURIComponent(location.pathname + location.search);
     return (
@@ -205,6 +205,16 @@ export function Guard({ role, children }: { role?: Role; children: () => Compone
     );
   }
   return <>{children()}</>;
+}
+
+/** A whole page still loading: its h1 says so (every page has exactly one h1). */
+export function PageLoading() {
+  const { t } = useI18n();
+  return (
+    <h1 class="loading" aria-busy="true">
+      {t.common.loading}
+    </h1>
+  );
 }
 
 export function Loading() {

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { api, etag } from "../api/client";
 import type { components } from "../api/schema";
 import { useSession } from "../api/session";
-import { Alert, Field, FieldError, Guard, Loading, More, Notice, usePaged, useTitle } from "../components";
+import { Alert, Field, FieldError, Guard, More, Notice, PageLoading, usePaged, useTitle } from "../components";
 import { useI18n } from "../i18n";
 import { call } from "../lib/call";
 import { type Course, courseLabel, type Marathon } from "../lib/marathon";
@@ -245,7 +245,15 @@ function ManageMarathon({ id }: { id: string }) {
   }, [read]);
   useTitle(marathon ? t.org.editTitle(marathon.name) : t.org.title);
 
-  if (!marathon) return loadProblem ? <Alert problem={loadProblem} /> : <Loading />;
+  if (!marathon)
+    return loadProblem ? (
+      <>
+        <h1>{t.common.notFound}</h1>
+        <Alert problem={loadProblem} />
+      </>
+    ) : (
+      <PageLoading />
+    );
 
   const onPrecondition = async (mine: MarathonChanges) => {
     const fresh = await read();

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import { useSession } from "../api/session";
-import { Alert, Loading, More, Notice, useLoad, usePaged, useTitle } from "../components";
+import { Alert, Loading, More, Notice, PageLoading, useLoad, usePaged, useTitle } from "../components";
 import { useI18n } from "../i18n";
 import { call } from "../lib/call";
 import { courseLabel, type Marathon, placesLeft, registrationBlock } from "../lib/marathon";
@@ -98,7 +98,7 @@ export function MarathonPage({ id }: { id: string }) {
   const { outcome, reload } = useLoad(() => call(api.GET("/marathons/{id}", { params: { path: { id } } })), [id]);
   const m = outcome?.ok ? outcome.data : null;
   useTitle(m?.name);
-  if (!outcome) return <Loading />;
+  if (!outcome) return <PageLoading />;
   if (!outcome.ok)
     return (
       <>
@@ -263,7 +263,7 @@ export function ResultPage({ id, runner_id }: { id: string; runner_id: string })
   const marathon = useLoad(() => call(api.GET("/marathons/{id}", { params: { path: { id } } })), [id]);
   const m = marathon.outcome?.ok ? marathon.outcome.data : null;
   useTitle(r ? t.results.one(r.runner_name) : undefined);
-  if (!outcome) return <Loading />;
+  if (!outcome) return <PageLoading />;
   if (!outcome.ok || !r)
     return (
       <>
@@ -313,7 +313,7 @@ export function RunnerPage({ id }: { id: string }) {
   const { outcome } = useLoad(() => call(api.GET("/runners/{id}/points", { params: { path: { id } } })), [id]);
   const p = outcome?.ok ? outcome.data : null;
   useTitle(p ? t.runner.title(p.name) : undefined);
-  if (!outcome) return <Loading />;
+  if (!outcome) return <PageLoading />;
   if (!outcome.ok || !p)
     return (
       <>
