@@ -562,11 +562,23 @@ function ParticipantRow({
             error={errors.bonus_points}
           />
           <div class="buttons">
-            <button type="submit" class="primary" disabled={busy}>
+            <button
+              type="submit"
+              class="primary"
+              disabled={busy}
+              aria-label={`${t.org.record}: ${entry.runner_name}`}
+            >
               {t.org.record}
             </button>
             {result && (
-              <button type="button" data-action="delete-result" class="danger" onClick={remove} disabled={busy}>
+              <button
+                type="button"
+                data-action="delete-result"
+                class="danger"
+                onClick={remove}
+                disabled={busy}
+                aria-label={`${t.org.deleteResult}: ${entry.runner_name}`}
+              >
                 {t.org.deleteResult}
               </button>
             )}

@@ -47,7 +47,12 @@ function MyEntries() {
             <p>
               {date(e.marathon_date)} · {t.me.registeredAt} {dateTime(e.registered_at)}
             </p>
-            <button type="button" data-action="cancel-entry" onClick={() => cancel(e.marathon_id, e.marathon_name)}>
+            <button
+              type="button"
+              data-action="cancel-entry"
+              aria-label={`${t.me.cancelEntry}: ${e.marathon_name}`}
+              onClick={() => cancel(e.marathon_id, e.marathon_name)}
+            >
               {t.me.cancelEntry}
             </button>
           </li>
@@ -227,10 +232,20 @@ function MyRecords() {
                     </td>
                     <td>{r.notes}</td>
                     <td class="actions">
-                      <button type="button" data-action="edit-record" onClick={() => setEditing(r)}>
+                      <button
+                        type="button"
+                        data-action="edit-record"
+                        aria-label={`${t.common.edit}: ${date(r.date)}`}
+                        onClick={() => setEditing(r)}
+                      >
                         {t.common.edit}
                       </button>
-                      <button type="button" data-action="delete-record" onClick={() => remove(r)}>
+                      <button
+                        type="button"
+                        data-action="delete-record"
+                        aria-label={`${t.common.delete}: ${date(r.date)}`}
+                        onClick={() => remove(r)}
+                      >
                         {t.common.delete}
                       </button>
                     </td>
