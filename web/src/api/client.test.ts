@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { authFetch } from "./client";
-import { getAccessToken, sessionState, signedIn, signedOut } from "./session";
+import { getAccessToken, refresh, sessionState, signedIn, signedOut } from "./session";
 
 /** An unsigned JWT with the two claims the site reads; the site never verifies tokens. */
 function token(sub: string, role: string): string {
@@ -66,5 +66,29 @@ describe("a 401 from an API call", () => {
     const res = await authFetch(new Request("http://site/api/me/points"));
     expect(res.status).toBe(401);
     expect(fetch).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("the silent refresh on start", () => {
+  it("restores the account from the token's claims, sending the CSRF header and no body", async () => {
+    let sent: Request | null = null;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: string, init?: RequestInit) => {
+        sent = new Request(`http://site${input}`, init);
+        return Response.json({ access_token: token("O7", "organizer"), refresh_token: "r", token_type: "Bearer", expires_in: 900 });
+      }),
+    );
+    expect(await refresh()).toBe(true);
+    expect(sent!.method).toBe("POST");
+    expect(sent!.headers.get("x-requested-with")).toBe("mrmrthon");
+    expect(await sent!.text()).toBe("");
+    expect(sessionState()).toEqual({ ready: true, me: { id: "O7", user_type: "organizer" } });
+  });
+
+  it("settles as signed out when the API refuses (no cookie yet)", async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(null, { status: 415 })));
+    expect(await refresh()).toBe(false);
+    expect(sessionState()).toEqual({ ready: true, me: null });
   });
 });
