@@ -142,3 +142,14 @@ deploy-web:
 	aws s3 sync web/dist/assets "s3://$$bucket/assets" --region "$$region" --cache-control "public, max-age=31536000, immutable"; \
 	aws s3 sync web/dist "s3://$$bucket" --region "$$region" --delete --exclude "assets/*" --cache-control "no-cache"; \
 	aws cloudfront create-invalidation --distribution-id "$$distribution" --paths /index.html / --query Invalidation.Id --output text
+
+# The web app (web/, see web/README.md): the pinned packages (again only when the lockfile
+# changes), then web/dist, built from the checked-in OpenAPI document (a schema change that
+# breaks a page fails here), then its unit tests.
+.PHONY: web
+web: web/node_modules/.installed
+	cd web && npm run build && npm test
+
+web/node_modules/.installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
