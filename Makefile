@@ -13,7 +13,7 @@ API_VENV := .venv-api
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test test-build tools browser lint fmt clippy build redrive replay clean-tools bench api-fuzz reset seed status
+.PHONY: dev test test-build tools browser lint fmt clippy build redrive replay clean-tools bench api-fuzz reset seed status deploy-web
 
 # One terminal: emulator, functions (cargo lambda watch), the site (web/, npm run watch)
 # and the HTTP API under /api/ on one origin (http://127.0.0.1:3000), event source
@@ -59,11 +59,12 @@ tools: $(VENV)/.installed $(SAM_VENV)/.installed
 
 # Debian's Chromium and its matching ChromeDriver for the browser test (tests/web_browser.rs),
 # installed when absent: a browser downloaded from anywhere else is refused on these machines.
+# Noto CJK so the Korean pages' screenshots show Korean, not boxes.
 browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! fc-list :lang=ko | grep -q .; then \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$sudo apt-get update -qq && \
-	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
 	fi
 	@/usr/bin/chromium --version && /usr/bin/chromedriver --version
 
@@ -131,3 +132,35 @@ replay:
 #   make redrive DLQ=<url> TO=<url>                  (AWS, with your usual credentials)
 redrive:
 	cargo run -q -p mrmrthon-local -- redrive $(if $(QUEUE),--queue $(QUEUE),--dlq $(DLQ) --to $(TO)) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+
+# After `sam deploy`: builds web/ and puts it behind the stack's CloudFront distribution,
+# with your usual AWS credentials (deploy.yml runs the same on a tag).
+#   make deploy-web                     (the dev stack; CONFIG_ENV=prod for prod)
+# The stack and its region are samconfig.toml's; the bucket and the distribution are the
+# stack's outputs. Hashed assets first, cached for a year (their names change with their
+# content), without --delete so a tab still on the previous index.html loads its chunks;
+# then index.html and the other unhashed files, revalidated on every load, stale ones
+# deleted; then the cached shell is invalidated.
+CONFIG_ENV ?= dev
+deploy-web:
+	@set -euo pipefail; \
+	read -r stack region < <($(PYTHON) -c 'import sys, tomllib; c = tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]; print(c["global"]["parameters"]["stack_name"], c["deploy"]["parameters"]["region"])' "$(CONFIG_ENV)"); \
+	output() { aws cloudformation describe-stacks --region "$$region" --stack-name "$$stack" --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(output SiteBucketName); distribution=$$(output SiteDistributionId); \
+	if [[ -z "$$bucket" || "$$bucket" == None || -z "$$distribution" || "$$distribution" == None ]]; then echo "stack $$stack ($$region) has no SiteBucketName/SiteDistributionId output: sam deploy first" >&2; exit 1; fi; \
+	echo "== web/ -> s3://$$bucket, distribution $$distribution ($$stack, $$region)"; \
+	(cd web && npm ci && npm run build); \
+	aws s3 sync web/dist/assets "s3://$$bucket/assets" --region "$$region" --cache-control "public, max-age=31536000, immutable"; \
+	aws s3 sync web/dist "s3://$$bucket" --region "$$region" --delete --exclude "assets/*" --cache-control "no-cache"; \
+	aws cloudfront create-invalidation --distribution-id "$$distribution" --paths /index.html / --query Invalidation.Id --output text
+
+# The web app (web/, see web/README.md): the pinned packages (again only when the lockfile
+# changes), then web/dist, built from the checked-in OpenAPI document (a schema change that
+# breaks a page fails here), then its unit tests.
+.PHONY: web
+web: web/node_modules/.installed
+	cd web && npm run build && npm test
+
+web/node_modules/.installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@

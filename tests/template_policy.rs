@@ -1,6 +1,8 @@
 //! What template.yaml must hold for at-least-once delivery to lose nothing, checked on the
 //! mappings as the local stack reads them: no linter looks inside SAM `Events`, and none
-//! evaluates `FilterCriteria` patterns.
+//! evaluates `FilterCriteria` patterns. And what keeps the web app's origin safe: a private
+//! bucket only the distribution reads, the API under /api uncached and unrewritten, the
+//! site's security headers, the links of mails and posts.
 
 use std::collections::BTreeSet;
 
@@ -376,5 +378,440 @@ fn the_stream_filters_prefixes_are_the_key_codecs() {
                 "{function}: {path} prefix {prefix:?} is no key codec's"
             );
         }
+    }
+}
+
+// ---- the web app on CloudFront (issue 19): one origin, a private bucket, the API under /api
+
+/// CloudFront's managed policies, by their fixed ids.
+const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+const ALL_VIEWER_EXCEPT_HOST_HEADER: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+/// The one CSP of the web app contract (CONTRACT.md), the local gateway's as well.
+const SITE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// `(function, argument)` of an intrinsic as written, short (`!GetAtt`) or long
+/// (`Fn::GetAtt:`) form: `("GetAtt", ..)`, `("Ref", ..)`, `("Sub", ..)`, `("If", ..)`.
+fn intrinsic(value: &serde_yaml::Value) -> Option<(String, &serde_yaml::Value)> {
+    match value {
+        serde_yaml::Value::Tagged(tagged) => Some((
+            tagged.tag.to_string().trim_start_matches('!').to_owned(),
+            &tagged.value,
+        )),
+        serde_yaml::Value::Mapping(map) if map.len() == 1 => {
+            let (key, argument) = map.iter().next()?;
+            let key = key.as_str()?;
+            (key == "Ref" || key.starts_with("Fn::"))
+                .then(|| (key.trim_start_matches("Fn::").to_owned(), argument))
+        }
+        _ => None,
+    }
+}
+
+/// `!Ref X` -> X.
+fn referenced(value: &serde_yaml::Value) -> Option<String> {
+    match intrinsic(value)? {
+        (f, argument) if f == "Ref" => argument.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// `!GetAtt X.Y` or `[X, Y]` -> "X.Y".
+fn attribute(value: &serde_yaml::Value) -> Option<String> {
+    match intrinsic(value)? {
+        (f, serde_yaml::Value::String(s)) if f == "GetAtt" => Some(s.clone()),
+        (f, serde_yaml::Value::Sequence(parts)) if f == "GetAtt" && parts.len() == 2 => {
+            Some(format!("{}.{}", parts[0].as_str()?, parts[1].as_str()?))
+        }
+        _ => None,
+    }
+}
+
+/// The text of a `!Sub` string.
+fn substituted(value: &serde_yaml::Value) -> Option<String> {
+    match intrinsic(value)? {
+        (f, serde_yaml::Value::String(s)) if f == "Sub" => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn text(value: &serde_yaml::Value) -> &str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value:?}"))
+}
+
+fn distribution(template: &Template) -> serde_yaml::Value {
+    let resource = &template.resources["SiteDistribution"];
+    assert_eq!(resource.kind, "AWS::CloudFront::Distribution");
+    resource.property("DistributionConfig").clone()
+}
+
+/// The origin a behaviour sends to.
+fn origin_of<'a>(config: &'a serde_yaml::Value, behaviour: &serde_yaml::Value) -> &'a serde_yaml::Value {
+    let id = text(&behaviour["TargetOriginId"]);
+    config["Origins"]
+        .as_sequence()
+        .expect("origins")
+        .iter()
+        .find(|o| o["Id"].as_str() == Some(id))
+        .unwrap_or_else(|| panic!("no origin {id}"))
+}
+
+/// The CloudFront function a behaviour runs on viewer requests (its logical id).
+fn viewer_request_function(behaviour: &serde_yaml::Value) -> String {
+    let associations = behaviour["FunctionAssociations"]
+        .as_sequence()
+        .expect("function associations");
+    let on_request: Vec<_> = associations
+        .iter()
+        .filter(|a| a["EventType"].as_str() == Some("viewer-request"))
+        .collect();
+    assert_eq!(on_request.len(), 1, "{associations:?}");
+    let target = attribute(&on_request[0]["FunctionARN"]).expect("!GetAtt <function>.FunctionARN");
+    let (function, attribute) = target.split_once('.').unwrap();
+    assert_eq!(attribute, "FunctionARN");
+    function.to_owned()
+}
+
+fn assert_cloudfront_function(template: &Template, id: &str) {
+    let function = &template.resources[id];
+    assert_eq!(function.kind, "AWS::CloudFront::Function", "{id}");
+    assert_eq!(
+        function.property("AutoPublish").as_bool(),
+        Some(true),
+        "{id} is published"
+    );
+    assert_eq!(
+        function.property("FunctionConfig")["Runtime"].as_str(),
+        Some("cloudfront-js-2.0"),
+        "{id}"
+    );
+}
+
+#[test]
+fn the_site_bucket_is_private_and_serves_no_website() {
+    let template = template();
+    let buckets: Vec<_> = template
+        .resources
+        .iter()
+        .filter(|(_, r)| r.kind == "AWS::S3::Bucket")
+        .collect();
+    assert_eq!(buckets.len(), 1, "one bucket, the site's");
+    let (id, bucket) = buckets[0];
+    assert_eq!(id, "SiteBucket");
+    let block = bucket.property("PublicAccessBlockConfiguration");
+    for setting in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(block[setting].as_bool(), Some(true), "{setting}");
+    }
+    assert!(
+        bucket.properties.get("WebsiteConfiguration").is_none(),
+        "website hosting is public"
+    );
+    assert!(bucket.properties.get("AccessControl").is_none(), "no canned ACL");
+    assert_eq!(
+        bucket.property("OwnershipControls")["Rules"][0]["ObjectOwnership"].as_str(),
+        Some("BucketOwnerEnforced")
+    );
+    let encryption = &bucket.property("BucketEncryption")["ServerSideEncryptionConfiguration"][0];
+    assert!(
+        encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"]
+            .as_str()
+            .is_some()
+    );
+}
+
+#[test]
+fn only_this_distribution_reads_the_bucket() {
+    let template = template();
+    let policies: Vec<_> = template
+        .resources
+        .values()
+        .filter(|r| r.kind == "AWS::S3::BucketPolicy")
+        .collect();
+    assert_eq!(policies.len(), 1);
+    let policy = policies[0];
+    assert_eq!(
+        referenced(policy.property("Bucket")).as_deref(),
+        Some("SiteBucket")
+    );
+    let statements = policy.property("PolicyDocument")["Statement"]
+        .as_sequence()
+        .expect("statements");
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    let statement = &statements[0];
+    assert_eq!(statement["Effect"].as_str(), Some("Allow"));
+    let principal = statement["Principal"].as_mapping().expect("a principal mapping");
+    assert_eq!(principal.len(), 1, "{principal:?}");
+    assert_eq!(
+        statement["Principal"]["Service"].as_str(),
+        Some("cloudfront.amazonaws.com")
+    );
+    assert_eq!(statement["Action"].as_str(), Some("s3:GetObject"));
+    assert_eq!(
+        substituted(&statement["Resource"]).as_deref(),
+        Some("${SiteBucket.Arn}/*")
+    );
+    let conditions = statement["Condition"].as_mapping().expect("a condition");
+    assert_eq!(conditions.len(), 1);
+    let source = substituted(&statement["Condition"]["StringEquals"]["AWS:SourceArn"])
+        .expect("StringEquals AWS:SourceArn is a !Sub");
+    assert_eq!(
+        source,
+        "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${SiteDistribution}"
+    );
+}
+
+#[test]
+fn the_default_behaviour_reads_the_bucket_through_oac_with_the_security_headers() {
+    let template = template();
+    let config = distribution(&template);
+    let default = &config["DefaultCacheBehavior"];
+    let origin = origin_of(&config, default);
+    assert_eq!(
+        attribute(&origin["DomainName"]).as_deref(),
+        Some("SiteBucket.RegionalDomainName")
+    );
+    assert_eq!(
+        attribute(&origin["OriginAccessControlId"]).as_deref(),
+        Some("SiteOriginAccessControl.Id")
+    );
+    assert_eq!(
+        origin["S3OriginConfig"]["OriginAccessIdentity"].as_str(),
+        Some(""),
+        "OAC, not a legacy origin access identity"
+    );
+    let oac = &template.resources["SiteOriginAccessControl"].property("OriginAccessControlConfig");
+    assert_eq!(
+        (
+            oac["OriginAccessControlOriginType"].as_str(),
+            oac["SigningBehavior"].as_str(),
+            oac["SigningProtocol"].as_str()
+        ),
+        (Some("s3"), Some("always"), Some("sigv4"))
+    );
+    assert_eq!(
+        default["ViewerProtocolPolicy"].as_str(),
+        Some("redirect-to-https")
+    );
+    assert_eq!(default["CachePolicyId"].as_str(), Some(CACHING_OPTIMIZED));
+    assert_eq!(default["Compress"].as_bool(), Some(true));
+    assert_eq!(viewer_request_function(default), "SpaRewriteFunction");
+    assert_cloudfront_function(&template, "SpaRewriteFunction");
+    assert_eq!(config["DefaultRootObject"].as_str(), Some("index.html"));
+
+    let policy_id = referenced(&default["ResponseHeadersPolicyId"]).expect("!Ref <policy>");
+    let policy = &template.resources[&policy_id];
+    assert_eq!(policy.kind, "AWS::CloudFront::ResponseHeadersPolicy");
+    let headers = &policy.property("ResponseHeadersPolicyConfig")["SecurityHeadersConfig"];
+    let csp = text(&headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]);
+    assert_eq!(csp, SITE_CSP);
+    let directive = |name: &str| {
+        csp.split(';')
+            .map(str::trim)
+            .find_map(|d| d.strip_prefix(name).map(str::trim))
+            .unwrap_or_else(|| panic!("no {name} in {csp}"))
+    };
+    assert_eq!(directive("default-src"), "'self'");
+    assert_eq!(directive("frame-ancestors"), "'none'");
+    for unsafe_source in ["'unsafe-inline'", "'unsafe-eval'", "*", "data:"] {
+        assert!(
+            !directive("script-src").split(' ').any(|s| s == unsafe_source),
+            "script-src allows {unsafe_source}"
+        );
+    }
+    assert_eq!(headers["ContentTypeOptions"]["Override"].as_bool(), Some(true));
+    assert_eq!(headers["FrameOptions"]["FrameOption"].as_str(), Some("DENY"));
+    assert_eq!(
+        headers["ReferrerPolicy"]["ReferrerPolicy"].as_str(),
+        Some("strict-origin-when-cross-origin")
+    );
+    let hsts_seconds = number(&headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"]);
+    assert!(
+        hsts_seconds >= 31_536_000,
+        "HSTS for at least a year: {hsts_seconds}"
+    );
+}
+
+#[test]
+fn the_api_behaviour_forwards_everything_uncached_with_the_prefix_stripped() {
+    let template = template();
+    let config = distribution(&template);
+    let behaviours = config["CacheBehaviors"].as_sequence().expect("cache behaviours");
+    let api: Vec<_> = behaviours
+        .iter()
+        .filter(|b| b["PathPattern"].as_str() == Some("/api/*"))
+        .collect();
+    assert_eq!(api.len(), 1, "{behaviours:?}");
+    let api = api[0];
+    assert_eq!(api["CachePolicyId"].as_str(), Some(CACHING_DISABLED));
+    assert_eq!(
+        api["OriginRequestPolicyId"].as_str(),
+        Some(ALL_VIEWER_EXCEPT_HOST_HEADER)
+    );
+    assert_eq!(viewer_request_function(api), "ApiPrefixFunction");
+    assert_cloudfront_function(&template, "ApiPrefixFunction");
+    let methods: BTreeSet<&str> = api["AllowedMethods"]
+        .as_sequence()
+        .expect("allowed methods")
+        .iter()
+        .map(text)
+        .collect();
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"] {
+        assert!(methods.contains(method), "{method} does not reach the API");
+    }
+    assert!(
+        api.get("ResponseHeadersPolicyId").is_none(),
+        "the site's CSP is not the API's (Swagger UI at /api/docs)"
+    );
+    let origin = origin_of(&config, api);
+    assert_eq!(
+        substituted(&origin["DomainName"]).as_deref(),
+        Some("${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")
+    );
+    assert_eq!(
+        origin["CustomOriginConfig"]["OriginProtocolPolicy"].as_str(),
+        Some("https-only")
+    );
+    // error pages would turn the API's 403/404 problem+json into the app's HTML
+    assert!(
+        config.get("CustomErrorResponses").is_none(),
+        "CustomErrorResponses rewrite the API's errors too"
+    );
+}
+
+#[test]
+fn mails_and_posts_link_to_the_site_url_or_the_distribution() {
+    let template = template();
+    let condition = serde_yaml::to_string(&template.conditions["HasSiteUrl"]).unwrap();
+    assert!(
+        condition.contains("!Not") && condition.contains("!Ref SiteUrl") && condition.contains("''"),
+        "HasSiteUrl: SiteUrl is not empty, got {condition}"
+    );
+    for function in ["LogMailerFunction", "DiscordWebhookFunction"] {
+        let def = template
+            .functions()
+            .unwrap()
+            .into_iter()
+            .find(|f| f.logical_id == function)
+            .unwrap();
+        let value = def
+            .environment
+            .get("SITE_URL")
+            .unwrap_or_else(|| panic!("{function} gets no SITE_URL"));
+        let (f, argument) = intrinsic(value).expect("an !If");
+        assert_eq!(f, "If", "{function}");
+        let branches = argument.as_sequence().unwrap();
+        assert_eq!(branches[0].as_str(), Some("HasSiteUrl"));
+        assert_eq!(referenced(&branches[1]).as_deref(), Some("SiteUrl"));
+        assert_eq!(
+            substituted(&branches[2]).as_deref(),
+            Some("https://${SiteDistribution.DomainName}")
+        );
+        // locally the site is the gateway: the stack resolves the parameter's branch
+        let local = Stack::shared().provisioned().function_env(function).unwrap();
+        assert_eq!(
+            local["SITE_URL"],
+            template.local_parameters().unwrap()["SiteUrl"],
+            "{function}"
+        );
+    }
+    let outputs: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(local::stack::template_path()).unwrap()).unwrap();
+    let outputs = &outputs["Outputs"];
+    assert_eq!(
+        substituted(&outputs["SiteUrl"]["Value"]).as_deref(),
+        Some("https://${SiteDistribution.DomainName}")
+    );
+    assert_eq!(
+        referenced(&outputs["SiteBucketName"]["Value"]).as_deref(),
+        Some("SiteBucket")
+    );
+    assert_eq!(
+        referenced(&outputs["SiteDistributionId"]["Value"]).as_deref(),
+        Some("SiteDistribution")
+    );
+}
+
+#[test]
+fn the_local_stack_records_the_site_resources_and_creates_none() {
+    let template = template();
+    let provisioned = Stack::shared().provisioned();
+    let site: Vec<_> = template
+        .resources
+        .iter()
+        .filter(|(_, r)| r.kind.starts_with("AWS::S3::") || r.kind.starts_with("AWS::CloudFront::"))
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(site.len(), 7, "{site:?}");
+    for id in site {
+        let resource = provisioned
+            .resource(id)
+            .unwrap_or_else(|| panic!("{id} is not recorded"));
+        assert!(!resource.created, "{id} was created on the emulator");
+    }
+}
+
+/// Runs a CloudFront Function's code from the template under node (cloudfront-js-2.0 is
+/// a subset of the JavaScript node runs) on a viewer request, and answers the request as
+/// the function leaves it.
+fn run_cloudfront_function(template: &Template, id: &str, uri: &str, host: &str) -> serde_json::Value {
+    let code = template.resources[id]
+        .property("FunctionCode")
+        .as_str()
+        .unwrap_or_else(|| panic!("{id} has inline code"))
+        .to_owned();
+    let event = serde_json::json!({
+        "request": { "method": "GET", "uri": uri, "querystring": {}, "cookies": {},
+                     "headers": { "host": { "value": host },
+                                  "x-forwarded-host": { "value": "attacker.example" } } }
+    });
+    let script = format!("{code}\nprocess.stdout.write(JSON.stringify(handler({event})));");
+    let output = std::process::Command::new("node")
+        .args(["-e", &script])
+        .output()
+        .expect("node runs (the web app needs it too)");
+    assert!(
+        output.status.success(),
+        "{id}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the function answers a request")
+}
+
+#[test]
+fn the_cloudfront_functions_strip_the_api_prefix_and_answer_spa_routes_with_the_shell() {
+    let template = template();
+    let api = |uri| run_cloudfront_function(&template, "ApiPrefixFunction", uri, "site.example");
+    for (uri, expected) in [
+        ("/api/auth/login", "/auth/login"),
+        (
+            "/api/marathons/01JD6ZQ3Q5V9Y0M3N2W8T4K7RB/results",
+            "/marathons/01JD6ZQ3Q5V9Y0M3N2W8T4K7RB/results",
+        ),
+        ("/api", "/"),
+        ("/api/", "/"),
+    ] {
+        let request = api(uri);
+        assert_eq!(request["uri"], expected, "{uri}");
+        assert_eq!(
+            request["headers"]["x-forwarded-host"]["value"], "site.example",
+            "the viewer's host, whatever the viewer sent as x-forwarded-host"
+        );
+    }
+    let spa =
+        |uri| run_cloudfront_function(&template, "SpaRewriteFunction", uri, "site.example")["uri"].clone();
+    for (uri, expected) in [
+        ("/", "/index.html"),
+        ("/marathons/01JD6ZQ3Q5V9Y0M3N2W8T4K7RB/results", "/index.html"),
+        ("/assets/index-3f2a.js", "/assets/index-3f2a.js"),
+        ("/favicon.svg", "/favicon.svg"),
+    ] {
+        assert_eq!(spa(uri), expected, "{uri}");
     }
 }

@@ -365,8 +365,15 @@ fn point_increase(c: &mut Criterion) {
 fn discord_render(body: &str) -> Option<String> {
     let envelope = Envelope::<PointsEvent>::parse(body).ok()?;
     let PointsEvent::Awarded(award) = envelope.event;
-    let message =
-        discord_webhook::WebhookMessage::for_award(&award, envelope.occurred_at, Default::default());
+    // the links a deployed webhook adds (SITE_URL)
+    static SITE: std::sync::LazyLock<Option<infra::site::SiteUrl>> =
+        std::sync::LazyLock::new(|| infra::site::SiteUrl::parse("https://mrmrthon.dev"));
+    let message = discord_webhook::WebhookMessage::for_award(
+        &award,
+        envelope.occurred_at,
+        Default::default(),
+        SITE.as_ref(),
+    );
     serde_json::to_string(&message).ok()
 }
 
@@ -389,12 +396,16 @@ fn mail_compose(mut record: EventRecord, recipient: &log_mailer::recipients::Rec
     let image = std::mem::take(&mut record.change.new_image);
     let entry: ActivityEntry = serde_dynamo::from_item(image).ok()?;
     let notice = log_mailer::notice::Notice::from_entry(&entry).ok()??;
+    // the links a deployed mailer adds (SITE_URL)
+    static SITE: std::sync::LazyLock<Option<infra::site::SiteUrl>> =
+        std::sync::LazyLock::new(|| infra::site::SiteUrl::parse("https://mrmrthon.dev"));
     let mail = log_mailer::compose::compose(
         &notice,
         recipient,
         "kim.runner@example.com",
         "no-reply@mrmrthon.dev",
         Default::default(),
+        SITE.as_ref(),
     );
     Some(black_box(mail).subject.len())
 }

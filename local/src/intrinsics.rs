@@ -1,6 +1,6 @@
 //! CloudFormation intrinsic functions, resolved the way CloudFormation would against
-//! whatever the caller knows (`Lookup`): `Ref`, `Fn::GetAtt`, `Fn::Sub` and `Fn::Join`,
-//! in short form (`!Ref`, serde_yaml tagged values) and long form (`{Ref: ..}`,
+//! whatever the caller knows (`Lookup`): `Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join` and
+//! `Fn::If` (only the branch its condition picks is resolved, as in AWS), in short form (`!Ref`, serde_yaml tagged values) and long form (`{Ref: ..}`,
 //! `{Fn::GetAtt: ..}`). Anything else is an error naming where it occurs, never a
 //! silently wrong value.
 
@@ -16,12 +16,21 @@ pub trait Lookup {
     fn reference(&self, name: &str) -> std::result::Result<String, String>;
     /// `Fn::GetAtt [logical_id, attribute]`.
     fn attribute(&self, logical_id: &str, attribute: &str) -> std::result::Result<String, String>;
+    /// Whether the template condition `name` holds (for `Fn::If`).
+    fn condition(&self, name: &str) -> std::result::Result<bool, String> {
+        Err(format!("condition {name} is not known here"))
+    }
 }
 
 /// Returns `value` with every intrinsic replaced by its value. `at` names where `value`
 /// sits in the template, for error messages.
 pub fn resolve(value: &Value, lookup: &dyn Lookup, at: &str) -> Result<Value> {
     if let Some((name, argument)) = intrinsic(value) {
+        if name == "Fn::If" {
+            // The other branch may name what does not exist here (a resource whose
+            // condition is false, or one only AWS has): it is never looked at.
+            return resolve(if_branch(argument, lookup, at)?, lookup, at);
+        }
         return resolve_intrinsic(&name, argument, lookup, at).map(Value::String);
     }
     Ok(match value {
@@ -136,6 +145,19 @@ fn resolve_intrinsic(name: &str, argument: &Value, lookup: &dyn Lookup, at: &str
         }
         other => Err(fail(format!("{other} is not supported by the local stack"))),
     }
+}
+
+/// `Fn::If [condition, when true, when false]`: the branch the condition picks.
+fn if_branch<'a>(argument: &'a Value, lookup: &dyn Lookup, at: &str) -> Result<&'a Value> {
+    let parts = argument
+        .as_sequence()
+        .filter(|p| p.len() == 3)
+        .ok_or_else(|| Error::intrinsic(at, "Fn::If takes [condition, value if true, value if false]"))?;
+    let condition = parts[0]
+        .as_str()
+        .ok_or_else(|| Error::intrinsic(at, "Fn::If's condition must be a condition's name"))?;
+    let holds = lookup.condition(condition).map_err(|e| Error::intrinsic(at, e))?;
+    Ok(if holds { &parts[1] } else { &parts[2] })
 }
 
 fn get_att_target(argument: &Value) -> Option<(String, String)> {
@@ -272,6 +294,14 @@ mod tests {
                 _ => Err(format!("no {attribute} on {id}")),
             }
         }
+
+        fn condition(&self, name: &str) -> std::result::Result<bool, String> {
+            match name {
+                "Yes" => Ok(true),
+                "No" => Ok(false),
+                other => Err(format!("no condition {other}")),
+            }
+        }
     }
 
     fn yaml(text: &str) -> Value {
@@ -329,10 +359,34 @@ mod tests {
     fn errors_name_the_location() {
         let err = resolve(&yaml("{Env: {V: !Ref Missing}}"), &Fixture, "Fn").unwrap_err();
         assert_eq!(err.to_string(), "template, Fn.Env.V: unknown Missing");
-        let err = resolve(&yaml("{V: !If [c, a, b]}"), &Fixture, "Fn").unwrap_err();
-        assert!(err.to_string().contains("Fn::If is not supported"), "{err}");
+        let err = resolve(&yaml("{V: !If [Unknown, a, b]}"), &Fixture, "Fn").unwrap_err();
+        assert_eq!(err.to_string(), "template, Fn.V: no condition Unknown");
+        let err = resolve(&yaml("{V: !Select [0, [a]]}"), &Fixture, "Fn").unwrap_err();
+        assert!(err.to_string().contains("Fn::Select is not supported"), "{err}");
         let err = resolve(&yaml("!Sub '${Param'"), &Fixture, "Fn").unwrap_err();
         assert!(err.to_string().contains("unterminated"), "{err}");
+    }
+
+    #[test]
+    fn if_resolves_only_the_branch_its_condition_picks() {
+        assert_eq!(
+            resolved("!If [Yes, !Ref Param, !GetAtt Nowhere.Arn]"),
+            Value::from("param-value")
+        );
+        assert_eq!(
+            resolved("{Fn::If: [No, !GetAtt Nowhere.Arn, !Sub '${Table.Arn}/x']}"),
+            Value::from("arn:table/x")
+        );
+        // nested, and a mapping as a branch
+        assert_eq!(
+            resolved("{V: !If [No, a, !If [Yes, {K: !Ref Table}, b]]}"),
+            yaml("{V: {K: stack-Table}}")
+        );
+        // the branch that is taken still fails loudly
+        let err = resolve(&yaml("!If [No, a, !GetAtt Nowhere.Arn]"), &Fixture, "Fn").unwrap_err();
+        assert!(err.to_string().contains("no Arn on Nowhere"), "{err}");
+        let err = resolve(&yaml("!If [Yes, a]"), &Fixture, "Fn").unwrap_err();
+        assert!(err.to_string().contains("Fn::If takes"), "{err}");
     }
 
     #[test]

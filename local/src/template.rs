@@ -282,6 +282,35 @@ impl Template {
             .collect()
     }
 
+    /// `Metadata: mrmrthon::local: Parameters: {P: value}`: the values the local stack
+    /// gives parameters whose default means something only AWS has (an override wins).
+    pub fn local_parameters(&self) -> Result<BTreeMap<String, String>> {
+        let Some(values) = self
+            .metadata
+            .get(LOCAL_METADATA)
+            .and_then(|m| m.get("Parameters"))
+        else {
+            return Ok(BTreeMap::new());
+        };
+        let values = values.as_mapping().ok_or_else(|| {
+            Error::Template(format!(
+                "Metadata.{LOCAL_METADATA}.Parameters must map parameter names to values"
+            ))
+        })?;
+        values
+            .iter()
+            .map(|(name, value)| {
+                let name = name.as_str().unwrap_or_default();
+                let value = scalar_to_string(value).ok_or_else(|| {
+                    Error::Template(format!(
+                        "Metadata.{LOCAL_METADATA}.Parameters.{name} must be a scalar"
+                    ))
+                })?;
+                Ok((self.declared("Parameters", name)?, value))
+            })
+            .collect()
+    }
+
     fn declared(&self, key: &str, name: &str) -> Result<String> {
         if self.parameters.contains_key(name) {
             Ok(name.to_owned())
@@ -443,6 +472,17 @@ Resources:
         .unwrap();
         assert!(t.discord_sink_secret_parameter().is_err());
         assert!(t.ses_identity_parameters().is_err());
+        let t = Template::from_yaml(
+            "Metadata: { mrmrthon::local: { Parameters: { Site: 'http://127.0.0.1:3000', Port: 3000 } } }\nParameters: { Site: { Type: String }, Port: { Type: Number } }\nResources: {}",
+        )
+        .unwrap();
+        let values = t.local_parameters().unwrap();
+        assert_eq!(values["Site"], "http://127.0.0.1:3000");
+        assert_eq!(values["Port"], "3000");
+        let t =
+            Template::from_yaml("Metadata: { mrmrthon::local: { Parameters: { Nope: x } } }\nResources: {}")
+                .unwrap();
+        assert!(t.local_parameters().is_err());
         let none = Template::from_yaml("Resources: {}").unwrap();
         assert_eq!(none.discord_sink_secret_parameter().unwrap(), None);
         assert!(none.ses_identity_parameters().unwrap().is_empty());

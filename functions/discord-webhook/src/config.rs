@@ -7,6 +7,7 @@ use std::sync::Arc;
 use domain::greeting::Language;
 use infra::config::{ConfigError, Env};
 use infra::idempotency::Idempotency;
+use infra::site::SiteUrl;
 use time::Duration;
 
 use crate::Notifier;
@@ -29,6 +30,8 @@ pub struct Settings {
     pub idempotency_table: String,
     /// NOTIFICATION_LANGUAGE (`ko` or `en`, Korean when unset): the posts' language.
     pub language: Language,
+    /// SITE_URL: the web app whose pages the posts link to; unset or blank, no links.
+    pub site: Option<SiteUrl>,
 }
 
 impl Settings {
@@ -44,6 +47,7 @@ impl Settings {
             language: env
                 .parse_with("NOTIFICATION_LANGUAGE", Language::from_tag)?
                 .unwrap_or_default(),
+            site: SiteUrl::from_env(&env)?,
         })
     }
 }
@@ -82,7 +86,8 @@ impl Notifier {
             idempotency,
             Arc::new(domain::SystemClock),
             settings.language,
-        ))
+        )
+        .with_site(settings.site.clone()))
     }
 }
 
@@ -119,12 +124,27 @@ mod tests {
             ("DISCORD_WEBHOOK_SECRET", "mrmrthon/discord-webhook-url"),
             ("IDEMPOTENCY_TABLE", "mrmrthon-IdempotencyTable"),
             ("NOTIFICATION_LANGUAGE", "en"),
+            ("SITE_URL", "https://mrmrthon.dev"),
         ];
         let get = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
         let settings = Settings::from_lookup(get).unwrap();
         assert_eq!(settings.webhook_secret, "mrmrthon/discord-webhook-url");
         assert_eq!(settings.idempotency_table, "mrmrthon-IdempotencyTable");
         assert_eq!(settings.language, Language::English);
+        assert_eq!(
+            settings.site.as_ref().map(SiteUrl::as_str),
+            Some("https://mrmrthon.dev")
+        );
+        let linkless = Settings::from_lookup(|n| get(n).filter(|_| n != "SITE_URL")).unwrap();
+        assert_eq!(linkless.site, None, "no SITE_URL: posts without links");
+        let broken = Settings::from_lookup(|n| {
+            if n == "SITE_URL" {
+                Some("https://mrmrthon.dev/app".into())
+            } else {
+                get(n)
+            }
+        });
+        assert!(matches!(broken, Err(ConfigError::Invalid(n, _)) if n == "SITE_URL"));
         let korean = Settings::from_lookup(|n| get(n).filter(|_| n != "NOTIFICATION_LANGUAGE"));
         assert_eq!(korean.unwrap().language, Language::Korean);
         let french = Settings::from_lookup(|n| {

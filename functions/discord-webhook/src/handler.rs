@@ -13,6 +13,7 @@ use domain::events::{Envelope, PointsEvent};
 use domain::greeting::Language;
 use infra::batch::{BatchError, ItemError, sqs_batch};
 use infra::idempotency::{Idempotency, Once};
+use infra::site::SiteUrl;
 use lambda_runtime::LambdaEvent;
 use tokio::time::Instant;
 
@@ -92,6 +93,8 @@ pub struct Notifier {
     idempotency: Idempotency,
     clock: Arc<dyn Clock>,
     language: Language,
+    /// The web app the posts link to (SITE_URL); None: posts without links.
+    site: Option<SiteUrl>,
     concurrency: usize,
 }
 
@@ -101,6 +104,7 @@ impl std::fmt::Debug for Notifier {
             .field("webhook", &self.webhook)
             .field("idempotency", &self.idempotency)
             .field("language", &self.language)
+            .field("site", &self.site)
             .finish_non_exhaustive()
     }
 }
@@ -117,8 +121,14 @@ impl Notifier {
             idempotency,
             clock,
             language,
+            site: None,
             concurrency: CONCURRENCY,
         }
+    }
+
+    /// The notifier with posts linking to `site`'s pages.
+    pub fn with_site(self, site: Option<SiteUrl>) -> Self {
+        Self { site, ..self }
     }
 
     /// The Lambda entry point: the batch, with the invocation's deadline.
@@ -175,7 +185,8 @@ impl Notifier {
         };
         let correlation_id = envelope.correlation_id.clone();
         let PointsEvent::Awarded(award) = &envelope.event;
-        let discord = WebhookMessage::for_award(award, envelope.occurred_at, self.language);
+        let discord =
+            WebhookMessage::for_award(award, envelope.occurred_at, self.language, self.site.as_ref());
         let key = format!("discord#{}#{}", award.result_id, award.result_version);
         if !self.webhook.has_time(deadline) {
             // not even one attempt fits: leave the award unclaimed for the redelivery

@@ -4,10 +4,14 @@
 //! heading or mention; `allowed_mentions` is empty so nothing in a message can ping anyone;
 //! every part is trimmed to Discord's limits, counted in characters, not bytes. The words
 //! are in the deployment's language (Korean unless NOTIFICATION_LANGUAGE says `en`), the
-//! language the mails start in.
+//! language the mails start in. With a SITE_URL the title links to the result's page and
+//! the description to the result, the marathon and the runner's public points (a post
+//! is read by everyone in the channel, so not `/me/points`, which is each reader's own);
+//! without one the post has no link.
 
 use domain::events::PointsAwarded;
 use domain::greeting::Language;
+use infra::site::SiteUrl;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -49,6 +53,9 @@ pub struct AllowedMentions {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Embed {
     pub title: String,
+    /// Where the title links to: the result's page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub color: u32,
@@ -81,6 +88,9 @@ struct Words {
     marathon: &'static str,
     points: &'static str,
     total: &'static str,
+    result_link: &'static str,
+    marathon_link: &'static str,
+    points_link: &'static str,
 }
 
 const KOREAN: Words = Words {
@@ -91,6 +101,9 @@ const KOREAN: Words = Words {
     marathon: "대회",
     points: "포인트",
     total: "누적 포인트",
+    result_link: "기록 보기",
+    marathon_link: "대회 페이지",
+    points_link: "러너 포인트",
 };
 
 const ENGLISH: Words = Words {
@@ -101,11 +114,20 @@ const ENGLISH: Words = Words {
     marathon: "Marathon",
     points: "Points",
     total: "New total",
+    result_link: "Result",
+    marathon_link: "Marathon page",
+    points_link: "Runner's points",
 };
 
 impl WebhookMessage {
-    /// The message for one award in `language`; `occurred_at` is the envelope's.
-    pub fn for_award(award: &PointsAwarded, occurred_at: OffsetDateTime, language: Language) -> Self {
+    /// The message for one award in `language`; `occurred_at` is the envelope's; `site`
+    /// the web app the post links to (none: no links).
+    pub fn for_award(
+        award: &PointsAwarded,
+        occurred_at: OffsetDateTime,
+        language: Language,
+        site: Option<&SiteUrl>,
+    ) -> Self {
         let runner = escape(&award.runner_name);
         let marathon = escape(&award.marathon_name);
         let delta = format!("{:+}", award.delta);
@@ -146,9 +168,24 @@ impl WebhookMessage {
             Language::Korean => format!("기록 {} · 버전 {}", award.result_id, award.result_version),
             Language::English => format!("result {} · version {}", award.result_id, award.result_version),
         };
+        let result_page = site.map(|s| s.result(&award.marathon_id, &award.runner_id));
+        // Masked links of our labels and URLs made of ids: no user text in them. Short
+        // enough that the embed's total never cuts them (the names are cut first).
+        let description = site.map(|s| {
+            format!(
+                "[{}]({}) · [{}]({}) · [{}]({})",
+                words.result_link,
+                s.result(&award.marathon_id, &award.runner_id),
+                words.marathon_link,
+                s.marathon(&award.marathon_id),
+                words.points_link,
+                s.runner(&award.runner_id),
+            )
+        });
         let mut embed = Embed {
             title: fit(title.to_owned(), limits::TITLE),
-            description: None,
+            url: result_page,
+            description,
             color,
             fields: vec![
                 field(words.runner, runner),
@@ -277,6 +314,61 @@ mod tests {
         }
     }
 
+    fn site() -> SiteUrl {
+        SiteUrl::parse("https://mrmrthon.dev").unwrap()
+    }
+
+    #[test]
+    fn the_post_links_to_the_result_the_marathon_and_the_runners_points() {
+        let award = award("김민수", "서울 마라톤 2026", 110, 1210);
+        let (m, r) = (&award.marathon_id, &award.runner_id);
+        let result = format!("https://mrmrthon.dev/marathons/{m}/results/{r}");
+        let body = json(&WebhookMessage::for_award(
+            &award,
+            OffsetDateTime::UNIX_EPOCH,
+            Language::Korean,
+            Some(&site()),
+        ));
+        let embed = &body["embeds"][0];
+        assert_eq!(embed["url"], result.as_str(), "the title links to the result");
+        assert_eq!(
+            embed["description"],
+            format!(
+                "[기록 보기]({result}) · [대회 페이지](https://mrmrthon.dev/marathons/{m}) · [러너 포인트](https://mrmrthon.dev/runners/{r})"
+            )
+        );
+        // the content line (push notifications) stays link-free: no preview unfurls
+        assert!(!body["content"].as_str().unwrap().contains("http"));
+        let english = json(&WebhookMessage::for_award(
+            &award,
+            OffsetDateTime::UNIX_EPOCH,
+            Language::English,
+            Some(&site()),
+        ));
+        assert!(
+            english["embeds"][0]["description"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("[Result]({result}) · [Marathon page]("))
+        );
+    }
+
+    #[test]
+    fn without_a_site_url_the_post_has_no_link() {
+        let body = json(&WebhookMessage::for_award(
+            &award("Kim", "Seoul", 5, 5),
+            OffsetDateTime::UNIX_EPOCH,
+            Language::English,
+            None,
+        ));
+        let embed = body["embeds"][0].as_object().unwrap();
+        assert!(
+            !embed.contains_key("url") && !embed.contains_key("description"),
+            "{embed:?}"
+        );
+        assert!(!body.to_string().contains("http"), "{body}");
+    }
+
     fn json(message: &WebhookMessage) -> Value {
         serde_json::to_value(message).unwrap()
     }
@@ -298,6 +390,7 @@ mod tests {
             &award("김민수", "서울 마라톤 2026", 110, 1210),
             datetime!(2026-11-21 10:00 UTC),
             Language::English,
+            None,
         );
         let body = json(&message);
         assert_eq!(body["embeds"].as_array().unwrap().len(), 1);
@@ -321,6 +414,7 @@ mod tests {
             &award("김민수", "서울 마라톤 2026", 110, 1210),
             datetime!(2026-11-21 10:00 UTC),
             Language::Korean,
+            None,
         ));
         let embed = &body["embeds"][0];
         assert_eq!(embed["title"], "포인트 적립");
@@ -337,6 +431,7 @@ mod tests {
             &award("Kim", "Seoul", -10, 100),
             OffsetDateTime::UNIX_EPOCH,
             Language::Korean,
+            None,
         ));
         assert_eq!(deducted["embeds"][0]["title"], "포인트 차감");
         assert_eq!(field(&deducted, "포인트"), "-10");
@@ -348,6 +443,7 @@ mod tests {
             &award("Kim", "Seoul", -10, 100),
             OffsetDateTime::UNIX_EPOCH,
             Language::English,
+            None,
         ));
         assert_eq!(field(&body, "Points"), "-10");
         assert_eq!(body["embeds"][0]["title"], "Points deducted");
@@ -356,6 +452,7 @@ mod tests {
             &award("Kim", "Seoul", 1, 1),
             OffsetDateTime::UNIX_EPOCH,
             Language::English,
+            None,
         ));
         assert_eq!(field(&one, "Points"), "+1");
         assert!(one["content"].as_str().unwrap().contains("+1 point at"));
@@ -367,6 +464,7 @@ mod tests {
             &award("Kim", "Seoul", 5, 5),
             OffsetDateTime::UNIX_EPOCH,
             Language::English,
+            None,
         ));
         assert_eq!(body["allowed_mentions"], serde_json::json!({"parse": []}));
     }
@@ -382,8 +480,17 @@ mod tests {
             ),
             OffsetDateTime::UNIX_EPOCH,
             Language::English,
+            Some(&site()),
         ));
         assert_eq!(body["allowed_mentions"]["parse"], serde_json::json!([]));
+        // the links are ours: a name cannot add or bend one
+        let description = body["embeds"][0]["description"].as_str().unwrap();
+        assert!(!description.contains("evil"), "{description}");
+        assert_eq!(
+            description.matches("](https://mrmrthon.dev/").count(),
+            3,
+            "{description}"
+        );
         let content = body["content"].as_str().unwrap();
         for text in [content, field(&body, "Runner")] {
             assert!(text.contains(r"\@everyone"), "{text}");
@@ -432,6 +539,7 @@ mod tests {
             &award(&runner, &marathon, -12345, 99),
             OffsetDateTime::UNIX_EPOCH,
             Language::Korean,
+            Some(&site()),
         );
         assert!(chars(&message.content) <= limits::CONTENT);
         let embed = &message.embeds[0];
@@ -447,6 +555,16 @@ mod tests {
         // the numbers survive the trimming of the names
         assert_eq!(embed.fields[2].value, "-12345");
         assert_eq!(embed.fields[3].value, "99");
+        // and so do the links: the description is never cut
+        let description = embed.description.as_deref().unwrap();
+        assert!(
+            description.starts_with("[기록 보기](https://mrmrthon.dev/marathons/"),
+            "{description}"
+        );
+        assert!(
+            description.ends_with(')') && !description.contains('…'),
+            "{description}"
+        );
         // still valid UTF-8 that serializes
         assert!(serde_json::to_string(&message).is_ok());
     }
@@ -455,6 +573,7 @@ mod tests {
     fn the_embed_total_is_enforced_across_parts() {
         let mut embed = Embed {
             title: "t".repeat(limits::TITLE),
+            url: None,
             description: Some("д".repeat(limits::DESCRIPTION)),
             color: 0,
             fields: (0..4)

@@ -415,6 +415,11 @@ async fn claims_outlive_the_function_timeout_in_the_template() {
     assert!(env.contains_key("IDEMPOTENCY_TABLE"));
     // the NotificationLanguage parameter's default reaches the function
     assert_eq!(env.get("NOTIFICATION_LANGUAGE").map(String::as_str), Some("ko"));
+    // the site the posts link to: locally make dev's gateway (mrmrthon::local.Parameters)
+    assert_eq!(
+        env.get("SITE_URL").map(String::as_str),
+        Some("http://127.0.0.1:3000")
+    );
 }
 
 #[tokio::test]
@@ -455,7 +460,15 @@ async fn a_korean_deployment_posts_in_korean_and_stamps_its_record_with_the_inje
     let discord = Discord::start();
     let at = time::macros::datetime!(2031-03-01 09:00 UTC);
     let clock = std::sync::Arc::new(domain::memory::ManualClock::new(at));
-    let notifier = notifier_with(&discord.url(), clock, domain::greeting::Language::Korean).await;
+    // with the site the template gives the function, as its init reads it
+    let env = local::Stack::shared()
+        .provisioned()
+        .function_env("DiscordWebhookFunction")
+        .unwrap();
+    let settings = discord_webhook::Settings::from_lookup(|name| env.get(name).cloned()).unwrap();
+    let notifier = notifier_with(&discord.url(), clock, domain::greeting::Language::Korean)
+        .await
+        .with_site(settings.site);
     let event = fresh("points-awarded.json");
     let envelope: serde_json::Value =
         serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
@@ -474,6 +487,19 @@ async fn a_korean_deployment_posts_in_korean_and_stamps_its_record_with_the_inje
     assert_eq!(embed["title"], "포인트 적립");
     assert_eq!(embed["fields"][0]["name"], "러너");
     assert!(posts[0].body["content"].as_str().unwrap().contains("누적"));
+    let result_page = format!(
+        "http://127.0.0.1:3000/marathons/{}/results/{}",
+        envelope["data"]["marathon_id"].as_str().unwrap(),
+        envelope["data"]["runner_id"].as_str().unwrap()
+    );
+    assert_eq!(embed["url"], result_page.as_str());
+    assert!(
+        embed["description"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("[기록 보기]({result_page})")),
+        "{embed}"
+    );
     // the record's expiry counts from the notifier's clock, not the wall clock
     let stack = local::Stack::shared();
     let table = stack

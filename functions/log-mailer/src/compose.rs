@@ -2,6 +2,8 @@
 //! language (NOTIFICATION_LANGUAGE, Korean unless it says `en`) with a section in the other
 //! one, or in one language when the profile names it. [`Mail::to_mime`] makes it the
 //! message SES sends: multipart/alternative, the plain text first and the HTML second.
+//! Each mail links to the web app's pages about it (SITE_URL: the result, the marathon,
+//! the points, the account); without a SITE_URL it has no link rather than a broken one.
 //!
 //! Safety rules: anything that reaches a header (subject, display names) loses control
 //! characters (CR and LF above all), Unicode line separators and bidirectional overrides
@@ -11,6 +13,7 @@
 
 use std::fmt::Write as _;
 
+use infra::site::SiteUrl;
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 use time::{OffsetDateTime, UtcOffset};
@@ -155,14 +158,24 @@ struct Section {
     heading: String,
     paragraphs: Vec<String>,
     facts: Vec<(&'static str, String)>,
+    /// (label, URL): the web app's pages about the notice.
+    links: Vec<(&'static str, String)>,
 }
 
 /// The mail for `notice` to `recipient`, from `sender` (a bare, verified address) to
-/// `to` (the recipient's checked address); `language` is the deployment's.
-pub fn compose(notice: &Notice, recipient: &Recipient, to: &str, sender: &str, language: Language) -> Mail {
+/// `to` (the recipient's checked address); `language` is the deployment's, `site` the web
+/// app the mail links to (none: no links).
+pub fn compose(
+    notice: &Notice,
+    recipient: &Recipient,
+    to: &str,
+    sender: &str,
+    language: Language,
+    site: Option<&SiteUrl>,
+) -> Mail {
     let langs = languages(recipient.language, language);
     let name = header_text(&recipient.name, BODY_NAME_CHARS);
-    let sections: Vec<Section> = langs.iter().map(|&l| section(notice, &name, l)).collect();
+    let sections: Vec<Section> = langs.iter().map(|&l| section(notice, &name, l, site)).collect();
     // the first section's heading is that language's subject line already
     let heading = sections.first().map_or("", |s| s.heading.as_str());
     let second = langs.get(1).copied();
@@ -297,7 +310,38 @@ fn when(at: OffsetDateTime, language: Language) -> String {
     )
 }
 
-fn section(notice: &Notice, name: &str, language: Language) -> Section {
+/// The pages a notice links to, labelled in `language`: a result and the points it gave,
+/// the points alone once a result is removed, a marathon, the account after a security
+/// event (where the password is changed).
+fn links(notice: &Notice, language: Language, site: &SiteUrl) -> Vec<(&'static str, String)> {
+    let ko = language == Language::Korean;
+    let points = (if ko { "내 포인트" } else { "Your points" }, site.my_points());
+    match notice {
+        Notice::Result {
+            change: ResultChange::Removed,
+            ..
+        } => vec![points],
+        Notice::Result { runner, marathon, .. } => vec![
+            (
+                if ko { "기록 보기" } else { "Your result" },
+                site.result(marathon, runner),
+            ),
+            points,
+        ],
+        Notice::Marathon { change, marathon, .. } => {
+            let label = match (ko, change) {
+                (true, MarathonChange::Updated) => "바뀐 내용 확인",
+                (false, MarathonChange::Updated) => "See what changed",
+                (true, MarathonChange::Cancelled) => "대회 페이지",
+                (false, MarathonChange::Cancelled) => "The race page",
+            };
+            vec![(label, site.marathon(marathon))]
+        }
+        Notice::Security { .. } => vec![(if ko { "내 계정" } else { "Your account" }, site.account())],
+    }
+}
+
+fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUrl>) -> Section {
     let inline = |raw: &str| header_text(raw, BODY_NAME_CHARS);
     let (heading, mut paragraphs, mut facts) = match language {
         Language::Korean => (korean_subject(notice), Vec::new(), Vec::new()),
@@ -353,14 +397,14 @@ fn section(notice: &Notice, name: &str, language: Language) -> Section {
             let m = inline(marathon_name);
             paragraphs.push(match (ko, change) {
                 (true, MarathonChange::Updated) => {
-                    format!("참가 신청하신 {m} 대회의 정보가 변경되었습니다. 대회 페이지에서 바뀐 내용을 확인해 주세요.")
+                    format!("참가 신청하신 {m} 대회의 정보가 변경되었습니다.")
                 }
                 (true, MarathonChange::Cancelled) => {
                     format!("참가 신청하신 {m} 대회가 주최 측 사정으로 취소되었습니다.")
                 }
-                (false, MarathonChange::Updated) => format!(
-                    "The details of {m}, which you registered for, have changed. Please check the race page."
-                ),
+                (false, MarathonChange::Updated) => {
+                    format!("The details of {m}, which you registered for, have changed.")
+                }
                 (false, MarathonChange::Cancelled) => {
                     format!("{m}, which you registered for, has been cancelled by its organizer.")
                 }
@@ -410,6 +454,7 @@ fn section(notice: &Notice, name: &str, language: Language) -> Section {
         heading,
         paragraphs,
         facts,
+        links: site.map(|site| links(notice, language, site)).unwrap_or_default(),
     }
 }
 
@@ -440,6 +485,12 @@ fn render_text(sections: &[Section]) -> String {
             let _ = writeln!(out, "- {label}: {value}");
         }
         if !s.facts.is_empty() {
+            out.push('\n');
+        }
+        for (label, url) in &s.links {
+            let _ = writeln!(out, "{label}: {url}");
+        }
+        if !s.links.is_empty() {
             out.push('\n');
         }
     }
@@ -493,6 +544,13 @@ fn render_html(subject: &str, sections: &[Section]) -> String {
             }
             out.push_str("</table>\n");
         }
+        for (label, url) in &s.links {
+            out.push_str("<p><a href=\"");
+            push_escaped(&mut out, url);
+            out.push_str("\">");
+            push_escaped(&mut out, label);
+            out.push_str("</a></p>\n");
+        }
         out.push_str("</div>\n");
     }
     out.push_str("<p style=\"color:#888;font-size:12px\">");
@@ -541,6 +599,7 @@ mod tests {
         Notice::Result {
             change: ResultChange::Recorded,
             runner: UserId::generate(),
+            marathon: MarathonId::generate(),
             marathon_name: marathon.into(),
             finish_time: Some("3:59:59".into()),
             points: Some(100),
@@ -554,7 +613,12 @@ mod tests {
             "kim@example.com",
             "no-reply@mrmrthon.dev",
             Language::Korean,
+            Some(&site()),
         )
+    }
+
+    fn site() -> SiteUrl {
+        SiteUrl::parse("https://mrmrthon.dev").unwrap()
     }
 
     fn mime(mail: &Mail) -> Vec<u8> {
@@ -699,6 +763,7 @@ mod tests {
             "k@x.io",
             "no-reply@mrmrthon.dev",
             Language::Korean,
+            None,
         );
         let raw = mime(&plain);
         let to = parse(&raw).to().and_then(|a| a.first()).cloned().unwrap();
@@ -709,6 +774,7 @@ mod tests {
             "k@x.io",
             "no-reply@mrmrthon.dev",
             Language::Korean,
+            None,
         );
         assert_eq!(nameless.to_name, "");
         let raw = mime(&nameless);
@@ -724,6 +790,7 @@ mod tests {
             "kim@example.com",
             "no-reply@mrmrthon.dev",
             Language::English,
+            None,
         );
         assert_eq!(
             m.subject,
@@ -741,6 +808,7 @@ mod tests {
             "kim@example.com",
             "no-reply@mrmrthon.dev",
             Language::English,
+            None,
         );
         assert!(!ko_only.text.contains("Hello"), "{}", ko_only.text);
     }
@@ -848,6 +916,7 @@ mod tests {
         let removed = Notice::Result {
             change: ResultChange::Removed,
             runner: UserId::generate(),
+            marathon: MarathonId::generate(),
             marathon_name: "Seoul".into(),
             finish_time: Some("3:59:59".into()),
             points: Some(100),
@@ -868,5 +937,145 @@ mod tests {
         assert_eq!(address("kim@example.com\r\nBcc: x@y.z"), None);
         assert_eq!(address("김@example.com"), None);
         assert_eq!(address(""), None);
+    }
+
+    fn result_notice(change: ResultChange) -> (Notice, MarathonId, UserId) {
+        let (marathon, runner) = (MarathonId::generate(), UserId::generate());
+        let notice = Notice::Result {
+            change,
+            runner: runner.clone(),
+            marathon: marathon.clone(),
+            marathon_name: "서울 마라톤".into(),
+            finish_time: Some("3:59:59".into()),
+            points: Some(100),
+        };
+        (notice, marathon, runner)
+    }
+
+    #[test]
+    fn a_result_mail_links_to_the_result_and_the_points_in_both_parts() {
+        let (notice, marathon, runner) = result_notice(ResultChange::Recorded);
+        let m = mail(&notice, &recipient("김러너", None));
+        let result = format!("https://mrmrthon.dev/marathons/{marathon}/results/{runner}");
+        for line in [
+            format!("기록 보기: {result}\n"),
+            "내 포인트: https://mrmrthon.dev/me/points\n".to_owned(),
+            format!("Your result: {result}\n"),
+            "Your points: https://mrmrthon.dev/me/points\n".to_owned(),
+        ] {
+            assert!(m.text.contains(&line), "{line} in\n{}", m.text);
+        }
+        for anchor in [
+            format!("<p><a href=\"{result}\">기록 보기</a></p>"),
+            format!("<p><a href=\"{result}\">Your result</a></p>"),
+            "<p><a href=\"https://mrmrthon.dev/me/points\">내 포인트</a></p>".to_owned(),
+        ] {
+            assert!(m.html.contains(&anchor), "{anchor} in\n{}", m.html);
+        }
+        // each section's links are in its own language, after its facts
+        let ko = m.text.find("기록 보기").unwrap();
+        assert!(m.text.find("- 포인트: 100").unwrap() < ko);
+        assert!(ko < m.text.find("Hello").unwrap(), "{}", m.text);
+        // a removed result has no page: the points it took back do
+        let (removed, ..) = result_notice(ResultChange::Removed);
+        let m = mail(&removed, &recipient("Kim", Some(Language::English)));
+        assert!(!m.text.contains("/results/"), "{}", m.text);
+        assert!(
+            m.text.contains("Your points: https://mrmrthon.dev/me/points\n"),
+            "{}",
+            m.text
+        );
+    }
+
+    #[test]
+    fn a_marathon_mail_links_to_the_marathon_instead_of_asking_to_find_it() {
+        let marathon = MarathonId::generate();
+        let updated = Notice::Marathon {
+            change: MarathonChange::Updated,
+            marathon: marathon.clone(),
+            marathon_name: "Jeju".into(),
+            date: Some("2027-03-21".into()),
+        };
+        let m = mail(&updated, &recipient("Kim", None));
+        let page = format!("https://mrmrthon.dev/marathons/{marathon}");
+        assert!(
+            m.text.contains(&format!("바뀐 내용 확인: {page}\n")),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.text.contains(&format!("See what changed: {page}\n")),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.html
+                .contains(&format!("<a href=\"{page}\">See what changed</a>")),
+            "{}",
+            m.html
+        );
+        assert!(
+            !m.text.contains("race page") && !m.text.contains("대회 페이지에서"),
+            "{}",
+            m.text
+        );
+        let cancelled = Notice::Marathon {
+            change: MarathonChange::Cancelled,
+            marathon,
+            marathon_name: "Jeju".into(),
+            date: None,
+        };
+        let m = mail(&cancelled, &recipient("Kim", Some(Language::Korean)));
+        assert!(m.text.contains(&format!("대회 페이지: {page}\n")), "{}", m.text);
+    }
+
+    #[test]
+    fn a_security_mail_links_to_the_account() {
+        let reuse = Notice::Security {
+            event: SecurityEvent::RefreshReuse,
+            user: UserId::generate(),
+            at: datetime!(2026-11-21 10:00 UTC),
+            source_ip: None,
+        };
+        let m = mail(&reuse, &recipient("Kim", None));
+        assert!(
+            m.text.contains("내 계정: https://mrmrthon.dev/account\n"),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.text.contains("Your account: https://mrmrthon.dev/account\n"),
+            "{}",
+            m.text
+        );
+    }
+
+    #[test]
+    fn without_a_site_url_a_mail_has_no_link_at_all() {
+        let (notice, ..) = result_notice(ResultChange::Recorded);
+        let updated = Notice::Marathon {
+            change: MarathonChange::Updated,
+            marathon: MarathonId::generate(),
+            marathon_name: "Jeju".into(),
+            date: None,
+        };
+        for notice in [notice, updated] {
+            let m = compose(
+                &notice,
+                &recipient("Kim", None),
+                "kim@example.com",
+                "no-reply@mrmrthon.dev",
+                Language::Korean,
+                None,
+            );
+            assert!(!m.text.contains("http"), "{}", m.text);
+            assert!(!m.html.contains("<a "), "{}", m.html);
+            assert!(
+                !m.text.contains("기록 보기") && !m.text.contains("바뀐 내용 확인"),
+                "{}",
+                m.text
+            );
+            assert!(!m.text.contains("race page"), "{}", m.text);
+        }
     }
 }

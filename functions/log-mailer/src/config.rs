@@ -11,6 +11,7 @@ use domain::greeting::Language;
 use infra::config::{ConfigError, Env};
 use infra::dynamo::ActivityLog;
 use infra::idempotency::Idempotency;
+use infra::site::SiteUrl;
 
 use crate::continuation::Continuations;
 use crate::handler::{Limits, Mailer};
@@ -44,6 +45,8 @@ pub struct Settings {
     /// NOTIFICATION_LANGUAGE (`ko` or `en`, Korean when unset): the language a mail
     /// starts with when the profile names none.
     pub language: Language,
+    /// SITE_URL: the web app whose pages mails link to; unset or blank, mails have no links.
+    pub site: Option<SiteUrl>,
     pub limits: Limits,
 }
 
@@ -72,6 +75,7 @@ impl Settings {
             language: env
                 .parse_with("NOTIFICATION_LANGUAGE", Language::from_tag)?
                 .unwrap_or_default(),
+            site: SiteUrl::from_env(&env)?,
             limits,
         })
     }
@@ -128,6 +132,7 @@ impl Mailer {
             ses: Arc::new(Ses::new(ses, clock.clone())),
             sender: settings.sender.clone(),
             language: settings.language,
+            site: settings.site.clone(),
             clock,
             limits: settings.limits,
         }
@@ -154,6 +159,7 @@ mod tests {
             ("ACTIVITY_TABLE", "log"),
             ("MAIL_SENDER", "No-Reply@mrmrthon.dev"),
             ("NOTIFICATION_LANGUAGE", "en"),
+            ("SITE_URL", "https://mrmrthon.dev/"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -183,6 +189,11 @@ mod tests {
         assert_eq!(s.sender, "no-reply@mrmrthon.dev");
         assert_eq!(s.language, Language::English);
         assert_eq!(s.limits, Limits::default());
+        assert_eq!(s.site.as_ref().map(SiteUrl::as_str), Some("https://mrmrthon.dev"));
+        let mut blank = env(&[("SITE_URL", " ")]);
+        assert_eq!(settings(&blank).unwrap().site, None, "blank: no links");
+        blank.remove("SITE_URL");
+        assert_eq!(settings(&blank).unwrap().site, None, "unset: no links");
         let mut unset = env(&[]);
         unset.remove("NOTIFICATION_LANGUAGE");
         assert_eq!(settings(&unset).unwrap().language, Language::Korean);
@@ -207,6 +218,9 @@ mod tests {
         }
         assert!(
             matches!(settings(&env(&[("NOTIFICATION_LANGUAGE", "fr")])), Err(ConfigError::Invalid(n, _)) if n == "NOTIFICATION_LANGUAGE")
+        );
+        assert!(
+            matches!(settings(&env(&[("SITE_URL", "mrmrthon.dev/app")])), Err(ConfigError::Invalid(n, _)) if n == "SITE_URL")
         );
         for bad in ["0", "51", "many"] {
             assert!(settings(&env(&[("MAIL_CONCURRENCY", bad)])).is_err(), "{bad}");

@@ -67,6 +67,8 @@ pub struct Mailer {
     /// The deployment's language (NOTIFICATION_LANGUAGE): first in a mail unless the
     /// profile names one.
     pub language: domain::greeting::Language,
+    /// The web app mails link to (SITE_URL); None: mails without links.
+    pub site: Option<infra::site::SiteUrl>,
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,
 }
@@ -384,7 +386,14 @@ impl Mailer {
             tracing::warn!(entry_id = %entry.id, user_id = %user, "the profile's email cannot be sent to: not mailed");
             return Delivery::Skipped;
         };
-        let mail = compose::compose(notice, &recipient, &to, &self.sender, self.language);
+        let mail = compose::compose(
+            notice,
+            &recipient,
+            &to,
+            &self.sender,
+            self.language,
+            self.site.as_ref(),
+        );
         match send_with_retries(&*self.ses, &mail, &self.limits.backoff, budget).await {
             Ok(message_id) => {
                 tracing::debug!(entry_id = %entry.id, user_id = %user, %message_id, "mailed");

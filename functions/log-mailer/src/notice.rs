@@ -38,6 +38,8 @@ pub enum Notice {
     Result {
         change: ResultChange,
         runner: UserId,
+        /// The result's page is the marathon's and the runner's.
+        marathon: MarathonId,
         marathon_name: String,
         finish_time: Option<String>,
         points: Option<u64>,
@@ -88,6 +90,7 @@ impl Notice {
                 ActivityDetails::Result(d) => Ok(Some(Self::Result {
                     change,
                     runner: d.runner_id,
+                    marathon: d.marathon_id,
                     marathon_name: d.marathon_name,
                     finish_time: Some(d.finish_time),
                     points: Some(u64::from(d.points)),
@@ -217,6 +220,7 @@ mod tests {
             Notice::Result {
                 change: ResultChange::Corrected,
                 runner,
+                marathon: MarathonId::parse(MARATHON).unwrap(),
                 marathon_name: "Seoul".into(),
                 finish_time: Some("3:59:59".into()),
                 points: Some(100),

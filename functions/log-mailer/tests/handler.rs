@@ -85,6 +85,37 @@ async fn recording_a_result_mails_its_runner_once() {
             "{part}"
         );
     }
+    // both parts link to the result's page on the site the template names (locally the
+    // gateway of make dev) and to the runner's points
+    let site = world
+        .settings
+        .site
+        .as_ref()
+        .expect("template.yaml gives SITE_URL");
+    assert_eq!(site.as_str(), "http://127.0.0.1:3000");
+    let ActivityDetails::Result(details) = entry.details().unwrap() else {
+        panic!("a result entry")
+    };
+    let page = format!(
+        "http://127.0.0.1:3000/marathons/{}/results/{runner}",
+        details.marathon_id
+    );
+    assert!(
+        mail.text.contains(&format!("기록 보기: {page}\n")),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.body.contains(&format!("<a href=\"{page}\">")),
+        "{}",
+        mail.body
+    );
+    assert!(
+        mail.text
+            .contains("Your points: http://127.0.0.1:3000/me/points\n"),
+        "{}",
+        mail.text
+    );
     // the organizer acted; the runner is who it concerns
     assert!(world.mail_to(&organizer_email).await.is_empty());
 }
@@ -123,6 +154,12 @@ async fn cancelling_a_marathon_mails_each_of_its_30_participants_once() {
         "[mrmrthon] Jeju Marathon 대회가 취소되었습니다 (Race cancelled)"
     );
     assert!(mail.body.contains("Runner 0님, 안녕하세요."), "{}", mail.body);
+    let page = format!("http://127.0.0.1:3000/marathons/{}", marathon.id);
+    assert!(
+        mail.text.contains(&format!("대회 페이지: {page}\n")),
+        "{}",
+        mail.text
+    );
     assert!(world.mail_to(&outsider_email).await.is_empty());
     assert!(world.mail_to(&organizer_email).await.is_empty());
 }

@@ -72,12 +72,18 @@ pub async fn provision(config: &SdkConfig, template: &Template, options: &Option
     let mut provisioned = Provisioned {
         stack_name: options.stack_name.clone(),
         parameters: parameter_values(template, options)?,
+        conditions: BTreeMap::new(),
         resources: BTreeMap::new(),
         functions: Vec::new(),
         key_pair: None,
         discord_webhook_secret: None,
         ses_identities: Vec::new(),
     };
+
+    for name in template.conditions.keys() {
+        let holds = crate::conditions::holds(template, name, &provisioned)?;
+        provisioned.conditions.insert(name.clone(), holds);
+    }
 
     for logical_id in creation_order(template)? {
         let declared = &template.resources[&logical_id];
@@ -185,8 +191,10 @@ fn parameter_values(template: &Template, options: &Options) -> Result<BTreeMap<S
             "parameter override {unknown}: the template declares no such parameter"
         )));
     }
-    // A parameter without a default and without an override has no value; referring to
-    // it fails with a message that says so.
+    // An override, else the template's local value (`mrmrthon::local.Parameters`: what
+    // only AWS has, such as a CloudFront URL, stood in for), else its default. A parameter
+    // without any has no value; referring to it fails with a message that says so.
+    let local = template.local_parameters()?;
     Ok(template
         .parameters
         .keys()
@@ -194,6 +202,7 @@ fn parameter_values(template: &Template, options: &Options) -> Result<BTreeMap<S
             let value = options
                 .parameters
                 .get(name)
+                .or_else(|| local.get(name))
                 .cloned()
                 .or_else(|| template.parameter_default(name))?;
             Some((name.clone(), value))
@@ -290,5 +299,18 @@ mod tests {
         assert_eq!(parameter_values(&template, &options).unwrap()["P"], "o");
         options.parameters.insert("Q".into(), "o".into());
         assert!(parameter_values(&template, &options).is_err());
+    }
+
+    #[test]
+    fn local_values_replace_defaults_and_overrides_replace_both() {
+        let template = Template::from_yaml(
+            "Metadata: { 'mrmrthon::local': { Parameters: { P: local } } }\nParameters: { P: { Type: String, Default: '' }, R: { Type: String, Default: r } }\nResources: {}",
+        )
+        .unwrap();
+        let mut options = Options::new("s");
+        let values = parameter_values(&template, &options).unwrap();
+        assert_eq!((values["P"].as_str(), values["R"].as_str()), ("local", "r"));
+        options.parameters.insert("P".into(), "o".into());
+        assert_eq!(parameter_values(&template, &options).unwrap()["P"], "o");
     }
 }

@@ -70,6 +70,9 @@ pub struct KeyPairSecrets {
 pub struct Provisioned {
     pub(super) stack_name: String,
     pub(super) parameters: BTreeMap<String, String>,
+    /// Every template condition, evaluated once against the parameters (CloudFormation's
+    /// conditions can refer to nothing else).
+    pub(super) conditions: BTreeMap<String, bool>,
     pub(super) resources: BTreeMap<String, Resource>,
     pub(super) functions: Vec<Function>,
     pub(super) key_pair: Option<KeyPairSecrets>,
@@ -228,6 +231,13 @@ impl Lookup for Provisioned {
                 resource.kind, resource.created
             )
         })
+    }
+
+    fn condition(&self, name: &str) -> std::result::Result<bool, String> {
+        self.conditions
+            .get(name)
+            .copied()
+            .ok_or_else(|| format!("no condition named {name}"))
     }
 }
 

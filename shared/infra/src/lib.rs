@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod passwords;
 pub mod redrive;
 pub mod secrets;
+pub mod site;
 pub mod sns;
 pub mod telemetry;
 pub mod tokens;
