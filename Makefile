@@ -46,7 +46,7 @@ CLIPPY_ENV := RUSTC_WORKSPACE_WRAPPER="$$(rustup which clippy-driver)" CLIPPY_AR
 
 test:
 	cargo fmt --all -- --check
-	$(MAKE) --no-print-directory -j2 tools $(API_VENV)/.installed test-build
+	$(MAKE) --no-print-directory -j4 tools $(API_VENV)/.installed test-build web browser
 	$(MAKE) --no-print-directory lint
 	$(CLIPPY_ENV) cargo test --workspace --lib --bins --tests 2>&1 | tee .test-output.log; exit $${PIPESTATUS[0]}
 	@echo; echo "== cargo test summary =="; grep -E '^test result:' .test-output.log | awk '{p+=$$4; f+=$$6; i+=$$8} END {printf "%d passed, %d failed, %d ignored in %d test binaries\n", p, f, i, NR}'

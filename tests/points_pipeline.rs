@@ -15,7 +15,7 @@ use local::Hops;
 use local::http_client::{HttpClient, HttpResponse};
 use local::sink::{Scripted, Sink};
 use local::{HopKind, InProcess, ServiceOptions, Services, Stack};
-use mrmrthon_e2e::{eventually, with_notifiers, with_points_pipeline, with_record_api};
+use mrmrthon_e2e::{discord_sink, eventually, with_notifiers, with_points_pipeline, with_record_api};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -102,29 +102,7 @@ async fn results_become_points() {
     let stack = Stack::shared();
     let sdk = stack.sdk_config().await;
     let provisioned = stack.provisioned();
-    // the Discord sink, and the webhook secret pointing at it, as `make dev` does
-    let sink = Sink::start(0, Hops::quiet()).await.expect("the sink starts");
-    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-    let secret = provisioned
-        .discord_webhook_secret()
-        .expect("the template names the webhook secret");
-    // the shared stack was provisioned without a sink: create the secret, or point it here
-    if secrets
-        .create_secret()
-        .name(secret)
-        .secret_string(sink.webhook_url())
-        .send()
-        .await
-        .is_err()
-    {
-        secrets
-            .put_secret_value()
-            .secret_id(secret)
-            .secret_string(sink.webhook_url())
-            .send()
-            .await
-            .unwrap();
-    }
+    let sink = discord_sink(provisioned, &sdk).await;
     let invoker = with_record_api(InProcess::new(), provisioned, &sdk).await;
     let invoker = with_points_pipeline(invoker, provisioned, &sdk).await;
     let invoker = with_notifiers(invoker, provisioned, &sdk).await;

@@ -53,6 +53,35 @@ pub async fn with_record_api(invoker: InProcess, provisioned: &Provisioned, sdk:
     })
 }
 
+/// A Discord stand-in, and the webhook secret pointing at it, as `make dev` makes them.
+pub async fn discord_sink(provisioned: &Provisioned, sdk: &SdkConfig) -> local::sink::Sink {
+    let sink = local::sink::Sink::start(0, local::Hops::quiet())
+        .await
+        .expect("the sink starts");
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+    let secret = provisioned
+        .discord_webhook_secret()
+        .expect("the template names the webhook secret");
+    // a stack provisioned without a sink: create the secret, or point it here
+    if secrets
+        .create_secret()
+        .name(secret)
+        .secret_string(sink.webhook_url())
+        .send()
+        .await
+        .is_err()
+    {
+        secrets
+            .put_secret_value()
+            .secret_id(secret)
+            .secret_string(sink.webhook_url())
+            .send()
+            .await
+            .expect("the webhook secret points at the sink");
+    }
+    sink
+}
+
 /// Adds the points pipeline's stream and queue consumers.
 pub async fn with_points_pipeline(
     invoker: InProcess,

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use local::{InProcess, ServiceOptions, Services, Stack};
-use mrmrthon_e2e::{with_login, with_notifiers, with_points_pipeline, with_record_api};
+use mrmrthon_e2e::{
+    discord_sink, eventually, with_login, with_notifiers, with_points_pipeline, with_record_api,
+};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -101,6 +103,7 @@ impl Driver {
                 "prefs": { "intl.accept_languages": "ko-KR,ko" },
             }),
         );
+        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&self.url)
@@ -109,6 +112,7 @@ impl Driver {
         Browser {
             client,
             origin: origin.to_owned(),
+            driver: self.url.clone(),
         }
     }
 }
@@ -116,6 +120,7 @@ impl Driver {
 struct Browser {
     client: Client,
     origin: String,
+    driver: String,
 }
 
 impl Browser {
@@ -129,8 +134,21 @@ impl Browser {
 
     /// The page's one heading, once the app has rendered it.
     async fn heading(&self) -> String {
-        let h1 = self.wait_for("h1").await;
-        h1.text().await.unwrap()
+        self.until("a heading", WAIT, async |b| b.text("h1").await).await
+    }
+
+    /// The text of the first element matching `css`, read in one script so that a
+    /// re-render between finding and reading cannot leave a stale reference.
+    async fn text(&self, css: &str) -> Option<String> {
+        let text = self
+            .client
+            .execute(
+                "const el = document.querySelector(arguments[0]); return el ? el.textContent : null;",
+                vec![json!(css)],
+            )
+            .await
+            .ok()?;
+        text.as_str().map(str::to_owned)
     }
 
     async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
@@ -177,32 +195,50 @@ impl Browser {
     }
 
     async fn body_text(&self) -> String {
-        self.client
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        self.text("body").await.unwrap_or_default()
     }
 
-    /// Waits until `probe` answers something, reloading the page between tries when asked.
-    async fn until<T>(&self, what: &str, limit: Duration, reload: bool, probe: impl AsyncFn(&Self) -> Option<T>) -> T {
+    /// Waits until `probe` answers something.
+    async fn until<T>(&self, what: &str, limit: Duration, probe: impl AsyncFn(&Self) -> Option<T>) -> T {
         let started = Instant::now();
         loop {
             if let Some(found) = probe(self).await {
                 return found;
             }
-            assert!(
-                started.elapsed() < limit,
-                "{what}: not after {limit:?}; the page says:\n{}",
-                self.body_text().await
-            );
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            if reload {
-                self.client.refresh().await.unwrap();
+            if started.elapsed() >= limit {
+                panic!("{what}: not after {limit:?}; {}", self.diagnosis().await);
             }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+
+    /// What the page shows, what it fetched and what it logged: for a failure's message.
+    async fn diagnosis(&self) -> String {
+        let requests = self
+            .client
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => `${e.name} ${Math.round(e.duration)}ms ${e.responseStatus ?? ''}`).join('\\n');",
+                vec![],
+            )
+            .await
+            .unwrap_or_default();
+        let id = self.client.session_id().await.unwrap().unwrap();
+        let log = local::http_client::HttpClient::new()
+            .request(
+                http::Method::POST,
+                &format!("{}/session/{id}/se/log", self.driver),
+                &[("content-type", "application/json")],
+                br#"{"type":"browser"}"#.to_vec(),
+                Duration::from_secs(5),
+            )
+            .await
+            .map(|r| r.text());
+        format!(
+            "the page says:\n{}\nits requests:\n{}\nits console: {}",
+            self.body_text().await,
+            requests.as_str().unwrap_or_default(),
+            log.unwrap_or_else(|e| e.to_string())
+        )
     }
 
     async fn current_path(&self) -> String {
@@ -215,7 +251,10 @@ impl Browser {
         let source = std::fs::read_to_string(repo().join("web/node_modules/axe-core/axe.min.js"))
             .expect("web/node_modules/axe-core (npm ci in web/)");
         // WebDriver scripts are not subject to the page's CSP
-        self.client.execute(&source, vec![]).await.expect("axe-core loads");
+        self.client
+            .execute(&source, vec![])
+            .await
+            .expect("axe-core loads");
         let report = self
             .client
             .execute_async(
@@ -244,7 +283,7 @@ impl Browser {
     async fn language(&self, lang: &str) {
         self.click(&format!("button[data-lang=\"{lang}\"]")).await;
         let lang = lang.to_owned();
-        self.until("the page in the chosen language", WAIT, false, async |b| {
+        self.until("the page in the chosen language", WAIT, async |b| {
             let html = b.client.find(Locator::Css("html")).await.ok()?;
             (html.attr("lang").await.ok()?.as_deref() == Some(lang.as_str())).then_some(())
         })
@@ -277,7 +316,7 @@ impl Browser {
         self.fill("name", name).await;
         self.fill("user_type", role).await;
         self.submit().await;
-        self.until("the account exists", WAIT, false, async |b| {
+        self.until("the account exists", WAIT, async |b| {
             (b.current_path().await != "/signup").then_some(())
         })
         .await;
@@ -289,7 +328,7 @@ impl Browser {
             "organizer" => "주최자님 환영합니다",
             _ => "개인 사용자님 환영합니다",
         };
-        self.until("the greeting", WAIT, false, async |b| {
+        self.until("the greeting", WAIT, async |b| {
             b.body_text().await.contains(greeting).then_some(())
         })
         .await;
@@ -318,6 +357,7 @@ async fn a_race_through_the_site() {
     let stack = Stack::start().expect("the local stack starts");
     let sdk = stack.sdk_config().await;
     let provisioned = stack.provisioned();
+    let sink = discord_sink(provisioned, &sdk).await;
     let invoker = with_login(InProcess::new(), provisioned, &sdk).await;
     let invoker = with_record_api(invoker, provisioned, &sdk).await;
     let invoker = with_points_pipeline(invoker, provisioned, &sdk).await;
@@ -370,7 +410,7 @@ async fn a_race_through_the_site() {
         .await;
     organizer.submit().await;
     let marathon = organizer
-        .until("the new marathon's page", WAIT, false, async |b| {
+        .until("the new marathon's page", WAIT, async |b| {
             let path = b.current_path().await;
             let id = path.strip_prefix("/organizer/marathons/")?;
             (id.len() == 26).then(|| id.to_owned())
@@ -382,7 +422,7 @@ async fn a_race_through_the_site() {
     runner.document("marathon").await;
     runner.click("button[data-action=register]").await;
     runner
-        .until("registered", WAIT, false, async |b| {
+        .until("registered", WAIT, async |b| {
             b.client
                 .find(Locator::Css("button[data-action=register]"))
                 .await
@@ -402,11 +442,29 @@ async fn a_race_through_the_site() {
     organizer.click(&format!("{row_css} button[type=submit]")).await;
 
     // once the pipeline has run: the runner's points, and the public ranking
+    // the pipeline is asynchronous: wait for it through the public API, not by reloading
+    let http = local::http_client::HttpClient::new();
+    let public_total = format!("{origin}/api/runners/{runner_id}/points");
+    let started = Instant::now();
+    loop {
+        let reply = http
+            .request(http::Method::GET, &public_total, &[], Vec::new(), WAIT)
+            .await
+            .expect("the public total answers");
+        if reply.json().is_some_and(|v| v["total"] == json!(110)) {
+            break;
+        }
+        assert!(
+            started.elapsed() < PIPELINE,
+            "no points after {PIPELINE:?}: {}",
+            reply.text()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     runner.goto("/me/points").await;
     runner
-        .until("the runner's points", PIPELINE, true, async |b| {
-            let total = b.client.find(Locator::Css("[data-total]")).await.ok()?;
-            (total.text().await.ok()?.trim() == "110").then_some(())
+        .until("the runner's points", WAIT, async |b| {
+            (b.text("[data-total]").await?.trim() == "110").then_some(())
         })
         .await;
     runner.document("my-points").await;
@@ -414,18 +472,30 @@ async fn a_race_through_the_site() {
     let spectator = driver.browser(&origin).await;
     spectator.goto(&format!("/marathons/{marathon}/results")).await;
     spectator
-        .until("the result in the public ranking", WAIT, true, async |b| {
+        .until("the result in the public ranking", WAIT, async |b| {
             b.client.find(Locator::Css(&row_css)).await.ok().map(|_| ())
         })
         .await;
     spectator.document("results").await;
     spectator.goto(&format!("/runners/{runner_id}")).await;
-    let total = spectator.wait_for("[data-total]").await.text().await.unwrap();
-    assert_eq!(total.trim(), "110", "the runner's public total");
+    spectator
+        .until("the runner's public total", WAIT, async |b| {
+            (b.text("[data-total]").await?.trim() == "110").then_some(())
+        })
+        .await;
 
     for browser in [organizer, runner, spectator] {
         browser.client.close().await.unwrap();
     }
+    let post = eventually("the Discord post", async || sink.posts().into_iter().next()).await;
+    assert!(
+        post.body
+            .to_string()
+            .contains(&format!("/marathons/{marathon}/results/{runner_id}")),
+        "the post links to the result's page: {}",
+        post.body
+    );
+    sink.stop().await;
     services.stop().await;
     drop(stack);
 }
