@@ -225,6 +225,7 @@ impl World {
             marathon_id: changed.id.clone(),
             marathon_name: changed.name.clone(),
             date: changed.date,
+            changes: Vec::new(),
         }));
         self.races
             .update_marathon(&changed, current.version, &entry)

@@ -10,7 +10,9 @@ use domain::ports::StoreError;
 use domain::result::OfficialResult;
 
 use super::cursor::{Index, Listing, SortCondition};
-use super::items::{RESULT_PREFIX, entry_key, marathon_key, rank_pk, result_item, result_key, runner_pk};
+use super::items::{
+    RESULT_PREFIX, corrupt, entry_key, marathon_key, rank_pk, result_item, result_key, runner_pk,
+};
 use super::{DynamoRaces, Op};
 use crate::dynamo::n;
 
@@ -42,18 +44,23 @@ impl DynamoRaces {
         let put = self.put(result_item(result)?);
         let ops = match expected_version {
             None => {
-                // counted, and only at the points this result was priced with: a change of
-                // points since the caller read the marathon fails the result instead
+                // counted, and only at the points this result was priced with and the date
+                // it was checked against (results exist from race day on): a change of
+                // either since the caller read the marathon fails the result instead
                 let marathon_points = result.points.saturating_sub(result.bonus_points);
+                let stored_date = serde_dynamo::to_attribute_value(result.marathon_date).map_err(corrupt)?;
                 let count = self
                     .update(marathon_key(&result.marathon_id))
                     .update_expression("SET #count = if_not_exists(#count, :zero) + :one")
-                    .condition_expression("#points = :points")
+                    .condition_expression("#points = :points AND #date = :date")
                     .expression_attribute_names("#count", "result_count")
                     .expression_attribute_names("#points", "points")
+                    .expression_attribute_names("#date", "date")
                     .expression_attribute_values(":zero", n(0))
                     .expression_attribute_values(":one", n(1))
-                    .expression_attribute_values(":points", n(marathon_points));
+                    .expression_attribute_values(":points", n(marathon_points))
+                    // as the marathon item stores it (its serde form)
+                    .expression_attribute_values(":date", stored_date);
                 let put = put.condition_expression("attribute_not_exists(pk)");
                 vec![registered.op(), count.op(), put.op()]
             }
