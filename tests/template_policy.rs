@@ -815,3 +815,11 @@ fn the_cloudfront_functions_strip_the_api_prefix_and_answer_spa_routes_with_the_
         assert_eq!(spa(uri), expected, "{uri}");
     }
 }
+
+#[test]
+fn the_discord_consumer_has_bounded_concurrency() {
+    let template = template();
+    let awards = &template.resources["DiscordWebhookFunction"].property("Events")["Awards"]["Properties"];
+    // the lowest SQS allows: the webhook's rate limit is shared by every invocation
+    assert_eq!(number(&awards["ScalingConfig"]["MaximumConcurrency"]), 2);
+}
