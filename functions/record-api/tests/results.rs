@@ -428,3 +428,55 @@ async fn a_result_sent_again_as_it_is_changes_nothing() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_result_recorded_again_after_a_deletion_outranks_it_with_a_clock_behind() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let runner = world.mint(Role::Runner).await;
+    let marathon = world.race_day_marathon(&organizer, 10, 50).await;
+    world.register(&marathon, &runner).await;
+    let first = world.record(&organizer, &marathon, &runner, "3:30:00").await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let removed_at = first.body["version"].as_u64().unwrap() + 1;
+    let path = format!(
+        "/marathons/{}/results/{}",
+        marathon["id"].as_str().unwrap(),
+        runner.id
+    );
+    assert_eq!(
+        world.call("DELETE", &path, Some(&organizer), None).await.status,
+        204
+    );
+
+    // another container whose clock is behind (still race day: at most 10 minutes, and
+    // never before midnight UTC)
+    let now = time::OffsetDateTime::now_utc();
+    let since_midnight = now - now.replace_time(time::Time::MIDNIGHT);
+    let behind: time::Duration = (since_midnight / 2_i32).min(time::Duration::minutes(10));
+    let late = world_at(std::sync::Arc::new(domain::memory::ManualClock::new(
+        now - behind,
+    )))
+    .await;
+    let again = late
+        .record(&late.reissue(&organizer), &marathon, &runner, "3:40:00")
+        .await;
+    assert_eq!(again.status, 201, "{:?}", again.body);
+    let version = again.body["version"].as_u64().unwrap();
+    assert!(
+        version > removed_at,
+        "{version} must outrank the removal at {removed_at}, whatever the clock"
+    );
+    // the tombstone is no result: the ranking shows the new one only
+    let ranking = world
+        .call(
+            "GET",
+            &format!("/marathons/{}/results", marathon["id"].as_str().unwrap()),
+            None,
+            None,
+        )
+        .await;
+    let rows = ranking.body["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["finish_time"], "3:40:00");
+}

@@ -177,7 +177,8 @@ pub trait RaceStore: Send + Sync {
     ) -> Result<Option<OfficialResult>, StoreError>;
 
     /// Creates (`expected_version` None) or replaces the result, only if the runner's entry
-    /// exists and the stored version is still `expected_version`.
+    /// exists and the stored version is still `expected_version`. A new result (None) must
+    /// also be newer than the tombstone of a deleted one (`removed_version`).
     async fn put_result(
         &self,
         result: &OfficialResult,
@@ -185,6 +186,17 @@ pub trait RaceStore: Send + Sync {
         activity: &ActivityEntry,
     ) -> Result<(), StoreError>;
 
+    /// The version the last deletion of this result had (the tombstone it left, never shown
+    /// in rankings or reads), so a result recorded again gets a higher one whatever the
+    /// clock says.
+    async fn removed_version(
+        &self,
+        marathon: &MarathonId,
+        runner: &UserId,
+    ) -> Result<Option<u64>, StoreError>;
+
+    /// Deletes the result at `expected_version`, leaving a tombstone at the version after it
+    /// (the version the points pipeline gives the removal).
     async fn delete_result(
         &self,
         marathon: &MarathonId,

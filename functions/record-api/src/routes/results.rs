@@ -107,6 +107,11 @@ pub async fn record(
         )
             .into_response());
     }
+    // above the stored version, or above the tombstone a deleted result left
+    let floor = match &existing {
+        Some(current) => Some(current.version),
+        None => api.races.removed_version(&marathon.id, &runner).await?,
+    };
     let now = api.clock.now();
     let result = OfficialResult {
         marathon_id: marathon.id.clone(),
@@ -118,7 +123,7 @@ pub async fn record(
         finish_time: finish.display(),
         bonus_points: bonus,
         points: marathon.points + bonus,
-        version: next_version(existing.as_ref().map(|r| r.version), now),
+        version: next_version(floor, now),
         recorded_at: existing.as_ref().map_or(now, |r| r.recorded_at),
         updated_at: now,
         correlation_id: origin.0.correlation_id.clone(),

@@ -703,6 +703,67 @@ async fn an_entry_with_a_result_cannot_be_cancelled_inside_the_transaction() {
     );
 }
 
+#[tokio::test]
+async fn a_deleted_result_leaves_a_tombstone_a_new_one_must_outrank() {
+    let fx = fixture().await;
+    let organizer = UserId::generate();
+    let m = marathon(&organizer, date!(2026 - 05 - 10), 10);
+    create(&fx, &m).await;
+    let runner = UserId::generate();
+    register(&fx, &m, &runner).await.unwrap();
+    let log = |kind| act(&organizer, kind);
+    assert_eq!(fx.races.removed_version(&m.id, &runner).await.unwrap(), None);
+    fx.races
+        .put_result(
+            &official(&m, &runner, 12_000, 500),
+            None,
+            &log(ActivityKind::ResultRecorded),
+        )
+        .await
+        .unwrap();
+    fx.races
+        .delete_result(&m.id, &runner, 500, &log(ActivityKind::ResultRemoved))
+        .await
+        .unwrap();
+    // the removal's version, as the pipeline numbers it
+    assert_eq!(fx.races.removed_version(&m.id, &runner).await.unwrap(), Some(501));
+    assert!(fx.races.result(&m.id, &runner).await.unwrap().is_none());
+    let ranking = fx
+        .races
+        .marathon_results(&m.id, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(ranking.items.is_empty(), "a tombstone is no result");
+
+    // a writer whose clock is behind would number it at or below the removal: refused
+    for stale in [400, 501] {
+        let refused = fx
+            .races
+            .put_result(
+                &official(&m, &runner, 12_100, stale),
+                None,
+                &log(ActivityKind::ResultRecorded),
+            )
+            .await;
+        assert!(is_conflict(refused), "version {stale}");
+    }
+    assert_eq!(stored(&fx, &m.id).await.result_count, 0, "nothing counted");
+    fx.races
+        .put_result(
+            &official(&m, &runner, 12_100, 502),
+            None,
+            &log(ActivityKind::ResultRecorded),
+        )
+        .await
+        .unwrap();
+    // the tombstone stays, and a second deletion moves it up
+    fx.races
+        .delete_result(&m.id, &runner, 502, &log(ActivityKind::ResultRemoved))
+        .await
+        .unwrap();
+    assert_eq!(fx.races.removed_version(&m.id, &runner).await.unwrap(), Some(503));
+}
+
 /// Runs `jobs` with at most 16 in flight.
 async fn bounded<T: Send + 'static>(jobs: Vec<impl Future<Output = T> + Send + 'static>) -> Vec<T> {
     let mut running = JoinSet::new();
