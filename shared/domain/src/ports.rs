@@ -39,12 +39,25 @@ pub enum StoreError {
 }
 
 /// A user with what login needs to decide.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Credentials {
     pub user: User,
     pub password_hash: String,
     pub failed_logins: u32,
     pub locked_until: Option<OffsetDateTime>,
+}
+
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password_hash", &REDACTED)
+            .field("failed_logins", &self.failed_logins)
+            .field("locked_until", &self.locked_until)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
