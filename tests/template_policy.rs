@@ -907,3 +907,60 @@ fn mail_goes_out_as_the_sender_identity_only_and_secret_arns_match_exactly() {
     }
     assert!(template().parameters.contains_key("MailIdentity"));
 }
+
+/// The statements of a function's inline policies on one table.
+fn statements_on(template: &Template, function: &str, table: &str) -> Vec<serde_yaml::Value> {
+    template.resources[function]
+        .property("Policies")
+        .as_sequence()
+        .expect("Policies")
+        .iter()
+        .filter_map(|p| p.get("Statement").and_then(|s| s.as_sequence()))
+        .flatten()
+        .filter(|st| get_att_target(&st["Resource"]).as_deref() == Some(table))
+        .cloned()
+        .collect()
+}
+
+fn readable_attributes(statement: &serde_yaml::Value) -> BTreeSet<String> {
+    let condition = &statement["Condition"];
+    assert_eq!(
+        condition["StringEqualsIfExists"]["dynamodb:Select"].as_str(),
+        Some("SPECIFIC_ATTRIBUTES"),
+        "a read without a projection must be refused: {statement:?}"
+    );
+    condition["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+        .as_sequence()
+        .expect("dynamodb:Attributes")
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn functions_that_only_name_or_mail_users_cannot_read_their_credentials() {
+    let template = template();
+    let keys = ["pk", "sk"];
+    let names = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<BTreeSet<_>>();
+    let mut record_api = names(&keys);
+    record_api.extend(names(&infra::dynamo::users::PUBLIC_PROFILE_ATTRIBUTES));
+    record_api.insert(infra::dynamo::points::TOTAL_POINTS.to_owned());
+    record_api.extend(names(&infra::dynamo::points::AWARD_ATTRIBUTES));
+    let mut log_mailer = names(&keys);
+    log_mailer.extend(names(&log_mailer::recipients::PROFILE_ATTRIBUTES));
+    for (function, expected) in [
+        ("RecordApiFunction", record_api),
+        ("LogMailerFunction", log_mailer),
+    ] {
+        let statements = statements_on(&template, function, "UsersTable");
+        assert_eq!(statements.len(), 1, "{function}: {statements:?}");
+        let readable = readable_attributes(&statements[0]);
+        assert_eq!(
+            readable, expected,
+            "{function}: the policy and what the code projects"
+        );
+        for secret in ["password_hash", "failed_logins", "locked_until", "current_hash"] {
+            assert!(!readable.contains(secret), "{function} may read {secret}");
+        }
+    }
+}
