@@ -938,7 +938,7 @@ fn readable_attributes(statement: &serde_yaml::Value) -> BTreeSet<String> {
 }
 
 #[test]
-fn functions_that_only_name_or_mail_users_cannot_read_their_credentials() {
+fn functions_that_only_name_or_mail_users_or_keep_the_ledger_cannot_touch_credentials() {
     let template = template();
     let keys = ["pk", "sk"];
     let names = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<BTreeSet<_>>();
@@ -959,7 +959,13 @@ fn functions_that_only_name_or_mail_users_cannot_read_their_credentials() {
             readable, expected,
             "{function}: the policy and what the code projects"
         );
-        for secret in ["password_hash", "failed_logins", "locked_until", "current_hash"] {
+        for secret in [
+            "password_hash",
+            "failed_logins",
+            "locked_until",
+            "current_hash",
+            "revoked",
+        ] {
             assert!(!readable.contains(secret), "{function} may read {secret}");
         }
     }
