@@ -142,10 +142,12 @@ async fn results_become_points() {
     let (runner, runner_token) = user(&users, &signer, Role::Runner).await;
     let runner_email = format!("{}@example.com", runner.as_str().to_lowercase());
 
-    let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(30);
+    // run today (UTC): results are recorded from race day on, and registration may stay
+    // open until the end of it
+    let date = time::OffsetDateTime::now_utc().date();
     let marathon = json!({
         "name": "Seoul Marathon", "date": date.to_string(), "location": "Gwanghwamun", "course": "full",
-        "points": 100, "capacity": 10, "registration_closes_at": format!("{}T00:00:00Z", date - time::Duration::days(1)),
+        "points": 100, "capacity": 10, "registration_closes_at": format!("{date}T23:59:59Z"),
     });
     let created = client
         .send(http::Method::POST, "/marathons", Some(&organizer), Some(marathon))

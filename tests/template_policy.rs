@@ -815,3 +815,158 @@ fn the_cloudfront_functions_strip_the_api_prefix_and_answer_spa_routes_with_the_
         assert_eq!(spa(uri), expected, "{uri}");
     }
 }
+
+#[test]
+fn the_discord_consumer_has_bounded_concurrency() {
+    let template = template();
+    let awards = &template.resources["DiscordWebhookFunction"].property("Events")["Awards"]["Properties"];
+    // the lowest SQS allows: the webhook's rate limit is shared by every invocation
+    assert_eq!(number(&awards["ScalingConfig"]["MaximumConcurrency"]), 2);
+}
+
+/// A `Resource` of an IAM statement, read from the raw text: the value of a `Resource:`
+/// line, or each item of the list under one. With the line number, the line above it.
+fn resources(text: &str) -> Vec<(usize, String, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    let mut list_indent: Option<usize> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('#') || trimmed.is_empty() {
+            continue;
+        }
+        let above = if i > 0 {
+            lines[i - 1].trim().to_owned()
+        } else {
+            String::new()
+        };
+        if let Some(list) = list_indent {
+            if indent > list && trimmed.starts_with("- ") {
+                found.push((i + 1, trimmed[2..].to_owned(), above));
+                continue;
+            }
+            list_indent = None;
+        }
+        if let Some(value) = trimmed
+            .strip_prefix("Resource:")
+            .or_else(|| trimmed.strip_prefix("- Resource:"))
+        {
+            if value.trim().is_empty() {
+                list_indent = Some(indent);
+            } else {
+                found.push((i + 1, value.trim().to_owned(), above));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_wildcard_resource_without_a_comment_saying_why() {
+    let text = std::fs::read_to_string(local::stack::template_path()).expect("template.yaml");
+    let all = resources(&text);
+    assert!(
+        all.len() >= 15,
+        "the reader finds the template's resources: {all:?}"
+    );
+    let unjustified: Vec<_> = all
+        .iter()
+        .filter(|(_, value, above)| value.contains('*') && !above.starts_with('#'))
+        .collect();
+    assert!(
+        unjustified.is_empty(),
+        "wildcard resources need a comment on the line above saying why: {unjustified:#?}"
+    );
+    // the reader sees what it must: a bare "*" without a comment is caught
+    let bare = "      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: ses:SendRawEmail\n              Resource: \"*\"\n";
+    assert_eq!(
+        resources(bare),
+        [(5, "\"*\"".to_owned(), "Action: ses:SendRawEmail".to_owned())]
+    );
+    let listed =
+        "              Resource:\n                # why\n                - !Sub \"${T.Arn}/index/*\"\n";
+    assert_eq!(resources(listed)[0].2, "# why");
+}
+
+#[test]
+fn mail_goes_out_as_the_sender_identity_only_and_secret_arns_match_exactly() {
+    let text = std::fs::read_to_string(local::stack::template_path()).expect("template.yaml");
+    let all = resources(&text);
+    let ses: Vec<_> = all.iter().filter(|(_, v, _)| v.contains(":ses:")).collect();
+    assert_eq!(ses.len(), 1, "{all:#?}");
+    assert!(ses[0].1.ends_with(":identity/${MailIdentity}"), "{:?}", ses[0]);
+    let secrets: Vec<_> = all
+        .iter()
+        .filter(|(_, v, _)| v.contains(":secretsmanager:"))
+        .collect();
+    assert_eq!(secrets.len(), 3, "{all:#?}");
+    for (line, value, _) in secrets {
+        // Secrets Manager's suffix is "-" and six characters, exactly
+        assert!(value.ends_with("}-??????"), "line {line}: {value}");
+    }
+    assert!(template().parameters.contains_key("MailIdentity"));
+}
+
+/// The statements of a function's inline policies on one table.
+fn statements_on(template: &Template, function: &str, table: &str) -> Vec<serde_yaml::Value> {
+    template.resources[function]
+        .property("Policies")
+        .as_sequence()
+        .expect("Policies")
+        .iter()
+        .filter_map(|p| p.get("Statement").and_then(|s| s.as_sequence()))
+        .flatten()
+        .filter(|st| get_att_target(&st["Resource"]).as_deref() == Some(table))
+        .cloned()
+        .collect()
+}
+
+fn readable_attributes(statement: &serde_yaml::Value) -> BTreeSet<String> {
+    let condition = &statement["Condition"];
+    assert_eq!(
+        condition["StringEqualsIfExists"]["dynamodb:Select"].as_str(),
+        Some("SPECIFIC_ATTRIBUTES"),
+        "a read without a projection must be refused: {statement:?}"
+    );
+    condition["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+        .as_sequence()
+        .expect("dynamodb:Attributes")
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn functions_that_only_name_or_mail_users_or_keep_the_ledger_cannot_touch_credentials() {
+    let template = template();
+    let keys = ["pk", "sk"];
+    let names = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<BTreeSet<_>>();
+    let mut record_api = names(&keys);
+    record_api.extend(names(&infra::dynamo::users::PUBLIC_PROFILE_ATTRIBUTES));
+    record_api.insert(infra::dynamo::points::TOTAL_POINTS.to_owned());
+    record_api.extend(names(&infra::dynamo::points::AWARD_ATTRIBUTES));
+    let mut log_mailer = names(&keys);
+    log_mailer.extend(names(&log_mailer::recipients::PROFILE_ATTRIBUTES));
+    for (function, expected) in [
+        ("RecordApiFunction", record_api),
+        ("LogMailerFunction", log_mailer),
+    ] {
+        let statements = statements_on(&template, function, "UsersTable");
+        assert_eq!(statements.len(), 1, "{function}: {statements:?}");
+        let readable = readable_attributes(&statements[0]);
+        assert_eq!(
+            readable, expected,
+            "{function}: the policy and what the code projects"
+        );
+        for secret in [
+            "password_hash",
+            "failed_logins",
+            "locked_until",
+            "current_hash",
+            "revoked",
+        ] {
+            assert!(!readable.contains(secret), "{function} may read {secret}");
+        }
+    }
+}

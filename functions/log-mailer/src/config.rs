@@ -17,6 +17,7 @@ use crate::continuation::Continuations;
 use crate::handler::{Limits, Mailer};
 use crate::recipients::Directory;
 use crate::send::Ses;
+use crate::window::MailWindows;
 
 /// A completed mail suppresses repeats this long: beyond any redelivery (the mapping's
 /// MaximumRecordAgeInSeconds is 6 hours, a stream keeps records 24 hours).
@@ -31,6 +32,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_CONCURRENCY: usize = 50;
 /// How long a continuation item stays: its stream record is read within 24 hours.
 const KEEP_PARTS_FOR: time::Duration = time::Duration::days(2);
+
+/// Marathon edits mailed at most once per marathon in this long, unless configured.
+const DEFAULT_MAIL_WINDOW: time::Duration = time::Duration::hours(1);
 
 /// Everything log-mailer reads from its environment (see template.yaml).
 #[derive(Debug, Clone)]
@@ -47,6 +51,9 @@ pub struct Settings {
     pub language: Language,
     /// SITE_URL: the web app whose pages mails link to; unset or blank, mails have no links.
     pub site: Option<SiteUrl>,
+    /// MARATHON_MAIL_WINDOW_SECONDS (1 hour when unset): participants get at most one mail
+    /// about a marathon's edits per window (`window`).
+    pub mail_window: time::Duration,
     pub limits: Limits,
 }
 
@@ -76,6 +83,11 @@ impl Settings {
                 .parse_with("NOTIFICATION_LANGUAGE", Language::from_tag)?
                 .unwrap_or_default(),
             site: SiteUrl::from_env(&env)?,
+            mail_window: env
+                .parse_with("MARATHON_MAIL_WINDOW_SECONDS", |raw: &str| {
+                    raw.parse::<u32>().ok().filter(|s| *s > 0)
+                })?
+                .map_or(DEFAULT_MAIL_WINDOW, |s| time::Duration::seconds(s.into())),
             limits,
         })
     }
@@ -122,6 +134,7 @@ impl Mailer {
                 KEEP_SENT_FOR,
                 CLAIM_FOR,
             ),
+            windows: MailWindows::new(dynamo.clone(), &settings.idempotency_table, settings.mail_window),
             continuations: Continuations::new(
                 dynamo,
                 ActivityLog {

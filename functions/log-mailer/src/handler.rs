@@ -22,9 +22,10 @@ use lambda_runtime::LambdaEvent;
 use crate::budget::{Budget, deadline_of};
 use crate::compose;
 use crate::continuation::{Continuation, Continuations, Written};
-use crate::notice::{Audience, Notice, kind_name};
+use crate::notice::{Audience, MarathonChange, Notice, kind_name};
 use crate::recipients::Directory;
 use crate::send::{Backoff, MailPort, SendError, send_with_retries};
+use crate::window::{Decision, MailWindows};
 
 /// How hard one invocation pushes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,8 @@ pub struct Mailer {
     pub idempotency: Idempotency,
     /// Where a marathon's mailing goes on when one invocation cannot finish it.
     pub continuations: Continuations,
+    /// Marathon edits: at most one mail per marathon per window.
+    pub windows: MailWindows,
     pub ses: Arc<dyn MailPort>,
     /// The verified sender address (MAIL_SENDER).
     pub sender: String,
@@ -285,6 +288,29 @@ impl Mailer {
                 tally.settled_through = None;
             }
             Audience::Participants(marathon) => {
+                let summarized;
+                let notice = match notice {
+                    Notice::Marathon {
+                        change: MarathonChange::Updated,
+                        changes,
+                        ..
+                    } => match self.windows.decide(entry, &marathon, changes).await {
+                        Ok(Decision::Mail(summary)) => {
+                            summarized = notice.clone().with_changes(summary);
+                            &summarized
+                        }
+                        Ok(Decision::HeldBack) => {
+                            tracing::info!(entry_id = %entry.id, marathon_id = %marathon, "held back: the participants had a mail about this marathon less than a window ago; the next one lists this change");
+                            return;
+                        }
+                        Err(error) => {
+                            tally.unread = true;
+                            tally.reason.get_or_insert(error);
+                            return;
+                        }
+                    },
+                    other => other,
+                };
                 let mut pages = self.directory.participants(&marathon, resume.map(|r| &r.after));
                 while !pages.finished() {
                     if budget.exhausted() {

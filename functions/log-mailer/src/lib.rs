@@ -11,6 +11,8 @@
 //!   finish it (a new part in the ActivityLog table, hence a new stream record).
 //! - `handler`: the stream batch: INSERT records in order, one mail per (entry,
 //!   recipient) through idempotency records, partial failures by sequence number.
+//! - `window`: marathon edits mailed at most once per marathon per window, with a
+//!   summary of what changed.
 //! - `config`: init from the environment, clients once per container.
 
 pub mod budget;
@@ -21,6 +23,7 @@ pub mod handler;
 pub mod notice;
 pub mod recipients;
 pub mod send;
+pub mod window;
 
 pub use config::{Settings, bootstrap};
 pub use handler::{Limits, Mailer};

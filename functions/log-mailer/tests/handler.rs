@@ -722,3 +722,63 @@ impl log_mailer::send::MailPort for Gauge {
         result
     }
 }
+
+#[tokio::test]
+async fn edits_mail_each_participant_once_per_window_with_what_changed() {
+    let world = World::new().await;
+    let (organizer, organizer_email) = world.user("Organizer Lee").await;
+    let (first, first_email) = world.user("Runner One").await;
+    let (second, second_email) = world.user("Runner Two").await;
+    let emails = [first_email, second_email];
+    let marathon = world
+        .marathon(&organizer, "Daegu Marathon", &[first, second])
+        .await;
+    let mailer = world.mailer(|_| {}).await;
+    let deliver = async |entry: serde_dynamo::Item| {
+        let response = mailer
+            .handle(lambda(
+                event(vec![record("marathon-cancelled.json", entry)]),
+                Some(OffsetDateTime::now_utc() + Duration::seconds(60)),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(failed(&response), Vec::<String>::new());
+    };
+    let start = OffsetDateTime::now_utc();
+    let edit = async |changes: &[&str], at| {
+        world
+            .edit_marathon(&marathon, ActivityKind::MarathonUpdated, changes, at)
+            .await
+    };
+
+    deliver(edit(&["location"], start).await).await;
+    assert_eq!(world.counts(&emails).await, [1, 1]);
+    let mail = &world.mail_to(&emails[0]).await[0];
+    assert!(mail.text.contains("바뀐 항목: 장소"), "{}", mail.text);
+    assert!(mail.text.contains("Changed: location"), "{}", mail.text);
+
+    // four more edits within the hour (the template's default window): nobody is mailed
+    for minutes in [5, 10, 20, 59] {
+        deliver(edit(&["date"], start + Duration::minutes(minutes)).await).await;
+    }
+    assert_eq!(world.counts(&emails).await, [1, 1]);
+
+    // the first edit after the window is mailed, listing what the held-back ones changed
+    let later = edit(&["capacity"], start + Duration::minutes(61)).await;
+    deliver(later.clone()).await;
+    assert_eq!(world.counts(&emails).await, [2, 2]);
+    let mails = world.mail_to(&emails[1]).await;
+    let summary = mails
+        .iter()
+        .find(|m| m.text.contains("Changed: capacity, race date"))
+        .unwrap_or_else(|| panic!("{mails:#?}"));
+    assert!(
+        summary.text.contains("바뀐 항목: 정원, 대회일"),
+        "{}",
+        summary.text
+    );
+    // a redelivery of that edit sends nothing twice
+    deliver(later).await;
+    assert_eq!(world.counts(&emails).await, [2, 2]);
+    assert!(world.mail_to(&organizer_email).await.is_empty());
+}

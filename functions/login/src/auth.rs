@@ -50,7 +50,7 @@ impl From<StoreError> for AuthError {
 }
 
 /// Request bodies: every field optional so a missing one is reported by name.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct SignupRequest {
     pub email: Option<String>,
     pub password: Option<String>,
@@ -58,23 +58,70 @@ pub struct SignupRequest {
     pub user_type: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for SignupRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("SignupRequest")
+            .field("email", &self.email)
+            .field("password", &REDACTED)
+            .field("name", &self.name)
+            .field("user_type", &self.user_type)
+            .finish()
+    }
+}
+
+#[derive(Default, Deserialize)]
 pub struct LoginRequest {
     pub email: Option<String>,
     pub password: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .field("password", &REDACTED)
+            .finish()
+    }
+}
+
+#[derive(Default, Deserialize)]
 pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("RefreshRequest")
+            .field("refresh_token", &REDACTED)
+            .finish()
+    }
+}
+
+#[derive(Serialize)]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
     pub token_type: &'static str,
     pub expires_in: u64,
+}
+
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("TokenPair")
+            .field("access_token", &REDACTED)
+            .field("refresh_token", &REDACTED)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 #[derive(Debug, Serialize)]

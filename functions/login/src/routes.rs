@@ -87,7 +87,7 @@ fn email() -> Schema {
 }
 
 /// A new account. Every field is required.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct SignupBody {
     #[schema(schema_with = email, required = true)]
     pub email: Option<String>,
@@ -97,6 +97,19 @@ pub struct SignupBody {
     pub name: Option<String>,
     #[schema(value_type = Role, required = true)]
     pub user_type: Option<String>,
+}
+
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for SignupBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("SignupBody")
+            .field("email", &self.email)
+            .field("password", &REDACTED)
+            .field("name", &self.name)
+            .field("user_type", &self.user_type)
+            .finish()
+    }
 }
 
 /// What an account may do.
@@ -117,7 +130,7 @@ impl From<domain::Role> for Role {
 }
 
 /// Credentials. Any email and password are taken: a wrong one is a 401, whatever it is.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct LoginBody {
     #[schema(value_type = String, required = true, nullable = false)]
     pub email: Option<String>,
@@ -125,12 +138,33 @@ pub struct LoginBody {
     pub password: Option<String>,
 }
 
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for LoginBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("LoginBody")
+            .field("email", &self.email)
+            .field("password", &REDACTED)
+            .finish()
+    }
+}
+
 /// A refresh token from login or an earlier refresh. The body may be left out when the
 /// token travels in the `mrmrthon_refresh` cookie instead.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct RefreshBody {
     #[schema(value_type = String, required = true, nullable = false)]
     pub refresh_token: Option<String>,
+}
+
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for RefreshBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("RefreshBody")
+            .field("refresh_token", &REDACTED)
+            .finish()
+    }
 }
 
 impl From<SignupBody> for auth::SignupRequest {
@@ -187,7 +221,7 @@ impl From<User> for UserView {
 }
 
 /// An access token and the refresh token that renews it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenPair {
     /// A JWT (RS256) for `Authorization: Bearer`.
     pub access_token: String,
@@ -197,6 +231,19 @@ pub struct TokenPair {
     pub token_type: &'static str,
     /// Seconds the access token lives.
     pub expires_in: u64,
+}
+
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("TokenPair")
+            .field("access_token", &REDACTED)
+            .field("refresh_token", &REDACTED)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 impl From<auth::TokenPair> for TokenPair {

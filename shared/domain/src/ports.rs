@@ -39,12 +39,25 @@ pub enum StoreError {
 }
 
 /// A user with what login needs to decide.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Credentials {
     pub user: User,
     pub password_hash: String,
     pub failed_logins: u32,
     pub locked_until: Option<OffsetDateTime>,
+}
+
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password_hash", &REDACTED)
+            .field("failed_logins", &self.failed_logins)
+            .field("locked_until", &self.locked_until)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,7 +190,8 @@ pub trait RaceStore: Send + Sync {
     ) -> Result<Option<OfficialResult>, StoreError>;
 
     /// Creates (`expected_version` None) or replaces the result, only if the runner's entry
-    /// exists and the stored version is still `expected_version`.
+    /// exists and the stored version is still `expected_version`. A new result (None) must
+    /// also be newer than the tombstone of a deleted one (`removed_version`).
     async fn put_result(
         &self,
         result: &OfficialResult,
@@ -185,6 +199,17 @@ pub trait RaceStore: Send + Sync {
         activity: &ActivityEntry,
     ) -> Result<(), StoreError>;
 
+    /// The version the last deletion of this result had (the tombstone it left, never shown
+    /// in rankings or reads), so a result recorded again gets a higher one whatever the
+    /// clock says.
+    async fn removed_version(
+        &self,
+        marathon: &MarathonId,
+        runner: &UserId,
+    ) -> Result<Option<u64>, StoreError>;
+
+    /// Deletes the result at `expected_version`, leaving a tombstone at the version after it
+    /// (the version the points pipeline gives the removal).
     async fn delete_result(
         &self,
         marathon: &MarathonId,

@@ -194,13 +194,25 @@ impl World {
     }
 
     pub async fn change_marathon(&self, marathon: &Marathon, kind: ActivityKind) -> serde_dynamo::Item {
+        self.edit_marathon(marathon, kind, &[], OffsetDateTime::now_utc())
+            .await
+    }
+
+    /// An edit as record-api writes it, logged at `at`, naming the fields it `changes`.
+    pub async fn edit_marathon(
+        &self,
+        marathon: &Marathon,
+        kind: ActivityKind,
+        changes: &[&str],
+        at: OffsetDateTime,
+    ) -> serde_dynamo::Item {
         let current = self
             .races
             .marathon(&marathon.id)
             .await
             .unwrap()
             .expect("marathon exists");
-        let now = OffsetDateTime::now_utc();
+        let now = at;
         let changed = Marathon {
             status: if kind == ActivityKind::MarathonCancelled {
                 MarathonStatus::Cancelled
@@ -225,6 +237,7 @@ impl World {
             marathon_id: changed.id.clone(),
             marathon_name: changed.name.clone(),
             date: changed.date,
+            changes: changes.iter().map(|c| (*c).to_owned()).collect(),
         }));
         self.races
             .update_marathon(&changed, current.version, &entry)
