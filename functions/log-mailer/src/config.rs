@@ -11,6 +11,7 @@ use domain::greeting::Language;
 use infra::config::{ConfigError, Env};
 use infra::dynamo::ActivityLog;
 use infra::idempotency::Idempotency;
+use infra::poison::PoisonQueue;
 use infra::site::SiteUrl;
 
 use crate::continuation::Continuations;
@@ -47,6 +48,10 @@ pub struct Settings {
     pub language: Language,
     /// SITE_URL: the web app whose pages mails link to; unset or blank, mails have no links.
     pub site: Option<SiteUrl>,
+    /// FAILURES_QUEUE_URL: the mapping's on-failure queue, where poison records are parked.
+    pub failures_queue: String,
+    /// AWS_LAMBDA_FUNCTION_NAME (set by Lambda and cargo lambda): named in parked pointers.
+    pub function: String,
     pub limits: Limits,
 }
 
@@ -76,6 +81,10 @@ impl Settings {
                 .parse_with("NOTIFICATION_LANGUAGE", Language::from_tag)?
                 .unwrap_or_default(),
             site: SiteUrl::from_env(&env)?,
+            failures_queue: env.required("FAILURES_QUEUE_URL")?,
+            function: env
+                .optional("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|| "log-mailer".into()),
             limits,
         })
     }
@@ -130,6 +139,11 @@ impl Mailer {
                 },
             ),
             ses: Arc::new(Ses::new(ses, clock.clone())),
+            poison: Arc::new(PoisonQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &settings.failures_queue,
+                &settings.function,
+            )),
             sender: settings.sender.clone(),
             language: settings.language,
             site: settings.site.clone(),
@@ -160,6 +174,7 @@ mod tests {
             ("MAIL_SENDER", "No-Reply@mrmrthon.dev"),
             ("NOTIFICATION_LANGUAGE", "en"),
             ("SITE_URL", "https://mrmrthon.dev/"),
+            ("FAILURES_QUEUE_URL", "http://sqs/1/failures"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -5,7 +5,8 @@
 //! stopped. A record the deadline interrupts after it settled some participants goes on
 //! in a continuation (`continuation`), a new stream record; one that fails, or that
 //! settled nobody, is reported by its sequence number and nothing after it is touched
-//! (the stream retries from there).
+//! (the stream retries from there). A record that can never be mailed (undecodable) is
+//! parked on the failure queue (`infra::poison`) and the batch goes on.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use domain::{Clock, UserId};
 use futures::StreamExt;
 use infra::batch::{BatchError, stream_failure};
 use infra::idempotency::{Idempotency, Once};
+use infra::poison::PoisonSink;
 use lambda_runtime::LambdaEvent;
 
 use crate::budget::{Budget, deadline_of};
@@ -62,6 +64,9 @@ pub struct Mailer {
     /// Where a marathon's mailing goes on when one invocation cannot finish it.
     pub continuations: Continuations,
     pub ses: Arc<dyn MailPort>,
+    /// Where a record that can never be mailed is parked (the failure queue), so that it
+    /// does not hold the shard through the mapping's hours of retries.
+    pub poison: Arc<dyn PoisonSink>,
     /// The verified sender address (MAIL_SENDER).
     pub sender: String,
     /// The deployment's language (NOTIFICATION_LANGUAGE): first in a mail unless the
@@ -147,7 +152,7 @@ impl Tally {
 }
 
 enum RecordFailure {
-    /// Never decodable: the retries run out and the record reaches the failure queue.
+    /// Never decodable: parked on the failure queue, and the batch goes on.
     Poison(String),
     /// Interrupted or failed for now: the stream brings it back.
     Retry(String),
@@ -180,11 +185,13 @@ impl Mailer {
             match outcome {
                 Ok(()) => {}
                 Err(RecordFailure::Poison(reason)) => {
-                    tracing::error!(
-                        event_id = %record.event_id, sequence, %reason,
-                        "poison stream record: after its retries it goes to the failure queue"
-                    );
-                    return stream_failure(&record);
+                    if let Err(error) = self.poison.park(&record, &reason).await {
+                        tracing::error!(
+                            event_id = %record.event_id, sequence, %reason, %error,
+                            "poison stream record not parked; the stream will deliver it again"
+                        );
+                        return stream_failure(&record);
+                    }
                 }
                 Err(RecordFailure::Retry(reason)) => {
                     tracing::warn!(

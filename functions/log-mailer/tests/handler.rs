@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::*;
 use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind, LockDetails};
 use domain::memory::ManualClock;
+use infra::poison::MemoryPoison;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -531,7 +532,7 @@ async fn modify_and_remove_records_send_nothing() {
 }
 
 #[tokio::test]
-async fn a_poison_record_fails_where_it_is_and_later_records_wait() {
+async fn a_poison_record_is_parked_and_the_records_after_it_are_mailed() {
     let world = World::new().await;
     let (organizer, _) = world.user("Organizer Moon").await;
     let (first, first_email) = world.user("Runner Before").await;
@@ -553,22 +554,37 @@ async fn a_poison_record_fails_where_it_is_and_later_records_wait() {
         "result-recorded.json",
         world.item(&sample_entry("result-recorded.json", &organizer, Some(&third))),
     );
-    let mailer = world.mailer(|_| {}).await;
+    let parked = Arc::new(MemoryPoison::default());
+    let mailer = log_mailer::Mailer {
+        poison: parked.clone(),
+        ..world.mailer(|_| {}).await
+    };
 
     let response = mailer
         .handle(lambda(event(vec![before, poison.clone(), after.clone()]), None))
         .await
         .unwrap();
-    assert_eq!(failed(&response), vec![sequence(&poison)]);
-    assert_eq!(world.counts(&[first_email, third_email.clone()]).await, [1, 0]);
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(world.counts(&[first_email, third_email.clone()]).await, [1, 1]);
+    let sequences: Vec<String> = parked.parked().into_iter().map(|(s, _)| s).collect();
+    assert_eq!(sequences, vec![sequence(&poison)]);
 
-    // an unknown kind cannot be decoded either
+    // an unknown kind cannot be decoded either; a record that cannot be parked stays in
+    // the stream, and nothing after it is touched
+    parked.fail.store(true, Ordering::SeqCst);
     let response = mailer
         .handle(lambda(event(vec![garbage.clone(), after]), None))
         .await
         .unwrap();
     assert_eq!(failed(&response), vec![sequence(&garbage)]);
-    assert!(world.mail_to(&third_email).await.is_empty());
+    assert_eq!(world.counts(&[third_email]).await, [1]);
+    parked.fail.store(false, Ordering::SeqCst);
+    let response = mailer
+        .handle(lambda(event(vec![garbage.clone()]), None))
+        .await
+        .unwrap();
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(parked.parked().len(), 2);
 }
 
 #[tokio::test]
