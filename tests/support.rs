@@ -127,11 +127,9 @@ pub async fn with_notifiers(invoker: InProcess, provisioned: &Provisioned, sdk: 
         .with("LogMailerFunction", move |event: Value| {
             let mailer = Arc::clone(&mailer);
             async move {
-                let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(event)?;
+                // the ActivityLog stream or MailRetryQueue
                 let deadline = time::OffsetDateTime::now_utc() + time::Duration::seconds(60);
-                Ok(serde_json::to_value(
-                    mailer.handle_records(event.records, Some(deadline)).await?,
-                )?)
+                Ok(mailer.handle_payload(event, Some(deadline)).await?)
             }
         })
 }

@@ -15,6 +15,7 @@ use infra::poison::PoisonQueue;
 use infra::site::SiteUrl;
 
 use crate::continuation::Continuations;
+use crate::deferred::SqsMailQueue;
 use crate::handler::{Limits, Mailer};
 use crate::recipients::Directory;
 use crate::send::Ses;
@@ -50,6 +51,8 @@ pub struct Settings {
     pub site: Option<SiteUrl>,
     /// FAILURES_QUEUE_URL: the mapping's on-failure queue, where poison records are parked.
     pub failures_queue: String,
+    /// MAIL_RETRY_QUEUE_URL: where mails SES cannot take now wait (`deferred`).
+    pub retry_queue: String,
     /// AWS_LAMBDA_FUNCTION_NAME (set by Lambda and cargo lambda): named in parked pointers.
     pub function: String,
     pub limits: Limits,
@@ -82,6 +85,7 @@ impl Settings {
                 .unwrap_or_default(),
             site: SiteUrl::from_env(&env)?,
             failures_queue: env.required("FAILURES_QUEUE_URL")?,
+            retry_queue: env.required("MAIL_RETRY_QUEUE_URL")?,
             function: env
                 .optional("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|| "log-mailer".into()),
@@ -144,6 +148,10 @@ impl Mailer {
                 &settings.failures_queue,
                 &settings.function,
             )),
+            retry_queue: Arc::new(SqsMailQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &settings.retry_queue,
+            )),
             sender: settings.sender.clone(),
             language: settings.language,
             site: settings.site.clone(),
@@ -175,6 +183,7 @@ mod tests {
             ("NOTIFICATION_LANGUAGE", "en"),
             ("SITE_URL", "https://mrmrthon.dev/"),
             ("FAILURES_QUEUE_URL", "http://sqs/1/failures"),
+            ("MAIL_RETRY_QUEUE_URL", "http://sqs/1/mail-retry"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
