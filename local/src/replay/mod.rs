@@ -250,7 +250,7 @@ pub async fn read_range(streams: &StreamsClient, pointer: &Pointer) -> Result<Ve
     let pointer = &pointer;
     let aged_out = || {
         format!(
-            "the records {}..{} are no longer in the stream (it keeps them 24 hours); the reconciliation repairs what they changed",
+            "the records {}..{} are no longer in the stream (it keeps them 24 hours); see the queue's alarm for what to do instead",
             pointer.start, pointer.end
         )
     };
@@ -355,7 +355,7 @@ async fn shard_of(streams: &StreamsClient, stream_arn: &str, sequence: &str) -> 
         }
     }
     Err(format!(
-        "no shard of {stream_arn} holds sequence number {sequence} any more (the stream keeps records 24 hours); the reconciliation repairs what it changed"
+        "no shard of {stream_arn} holds sequence number {sequence} any more (the stream keeps records 24 hours); see the queue's alarm for what to do instead"
     ))
 }
 
