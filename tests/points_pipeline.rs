@@ -213,9 +213,14 @@ async fn results_become_points() {
         )
         .await;
     client.total_becomes(&runner, 115).await;
-    // deleting the result takes the points back
+    // deleting the result takes the points back; its events follow the DELETE request
+    let deleting = Client {
+        http: HttpClient::new(),
+        api: client.api.clone(),
+        correlation: format!("e2e-delete-{}", ulid::Ulid::new()),
+    };
     assert_eq!(
-        client
+        deleting
             .send(http::Method::DELETE, &result, Some(&organizer), None)
             .await
             .status,
@@ -238,6 +243,11 @@ async fn results_become_points() {
     assert!(
         deltas[1].contains("+15") && deltas[2].contains("-115"),
         "{deltas:#?}"
+    );
+    assert_eq!(
+        posts[2].correlation_id.as_deref(),
+        Some(deleting.correlation.as_str()),
+        "the removal's post follows the DELETE, not the last PUT"
     );
     // the rate-limited attempt came first, and the retry waited as Discord asked
     let attempts: Vec<_> = sink

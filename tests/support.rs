@@ -95,6 +95,11 @@ pub async fn with_points_pipeline(
         aws_sdk_sns::Client::new(sdk),
         env["RECORD_EVENTS_TOPIC"].clone(),
     ));
+    let poison = Arc::new(infra::poison::PoisonQueue::new(
+        aws_sdk_sqs::Client::new(sdk),
+        env["FAILURES_QUEUE_URL"].clone(),
+        "OfficialRecordStreamFunction",
+    ));
     let env = provisioned
         .function_env("PointIncreaseFunction")
         .expect("PointIncreaseFunction");
@@ -102,10 +107,11 @@ pub async fn with_points_pipeline(
         Arc::new(point_increase::connect(sdk, &env["USERS_TABLE"], &env["POINTS_EVENTS_TOPIC"]).await);
     invoker
         .with("OfficialRecordStreamFunction", move |event: Value| {
-            let publisher = Arc::clone(&publisher);
+            let (publisher, poison) = (Arc::clone(&publisher), Arc::clone(&poison));
             async move {
                 let event = serde_json::from_value(event)?;
-                let response = official_record_stream::handle(event, publisher.as_ref()).await?;
+                let response =
+                    official_record_stream::handle(event, publisher.as_ref(), poison.as_ref()).await?;
                 Ok(serde_json::to_value(response)?)
             }
         })
@@ -150,11 +156,9 @@ pub async fn with_notifiers(invoker: InProcess, provisioned: &Provisioned, sdk: 
         .with("LogMailerFunction", move |event: Value| {
             let mailer = Arc::clone(&mailer);
             async move {
-                let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(event)?;
+                // the ActivityLog stream or MailRetryQueue
                 let deadline = time::OffsetDateTime::now_utc() + time::Duration::seconds(60);
-                Ok(serde_json::to_value(
-                    mailer.handle_records(event.records, Some(deadline)).await?,
-                )?)
+                Ok(mailer.handle_payload(event, Some(deadline)).await?)
             }
         })
 }

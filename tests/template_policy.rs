@@ -53,10 +53,15 @@ fn every_mapping_reports_batch_item_failures_and_every_stream_mapping_has_limits
             spec.function, spec.event
         );
         if let Some(stream) = &spec.stream {
-            assert!(stream.max_retries.is_some(), "{}: no retry limit", spec.function);
+            // retries outlast an outage of hours: bounded by the record's age, well inside
+            // the stream's 24 hours (the rest is left for `make replay`), not by a count
+            assert_eq!(stream.max_retries, None, "{}: retries are counted", spec.function);
+            let age = stream
+                .max_record_age
+                .unwrap_or_else(|| panic!("{}: no maximum record age", spec.function));
             assert!(
-                stream.max_record_age.is_some(),
-                "{}: no maximum record age",
+                (3600..=12 * 3600).contains(&age.as_secs()),
+                "{}: records kept {age:?}",
                 spec.function
             );
             assert!(stream.bisect_on_error, "{}: no bisect on error", spec.function);
@@ -64,7 +69,20 @@ fn every_mapping_reports_batch_item_failures_and_every_stream_mapping_has_limits
                 .on_failure
                 .as_deref()
                 .unwrap_or_else(|| panic!("{}: no on-failure destination", spec.function));
-            assert_eq!(template().resources[&by_arn(destination)].kind, "AWS::SQS::Queue");
+            let queue = by_arn(destination);
+            assert_eq!(template().resources[&queue].kind, "AWS::SQS::Queue");
+            // poison is parked by the function itself, on the same queue
+            let parks_on = Stack::shared()
+                .provisioned()
+                .function_env(&spec.function)
+                .ok()
+                .and_then(|env| env.get("FAILURES_QUEUE_URL").cloned());
+            assert_eq!(
+                parks_on.as_deref(),
+                Stack::shared().provisioned().url(&queue),
+                "{}: FAILURES_QUEUE_URL is not its on-failure queue",
+                spec.function
+            );
         }
     }
 }
@@ -144,7 +162,14 @@ fn stream_record(event_name: &str, sk: &str, new_image: bool) -> serde_json::Val
 #[test]
 fn the_stream_filters_let_through_exactly_what_their_consumers_handle() {
     let specs = mapping_specs(Stack::shared().provisioned()).unwrap();
-    let filters = |function: &str| &specs.iter().find(|s| s.function == function).unwrap().filters;
+    // the stream mapping (log-mailer also consumes MailRetryQueue)
+    let filters = |function: &str| {
+        &specs
+            .iter()
+            .find(|s| s.function == function && s.is_stream())
+            .unwrap()
+            .filters
+    };
 
     // sort keys as the codec writes them (infra::dynamo::keys)
     let runner = UserId::generate();
@@ -200,6 +225,34 @@ fn every_alarm_reaches_the_alarm_topic_both_ways_and_says_what_to_do() {
             description.contains('`') && description.len() > 120,
             "{id}: the description names no command: {description}"
         );
+        // a queue's alarm names the one command that empties it, locally and on AWS
+        let queue = alarm
+            .property("Dimensions")
+            .as_sequence()
+            .and_then(|d| d.first())
+            .and_then(|d| get_att_target(&d["Value"]))
+            .filter(|q| {
+                template
+                    .resources
+                    .get(q)
+                    .is_some_and(|r| r.kind == "AWS::SQS::Queue")
+            });
+        if let Some(queue) = queue {
+            let flat = description.split_whitespace().collect::<Vec<_>>().join(" ");
+            let stream_failures = mapping_specs(Stack::shared().provisioned())
+                .unwrap()
+                .iter()
+                .filter_map(|s| s.stream.as_ref()?.on_failure.clone())
+                .any(|arn| by_arn(&arn) == queue);
+            let local = if stream_failures {
+                format!("`make replay QUEUE={queue}`")
+            } else {
+                format!("`make redrive QUEUE={queue}`")
+            };
+            if queue.ends_with("DLQ") || stream_failures {
+                assert!(flat.contains(&local), "{id} does not say {local}: {flat}");
+            }
+        }
     }
     let subscription = &template.resources["AlarmEmailSubscription"];
     assert_eq!(subscription.condition.as_deref(), Some("HasAlarmEmail"));

@@ -58,6 +58,8 @@ impl Driver {
         let child = tokio::process::Command::new(&binary)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
+            // the site's datetime inputs are in the browser's zone: make it UTC, like the API's dates
+            .env("TZ", "UTC")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -393,8 +395,9 @@ async fn a_race_through_the_site() {
         .sign_up_and_in(&format!("kim.{suffix}@example.com"), "김러너", "runner")
         .await;
 
-    // the organizer creates a marathon
-    let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(30);
+    // the organizer creates a marathon run today: results are recorded from race day on,
+    // and registration stays open until the end of race day (UTC; the browser runs in UTC)
+    let date = time::OffsetDateTime::now_utc().date();
     organizer.goto("/organizer/marathons/new").await;
     organizer.fill("name", "브라우저 마라톤").await;
     organizer.fill("date", &date.to_string()).await;
@@ -403,10 +406,7 @@ async fn a_race_through_the_site() {
     organizer.fill("points", "100").await;
     organizer.fill("capacity", "500").await;
     organizer
-        .fill(
-            "registration_closes_at",
-            &format!("{}T00:00", date - time::Duration::days(1)),
-        )
+        .fill("registration_closes_at", &format!("{date}T23:59"))
         .await;
     organizer.submit().await;
     let marathon = organizer

@@ -11,9 +11,11 @@ use domain::greeting::Language;
 use infra::config::{ConfigError, Env};
 use infra::dynamo::ActivityLog;
 use infra::idempotency::Idempotency;
+use infra::poison::PoisonQueue;
 use infra::site::SiteUrl;
 
 use crate::continuation::Continuations;
+use crate::deferred::SqsMailQueue;
 use crate::handler::{Limits, Mailer};
 use crate::recipients::Directory;
 use crate::send::Ses;
@@ -54,6 +56,12 @@ pub struct Settings {
     /// MARATHON_MAIL_WINDOW_SECONDS (1 hour when unset): participants get at most one mail
     /// about a marathon's edits per window (`window`).
     pub mail_window: time::Duration,
+    /// FAILURES_QUEUE_URL: the mapping's on-failure queue, where poison records are parked.
+    pub failures_queue: String,
+    /// MAIL_RETRY_QUEUE_URL: where mails SES cannot take now wait (`deferred`).
+    pub retry_queue: String,
+    /// AWS_LAMBDA_FUNCTION_NAME (set by Lambda and cargo lambda): named in parked pointers.
+    pub function: String,
     pub limits: Limits,
 }
 
@@ -88,6 +96,11 @@ impl Settings {
                     raw.parse::<u32>().ok().filter(|s| *s > 0)
                 })?
                 .map_or(DEFAULT_MAIL_WINDOW, |s| time::Duration::seconds(s.into())),
+            failures_queue: env.required("FAILURES_QUEUE_URL")?,
+            retry_queue: env.required("MAIL_RETRY_QUEUE_URL")?,
+            function: env
+                .optional("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|| "log-mailer".into()),
             limits,
         })
     }
@@ -143,6 +156,15 @@ impl Mailer {
                 },
             ),
             ses: Arc::new(Ses::new(ses, clock.clone())),
+            poison: Arc::new(PoisonQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &settings.failures_queue,
+                &settings.function,
+            )),
+            retry_queue: Arc::new(SqsMailQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &settings.retry_queue,
+            )),
             sender: settings.sender.clone(),
             language: settings.language,
             site: settings.site.clone(),
@@ -173,6 +195,8 @@ mod tests {
             ("MAIL_SENDER", "No-Reply@mrmrthon.dev"),
             ("NOTIFICATION_LANGUAGE", "en"),
             ("SITE_URL", "https://mrmrthon.dev/"),
+            ("FAILURES_QUEUE_URL", "http://sqs/1/failures"),
+            ("MAIL_RETRY_QUEUE_URL", "http://sqs/1/mail-retry"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -9,6 +9,8 @@
 //! - `budget`: the invocation's deadline, so work stops before Lambda's timeout.
 //! - `continuation`: where a marathon's mailing goes on when one invocation cannot
 //!   finish it (a new part in the ActivityLog table, hence a new stream record).
+//! - `deferred`: mails SES cannot take now (throttling, the daily quota, an outage) wait
+//!   on MailRetryQueue, which log-mailer consumes too, security mails first.
 //! - `handler`: the stream batch: INSERT records in order, one mail per (entry,
 //!   recipient) through idempotency records, partial failures by sequence number.
 //! - `window`: marathon edits mailed at most once per marathon per window, with a
@@ -19,6 +21,7 @@ pub mod budget;
 pub mod compose;
 pub mod config;
 pub mod continuation;
+pub mod deferred;
 pub mod handler;
 pub mod notice;
 pub mod recipients;

@@ -536,3 +536,45 @@ impl MailPort for Flaky {
         self.inner.send(mail).await
     }
 }
+
+/// MailRetryQueue in memory: what was deferred, in order; `fail` refuses every mail.
+#[derive(Default)]
+pub struct MemoryMailQueue {
+    pub mails: std::sync::Mutex<Vec<(log_mailer::deferred::DeferredMail, std::time::Duration)>>,
+    pub fail: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryMailQueue {
+    /// Everything deferred so far as one SQS batch (message ids m0, m1...), emptied.
+    pub fn take_batch(&self) -> aws_lambda_events::event::sqs::SqsEvent {
+        let mails = std::mem::take(&mut *self.mails.lock().unwrap());
+        let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+        event.records = mails
+            .into_iter()
+            .enumerate()
+            .map(|(i, (mail, _))| {
+                let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+                message.message_id = Some(format!("m{i}"));
+                message.body = Some(serde_json::to_string(&mail).unwrap());
+                message.event_source = Some("aws:sqs".into());
+                message
+            })
+            .collect();
+        event
+    }
+}
+
+#[async_trait]
+impl log_mailer::deferred::MailQueue for MemoryMailQueue {
+    async fn defer(
+        &self,
+        mail: &log_mailer::deferred::DeferredMail,
+        delay: std::time::Duration,
+    ) -> Result<(), String> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err("the retry queue is unavailable".into());
+        }
+        self.mails.lock().unwrap().push((mail.clone(), delay));
+        Ok(())
+    }
+}

@@ -18,6 +18,8 @@ use super::items::{
 };
 use super::{DynamoRaces, Op};
 use crate::dynamo::n;
+use crate::dynamo::transact::{TransactError, transact};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// Fastest first; the sort key breaks ties by runner id.
 pub(super) fn ranking(marathon: &MarathonId) -> Listing {
@@ -92,6 +94,23 @@ impl DynamoRaces {
         expected_version: u64,
         activity: &ActivityEntry,
     ) -> Result<(), StoreError> {
+        // The stream's REMOVE carries the item as it was, so its events would follow the
+        // last PUT: stamp this request's correlation id on it first (a MODIFY of the same
+        // version, which official-record-stream turns into no event). One more write per
+        // deletion; if the deletion then fails, the next PUT overwrites the stamp.
+        if let Some(correlation) = &activity.origin.correlation_id {
+            let stamp = self
+                .update(result_key(marathon, runner))
+                .update_expression("SET #correlation = :correlation")
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#correlation", "correlation_id")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":correlation", AttributeValue::S(correlation.clone()))
+                .expression_attribute_values(":expected", n(expected_version));
+            transact(&self.client, vec![stamp.op()])
+                .await
+                .map_err(TransactError::into_store_error)?;
+        }
         let delete = self
             .delete(result_key(marathon, runner))
             .condition_expression("#version = :expected")
