@@ -119,10 +119,11 @@ async fn a_result_recorded_while_the_points_topic_is_gone_is_awarded_once_it_is_
         body["total"].as_i64().unwrap()
     };
 
-    let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(30);
+    // raced today: results are recorded from race day on
+    let date = time::OffsetDateTime::now_utc().date();
     let marathon = json!({
         "name": "Outage Marathon", "date": date.to_string(), "location": "Yeouido", "course": "full",
-        "points": 100, "capacity": 10, "registration_closes_at": format!("{}T00:00:00Z", date - time::Duration::days(1)),
+        "points": 100, "capacity": 10, "registration_closes_at": format!("{date}T23:59:59Z"),
     });
     let (status, created) = call(
         &http,
