@@ -13,7 +13,7 @@ API_VENV := .venv-api
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test test-build tools lint fmt clippy build redrive replay clean-tools bench api-fuzz reset seed status deploy-web
+.PHONY: dev test test-build tools browser lint fmt clippy build redrive replay clean-tools bench api-fuzz reset seed status deploy-web
 
 # One terminal: emulator, functions (cargo lambda watch), the site (web/, npm run watch)
 # and the HTTP API under /api/ on one origin (http://127.0.0.1:3000), event source
@@ -46,7 +46,7 @@ CLIPPY_ENV := RUSTC_WORKSPACE_WRAPPER="$$(rustup which clippy-driver)" CLIPPY_AR
 
 test:
 	cargo fmt --all -- --check
-	$(MAKE) --no-print-directory -j2 tools $(API_VENV)/.installed test-build
+	$(MAKE) --no-print-directory -j4 tools $(API_VENV)/.installed test-build web browser
 	$(MAKE) --no-print-directory lint
 	$(CLIPPY_ENV) cargo test --workspace --lib --bins --tests 2>&1 | tee .test-output.log; exit $${PIPESTATUS[0]}
 	@echo; echo "== cargo test summary =="; grep -E '^test result:' .test-output.log | awk '{p+=$$4; f+=$$6; i+=$$8} END {printf "%d passed, %d failed, %d ignored in %d test binaries\n", p, f, i, NR}'
@@ -56,6 +56,17 @@ test-build:
 	$(CLIPPY_ENV) cargo test --workspace --all-targets --no-run
 
 tools: $(VENV)/.installed $(SAM_VENV)/.installed
+
+# Debian's Chromium and its matching ChromeDriver for the browser test (tests/web_browser.rs),
+# installed when absent: a browser downloaded from anywhere else is refused on these machines.
+# Noto CJK so the Korean pages' screenshots show Korean, not boxes.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! fc-list :lang=ko | grep -q .; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
+	fi
+	@/usr/bin/chromium --version && /usr/bin/chromedriver --version
 
 $(VENV)/.installed: local/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -142,3 +153,14 @@ deploy-web:
 	aws s3 sync web/dist/assets "s3://$$bucket/assets" --region "$$region" --cache-control "public, max-age=31536000, immutable"; \
 	aws s3 sync web/dist "s3://$$bucket" --region "$$region" --delete --exclude "assets/*" --cache-control "no-cache"; \
 	aws cloudfront create-invalidation --distribution-id "$$distribution" --paths /index.html / --query Invalidation.Id --output text
+
+# The web app (web/, see web/README.md): the pinned packages (again only when the lockfile
+# changes), then web/dist, built from the checked-in OpenAPI document (a schema change that
+# breaks a page fails here), then its unit tests.
+.PHONY: web
+web: web/node_modules/.installed
+	cd web && npm run build && npm test
+
+web/node_modules/.installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@

@@ -26,6 +26,8 @@ try:
     from moto.dynamodbstreams import models as streams_models
     from moto.moto_server import threaded_moto_server
     from moto.server import ThreadedMotoServer
+    from moto.ses import exceptions as ses_exceptions
+    from moto.ses import models as ses_models
     from moto.sns import models as sns_models
 except ImportError as exc:  # a half-made virtualenv: say how to fix it, not a traceback
     print(f"emulator: {exc}: run `make tools` (or `make test`) first", file=sys.stderr)
@@ -45,6 +47,8 @@ def _serialized_dynamodb(create_backend_app):
     app = _Dispatcher(create_backend_app)
 
     def handle(environ, start_response):
+        if environ.get("PATH_INFO") == FAULTS_PATH:
+            return _set_faults(environ, start_response)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
             with _DYNAMODB:
                 return list(app(environ, start_response))
@@ -52,6 +56,57 @@ def _serialized_dynamodb(create_backend_app):
 
     return handle
 
+
+# Faults on demand, for tests of what an outage does: POST FAULTS_PATH with
+# {"ses": {"code": "Throttling", "message": "Daily message quota exceeded.", "seconds": 5}}
+# makes every SES send answer that error for that long ({"ses": null} ends it at once).
+FAULTS_PATH = "/_mrmrthon/faults"
+_FAULTS = {}
+_FAULTS_LOCK = threading.Lock()
+
+
+def _set_faults(environ, start_response):
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        with _FAULTS_LOCK:
+            for service, fault in body.items():
+                if fault is None:
+                    _FAULTS.pop(service, None)
+                else:
+                    _FAULTS[service] = dict(fault, until=time.monotonic() + float(fault.get("seconds", 60)))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+    except (ValueError, KeyError, TypeError) as exc:
+        start_response("400 Bad Request", [("Content-Type", "text/plain")])
+        return [f"bad fault: {exc}".encode()]
+
+
+def _fault(service):
+    with _FAULTS_LOCK:
+        fault = _FAULTS.get(service)
+        if fault is not None and time.monotonic() >= fault["until"]:
+            del _FAULTS[service]
+            return None
+        return fault
+
+
+class _SesFault(ses_exceptions.SesError):
+    # "Throttling" is no error shape of SES's model: moto answers it as a 400 with this code
+    pass
+
+
+_send_raw_email = ses_models.SESBackend.send_raw_email
+
+
+def _send_raw_email_faulty(self, *args, **kwargs):
+    fault = _fault("ses")
+    if fault is not None:
+        raise _SesFault(fault.get("code", "Throttling"), fault.get("message", "Maximum sending rate exceeded."))
+    return _send_raw_email(self, *args, **kwargs)
+
+
+ses_models.SESBackend.send_raw_email = _send_raw_email_faulty
 
 threaded_moto_server.DomainDispatcherApplication = _serialized_dynamodb
 

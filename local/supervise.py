@@ -41,7 +41,13 @@ def main() -> int:
 
     while not stop.wait(0.2):
         if child.poll() is not None:
-            return child.returncode
+            # The command ended by itself (a function process killed, say). Leave without
+            # the interpreter's shutdown, which fails on the daemon thread still blocked
+            # reading stdin ("could not acquire lock for <stdin>").
+            sys.stdout.flush()
+            sys.stderr.flush()
+            code = child.returncode
+            os._exit(code if code >= 0 else 128 - code)
 
     _signal_group(child.pid, signal.SIGINT)
     try:

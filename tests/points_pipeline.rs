@@ -11,11 +11,10 @@ use domain::ports::UserStore;
 use domain::{Email, Role, User, UserId, UserName};
 use infra::dynamo::{ActivityLog, DynamoUsers};
 use infra::tokens::{TokenConfig, TokenSigner};
-use local::Hops;
 use local::http_client::{HttpClient, HttpResponse};
-use local::sink::{Scripted, Sink};
+use local::sink::Scripted;
 use local::{HopKind, InProcess, ServiceOptions, Services, Stack};
-use mrmrthon_e2e::{eventually, with_notifiers, with_points_pipeline, with_record_api};
+use mrmrthon_e2e::{discord_sink, eventually, with_notifiers, with_points_pipeline, with_record_api};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -102,29 +101,7 @@ async fn results_become_points() {
     let stack = Stack::shared();
     let sdk = stack.sdk_config().await;
     let provisioned = stack.provisioned();
-    // the Discord sink, and the webhook secret pointing at it, as `make dev` does
-    let sink = Sink::start(0, Hops::quiet()).await.expect("the sink starts");
-    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-    let secret = provisioned
-        .discord_webhook_secret()
-        .expect("the template names the webhook secret");
-    // the shared stack was provisioned without a sink: create the secret, or point it here
-    if secrets
-        .create_secret()
-        .name(secret)
-        .secret_string(sink.webhook_url())
-        .send()
-        .await
-        .is_err()
-    {
-        secrets
-            .put_secret_value()
-            .secret_id(secret)
-            .secret_string(sink.webhook_url())
-            .send()
-            .await
-            .unwrap();
-    }
+    let sink = discord_sink(provisioned, &sdk).await;
     let invoker = with_record_api(InProcess::new(), provisioned, &sdk).await;
     let invoker = with_points_pipeline(invoker, provisioned, &sdk).await;
     let invoker = with_notifiers(invoker, provisioned, &sdk).await;
@@ -165,10 +142,12 @@ async fn results_become_points() {
     let (runner, runner_token) = user(&users, &signer, Role::Runner).await;
     let runner_email = format!("{}@example.com", runner.as_str().to_lowercase());
 
-    let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(30);
+    // run today (UTC): results are recorded from race day on, and registration may stay
+    // open until the end of it
+    let date = time::OffsetDateTime::now_utc().date();
     let marathon = json!({
         "name": "Seoul Marathon", "date": date.to_string(), "location": "Gwanghwamun", "course": "full",
-        "points": 100, "capacity": 10, "registration_closes_at": format!("{}T00:00:00Z", date - time::Duration::days(1)),
+        "points": 100, "capacity": 10, "registration_closes_at": format!("{date}T23:59:59Z"),
     });
     let created = client
         .send(http::Method::POST, "/marathons", Some(&organizer), Some(marathon))
@@ -234,9 +213,14 @@ async fn results_become_points() {
         )
         .await;
     client.total_becomes(&runner, 115).await;
-    // deleting the result takes the points back
+    // deleting the result takes the points back; its events follow the DELETE request
+    let deleting = Client {
+        http: HttpClient::new(),
+        api: client.api.clone(),
+        correlation: format!("e2e-delete-{}", ulid::Ulid::new()),
+    };
     assert_eq!(
-        client
+        deleting
             .send(http::Method::DELETE, &result, Some(&organizer), None)
             .await
             .status,
@@ -259,6 +243,11 @@ async fn results_become_points() {
     assert!(
         deltas[1].contains("+15") && deltas[2].contains("-115"),
         "{deltas:#?}"
+    );
+    assert_eq!(
+        posts[2].correlation_id.as_deref(),
+        Some(deleting.correlation.as_str()),
+        "the removal's post follows the DELETE, not the last PUT"
     );
     // the rate-limited attempt came first, and the retry waited as Discord asked
     let attempts: Vec<_> = sink

@@ -53,6 +53,35 @@ pub async fn with_record_api(invoker: InProcess, provisioned: &Provisioned, sdk:
     })
 }
 
+/// A Discord stand-in, and the webhook secret pointing at it, as `make dev` makes them.
+pub async fn discord_sink(provisioned: &Provisioned, sdk: &SdkConfig) -> local::sink::Sink {
+    let sink = local::sink::Sink::start(0, local::Hops::quiet())
+        .await
+        .expect("the sink starts");
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+    let secret = provisioned
+        .discord_webhook_secret()
+        .expect("the template names the webhook secret");
+    // a stack provisioned without a sink: create the secret, or point it here
+    if secrets
+        .create_secret()
+        .name(secret)
+        .secret_string(sink.webhook_url())
+        .send()
+        .await
+        .is_err()
+    {
+        secrets
+            .put_secret_value()
+            .secret_id(secret)
+            .secret_string(sink.webhook_url())
+            .send()
+            .await
+            .expect("the webhook secret points at the sink");
+    }
+    sink
+}
+
 /// Adds the points pipeline's stream and queue consumers.
 pub async fn with_points_pipeline(
     invoker: InProcess,
@@ -66,6 +95,11 @@ pub async fn with_points_pipeline(
         aws_sdk_sns::Client::new(sdk),
         env["RECORD_EVENTS_TOPIC"].clone(),
     ));
+    let poison = Arc::new(infra::poison::PoisonQueue::new(
+        aws_sdk_sqs::Client::new(sdk),
+        env["FAILURES_QUEUE_URL"].clone(),
+        "OfficialRecordStreamFunction",
+    ));
     let env = provisioned
         .function_env("PointIncreaseFunction")
         .expect("PointIncreaseFunction");
@@ -73,10 +107,11 @@ pub async fn with_points_pipeline(
         Arc::new(point_increase::connect(sdk, &env["USERS_TABLE"], &env["POINTS_EVENTS_TOPIC"]).await);
     invoker
         .with("OfficialRecordStreamFunction", move |event: Value| {
-            let publisher = Arc::clone(&publisher);
+            let (publisher, poison) = (Arc::clone(&publisher), Arc::clone(&poison));
             async move {
                 let event = serde_json::from_value(event)?;
-                let response = official_record_stream::handle(event, publisher.as_ref()).await?;
+                let response =
+                    official_record_stream::handle(event, publisher.as_ref(), poison.as_ref()).await?;
                 Ok(serde_json::to_value(response)?)
             }
         })
@@ -121,11 +156,9 @@ pub async fn with_notifiers(invoker: InProcess, provisioned: &Provisioned, sdk: 
         .with("LogMailerFunction", move |event: Value| {
             let mailer = Arc::clone(&mailer);
             async move {
-                let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_value(event)?;
+                // the ActivityLog stream or MailRetryQueue
                 let deadline = time::OffsetDateTime::now_utc() + time::Duration::seconds(60);
-                Ok(serde_json::to_value(
-                    mailer.handle_records(event.records, Some(deadline)).await?,
-                )?)
+                Ok(mailer.handle_payload(event, Some(deadline)).await?)
             }
         })
 }

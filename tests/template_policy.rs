@@ -53,10 +53,15 @@ fn every_mapping_reports_batch_item_failures_and_every_stream_mapping_has_limits
             spec.function, spec.event
         );
         if let Some(stream) = &spec.stream {
-            assert!(stream.max_retries.is_some(), "{}: no retry limit", spec.function);
+            // retries outlast an outage of hours: bounded by the record's age, well inside
+            // the stream's 24 hours (the rest is left for `make replay`), not by a count
+            assert_eq!(stream.max_retries, None, "{}: retries are counted", spec.function);
+            let age = stream
+                .max_record_age
+                .unwrap_or_else(|| panic!("{}: no maximum record age", spec.function));
             assert!(
-                stream.max_record_age.is_some(),
-                "{}: no maximum record age",
+                (3600..=12 * 3600).contains(&age.as_secs()),
+                "{}: records kept {age:?}",
                 spec.function
             );
             assert!(stream.bisect_on_error, "{}: no bisect on error", spec.function);
@@ -64,7 +69,20 @@ fn every_mapping_reports_batch_item_failures_and_every_stream_mapping_has_limits
                 .on_failure
                 .as_deref()
                 .unwrap_or_else(|| panic!("{}: no on-failure destination", spec.function));
-            assert_eq!(template().resources[&by_arn(destination)].kind, "AWS::SQS::Queue");
+            let queue = by_arn(destination);
+            assert_eq!(template().resources[&queue].kind, "AWS::SQS::Queue");
+            // poison is parked by the function itself, on the same queue
+            let parks_on = Stack::shared()
+                .provisioned()
+                .function_env(&spec.function)
+                .ok()
+                .and_then(|env| env.get("FAILURES_QUEUE_URL").cloned());
+            assert_eq!(
+                parks_on.as_deref(),
+                Stack::shared().provisioned().url(&queue),
+                "{}: FAILURES_QUEUE_URL is not its on-failure queue",
+                spec.function
+            );
         }
     }
 }
@@ -144,7 +162,14 @@ fn stream_record(event_name: &str, sk: &str, new_image: bool) -> serde_json::Val
 #[test]
 fn the_stream_filters_let_through_exactly_what_their_consumers_handle() {
     let specs = mapping_specs(Stack::shared().provisioned()).unwrap();
-    let filters = |function: &str| &specs.iter().find(|s| s.function == function).unwrap().filters;
+    // the stream mapping (log-mailer also consumes MailRetryQueue)
+    let filters = |function: &str| {
+        &specs
+            .iter()
+            .find(|s| s.function == function && s.is_stream())
+            .unwrap()
+            .filters
+    };
 
     // sort keys as the codec writes them (infra::dynamo::keys)
     let runner = UserId::generate();
@@ -200,6 +225,34 @@ fn every_alarm_reaches_the_alarm_topic_both_ways_and_says_what_to_do() {
             description.contains('`') && description.len() > 120,
             "{id}: the description names no command: {description}"
         );
+        // a queue's alarm names the one command that empties it, locally and on AWS
+        let queue = alarm
+            .property("Dimensions")
+            .as_sequence()
+            .and_then(|d| d.first())
+            .and_then(|d| get_att_target(&d["Value"]))
+            .filter(|q| {
+                template
+                    .resources
+                    .get(q)
+                    .is_some_and(|r| r.kind == "AWS::SQS::Queue")
+            });
+        if let Some(queue) = queue {
+            let flat = description.split_whitespace().collect::<Vec<_>>().join(" ");
+            let stream_failures = mapping_specs(Stack::shared().provisioned())
+                .unwrap()
+                .iter()
+                .filter_map(|s| s.stream.as_ref()?.on_failure.clone())
+                .any(|arn| by_arn(&arn) == queue);
+            let local = if stream_failures {
+                format!("`make replay QUEUE={queue}`")
+            } else {
+                format!("`make redrive QUEUE={queue}`")
+            };
+            if queue.ends_with("DLQ") || stream_failures {
+                assert!(flat.contains(&local), "{id} does not say {local}: {flat}");
+            }
+        }
     }
     let subscription = &template.resources["AlarmEmailSubscription"];
     assert_eq!(subscription.condition.as_deref(), Some("HasAlarmEmail"));
@@ -813,5 +866,160 @@ fn the_cloudfront_functions_strip_the_api_prefix_and_answer_spa_routes_with_the_
         ("/favicon.svg", "/favicon.svg"),
     ] {
         assert_eq!(spa(uri), expected, "{uri}");
+    }
+}
+
+#[test]
+fn the_discord_consumer_has_bounded_concurrency() {
+    let template = template();
+    let awards = &template.resources["DiscordWebhookFunction"].property("Events")["Awards"]["Properties"];
+    // the lowest SQS allows: the webhook's rate limit is shared by every invocation
+    assert_eq!(number(&awards["ScalingConfig"]["MaximumConcurrency"]), 2);
+}
+
+/// A `Resource` of an IAM statement, read from the raw text: the value of a `Resource:`
+/// line, or each item of the list under one. With the line number, the line above it.
+fn resources(text: &str) -> Vec<(usize, String, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    let mut list_indent: Option<usize> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('#') || trimmed.is_empty() {
+            continue;
+        }
+        let above = if i > 0 {
+            lines[i - 1].trim().to_owned()
+        } else {
+            String::new()
+        };
+        if let Some(list) = list_indent {
+            if indent > list && trimmed.starts_with("- ") {
+                found.push((i + 1, trimmed[2..].to_owned(), above));
+                continue;
+            }
+            list_indent = None;
+        }
+        if let Some(value) = trimmed
+            .strip_prefix("Resource:")
+            .or_else(|| trimmed.strip_prefix("- Resource:"))
+        {
+            if value.trim().is_empty() {
+                list_indent = Some(indent);
+            } else {
+                found.push((i + 1, value.trim().to_owned(), above));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_wildcard_resource_without_a_comment_saying_why() {
+    let text = std::fs::read_to_string(local::stack::template_path()).expect("template.yaml");
+    let all = resources(&text);
+    assert!(
+        all.len() >= 15,
+        "the reader finds the template's resources: {all:?}"
+    );
+    let unjustified: Vec<_> = all
+        .iter()
+        .filter(|(_, value, above)| value.contains('*') && !above.starts_with('#'))
+        .collect();
+    assert!(
+        unjustified.is_empty(),
+        "wildcard resources need a comment on the line above saying why: {unjustified:#?}"
+    );
+    // the reader sees what it must: a bare "*" without a comment is caught
+    let bare = "      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: ses:SendRawEmail\n              Resource: \"*\"\n";
+    assert_eq!(
+        resources(bare),
+        [(5, "\"*\"".to_owned(), "Action: ses:SendRawEmail".to_owned())]
+    );
+    let listed =
+        "              Resource:\n                # why\n                - !Sub \"${T.Arn}/index/*\"\n";
+    assert_eq!(resources(listed)[0].2, "# why");
+}
+
+#[test]
+fn mail_goes_out_as_the_sender_identity_only_and_secret_arns_match_exactly() {
+    let text = std::fs::read_to_string(local::stack::template_path()).expect("template.yaml");
+    let all = resources(&text);
+    let ses: Vec<_> = all.iter().filter(|(_, v, _)| v.contains(":ses:")).collect();
+    assert_eq!(ses.len(), 1, "{all:#?}");
+    assert!(ses[0].1.ends_with(":identity/${MailIdentity}"), "{:?}", ses[0]);
+    let secrets: Vec<_> = all
+        .iter()
+        .filter(|(_, v, _)| v.contains(":secretsmanager:"))
+        .collect();
+    assert_eq!(secrets.len(), 3, "{all:#?}");
+    for (line, value, _) in secrets {
+        // Secrets Manager's suffix is "-" and six characters, exactly
+        assert!(value.ends_with("}-??????"), "line {line}: {value}");
+    }
+    assert!(template().parameters.contains_key("MailIdentity"));
+}
+
+/// The statements of a function's inline policies on one table.
+fn statements_on(template: &Template, function: &str, table: &str) -> Vec<serde_yaml::Value> {
+    template.resources[function]
+        .property("Policies")
+        .as_sequence()
+        .expect("Policies")
+        .iter()
+        .filter_map(|p| p.get("Statement").and_then(|s| s.as_sequence()))
+        .flatten()
+        .filter(|st| get_att_target(&st["Resource"]).as_deref() == Some(table))
+        .cloned()
+        .collect()
+}
+
+fn readable_attributes(statement: &serde_yaml::Value) -> BTreeSet<String> {
+    let condition = &statement["Condition"];
+    assert_eq!(
+        condition["StringEqualsIfExists"]["dynamodb:Select"].as_str(),
+        Some("SPECIFIC_ATTRIBUTES"),
+        "a read without a projection must be refused: {statement:?}"
+    );
+    condition["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+        .as_sequence()
+        .expect("dynamodb:Attributes")
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn functions_that_only_name_or_mail_users_or_keep_the_ledger_cannot_touch_credentials() {
+    let template = template();
+    let keys = ["pk", "sk"];
+    let names = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<BTreeSet<_>>();
+    let mut record_api = names(&keys);
+    record_api.extend(names(&infra::dynamo::users::PUBLIC_PROFILE_ATTRIBUTES));
+    record_api.insert(infra::dynamo::points::TOTAL_POINTS.to_owned());
+    record_api.extend(names(&infra::dynamo::points::AWARD_ATTRIBUTES));
+    let mut log_mailer = names(&keys);
+    log_mailer.extend(names(&log_mailer::recipients::PROFILE_ATTRIBUTES));
+    for (function, expected) in [
+        ("RecordApiFunction", record_api),
+        ("LogMailerFunction", log_mailer),
+    ] {
+        let statements = statements_on(&template, function, "UsersTable");
+        assert_eq!(statements.len(), 1, "{function}: {statements:?}");
+        let readable = readable_attributes(&statements[0]);
+        assert_eq!(
+            readable, expected,
+            "{function}: the policy and what the code projects"
+        );
+        for secret in [
+            "password_hash",
+            "failed_logins",
+            "locked_until",
+            "current_hash",
+            "revoked",
+        ] {
+            assert!(!readable.contains(secret), "{function} may read {secret}");
+        }
     }
 }

@@ -161,6 +161,9 @@ impl RaceStore for StubRaces {
     ) -> Result<(), StoreError> {
         Err(not_here())
     }
+    async fn removed_version(&self, _: &MarathonId, _: &UserId) -> Result<Option<u64>, StoreError> {
+        Err(not_here())
+    }
     async fn delete_result(
         &self,
         _: &MarathonId,

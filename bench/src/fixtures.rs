@@ -155,8 +155,11 @@ async fn record_api(lab: &Lab, count: usize) -> Result<Plan> {
     };
     let (runner_token, organizer_token) =
         (token(&runner, Role::Runner)?, token(&organizer, Role::Organizer)?);
+    // results are recorded from race day on: the sample's race is run today
+    let race_date = now.date().to_string();
     let fill = move |text: &str, marathon: &str| {
         text.replace("ORGANIZER_ACCESS_TOKEN", &organizer_token)
+            .replace("RACE_DATE", &race_date)
             .replace("RUNNER_ACCESS_TOKEN", &runner_token)
             .replace("MARATHON_ID", marathon)
             .replace("RUNNER_ID", runner.as_str())

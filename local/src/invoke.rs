@@ -11,6 +11,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
+use crate::function_host::{CHECK_EVERY, FunctionHost, Serving};
 use crate::http_client::HttpClient;
 use crate::provision::Function;
 
@@ -72,7 +73,12 @@ pub struct WatchInvoker {
     base: String,
     client: HttpClient,
     timeout: Duration,
+    /// Watches the function processes and replaces a dead one (`make dev`).
+    host: Option<Arc<FunctionHost>>,
 }
+
+/// Beyond the function's own timeout, for the runtime's round trips.
+const TIMEOUT_GRACE: Duration = Duration::from_secs(3);
 
 /// Long enough for `cargo lambda watch` to compile a function on its first invocation.
 pub const WATCH_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -84,7 +90,16 @@ impl WatchInvoker {
             base: base.into().trim_end_matches('/').to_owned(),
             client: HttpClient::new(),
             timeout: WATCH_TIMEOUT,
+            host: None,
         }
+    }
+
+    /// Watches the processes of `cargo lambda watch` (its process id): a function whose
+    /// process died fails its invocation at once and gets a fresh process, and once a
+    /// process serves, an invocation waits no longer than the function's timeout.
+    pub fn with_host(mut self, host: Arc<FunctionHost>) -> WatchInvoker {
+        self.host = Some(host);
+        self
     }
 
     pub fn with_timeout(mut self, timeout: Duration) -> WatchInvoker {
@@ -110,14 +125,31 @@ impl Invoker for WatchInvoker {
     ) -> BoxFuture<'a, Result<Value, InvokeError>> {
         async move {
             let name = function.logical_id.clone();
-            let response = self
-                .client
-                .post_json(&self.url(function), &event, self.timeout)
-                .await
-                .map_err(|detail| InvokeError::Transport {
-                    function: name.clone(),
-                    detail,
-                })?;
+            let url = self.url(function);
+            let request = self.client.post_json(&url, &event, self.timeout);
+            let response = match &self.host {
+                None => request.await,
+                Some(host) => match watched(host, function, request).await {
+                    Watched::Answered(response) => response,
+                    Watched::Exited(pid) => {
+                        return Err(InvokeError::Function {
+                            function: name,
+                            error_type: "Runtime.ExitError".to_owned(),
+                            message: format!("the function's process {pid} exited during the invocation"),
+                        });
+                    }
+                    Watched::TimedOut => {
+                        return Err(InvokeError::Timeout {
+                            function: name,
+                            timeout: function.timeout,
+                        });
+                    }
+                },
+            }
+            .map_err(|detail| InvokeError::Transport {
+                function: name.clone(),
+                detail,
+            })?;
             let function_error = response.header("x-amz-function-error").map(str::to_owned);
             if (200..300).contains(&response.status) && function_error.is_none() {
                 return parse_payload(&name, &response.body);
@@ -136,6 +168,51 @@ impl Invoker for WatchInvoker {
 
     fn describe(&self) -> String {
         format!("cargo lambda watch at {}", self.base)
+    }
+}
+
+enum Watched<T> {
+    Answered(T),
+    Exited(i32),
+    TimedOut,
+}
+
+/// Waits for `request` while looking at the process serving `function`: its death ends
+/// the wait (and a fresh process is started), and once a process serves, the wait is
+/// bounded by the function's timeout (a compile before the first start does not count):
+/// an invocation handed to a runtime that died while idle is never answered.
+async fn watched<T>(
+    host: &FunctionHost,
+    function: &Function,
+    request: impl Future<Output = T>,
+) -> Watched<T> {
+    let binary = function.binary_name();
+    // cargo lambda runs one invocation of a function at a time: room for one ahead in line
+    let limit = function.timeout * 2 + TIMEOUT_GRACE;
+    let mut serving = match host.serving(binary) {
+        Serving::Alive(pid) => Some((pid, tokio::time::Instant::now())),
+        Serving::NotStarted => None,
+    };
+    tokio::pin!(request);
+    loop {
+        tokio::select! {
+            response = &mut request => return Watched::Answered(response),
+            () = tokio::time::sleep(CHECK_EVERY) => {}
+        }
+        match serving {
+            Some((pid, _)) if !FunctionHost::alive(pid) => {
+                // replaced now, so the retry finds it warm
+                host.serving(binary);
+                return Watched::Exited(pid);
+            }
+            Some((_, since)) if since.elapsed() > limit => return Watched::TimedOut,
+            Some(_) => {}
+            None => {
+                if let Serving::Alive(pid) = host.serving(binary) {
+                    serving = Some((pid, tokio::time::Instant::now()));
+                }
+            }
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod dev;
 pub mod emulator;
 pub mod error;
 pub mod esm;
+pub mod function_host;
 pub mod gateway;
 pub mod hops;
 pub mod http_client;

@@ -32,6 +32,25 @@ pub fn post(endpoint: &str, path: &str) -> Result<Response> {
     request(endpoint, "POST", path, CALL_TIMEOUT)
 }
 
+/// Sets the faults the emulator answers on purpose (`local/emulator.py`, `FAULTS_PATH`),
+/// e.g. `{"ses": {"code": "Throttling", "message": "Daily message quota exceeded.",
+/// "seconds": 5}}`: every SES send fails so for 5 seconds.
+pub async fn set_faults(endpoint: &str, faults: &serde_json::Value) -> Result<()> {
+    let url = format!("{}/_mrmrthon/faults", endpoint.trim_end_matches('/'));
+    let response = crate::http_client::HttpClient::new()
+        .post_json(&url, faults, CALL_TIMEOUT)
+        .await
+        .map_err(Error::Process)?;
+    if (200..300).contains(&response.status) {
+        Ok(())
+    } else {
+        Err(Error::Process(format!(
+            "the emulator refused the faults: {}",
+            response.text()
+        )))
+    }
+}
+
 /// True when a moto server answers at `endpoint` (used both to wait for our own emulator
 /// and to reuse one that is already running).
 pub fn is_answering(endpoint: &str, timeout: Duration) -> bool {

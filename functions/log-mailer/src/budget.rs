@@ -14,6 +14,9 @@ pub struct Budget {
     deadline: Option<OffsetDateTime>,
     margin: Duration,
     stopped: AtomicBool,
+    /// SES could not take a mail (throttling that did not pass, the daily quota, an
+    /// outage): the rest of this invocation's mails are put off without asking it.
+    ses_blocked: AtomicBool,
 }
 
 /// Lambda's deadline (milliseconds since the epoch, 0 when unknown).
@@ -35,6 +38,7 @@ impl Budget {
             deadline,
             margin,
             stopped: AtomicBool::new(false),
+            ses_blocked: AtomicBool::new(false),
         }
     }
 
@@ -64,6 +68,14 @@ impl Budget {
 
     pub fn stopped(&self) -> bool {
         self.stopped.load(Ordering::SeqCst)
+    }
+
+    pub fn block_ses(&self) {
+        self.ses_blocked.store(true, Ordering::SeqCst);
+    }
+
+    pub fn ses_blocked(&self) -> bool {
+        self.ses_blocked.load(Ordering::SeqCst)
     }
 }
 

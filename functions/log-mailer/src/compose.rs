@@ -422,6 +422,7 @@ fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUr
             change,
             marathon_name,
             date,
+            changes,
             ..
         } => {
             let m = inline(marathon_name);
@@ -441,6 +442,13 @@ fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUr
             });
             if let Some(date) = date {
                 facts.push((if ko { "대회일" } else { "Race date" }, inline(date)));
+            }
+            if !changes.is_empty() {
+                let names: Vec<&str> = changes.iter().map(|c| field_label(c, ko)).collect();
+                facts.push((
+                    if ko { "바뀐 항목" } else { "Changed" },
+                    inline(&names.join(", ")),
+                ));
             }
         }
         Notice::Security { event, source_ip, .. } => {
@@ -600,6 +608,27 @@ fn render_html(subject: &str, sections: &[Section]) -> String {
     }
     out.push_str("</p>\n</body>\n</html>\n");
     out
+}
+
+/// A marathon field as a mail names it (the API's names; an unknown one as it is).
+fn field_label(field: &str, ko: bool) -> &str {
+    match (field, ko) {
+        ("name", true) => "대회명",
+        ("name", false) => "name",
+        ("date", true) => "대회일",
+        ("date", false) => "race date",
+        ("location", true) => "장소",
+        ("location", false) => "location",
+        ("course", true) => "코스",
+        ("course", false) => "course",
+        ("points", true) => "포인트",
+        ("points", false) => "points",
+        ("capacity", true) => "정원",
+        ("capacity", false) => "capacity",
+        ("registration_closes_at", true) => "접수 마감",
+        ("registration_closes_at", false) => "registration deadline",
+        (other, _) => other,
+    }
 }
 
 #[cfg(test)]
@@ -913,6 +942,7 @@ mod tests {
             marathon,
             marathon_name: "Jeju".into(),
             date: Some("2027-03-21".into()),
+            changes: Vec::new(),
         };
         let m = mail(&cancelled, &recipient("", None));
         assert_eq!(
@@ -1033,6 +1063,7 @@ mod tests {
             marathon: marathon.clone(),
             marathon_name: "Jeju".into(),
             date: Some("2027-03-21".into()),
+            changes: Vec::new(),
         };
         let m = mail(&updated, &recipient("Kim", None));
         let page = format!("https://mrmrthon.dev/marathons/{marathon}");
@@ -1062,6 +1093,7 @@ mod tests {
             marathon,
             marathon_name: "Jeju".into(),
             date: None,
+            changes: Vec::new(),
         };
         let m = mail(&cancelled, &recipient("Kim", Some(Language::Korean)));
         assert!(m.text.contains(&format!("대회 페이지: {page}\n")), "{}", m.text);
@@ -1175,6 +1207,7 @@ mod tests {
             marathon: MarathonId::generate(),
             marathon_name: "Jeju".into(),
             date: None,
+            changes: Vec::new(),
         };
         for notice in [notice, updated] {
             let m = compose(

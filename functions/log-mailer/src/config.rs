@@ -11,12 +11,15 @@ use domain::greeting::Language;
 use infra::config::{ConfigError, Env};
 use infra::dynamo::ActivityLog;
 use infra::idempotency::Idempotency;
+use infra::poison::PoisonQueue;
 use infra::site::SiteUrl;
 
 use crate::continuation::Continuations;
+use crate::deferred::SqsMailQueue;
 use crate::handler::{Limits, Mailer};
 use crate::recipients::Directory;
 use crate::send::Ses;
+use crate::window::MailWindows;
 
 /// A completed mail suppresses repeats this long: beyond any redelivery (the mapping's
 /// MaximumRecordAgeInSeconds is 6 hours, a stream keeps records 24 hours).
@@ -31,6 +34,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_CONCURRENCY: usize = 50;
 /// How long a continuation item stays: its stream record is read within 24 hours.
 const KEEP_PARTS_FOR: time::Duration = time::Duration::days(2);
+
+/// Marathon edits mailed at most once per marathon in this long, unless configured.
+const DEFAULT_MAIL_WINDOW: time::Duration = time::Duration::hours(1);
 
 /// Everything log-mailer reads from its environment (see template.yaml).
 #[derive(Debug, Clone)]
@@ -47,6 +53,15 @@ pub struct Settings {
     pub language: Language,
     /// SITE_URL: the web app whose pages mails link to; unset or blank, mails have no links.
     pub site: Option<SiteUrl>,
+    /// MARATHON_MAIL_WINDOW_SECONDS (1 hour when unset): participants get at most one mail
+    /// about a marathon's edits per window (`window`).
+    pub mail_window: time::Duration,
+    /// FAILURES_QUEUE_URL: the mapping's on-failure queue, where poison records are parked.
+    pub failures_queue: String,
+    /// MAIL_RETRY_QUEUE_URL: where mails SES cannot take now wait (`deferred`).
+    pub retry_queue: String,
+    /// AWS_LAMBDA_FUNCTION_NAME (set by Lambda and cargo lambda): named in parked pointers.
+    pub function: String,
     pub limits: Limits,
 }
 
@@ -76,6 +91,16 @@ impl Settings {
                 .parse_with("NOTIFICATION_LANGUAGE", Language::from_tag)?
                 .unwrap_or_default(),
             site: SiteUrl::from_env(&env)?,
+            mail_window: env
+                .parse_with("MARATHON_MAIL_WINDOW_SECONDS", |raw: &str| {
+                    raw.parse::<u32>().ok().filter(|s| *s > 0)
+                })?
+                .map_or(DEFAULT_MAIL_WINDOW, |s| time::Duration::seconds(s.into())),
+            failures_queue: env.required("FAILURES_QUEUE_URL")?,
+            retry_queue: env.required("MAIL_RETRY_QUEUE_URL")?,
+            function: env
+                .optional("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|| "log-mailer".into()),
             limits,
         })
     }
@@ -122,6 +147,7 @@ impl Mailer {
                 KEEP_SENT_FOR,
                 CLAIM_FOR,
             ),
+            windows: MailWindows::new(dynamo.clone(), &settings.idempotency_table, settings.mail_window),
             continuations: Continuations::new(
                 dynamo,
                 ActivityLog {
@@ -130,6 +156,15 @@ impl Mailer {
                 },
             ),
             ses: Arc::new(Ses::new(ses, clock.clone())),
+            poison: Arc::new(PoisonQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &settings.failures_queue,
+                &settings.function,
+            )),
+            retry_queue: Arc::new(SqsMailQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &settings.retry_queue,
+            )),
             sender: settings.sender.clone(),
             language: settings.language,
             site: settings.site.clone(),
@@ -160,6 +195,8 @@ mod tests {
             ("MAIL_SENDER", "No-Reply@mrmrthon.dev"),
             ("NOTIFICATION_LANGUAGE", "en"),
             ("SITE_URL", "https://mrmrthon.dev/"),
+            ("FAILURES_QUEUE_URL", "http://sqs/1/failures"),
+            ("MAIL_RETRY_QUEUE_URL", "http://sqs/1/mail-retry"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

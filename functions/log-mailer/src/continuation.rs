@@ -130,6 +130,7 @@ mod tests {
                 marathon_id: domain::marathon::MarathonId::generate(),
                 marathon_name: "Jeju".into(),
                 date: time::macros::date!(2027 - 03 - 21),
+                changes: Vec::new(),
             },
         ))
     }

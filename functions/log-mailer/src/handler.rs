@@ -5,26 +5,31 @@
 //! stopped. A record the deadline interrupts after it settled some participants goes on
 //! in a continuation (`continuation`), a new stream record; one that fails, or that
 //! settled nobody, is reported by its sequence number and nothing after it is touched
-//! (the stream retries from there).
+//! (the stream retries from there). A record that can never be mailed (undecodable) is
+//! parked on the failure queue (`infra::poison`) and the batch goes on.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use aws_lambda_events::streams::DynamoDbEventResponse;
+use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::streams::{DynamoDbEventResponse, SqsBatchItemFailure, SqsEventResponse};
 use domain::activity::ActivityEntry;
 use domain::{Clock, UserId};
 use futures::StreamExt;
 use infra::batch::{BatchError, stream_failure};
 use infra::idempotency::{Idempotency, Once};
+use infra::poison::PoisonSink;
 use lambda_runtime::LambdaEvent;
 
 use crate::budget::{Budget, deadline_of};
 use crate::compose;
 use crate::continuation::{Continuation, Continuations, Written};
-use crate::notice::{Audience, Notice, kind_name};
+use crate::deferred::{DeferredMail, MailQueue, RetryDelays};
+use crate::notice::{Audience, MarathonChange, Notice, kind_name};
 use crate::recipients::Directory;
 use crate::send::{Backoff, MailPort, SendError, send_with_retries};
+use crate::window::{Decision, MailWindows};
 
 /// How hard one invocation pushes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +48,8 @@ pub struct Limits {
     /// at most 4 s).
     pub stop_margin: Duration,
     pub backoff: Backoff,
+    /// Before a deferred mail's first retry.
+    pub retry_delays: RetryDelays,
 }
 
 impl Default for Limits {
@@ -52,6 +59,7 @@ impl Default for Limits {
             page_size: 100,
             stop_margin: Duration::from_secs(10),
             backoff: Backoff::default(),
+            retry_delays: RetryDelays::default(),
         }
     }
 }
@@ -61,7 +69,14 @@ pub struct Mailer {
     pub idempotency: Idempotency,
     /// Where a marathon's mailing goes on when one invocation cannot finish it.
     pub continuations: Continuations,
+    /// Marathon edits: at most one mail per marathon per window.
+    pub windows: MailWindows,
     pub ses: Arc<dyn MailPort>,
+    /// Where a record that can never be mailed is parked (the failure queue), so that it
+    /// does not hold the shard through the mapping's hours of retries.
+    pub poison: Arc<dyn PoisonSink>,
+    /// Where mails SES cannot take now wait (MailRetryQueue, `deferred`).
+    pub retry_queue: Arc<dyn MailQueue>,
     /// The verified sender address (MAIL_SENDER).
     pub sender: String,
     /// The deployment's language (NOTIFICATION_LANGUAGE): first in a mail unless the
@@ -81,8 +96,12 @@ enum Delivery {
     AlreadySent,
     /// No profile, an address SES cannot take, or SES rejected the recipient.
     Skipped,
-    /// Not done now (deadline, throttling that did not pass, another holder): later.
+    /// Not done now (deadline, another holder, SES still unable on a retry): later.
     Deferred(String),
+    /// SES cannot take it now: put on MailRetryQueue, sent from there later.
+    Queued,
+    /// SES cannot take it now (throttling that did not pass, the daily quota, an outage).
+    Later(String),
     /// The record cannot succeed now (a dependency down, a refused sender).
     Failed(String),
 }
@@ -93,6 +112,8 @@ struct Tally {
     sent: usize,
     duplicates: usize,
     skipped: usize,
+    /// Put on MailRetryQueue.
+    queued: usize,
     deferred: usize,
     /// Pages of participants left unread.
     unread: bool,
@@ -110,7 +131,7 @@ impl Tally {
         for (user, delivery) in chunk {
             let settled = matches!(
                 delivery,
-                Delivery::Sent | Delivery::AlreadySent | Delivery::Skipped
+                Delivery::Sent | Delivery::AlreadySent | Delivery::Skipped | Delivery::Queued
             );
             if settled && !self.gap {
                 self.settled_through = Some(user);
@@ -126,7 +147,8 @@ impl Tally {
             Delivery::Sent => "sent",
             Delivery::AlreadySent => "duplicate",
             Delivery::Skipped => "skipped",
-            Delivery::Deferred(_) => "deferred",
+            Delivery::Deferred(_) | Delivery::Later(_) => "deferred",
+            Delivery::Queued => "queued",
             Delivery::Failed(_) => "failed",
         };
         infra::metrics::outcome(infra::metrics::Metric::Mails, outcome);
@@ -134,7 +156,8 @@ impl Tally {
             Delivery::Sent => self.sent += 1,
             Delivery::AlreadySent => self.duplicates += 1,
             Delivery::Skipped => self.skipped += 1,
-            Delivery::Deferred(reason) | Delivery::Failed(reason) => {
+            Delivery::Queued => self.queued += 1,
+            Delivery::Deferred(reason) | Delivery::Later(reason) | Delivery::Failed(reason) => {
                 self.deferred += 1;
                 self.reason.get_or_insert(reason);
             }
@@ -146,8 +169,15 @@ impl Tally {
     }
 }
 
+/// Which way a mail came: a stream record, or MailRetryQueue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    Stream,
+    RetryQueue,
+}
+
 enum RecordFailure {
-    /// Never decodable: the retries run out and the record reaches the failure queue.
+    /// Never decodable: parked on the failure queue, and the batch goes on.
     Poison(String),
     /// Interrupted or failed for now: the stream brings it back.
     Retry(String),
@@ -180,11 +210,13 @@ impl Mailer {
             match outcome {
                 Ok(()) => {}
                 Err(RecordFailure::Poison(reason)) => {
-                    tracing::error!(
-                        event_id = %record.event_id, sequence, %reason,
-                        "poison stream record: after its retries it goes to the failure queue"
-                    );
-                    return stream_failure(&record);
+                    if let Err(error) = self.poison.park(&record, &reason).await {
+                        tracing::error!(
+                            event_id = %record.event_id, sequence, %reason, %error,
+                            "poison stream record not parked; the stream will deliver it again"
+                        );
+                        return stream_failure(&record);
+                    }
                 }
                 Err(RecordFailure::Retry(reason)) => {
                     tracing::warn!(
@@ -196,6 +228,100 @@ impl Mailer {
             }
         }
         Ok(DynamoDbEventResponse::default())
+    }
+
+    /// The Lambda entry point for both event sources: the ActivityLog stream and
+    /// MailRetryQueue (told apart by the records' `eventSource`).
+    pub async fn handle_any(
+        &self,
+        event: LambdaEvent<serde_json::Value>,
+    ) -> Result<serde_json::Value, BatchError> {
+        let deadline = deadline_of(&event.context);
+        let response = self.handle_payload(event.payload, deadline).await;
+        infra::metrics::flush();
+        response
+    }
+
+    /// `handle_any` without the Lambda context.
+    pub async fn handle_payload(
+        &self,
+        payload: serde_json::Value,
+        deadline: Option<time::OffsetDateTime>,
+    ) -> Result<serde_json::Value, BatchError> {
+        let from_queue = payload["Records"][0]["eventSource"] == "aws:sqs";
+        let encode = |e: serde_json::Error| BatchError(format!("cannot encode the response: {e}"));
+        if from_queue {
+            let batch: SqsEvent =
+                serde_json::from_value(payload).map_err(|e| BatchError(format!("not an SQS event: {e}")))?;
+            serde_json::to_value(self.handle_retries(batch, deadline).await).map_err(encode)
+        } else {
+            let batch: Event = serde_json::from_value(payload)
+                .map_err(|e| BatchError(format!("not a DynamoDB stream event: {e}")))?;
+            serde_json::to_value(self.handle_records(batch.records, deadline).await?).map_err(encode)
+        }
+    }
+
+    /// A batch of MailRetryQueue: security mails first, one at a time, each through the
+    /// same idempotency record as on the stream path. A mail SES still cannot take, and
+    /// every one after it, fails its message (it comes back after the visibility timeout).
+    pub async fn handle_retries(
+        &self,
+        event: SqsEvent,
+        deadline: Option<time::OffsetDateTime>,
+    ) -> SqsEventResponse {
+        let budget = Budget::new(Arc::clone(&self.clock), deadline, self.limits.stop_margin);
+        let mut mails: Vec<(String, Option<DeferredMail>)> = event
+            .records
+            .into_iter()
+            .map(|message| {
+                let id = message.message_id.unwrap_or_default();
+                let mail = message
+                    .body
+                    .as_deref()
+                    .and_then(|body| serde_json::from_str(body).ok());
+                (id, mail)
+            })
+            .collect();
+        // security first; the sort is stable, so the queue's order otherwise
+        mails.sort_by_key(|(_, mail)| !mail.as_ref().is_some_and(|m| m.security));
+        let mut response = SqsEventResponse::default();
+        let mut tally = Tally::default();
+        for (id, mail) in mails {
+            let Some(mail) = mail else {
+                tracing::error!(message_id = %id, "not a deferred mail: it will reach the DLQ");
+                response.batch_item_failures.push(sqs_failure(id));
+                continue;
+            };
+            let notice = match Notice::from_entry(&mail.entry) {
+                Ok(Some(notice)) => notice,
+                Ok(None) => continue,
+                Err(error) => {
+                    tracing::error!(message_id = %id, %error, "undecodable deferred mail: it will reach the DLQ");
+                    response.batch_item_failures.push(sqs_failure(id));
+                    continue;
+                }
+            };
+            let delivery = self
+                .deliver(&mail.entry, &notice, &mail.user, &budget, Path::RetryQueue)
+                .await;
+            let settled = matches!(
+                delivery,
+                Delivery::Sent | Delivery::AlreadySent | Delivery::Skipped
+            );
+            if !settled {
+                tracing::warn!(message_id = %id, entry_id = %mail.entry.id, user_id = %mail.user, ?delivery, "deferred mail not sent yet; it comes back later");
+                response.batch_item_failures.push(sqs_failure(id));
+            }
+            tally.count(delivery);
+        }
+        tracing::info!(
+            sent = tally.sent,
+            duplicates = tally.duplicates,
+            skipped = tally.skipped,
+            deferred = tally.deferred,
+            "deferred mails"
+        );
+        response
     }
 
     async fn process(&self, record: &mut EventRecord, budget: &Budget) -> Result<(), RecordFailure> {
@@ -223,6 +349,7 @@ impl Mailer {
             sent = tally.sent,
             skipped = tally.skipped,
             duplicates = tally.duplicates,
+            queued = tally.queued,
             deferred = tally.deferred,
             complete = tally.complete(),
             duration_ms = started.elapsed().as_millis() as u64,
@@ -285,6 +412,29 @@ impl Mailer {
                 tally.settled_through = None;
             }
             Audience::Participants(marathon) => {
+                let summarized;
+                let notice = match notice {
+                    Notice::Marathon {
+                        change: MarathonChange::Updated,
+                        changes,
+                        ..
+                    } => match self.windows.decide(entry, &marathon, changes).await {
+                        Ok(Decision::Mail(summary)) => {
+                            summarized = notice.clone().with_changes(summary);
+                            &summarized
+                        }
+                        Ok(Decision::HeldBack) => {
+                            tracing::info!(entry_id = %entry.id, marathon_id = %marathon, "held back: the participants had a mail about this marathon less than a window ago; the next one lists this change");
+                            return;
+                        }
+                        Err(error) => {
+                            tally.unread = true;
+                            tally.reason.get_or_insert(error);
+                            return;
+                        }
+                    },
+                    other => other,
+                };
                 let mut pages = self.directory.participants(&marathon, resume.map(|r| &r.after));
                 while !pages.finished() {
                     if budget.exhausted() {
@@ -317,7 +467,7 @@ impl Mailer {
         let mut deliveries: Vec<(usize, UserId, Delivery)> =
             futures::stream::iter(users.into_iter().enumerate())
                 .map(|(index, user)| async move {
-                    let delivery = self.deliver(entry, notice, &user, budget).await;
+                    let delivery = self.deliver(entry, notice, &user, budget, Path::Stream).await;
                     (index, user, delivery)
                 })
                 .buffer_unordered(self.limits.concurrency.max(1))
@@ -334,7 +484,43 @@ impl Mailer {
         notice: &Notice,
         user: &UserId,
         budget: &Budget,
+        path: Path,
     ) -> Delivery {
+        let delivery = self.deliver_now(entry, notice, user, budget).await;
+        match (delivery, path) {
+            (Delivery::Later(reason), Path::Stream) => {
+                let mail = DeferredMail::new(entry, notice, user);
+                match self
+                    .retry_queue
+                    .defer(&mail, mail.delay(&self.limits.retry_delays))
+                    .await
+                {
+                    Ok(()) => {
+                        tracing::warn!(entry_id = %entry.id, user_id = %user, %reason, "SES cannot take the mail now: it waits on the retry queue");
+                        Delivery::Queued
+                    }
+                    Err(error) => {
+                        budget.stop();
+                        Delivery::Deferred(format!("{reason}; not queued: {error}"))
+                    }
+                }
+            }
+            // already from the retry queue: its message comes back later
+            (Delivery::Later(reason), Path::RetryQueue) => Delivery::Deferred(reason),
+            (delivery, _) => delivery,
+        }
+    }
+
+    async fn deliver_now(
+        &self,
+        entry: &ActivityEntry,
+        notice: &Notice,
+        user: &UserId,
+        budget: &Budget,
+    ) -> Delivery {
+        if budget.ses_blocked() {
+            return Delivery::Later("SES could not take an earlier mail of this invocation".into());
+        }
         if budget.exhausted() {
             return Delivery::Deferred(if budget.stopped() {
                 "stopped after an earlier failure".into()
@@ -403,10 +589,16 @@ impl Mailer {
                 tracing::warn!(entry_id = %entry.id, user_id = %user, %reason, "SES rejected the recipient: not mailed");
                 Delivery::Skipped
             }
+            Err(error @ SendError::QuotaExhausted(_)) => {
+                // only later helps: the rest of this invocation waits too, without asking
+                budget.block_ses();
+                Delivery::Later(error.to_string())
+            }
             Err(error) if error.is_transient() => {
-                // SES keeps throttling or is down, or the deadline came: try the rest later
-                budget.stop();
-                Delivery::Deferred(error.to_string())
+                // SES keeps throttling or is down, or the deadline came: put off, with the
+                // rest of this invocation's mails
+                budget.block_ses();
+                Delivery::Later(error.to_string())
             }
             Err(error) => {
                 tracing::error!(entry_id = %entry.id, user_id = %user, %error, "SES refuses to send");
@@ -415,4 +607,10 @@ impl Mailer {
             }
         }
     }
+}
+
+fn sqs_failure(id: String) -> SqsBatchItemFailure {
+    let mut failure = SqsBatchItemFailure::default();
+    failure.item_identifier = Some(id);
+    failure
 }

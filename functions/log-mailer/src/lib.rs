@@ -10,8 +10,12 @@
 //! - `budget`: the invocation's deadline, so work stops before Lambda's timeout.
 //! - `continuation`: where a marathon's mailing goes on when one invocation cannot
 //!   finish it (a new part in the ActivityLog table, hence a new stream record).
+//! - `deferred`: mails SES cannot take now (throttling, the daily quota, an outage) wait
+//!   on MailRetryQueue, which log-mailer consumes too, security mails first.
 //! - `handler`: the stream batch: INSERT records in order, one mail per (entry,
 //!   recipient) through idempotency records, partial failures by sequence number.
+//! - `window`: marathon edits mailed at most once per marathon per window, with a
+//!   summary of what changed.
 //! - `config`: init from the environment, clients once per container.
 
 pub mod account_mail;
@@ -19,10 +23,12 @@ pub mod budget;
 pub mod compose;
 pub mod config;
 pub mod continuation;
+pub mod deferred;
 pub mod handler;
 pub mod notice;
 pub mod recipients;
 pub mod send;
+pub mod window;
 
 pub use config::{Settings, bootstrap};
 pub use handler::{Limits, Mailer};

@@ -62,6 +62,8 @@ pub enum Notice {
         marathon: MarathonId,
         marathon_name: String,
         date: Option<String>,
+        /// The fields changed since the participants' last mail (an edit's summary).
+        changes: Vec<String>,
     },
     Security {
         event: SecurityEvent,
@@ -118,6 +120,7 @@ impl Notice {
                     marathon: d.marathon_id,
                     marathon_name: d.marathon_name,
                     date: Some(d.date.to_string()),
+                    changes: d.changes,
                 })),
                 other => Err(mismatch(entry, &other)),
             }
@@ -180,6 +183,27 @@ impl Notice {
             | K::RecordCreated
             | K::RecordUpdated
             | K::RecordDeleted => Ok(None),
+        }
+    }
+
+    /// A marathon edit's notice listing `summary` as what changed (the edits held back
+    /// since the last mail included); any other notice as it is.
+    pub fn with_changes(self, summary: Vec<String>) -> Self {
+        match self {
+            Self::Marathon {
+                change,
+                marathon,
+                marathon_name,
+                date,
+                ..
+            } => Self::Marathon {
+                change,
+                marathon,
+                marathon_name,
+                date,
+                changes: summary,
+            },
+            other => other,
         }
     }
 

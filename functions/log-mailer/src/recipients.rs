@@ -13,6 +13,10 @@ use infra::dynamo::keys;
 
 use crate::compose::Language;
 
+/// The profile attributes the mailer reads, and the only ones its IAM policy allows
+/// (`dynamodb:Attributes` in template.yaml, checked by tests/template_policy.rs).
+pub const PROFILE_ATTRIBUTES: [&str; 3] = ["email", "name", "language"];
+
 /// Where a notice goes: what the profile says about its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
@@ -77,9 +81,20 @@ impl Directory {
             .get_item()
             .table_name(&self.users_table)
             .set_key(Some(keys::profile_key(user)))
-            .projection_expression("email, #name, #language")
-            .expression_attribute_names("#name", "name")
-            .expression_attribute_names("#language", "language")
+            // all its IAM policy lets it read of a profile
+            .projection_expression(
+                (0..PROFILE_ATTRIBUTES.len())
+                    .map(|i| format!("#p{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+            .set_expression_attribute_names(Some(
+                PROFILE_ATTRIBUTES
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (format!("#p{i}"), (*a).to_owned()))
+                    .collect(),
+            ))
             .consistent_read(true)
             .send()
             .await
@@ -113,6 +128,8 @@ impl Directory {
             .table_name(&self.users_table)
             .key("pk", s("WARMUP"))
             .key("sk", s("WARMUP"))
+            // a projection, as IAM requires of a reader limited to some attributes
+            .projection_expression("pk")
             .send()
             .await;
         if let Err(error) = probe {

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::*;
 use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind, LockDetails};
 use domain::memory::ManualClock;
+use infra::poison::MemoryPoison;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -269,7 +270,7 @@ async fn a_name_with_line_breaks_and_script_is_safe_end_to_end() {
 }
 
 #[tokio::test]
-async fn ses_throttling_is_retried_and_nothing_is_lost() {
+async fn ses_throttling_that_does_not_pass_puts_the_mails_off_and_they_are_sent_once_later() {
     let world = World::new().await;
     let (organizer, _) = world.user("Organizer Yoon").await;
     let mut runners = Vec::new();
@@ -286,34 +287,112 @@ async fn ses_throttling_is_retried_and_nothing_is_lost() {
     let record = record("marathon-cancelled.json", updated);
     let mailer = world.mailer(|l| l.concurrency = 3).await;
     let flaky = Arc::new(Flaky::around(mailer.ses.clone()));
+    let queue = Arc::new(MemoryMailQueue::default());
     let mailer = log_mailer::Mailer {
         ses: flaky.clone(),
+        retry_queue: queue.clone(),
         ..mailer
     };
 
-    // SES keeps throttling longer than the backoff lasts: the record fails, nothing is
-    // marked sent, and the stream will bring it back
+    // SES keeps throttling longer than the backoff lasts: the record is done, every mail
+    // waits on the retry queue, none is marked sent
     flaky.throttle.store(usize::MAX, Ordering::SeqCst);
     let response = mailer
         .handle(lambda(event(vec![record.clone()]), None))
         .await
         .unwrap();
-    assert_eq!(failed(&response), vec![sequence(&record)]);
+    assert_eq!(failed(&response), Vec::<String>::new());
     assert_eq!(world.counts(&emails).await, vec![0; 6]);
+    assert_eq!(queue.mails.lock().unwrap().len(), 6);
     assert!(
         flaky.throttled.load(Ordering::SeqCst) >= 6,
-        "the sends were retried"
+        "the sends were retried before they were put off"
+    );
+    assert!(
+        flaky.calls.load(Ordering::SeqCst) < 6 * 6,
+        "once SES failed, the rest were put off without asking it"
     );
 
-    // the redelivery meets a short burst of throttling, backs off, and sends all
-    flaky.throttle.store(5, Ordering::SeqCst);
-    flaky.throttled.store(0, Ordering::SeqCst);
-    flaky.calls.store(0, Ordering::SeqCst);
-    let response = mailer.handle(lambda(event(vec![record]), None)).await.unwrap();
-    assert_eq!(failed(&response), Vec::<String>::new());
+    // from the queue while SES still throttles: every message comes back later
+    let batch = queue.take_batch();
+    let response = mailer.handle_retries(batch.clone(), None).await;
+    assert_eq!(response.batch_item_failures.len(), 6);
+    assert_eq!(world.counts(&emails).await, vec![0; 6]);
+
+    // SES takes mails again: each is sent once, and a redelivered batch sends nothing
+    flaky.throttle.store(0, Ordering::SeqCst);
+    let response = mailer.handle_retries(batch.clone(), None).await;
+    assert!(response.batch_item_failures.is_empty());
     assert_eq!(world.counts(&emails).await, vec![1; 6]);
-    assert_eq!(flaky.throttled.load(Ordering::SeqCst), 5);
-    assert_eq!(flaky.calls.load(Ordering::SeqCst), 11, "6 sends and 5 retries");
+    let response = mailer.handle_retries(batch, None).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(world.counts(&emails).await, vec![1; 6]);
+}
+
+#[tokio::test]
+async fn a_spent_daily_quota_defers_at_once_and_security_mails_go_first_when_it_is_back() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Quota").await;
+    let (runner, runner_email) = world.user("Runner Quota").await;
+    let (locked, locked_email) = world.user("Runner Locked").await;
+    let result = sample_entry("result-recorded.json", &organizer, Some(&runner));
+    let lock = ActivityEntry::new(
+        locked.clone(),
+        ActivityKind::AccountLocked,
+        OffsetDateTime::now_utc(),
+        domain::activity::RequestOrigin::default(),
+    )
+    .with_details(ActivityDetails::Locked(LockDetails {
+        locked_until: Some(OffsetDateTime::now_utc().unix_timestamp() + 900),
+    }));
+    let batch = vec![
+        record("result-recorded.json", world.item(&result)),
+        record("result-recorded.json", world.item(&lock)),
+    ];
+    let order = Arc::new(Recording::default());
+    let queue = Arc::new(MemoryMailQueue::default());
+    let mailer = world.mailer(|_| {}).await;
+    let quota = Arc::new(Quota {
+        inner: mailer.ses.clone(),
+        spent: std::sync::atomic::AtomicBool::new(true),
+        order: order.clone(),
+    });
+    let mailer = log_mailer::Mailer {
+        ses: quota.clone(),
+        retry_queue: queue.clone(),
+        ..mailer
+    };
+    let response = mailer.handle(lambda(event(batch), None)).await.unwrap();
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(
+        order.calls.load(Ordering::SeqCst),
+        1,
+        "the quota is not asked twice"
+    );
+    let deferred = queue.mails.lock().unwrap().clone();
+    assert_eq!(deferred.len(), 2);
+    let security = deferred.iter().find(|(m, _)| m.security).expect("the lock mail");
+    let other = deferred
+        .iter()
+        .find(|(m, _)| !m.security)
+        .expect("the result mail");
+    assert!(security.1 < other.1, "security mails come back first");
+
+    // the quota is back: the security mail goes first even when it came later
+    quota.spent.store(false, Ordering::SeqCst);
+    order.calls.store(0, Ordering::SeqCst);
+    let response = mailer.handle_retries(queue.take_batch(), None).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(
+        world.counts(&[runner_email.clone(), locked_email.clone()]).await,
+        [1, 1]
+    );
+    let sent = order.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent[0].contains(&locked_email) && sent[1].contains(&runner_email),
+        "{sent:?}"
+    );
 }
 
 /// A mailer whose sends each take "one second" on a clock the test moves, with no stop
@@ -493,8 +572,15 @@ async fn a_record_that_settles_nobody_fails_and_writes_no_part() {
     let cancelled = world.cancel(&marathon).await;
     let cancel = record("marathon-cancelled.json", cancelled.clone());
     let (mailer, _, ticking) = ticking_mailer(&world, |_| {}).await;
-    // SES throttles every send: nobody is settled, so only the stream's retry helps
+    // SES throttles every send and the retry queue is down too: nobody is settled, so
+    // only the stream's retry helps
     ticking.throttle.store(usize::MAX, Ordering::SeqCst);
+    let queue = Arc::new(MemoryMailQueue::default());
+    queue.fail.store(true, Ordering::SeqCst);
+    let mailer = log_mailer::Mailer {
+        retry_queue: queue,
+        ..mailer
+    };
 
     let response = mailer
         .handle(lambda(event(vec![cancel.clone()]), None))
@@ -531,7 +617,7 @@ async fn modify_and_remove_records_send_nothing() {
 }
 
 #[tokio::test]
-async fn a_poison_record_fails_where_it_is_and_later_records_wait() {
+async fn a_poison_record_is_parked_and_the_records_after_it_are_mailed() {
     let world = World::new().await;
     let (organizer, _) = world.user("Organizer Moon").await;
     let (first, first_email) = world.user("Runner Before").await;
@@ -553,22 +639,37 @@ async fn a_poison_record_fails_where_it_is_and_later_records_wait() {
         "result-recorded.json",
         world.item(&sample_entry("result-recorded.json", &organizer, Some(&third))),
     );
-    let mailer = world.mailer(|_| {}).await;
+    let parked = Arc::new(MemoryPoison::default());
+    let mailer = log_mailer::Mailer {
+        poison: parked.clone(),
+        ..world.mailer(|_| {}).await
+    };
 
     let response = mailer
         .handle(lambda(event(vec![before, poison.clone(), after.clone()]), None))
         .await
         .unwrap();
-    assert_eq!(failed(&response), vec![sequence(&poison)]);
-    assert_eq!(world.counts(&[first_email, third_email.clone()]).await, [1, 0]);
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(world.counts(&[first_email, third_email.clone()]).await, [1, 1]);
+    let sequences: Vec<String> = parked.parked().into_iter().map(|(s, _)| s).collect();
+    assert_eq!(sequences, vec![sequence(&poison)]);
 
-    // an unknown kind cannot be decoded either
+    // an unknown kind cannot be decoded either; a record that cannot be parked stays in
+    // the stream, and nothing after it is touched
+    parked.fail.store(true, Ordering::SeqCst);
     let response = mailer
         .handle(lambda(event(vec![garbage.clone(), after]), None))
         .await
         .unwrap();
     assert_eq!(failed(&response), vec![sequence(&garbage)]);
-    assert!(world.mail_to(&third_email).await.is_empty());
+    assert_eq!(world.counts(&[third_email]).await, [1]);
+    parked.fail.store(false, Ordering::SeqCst);
+    let response = mailer
+        .handle(lambda(event(vec![garbage.clone()]), None))
+        .await
+        .unwrap();
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(parked.parked().len(), 2);
 }
 
 #[tokio::test]
@@ -720,5 +821,93 @@ impl log_mailer::send::MailPort for Gauge {
         let result = self.inner.send(mail).await;
         self.now.fetch_sub(1, Ordering::SeqCst);
         result
+    }
+}
+
+#[tokio::test]
+async fn edits_mail_each_participant_once_per_window_with_what_changed() {
+    let world = World::new().await;
+    let (organizer, organizer_email) = world.user("Organizer Lee").await;
+    let (first, first_email) = world.user("Runner One").await;
+    let (second, second_email) = world.user("Runner Two").await;
+    let emails = [first_email, second_email];
+    let marathon = world
+        .marathon(&organizer, "Daegu Marathon", &[first, second])
+        .await;
+    let mailer = world.mailer(|_| {}).await;
+    let deliver = async |entry: serde_dynamo::Item| {
+        let response = mailer
+            .handle(lambda(
+                event(vec![record("marathon-cancelled.json", entry)]),
+                Some(OffsetDateTime::now_utc() + Duration::seconds(60)),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(failed(&response), Vec::<String>::new());
+    };
+    let start = OffsetDateTime::now_utc();
+    let edit = async |changes: &[&str], at| {
+        world
+            .edit_marathon(&marathon, ActivityKind::MarathonUpdated, changes, at)
+            .await
+    };
+
+    deliver(edit(&["location"], start).await).await;
+    assert_eq!(world.counts(&emails).await, [1, 1]);
+    let mail = &world.mail_to(&emails[0]).await[0];
+    assert!(mail.text.contains("바뀐 항목: 장소"), "{}", mail.text);
+    assert!(mail.text.contains("Changed: location"), "{}", mail.text);
+
+    // four more edits within the hour (the template's default window): nobody is mailed
+    for minutes in [5, 10, 20, 59] {
+        deliver(edit(&["date"], start + Duration::minutes(minutes)).await).await;
+    }
+    assert_eq!(world.counts(&emails).await, [1, 1]);
+
+    // the first edit after the window is mailed, listing what the held-back ones changed
+    let later = edit(&["capacity"], start + Duration::minutes(61)).await;
+    deliver(later.clone()).await;
+    assert_eq!(world.counts(&emails).await, [2, 2]);
+    let mails = world.mail_to(&emails[1]).await;
+    let summary = mails
+        .iter()
+        .find(|m| m.text.contains("Changed: capacity, race date"))
+        .unwrap_or_else(|| panic!("{mails:#?}"));
+    assert!(
+        summary.text.contains("바뀐 항목: 정원, 대회일"),
+        "{}",
+        summary.text
+    );
+    // a redelivery of that edit sends nothing twice
+    deliver(later).await;
+    assert_eq!(world.counts(&emails).await, [2, 2]);
+    assert!(world.mail_to(&organizer_email).await.is_empty());
+}
+
+/// Sends in order, by recipient.
+#[derive(Default)]
+struct Recording {
+    calls: AtomicUsize,
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+/// SES with a daily quota that is spent until told otherwise.
+struct Quota {
+    inner: Arc<dyn log_mailer::send::MailPort>,
+    spent: std::sync::atomic::AtomicBool,
+    order: Arc<Recording>,
+}
+
+#[async_trait::async_trait]
+impl log_mailer::send::MailPort for Quota {
+    async fn send(&self, mail: &log_mailer::compose::Mail) -> Result<String, log_mailer::send::SendError> {
+        self.order.calls.fetch_add(1, Ordering::SeqCst);
+        if self.spent.load(Ordering::SeqCst) {
+            return Err(log_mailer::send::SendError::QuotaExhausted(
+                "Throttling: Daily message quota exceeded.".into(),
+            ));
+        }
+        self.order.sent.lock().unwrap().push(mail.to.clone());
+        self.inner.send(mail).await
     }
 }

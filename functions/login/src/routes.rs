@@ -128,6 +128,19 @@ fn user_type_input() -> Schema {
         .into()
 }
 
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for SignupBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("SignupBody")
+            .field("email", &self.email)
+            .field("password", &REDACTED)
+            .field("name", &self.name)
+            .field("user_type", &self.user_type)
+            .finish()
+    }
+}
+
 /// What an account may do.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -154,12 +167,33 @@ pub struct LoginBody {
     pub password: Option<String>,
 }
 
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for LoginBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("LoginBody")
+            .field("email", &self.email)
+            .field("password", &REDACTED)
+            .finish()
+    }
+}
+
 /// A refresh token from login or an earlier refresh. The body may be left out when the
 /// token travels in the `mrmrthon_refresh` cookie instead.
 #[derive(Default, Deserialize, ToSchema)]
 pub struct RefreshBody {
     #[schema(value_type = String, required = true, nullable = false)]
     pub refresh_token: Option<String>,
+}
+
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for RefreshBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("RefreshBody")
+            .field("refresh_token", &REDACTED)
+            .finish()
+    }
 }
 
 impl From<SignupBody> for auth::SignupRequest {
@@ -232,6 +266,19 @@ pub struct TokenPair {
     pub token_type: &'static str,
     /// Seconds the access token lives.
     pub expires_in: u64,
+}
+
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("TokenPair")
+            .field("access_token", &REDACTED)
+            .field("refresh_token", &REDACTED)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 impl From<auth::TokenPair> for TokenPair {

@@ -6,6 +6,10 @@ use infra::config::{ConfigError, Env};
 pub struct Settings {
     /// RECORD_EVENTS_TOPIC: the ARN result events are published to.
     pub topic: String,
+    /// FAILURES_QUEUE_URL: the mapping's on-failure queue, where poison records are parked.
+    pub failures_queue: String,
+    /// AWS_LAMBDA_FUNCTION_NAME (set by Lambda and cargo lambda): named in parked pointers.
+    pub function: String,
 }
 
 impl Settings {
@@ -17,6 +21,10 @@ impl Settings {
         let env = Env::new(lookup);
         Ok(Self {
             topic: env.required("RECORD_EVENTS_TOPIC")?,
+            failures_queue: env.required("FAILURES_QUEUE_URL")?,
+            function: env
+                .optional("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|| "official-record-stream".into()),
         })
     }
 }
@@ -28,8 +36,18 @@ mod tests {
     #[test]
     fn reads_the_template_variable() {
         let arn = "arn:aws:sns:ap-northeast-2:123456789012:record-events";
-        let settings = Settings::from_lookup(|n| (n == "RECORD_EVENTS_TOPIC").then(|| arn.to_owned()));
-        assert_eq!(settings.unwrap().topic, arn);
+        let queue = "http://sqs/1/failures";
+        let settings = Settings::from_lookup(|n| match n {
+            "RECORD_EVENTS_TOPIC" => Some(arn.to_owned()),
+            "FAILURES_QUEUE_URL" => Some(queue.to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            (settings.topic.as_str(), settings.failures_queue.as_str()),
+            (arn, queue)
+        );
+        assert_eq!(settings.function, "official-record-stream");
         let error = Settings::from_lookup(|_| Some(String::new())).unwrap_err();
         assert_eq!(error, ConfigError::Missing("RECORD_EVENTS_TOPIC".into()));
     }

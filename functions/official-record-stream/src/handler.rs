@@ -1,21 +1,27 @@
-//! A stream batch: translate every record in order, publish what precedes the first
-//! failure, and report the first failed record so the stream retries from there.
+//! A stream batch: translate every record in order, publish the events, and report the
+//! first record that failed for a reason that may pass (throttling, a topic or permission
+//! missing, an outage) so the stream retries from there, for hours if need be. A record
+//! that can never succeed (undecodable, refused by SNS for what it is) is parked on the
+//! failure queue (`infra::poison`) and counts as done, so it does not hold the shard.
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
 use domain::events::ResultEvent;
 use domain::ports::EventPublisher;
 use infra::batch::{BatchError, ItemError, stream_failure};
+use infra::poison::PoisonSink;
 
 pub async fn handle(
     event: Event,
     publisher: &dyn EventPublisher<ResultEvent>,
+    poison: &dyn PoisonSink,
 ) -> Result<DynamoDbEventResponse, BatchError> {
     let started = std::time::Instant::now();
     let mut records = event.records;
     let mut envelopes = Vec::new();
     let mut indexes = Vec::new();
-    let mut first_failure: Option<(usize, ItemError)> = None;
+    // (record index, reason) of every record that will never succeed
+    let mut poisoned: Vec<(usize, String)> = Vec::new();
     for (index, record) in records.iter_mut().enumerate() {
         match crate::translate::translate(record) {
             Ok(Some(envelope)) => {
@@ -23,36 +29,49 @@ pub async fn handle(
                 indexes.push(index);
             }
             Ok(None) => {}
-            Err(error) => {
-                first_failure = Some((index, error));
-                break;
-            }
+            Err(ItemError::Poison(reason)) => poisoned.push((index, reason)),
+            // translation has no retryable failure today; if it gets one, retry from here
+            Err(ItemError::Retryable(_)) => break,
         }
     }
+    let mut first_retry: Option<(usize, String)> = None;
     let outcomes = publisher.publish(&envelopes).await;
     for ((outcome, index), envelope) in outcomes.into_iter().zip(&indexes).zip(&envelopes) {
-        match outcome {
+        match outcome.map_err(ItemError::from) {
             Ok(()) => tracing::info!(
                 kind = envelope.kind(),
                 event_id = %envelope.id,
                 correlation_id = envelope.correlation_id.as_deref().unwrap_or("-"),
                 "published"
             ),
-            Err(error) => {
-                let item_error = ItemError::from(error);
-                if first_failure.as_ref().is_none_or(|(first, _)| index < first) {
-                    first_failure = Some((*index, item_error));
+            Err(ItemError::Poison(reason)) => poisoned.push((*index, reason)),
+            Err(ItemError::Retryable(reason)) => {
+                if first_retry.as_ref().is_none_or(|(first, _)| index < first) {
+                    first_retry = Some((*index, reason));
                 }
             }
         }
     }
-    let response = match first_failure {
+    // Only the poison before the retry point is parked: what follows it comes back.
+    poisoned.sort_by_key(|(index, _)| *index);
+    let mut parked = 0;
+    for (index, reason) in poisoned {
+        if first_retry.as_ref().is_some_and(|(first, _)| index > *first) {
+            break;
+        }
+        if let Err(error) = poison.park(&records[index], &reason).await {
+            first_retry = Some((index, format!("{reason}; not parked: {error}")));
+            break;
+        }
+        parked += 1;
+    }
+    let response = match first_retry {
         None => DynamoDbEventResponse::default(),
-        Some((index, error)) => {
+        Some((index, reason)) => {
             let record = &records[index];
             tracing::error!(
                 sequence_number = record.change.sequence_number.as_deref().unwrap_or("-"),
-                %error,
+                %reason,
                 "stream record failed; the stream retries from it"
             );
             stream_failure(record)?
@@ -61,6 +80,7 @@ pub async fn handle(
     tracing::info!(
         records = records.len(),
         published = envelopes.len(),
+        parked,
         failed = response.batch_item_failures.len(),
         millis = started.elapsed().as_millis() as u64,
         "stream batch"
@@ -74,6 +94,7 @@ mod tests {
     use super::*;
     use domain::memory::MemoryPublisher;
     use domain::ports::PublishError;
+    use infra::poison::MemoryPoison;
     use serde_json::json;
 
     const MARATHON: &str = "01JAAAAAAAAAAAAAAAAAAAAAAA";
@@ -126,9 +147,13 @@ mod tests {
     #[tokio::test]
     async fn a_batch_is_published_in_order() {
         let topic = MemoryPublisher::default();
-        let response = handle(batch((1..=4).map(insert).collect()), &topic)
-            .await
-            .unwrap();
+        let response = handle(
+            batch((1..=4).map(insert).collect()),
+            &topic,
+            &MemoryPoison::default(),
+        )
+        .await
+        .unwrap();
         assert!(failed(&response).is_empty());
         let runners = runners_published(&topic);
         assert_eq!(runners.len(), 4);
@@ -136,28 +161,50 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_first_failure_is_reported_so_the_stream_retries_from_it() {
-        // an undecodable image stops the batch: what precedes it is published
-        let topic = MemoryPublisher::default();
+    async fn poison_is_parked_and_the_batch_goes_on_while_a_retryable_failure_is_retried_from_itself() {
+        // an undecodable image is parked; the records around it are published
+        let (topic, poison) = (MemoryPublisher::default(), MemoryPoison::default());
         let mut broken = insert(3);
         broken["dynamodb"]["NewImage"]["points"] = json!({ "S": "many" });
-        let response = handle(batch(vec![insert(1), insert(2), broken, insert(4)]), &topic)
+        let response = handle(
+            batch(vec![insert(1), insert(2), broken.clone(), insert(4)]),
+            &topic,
+            &poison,
+        )
+        .await
+        .unwrap();
+        assert!(failed(&response).is_empty());
+        assert_eq!(topic.published().len(), 3);
+        let parked = poison.parked();
+        assert_eq!(parked.len(), 1);
+        assert_eq!(parked[0].0, "3");
+        assert!(parked[0].1.contains("undecodable"), "{parked:?}");
+
+        // a retryable publish failure reports that record and parks nothing after it
+        let (topic, poison) = (MemoryPublisher::default(), MemoryPoison::default());
+        topic.fail_next(PublishError::Retryable("throttled".into()));
+        let mut records: Vec<_> = (1..=3).map(insert).collect();
+        records.swap(0, 1);
+        records.push(broken.clone());
+        let response = handle(batch(records), &topic, &poison).await.unwrap();
+        assert_eq!(failed(&response), ["2"]);
+        assert!(poison.parked().is_empty());
+
+        // SNS refusing the envelope itself: parked, not retried
+        let (topic, poison) = (MemoryPublisher::default(), MemoryPoison::default());
+        topic.fail_next(PublishError::Rejected("too big".into()));
+        let response = handle(batch(vec![insert(1), insert(2)]), &topic, &poison)
+            .await
+            .unwrap();
+        assert!(failed(&response).is_empty());
+        assert_eq!(poison.parked().len(), 1);
+
+        // a poison record that cannot be parked stays in the stream
+        let (topic, poison) = (MemoryPublisher::default(), MemoryPoison::default());
+        poison.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+        let response = handle(batch(vec![insert(1), broken, insert(4)]), &topic, &poison)
             .await
             .unwrap();
         assert_eq!(failed(&response), ["3"]);
-        assert_eq!(topic.published().len(), 2);
-
-        // a publish failure, retryable or refused, reports that record
-        for error in [
-            PublishError::Retryable("throttled".into()),
-            PublishError::Rejected("too big".into()),
-        ] {
-            let topic = MemoryPublisher::default();
-            topic.fail_next(error.clone());
-            let mut records: Vec<_> = (1..=3).map(insert).collect();
-            records.swap(0, 1);
-            let response = handle(batch(records), &topic).await.unwrap();
-            assert_eq!(failed(&response), ["2"], "{error:?}");
-        }
     }
 }

@@ -3,9 +3,9 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     infra::telemetry::init();
-    let publisher = official_record_stream::bootstrap().await?;
+    let (publisher, poison) = official_record_stream::bootstrap().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<_>| {
-        official_record_stream::handle(event.payload, &publisher)
+        official_record_stream::handle(event.payload, &publisher, &poison)
     }))
     .await
 }

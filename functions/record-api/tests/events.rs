@@ -1,5 +1,5 @@
 //! Handler tests from events/record-api/: each sample, with its placeholders filled in
-//! (ids and tokens of this run), through lambda_http and the router.
+//! (ids, tokens and the race date of this run), through lambda_http and the router.
 
 mod common;
 
@@ -25,6 +25,8 @@ async fn the_samples_walk_through_a_race() {
         ("ORGANIZER_ACCESS_TOKEN", organizer.token.clone()),
         ("RUNNER_ACCESS_TOKEN", runner.token.clone()),
         ("RUNNER_ID", runner.id.to_string()),
+        // results are recorded from race day on: the sample's race is run today
+        ("RACE_DATE", time::OffsetDateTime::now_utc().date().to_string()),
     ];
     let filled = |name: &str, fill: &Vec<(&str, String)>| {
         let pairs: Vec<(&str, &str)> = fill.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -46,7 +46,7 @@ async fn twenty_runners_rush_five_places() {
 async fn paging_through_250_results_gives_each_once_in_rank_order() {
     let world = world().await;
     let organizer = world.mint(Role::Organizer).await;
-    let marathon = world.marathon(&organizer, 300, 10).await;
+    let marathon = world.race_day_marathon(&organizer, 300, 10).await;
     let id = marathon["id"].as_str().unwrap().to_owned();
     let runners: Vec<TestUser> = futures::stream::iter(0..250)
         .map(|_| world.mint(Role::Runner))

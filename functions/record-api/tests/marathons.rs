@@ -322,3 +322,48 @@ async fn client_mistakes_never_give_a_5xx() {
     );
     assert!(world.send(bad_if_match).await.status < 500);
 }
+
+#[tokio::test]
+async fn an_edit_that_changes_nothing_writes_nothing() {
+    let world = world().await;
+    let organizer = world.mint(Role::Organizer).await;
+    let marathon = world.marathon(&organizer, 10, 50).await;
+    let path = format!("/marathons/{}", marathon["id"].as_str().unwrap());
+    // nothing sent, or every field sent back as it is (the closing time in another offset)
+    let same_instant = time::OffsetDateTime::parse(
+        marathon["registration_closes_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+    .to_offset(time::macros::offset!(+9))
+    .format(&time::format_description::well_known::Rfc3339)
+    .unwrap();
+    let resent = json!({
+        "name": marathon["name"], "date": marathon["date"], "location": marathon["location"],
+        "course": marathon["course"], "points": marathon["points"], "capacity": marathon["capacity"],
+        "registration_closes_at": same_instant,
+    });
+    for body in [json!({}), json!({}), json!({}), resent, json!({ "points": 50 })] {
+        let reply = world
+            .call_at("PATCH", &path, Some(&organizer), Some(body.clone()), 1)
+            .await;
+        assert_eq!(reply.status, 200, "{body}: {:?}", reply.body);
+        assert_eq!(reply.body, marathon, "{body}");
+        assert_eq!(reply.etag(), "\"1\"");
+    }
+    assert_eq!(
+        world.activity_kinds(&organizer).await,
+        ["user.signed_up", "marathon.created"],
+        "no marathon.updated entry, so no mail"
+    );
+    let changed = world
+        .call_at(
+            "PATCH",
+            &path,
+            Some(&organizer),
+            Some(json!({ "location": "Jamsil" })),
+            1,
+        )
+        .await;
+    assert_eq!(changed.etag(), "\"2\"");
+}

@@ -25,7 +25,18 @@ pub struct Supervised {
 impl Supervised {
     /// The command's output goes straight to the terminal.
     pub fn spawn(name: &str, program: &Path, args: &[String], cwd: &Path) -> Result<Supervised> {
-        Supervised::start(name, program, args, cwd, None)
+        Supervised::start(name, program, args, cwd, None, &[])
+    }
+
+    /// `spawn`, with these variables set (a replaced function's environment).
+    pub fn spawn_with_env(
+        name: &str,
+        program: &Path,
+        args: &[String],
+        cwd: &Path,
+        env: &[(String, String)],
+    ) -> Result<Supervised> {
+        Supervised::start(name, program, args, cwd, None, env)
     }
 
     /// The command's output goes to the terminal line by line, each line after `prefix`
@@ -37,7 +48,7 @@ impl Supervised {
         args: &[String],
         cwd: &Path,
     ) -> Result<Supervised> {
-        Supervised::start(name, program, args, cwd, Some(prefix))
+        Supervised::start(name, program, args, cwd, Some(prefix), &[])
     }
 
     fn start(
@@ -46,6 +57,7 @@ impl Supervised {
         args: &[String],
         cwd: &Path,
         prefix: Option<&str>,
+        env: &[(String, String)],
     ) -> Result<Supervised> {
         let mut command = Command::new(venv_dir().join("bin").join("python"));
         command
@@ -54,6 +66,7 @@ impl Supervised {
             .arg(program)
             .args(args)
             .current_dir(cwd)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             // Its own group: a Ctrl-C in the terminal reaches us only; we decide the order.
             .process_group(0);

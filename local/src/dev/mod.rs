@@ -21,7 +21,7 @@
 //! - `reset`: forget the saved state, the hops and the mailbox (refused while `dev` runs).
 
 mod build;
-mod children;
+pub mod children;
 pub mod env_file;
 pub mod persist;
 mod replay;
@@ -39,6 +39,7 @@ use std::time::{Duration, Instant};
 use crate::emulator::{self, Emulator, venv_dir};
 use crate::error::{Error, Result};
 use crate::esm::Checkpoints;
+use crate::function_host::FunctionHost;
 use crate::gateway::{Site, SiteHeaders};
 use crate::hops::Hops;
 use crate::invoke::WatchInvoker;
@@ -422,7 +423,10 @@ async fn dev(options: DevOptions) -> Result<()> {
     let services = Services::start(
         &endpoint,
         &provisioned,
-        Arc::new(WatchInvoker::new(&invoke_base)),
+        Arc::new(match watch.pid() {
+            Some(pid) => WatchInvoker::new(&invoke_base).with_host(Arc::new(FunctionHost::new(pid))),
+            None => WatchInvoker::new(&invoke_base),
+        }),
         ServiceOptions {
             api_port: Some(api_port),
             site: Site::new(

@@ -62,7 +62,8 @@ impl Pointer {
         Ok(Pointer {
             function_arn: text(&["requestContext", "functionArn"])?,
             stream_arn: text(&[batch, "streamArn"])?,
-            shard_id: text(&[batch, "shardId"])?,
+            // a record parked by its function (`infra::poison`) names no shard: found later
+            shard_id: text(&[batch, "shardId"]).unwrap_or_default(),
             start: text(&[batch, "startSequenceNumber"])?,
             end: text(&[batch, "endSequenceNumber"])?,
         })
@@ -242,9 +243,14 @@ impl Replayer<'_> {
 
 /// The pointer's records, read from the stream: from `start` through `end`, in order.
 pub async fn read_range(streams: &StreamsClient, pointer: &Pointer) -> Result<Vec<StreamItem>, String> {
+    let mut pointer = pointer.clone();
+    if pointer.shard_id.is_empty() {
+        pointer.shard_id = shard_of(streams, &pointer.stream_arn, &pointer.start).await?;
+    }
+    let pointer = &pointer;
     let aged_out = || {
         format!(
-            "the records {}..{} are no longer in the stream (it keeps them 24 hours); the reconciliation repairs what they changed",
+            "the records {}..{} are no longer in the stream (it keeps them 24 hours); see the queue's alarm for what to do instead",
             pointer.start, pointer.end
         )
     };
@@ -315,6 +321,44 @@ pub async fn read_range(streams: &StreamsClient, pointer: &Pointer) -> Result<Ve
     }
 }
 
+/// The shard whose sequence range holds `sequence` (a parked record's pointer names none).
+async fn shard_of(streams: &StreamsClient, stream_arn: &str, sequence: &str) -> Result<String, String> {
+    let wanted = sequence_key(sequence);
+    let mut start_after: Option<String> = None;
+    loop {
+        let described = streams
+            .describe_stream()
+            .stream_arn(stream_arn)
+            .set_exclusive_start_shard_id(start_after.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "DescribeStream {stream_arn}: {}",
+                    aws_sdk_dynamodbstreams::error::DisplayErrorContext(e)
+                )
+            })?;
+        let Some(description) = described.stream_description else {
+            break;
+        };
+        for shard in description.shards() {
+            let range = shard.sequence_number_range();
+            let first = range.and_then(|r| r.starting_sequence_number()).map(sequence_key);
+            let last = range.and_then(|r| r.ending_sequence_number()).map(sequence_key);
+            if first.is_some_and(|f| f <= wanted) && last.is_none_or(|l| wanted <= l) {
+                return Ok(shard.shard_id().unwrap_or_default().to_owned());
+            }
+        }
+        start_after = description.last_evaluated_shard_id().map(str::to_owned);
+        if start_after.is_none() {
+            break;
+        }
+    }
+    Err(format!(
+        "no shard of {stream_arn} holds sequence number {sequence} any more (the stream keeps records 24 hours); see the queue's alarm for what to do instead"
+    ))
+}
+
 /// Sequence numbers are decimal strings of any length: compare them as numbers.
 fn sequence_key(sequence: &str) -> (usize, &str) {
     let digits = sequence.trim_start_matches('0');
@@ -349,9 +393,16 @@ mod tests {
         body["DDBStreamBatchInfo"]
             .as_object_mut()
             .unwrap()
-            .remove("shardId");
+            .remove("streamArn");
         let error = Pointer::parse(&body.to_string()).unwrap_err();
-        assert!(error.contains("DDBStreamBatchInfo.shardId"), "{error}");
+        assert!(error.contains("DDBStreamBatchInfo.streamArn"), "{error}");
+        // a parked poison record names no shard: the replay finds it
+        let mut body = pointer_body();
+        body["DDBStreamBatchInfo"]
+            .as_object_mut()
+            .unwrap()
+            .remove("shardId");
+        assert_eq!(Pointer::parse(&body.to_string()).unwrap().shard_id, "");
         assert!(Pointer::parse("{\"Records\": []}").is_err());
         assert!(Pointer::parse("not json").is_err());
     }

@@ -213,6 +213,10 @@ pub struct MarathonDetails {
     pub marathon_id: MarathonId,
     pub marathon_name: String,
     pub date: Date,
+    /// The fields an edit changed (`MarathonFields::changes`), for the mail's summary;
+    /// empty on other kinds and on entries written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -447,6 +451,7 @@ mod tests {
                     marathon_id: marathon.clone(),
                     marathon_name: "Seoul".into(),
                     date: time::macros::date!(2027 - 03 - 21),
+                    changes: Vec::new(),
                 }),
                 json!({"marathon_id": marathon, "marathon_name": "Seoul", "date": "2027-03-21"}),
             ),

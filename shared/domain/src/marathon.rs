@@ -155,6 +155,13 @@ pub enum EntryRefusal {
     RaceStarted,
 }
 
+/// Why an official result may not be recorded now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultRefusal {
+    Cancelled,
+    BeforeRaceDay,
+}
+
 impl Marathon {
     /// Shows this marathon's current name and date on items of it (a listing of one
     /// marathon's entries or results).
@@ -183,6 +190,26 @@ impl Marathon {
     /// Whether `points` may become `new_points`: not once a result was recorded.
     pub fn may_set_points(&self, new_points: u32) -> bool {
         new_points == self.points || self.result_count == 0
+    }
+
+    /// Whether the race date may become `new_date`: not once a result was recorded, since
+    /// results exist only from race day on (`result_refusal`) and a later date would put
+    /// them before their race.
+    pub fn may_set_date(&self, new_date: Date) -> bool {
+        new_date == self.date || self.result_count == 0
+    }
+
+    /// Why an official result may not be recorded `today` (UTC, as every date here): the
+    /// marathon is cancelled, or its race day has not come yet, so nobody can have a
+    /// finish time and no points can be minted ahead of the race.
+    pub fn result_refusal(&self, today: Date) -> Option<ResultRefusal> {
+        if self.status == MarathonStatus::Cancelled {
+            Some(ResultRefusal::Cancelled)
+        } else if today < self.date {
+            Some(ResultRefusal::BeforeRaceDay)
+        } else {
+            None
+        }
     }
 
     /// Runners may cancel until race day.
@@ -260,6 +287,27 @@ pub struct MarathonFields {
 }
 
 impl MarathonFields {
+    /// The names of the fields (as the API spells them) whose value differs from
+    /// `current`'s; none means an edit that changes nothing, which writes nothing.
+    pub fn changes(&self, current: &Marathon) -> Vec<&'static str> {
+        [
+            ("name", self.name != current.name),
+            ("date", self.date != current.date),
+            ("location", self.location != current.location),
+            ("course", self.course != current.course),
+            ("points", self.points != current.points),
+            ("capacity", self.capacity != current.capacity),
+            // the same instant written with another offset is no change
+            (
+                "registration_closes_at",
+                self.registration_closes_at != current.registration_closes_at,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
+
     /// Validates a full input (create), or `input` over `base` (a patch).
     pub fn from_input(input: MarathonInput, base: Option<&Marathon>) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
@@ -321,10 +369,12 @@ impl MarathonFields {
         else {
             return Err(errors);
         };
-        if closes.date() > date {
+        // Registration may stay open until the end of race day (UTC, as every date here),
+        // so a marathon can take its last entries on the day it is run.
+        if closes.to_offset(time::UtcOffset::UTC).date() > date {
             errors.push(FieldError::new(
                 "registration_closes_at",
-                "must not be after the race date",
+                "must not be after the end of the race date (UTC)",
             ));
         }
         if let Some(base) = base
@@ -426,6 +476,49 @@ mod tests {
         assert_eq!(errors.0[0].field, "registration_closes_at");
     }
 
+    #[test]
+    fn registration_may_close_at_the_end_of_race_day_in_utc() {
+        let on_the_day = MarathonInput {
+            registration_closes_at: Some("2027-03-21T23:59:59Z".into()),
+            ..input()
+        };
+        assert!(MarathonFields::from_input(on_the_day, None).is_ok());
+        // the same local time west of UTC is already the next day in UTC
+        let west = MarathonInput {
+            registration_closes_at: Some("2027-03-21T23:00:00-05:00".into()),
+            ..input()
+        };
+        let errors = MarathonFields::from_input(west, None).unwrap_err();
+        assert_eq!(errors.0[0].field, "registration_closes_at");
+        assert!(errors.0[0].message.contains("end of the race date"));
+    }
+
+    #[test]
+    fn results_only_from_race_day_on() {
+        let mut m = marathon();
+        assert_eq!(
+            m.result_refusal(date!(2027 - 03 - 20)),
+            Some(ResultRefusal::BeforeRaceDay)
+        );
+        assert_eq!(m.result_refusal(date!(2027 - 03 - 21)), None);
+        assert_eq!(m.result_refusal(date!(2027 - 09 - 01)), None);
+        m.status = MarathonStatus::Cancelled;
+        assert_eq!(
+            m.result_refusal(date!(2027 - 03 - 21)),
+            Some(ResultRefusal::Cancelled)
+        );
+    }
+
+    #[test]
+    fn the_date_is_fixed_once_a_result_is_recorded() {
+        let mut m = marathon();
+        assert!(m.may_set_date(date!(2027 - 04 - 01)));
+        m.result_count = 1;
+        assert!(m.may_set_date(m.date));
+        assert!(!m.may_set_date(date!(2027 - 04 - 01)));
+        assert!(!m.may_set_date(date!(2027 - 03 - 01)));
+    }
+
     fn marathon() -> Marathon {
         let f = MarathonFields::from_input(input(), None).unwrap();
         let now = datetime!(2027-01-01 0:00 UTC);
@@ -467,6 +560,27 @@ mod tests {
             MarathonFields::from_input(shrink, Some(&base)).unwrap_err().0[0].field,
             "capacity"
         );
+    }
+
+    #[test]
+    fn an_edit_names_what_it_changes_and_an_empty_one_changes_nothing() {
+        let base = marathon();
+        let same = MarathonFields::from_input(MarathonInput::default(), Some(&base)).unwrap();
+        assert_eq!(same.changes(&base), Vec::<&str>::new());
+        // every field sent again as it is, the closing time in another offset
+        let resent = MarathonInput {
+            registration_closes_at: Some("2027-03-01T09:00:00+09:00".into()),
+            ..input()
+        };
+        let resent = MarathonFields::from_input(resent, Some(&base)).unwrap();
+        assert_eq!(resent.changes(&base), Vec::<&str>::new());
+        let moved = MarathonInput {
+            date: Some("2027-03-28".into()),
+            location: Some("Jamsil".into()),
+            ..MarathonInput::default()
+        };
+        let moved = MarathonFields::from_input(moved, Some(&base)).unwrap();
+        assert_eq!(moved.changes(&base), ["date", "location"]);
     }
 
     #[test]

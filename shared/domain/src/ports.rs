@@ -52,15 +52,17 @@ pub struct Credentials {
     pub email_verified: bool,
 }
 
+// Holds a secret: a log line or a panic message must never show it.
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // never print the hash
+        const REDACTED: &str = "[redacted]";
         f.debug_struct("Credentials")
-            .field("user", &self.user.id)
+            .field("user", &self.user)
+            .field("password_hash", &REDACTED)
             .field("attempts", &self.attempts)
             .field("session_generation", &self.session_generation)
             .field("email_verified", &self.email_verified)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
@@ -267,7 +269,8 @@ pub trait RaceStore: Send + Sync {
     ) -> Result<Option<OfficialResult>, StoreError>;
 
     /// Creates (`expected_version` None) or replaces the result, only if the runner's entry
-    /// exists and the stored version is still `expected_version`.
+    /// exists and the stored version is still `expected_version`. A new result (None) must
+    /// also be newer than the tombstone of a deleted one (`removed_version`).
     async fn put_result(
         &self,
         result: &OfficialResult,
@@ -275,6 +278,17 @@ pub trait RaceStore: Send + Sync {
         activity: &ActivityEntry,
     ) -> Result<(), StoreError>;
 
+    /// The version the last deletion of this result had (the tombstone it left, never shown
+    /// in rankings or reads), so a result recorded again gets a higher one whatever the
+    /// clock says.
+    async fn removed_version(
+        &self,
+        marathon: &MarathonId,
+        runner: &UserId,
+    ) -> Result<Option<u64>, StoreError>;
+
+    /// Deletes the result at `expected_version`, leaving a tombstone at the version after it
+    /// (the version the points pipeline gives the removal).
     async fn delete_result(
         &self,
         marathon: &MarathonId,

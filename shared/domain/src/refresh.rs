@@ -51,7 +51,7 @@ impl RefreshToken {
 }
 
 /// A family as stored: the hash of the one token that may be used next.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshFamily {
     pub user_id: UserId,
     pub family_id: String,
@@ -66,6 +66,20 @@ pub struct RefreshFamily {
     /// The login's absolute end: rotation never moves `expires_at` past it.
     #[serde(with = "time::serde::rfc3339")]
     pub session_expires_at: OffsetDateTime,
+}
+
+// Holds a secret: a log line or a panic message must never show it.
+impl std::fmt::Debug for RefreshFamily {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "[redacted]";
+        f.debug_struct("RefreshFamily")
+            .field("user_id", &self.user_id)
+            .field("family_id", &self.family_id)
+            .field("current_hash", &REDACTED)
+            .field("expires_at", &self.expires_at)
+            .field("revoked", &self.revoked)
+            .finish()
+    }
 }
 
 /// What presenting a refresh token means for its family.

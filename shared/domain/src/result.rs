@@ -79,9 +79,10 @@ pub fn result_id(marathon: &MarathonId, runner: &UserId) -> String {
     format!("{marathon}.{runner}")
 }
 
-/// The version a changed result gets: above the stored one, and never below the clock in
-/// milliseconds, so a result deleted and entered again still outranks every award the
-/// points pipeline applied for its earlier life.
+/// The version a changed result gets: above `stored` (the current version, or the
+/// tombstone's a deleted result left), so a result deleted and entered again outranks every
+/// award the points pipeline applied for its earlier life whatever the clock says; and never
+/// below the clock in milliseconds (results deleted before tombstones existed have none).
 pub fn next_version(stored: Option<u64>, now: OffsetDateTime) -> u64 {
     let clock = u64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
     stored.map_or(0, |v| v + 1).max(clock)
@@ -163,6 +164,19 @@ mod tests {
         // deleted, then entered again later: no stored version, still newer
         let again = next_version(None, t0 + time::Duration::seconds(1));
         assert!(again > second);
+    }
+
+    #[test]
+    fn a_result_entered_again_outranks_its_tombstone_with_a_clock_behind() {
+        let t0 = time::macros::datetime!(2026-11-21 10:00 UTC);
+        let first = next_version(None, t0);
+        // deleted: the removal is first + 1, kept in the tombstone
+        let tombstone = first + 1;
+        // entered again on a container whose clock is an hour behind
+        let again = next_version(Some(tombstone), t0 - time::Duration::hours(1));
+        assert!(again > tombstone, "{again} <= {tombstone}");
+        // without the tombstone the clock alone would have gone backwards
+        assert!(next_version(None, t0 - time::Duration::hours(1)) < first);
     }
 
     #[test]

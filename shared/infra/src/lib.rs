@@ -11,6 +11,7 @@ pub mod http;
 pub mod idempotency;
 pub mod metrics;
 pub mod passwords;
+pub mod poison;
 pub mod redrive;
 pub mod secrets;
 pub mod site;

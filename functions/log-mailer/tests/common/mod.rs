@@ -194,13 +194,25 @@ impl World {
     }
 
     pub async fn change_marathon(&self, marathon: &Marathon, kind: ActivityKind) -> serde_dynamo::Item {
+        self.edit_marathon(marathon, kind, &[], OffsetDateTime::now_utc())
+            .await
+    }
+
+    /// An edit as record-api writes it, logged at `at`, naming the fields it `changes`.
+    pub async fn edit_marathon(
+        &self,
+        marathon: &Marathon,
+        kind: ActivityKind,
+        changes: &[&str],
+        at: OffsetDateTime,
+    ) -> serde_dynamo::Item {
         let current = self
             .races
             .marathon(&marathon.id)
             .await
             .unwrap()
             .expect("marathon exists");
-        let now = OffsetDateTime::now_utc();
+        let now = at;
         let changed = Marathon {
             status: if kind == ActivityKind::MarathonCancelled {
                 MarathonStatus::Cancelled
@@ -225,6 +237,7 @@ impl World {
             marathon_id: changed.id.clone(),
             marathon_name: changed.name.clone(),
             date: changed.date,
+            changes: changes.iter().map(|c| (*c).to_owned()).collect(),
         }));
         self.races
             .update_marathon(&changed, current.version, &entry)
@@ -521,5 +534,47 @@ impl MailPort for Flaky {
             )));
         }
         self.inner.send(mail).await
+    }
+}
+
+/// MailRetryQueue in memory: what was deferred, in order; `fail` refuses every mail.
+#[derive(Default)]
+pub struct MemoryMailQueue {
+    pub mails: std::sync::Mutex<Vec<(log_mailer::deferred::DeferredMail, std::time::Duration)>>,
+    pub fail: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryMailQueue {
+    /// Everything deferred so far as one SQS batch (message ids m0, m1...), emptied.
+    pub fn take_batch(&self) -> aws_lambda_events::event::sqs::SqsEvent {
+        let mails = std::mem::take(&mut *self.mails.lock().unwrap());
+        let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+        event.records = mails
+            .into_iter()
+            .enumerate()
+            .map(|(i, (mail, _))| {
+                let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+                message.message_id = Some(format!("m{i}"));
+                message.body = Some(serde_json::to_string(&mail).unwrap());
+                message.event_source = Some("aws:sqs".into());
+                message
+            })
+            .collect();
+        event
+    }
+}
+
+#[async_trait]
+impl log_mailer::deferred::MailQueue for MemoryMailQueue {
+    async fn defer(
+        &self,
+        mail: &log_mailer::deferred::DeferredMail,
+        delay: std::time::Duration,
+    ) -> Result<(), String> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err("the retry queue is unavailable".into());
+        }
+        self.mails.lock().unwrap().push((mail.clone(), delay));
+        Ok(())
     }
 }

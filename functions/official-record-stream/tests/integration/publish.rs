@@ -108,7 +108,7 @@ async fn drain(sqs: &aws_sdk_sqs::Client, queue: &str, expected: usize) -> Vec<E
 }
 
 #[tokio::test]
-async fn a_batch_is_published_in_order_and_a_poison_record_stops_it() {
+async fn a_batch_is_published_in_order_and_a_poison_record_is_parked_on_the_failure_queue() {
     let stack = local::Stack::shared();
     let sdk = stack.sdk_config().await;
     let env = stack
@@ -119,6 +119,8 @@ async fn a_batch_is_published_in_order_and_a_poison_record_stops_it() {
         SnsPublisher::<ResultEvent>::new(aws_sdk_sns::Client::new(&sdk), &env["RECORD_EVENTS_TOPIC"]);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = stack.provisioned().url("PointIncreaseQueue").unwrap().to_owned();
+    let failures = env["FAILURES_QUEUE_URL"].clone();
+    let poison = infra::poison::PoisonQueue::new(sqs.clone(), &failures, "official-record-stream");
     let marathon = MarathonId::generate();
 
     // 12 results (more than one PublishBatch), an entry, and a no-op update
@@ -147,7 +149,9 @@ async fn a_batch_is_published_in_order_and_a_poison_record_stops_it() {
     records.push(record(14, "MODIFY", "RESULT#r", Some(same.clone()), Some(same)));
     let mut event = Event::default();
     event.records = records;
-    let response = official_record_stream::handle(event, &publisher).await.unwrap();
+    let response = official_record_stream::handle(event, &publisher, &poison)
+        .await
+        .unwrap();
     assert!(response.batch_item_failures.is_empty());
     let published = drain(&sqs, &queue, 12).await;
     assert_eq!(published.len(), 12);
@@ -168,7 +172,8 @@ async fn a_batch_is_published_in_order_and_a_poison_record_stops_it() {
             .all(|e| e.correlation_id.as_deref() == Some("publish-test"))
     );
 
-    // a poison record at position 3: the first three go out, the stream retries from it
+    // a poison record at position 3: the others go out, it is parked on the failure queue
+    // with a pointer `make replay` reads
     let mut event = Event::default();
     event.records = (0..6)
         .map(|i| {
@@ -191,12 +196,38 @@ async fn a_batch_is_published_in_order_and_a_poison_record_stops_it() {
             }
         })
         .collect();
-    let response = official_record_stream::handle(event, &publisher).await.unwrap();
-    let failed: Vec<_> = response
-        .batch_item_failures
+    let response = official_record_stream::handle(event, &publisher, &poison)
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(drain(&sqs, &queue, 5).await.len(), 5);
+    let parked = sqs
+        .receive_message()
+        .queue_url(&failures)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    let bodies: Vec<serde_json::Value> = parked
         .iter()
-        .map(|f| f.item_identifier.clone().unwrap())
+        .map(|m| serde_json::from_str(m.body.as_deref().unwrap()).unwrap())
         .collect();
-    assert_eq!(failed, ["103"]);
-    assert_eq!(drain(&sqs, &queue, 3).await.len(), 3);
+    let ours: Vec<_> = bodies
+        .iter()
+        .filter(|b| b["DDBStreamBatchInfo"]["startSequenceNumber"] == "103")
+        .collect();
+    assert_eq!(ours.len(), 1, "{bodies:?}");
+    let pointer = local::replay::Pointer::parse(&ours[0].to_string()).unwrap();
+    assert_eq!((pointer.start.as_str(), pointer.end.as_str()), ("103", "103"));
+    assert_eq!(ours[0]["requestContext"]["condition"], "PoisonRecord");
+    for message in parked {
+        sqs.delete_message()
+            .queue_url(&failures)
+            .receipt_handle(message.receipt_handle.unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
 }

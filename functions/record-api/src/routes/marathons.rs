@@ -30,11 +30,12 @@ fn with_etag(status: StatusCode, marathon: &Marathon) -> Response {
         .into_response()
 }
 
-fn details(marathon: &Marathon) -> domain::activity::ActivityDetails {
+fn details(marathon: &Marathon, changes: &[&str]) -> domain::activity::ActivityDetails {
     domain::activity::ActivityDetails::Marathon(domain::activity::MarathonDetails {
         marathon_id: marathon.id.clone(),
         marathon_name: marathon.name.clone(),
         date: marathon.date,
+        changes: changes.iter().map(|c| (*c).to_owned()).collect(),
     })
 }
 
@@ -81,7 +82,7 @@ pub async fn create(
         updated_at: now,
     };
     let entry =
-        activity(&api, &caller, ActivityKind::MarathonCreated, origin).with_details(details(&marathon));
+        activity(&api, &caller, ActivityKind::MarathonCreated, origin).with_details(details(&marathon, &[]));
     api.races.create_marathon(&marathon, &entry).await?;
     let mut response = with_etag(StatusCode::CREATED, &marathon);
     let location = format!("/marathons/{}", marathon.id);
@@ -169,12 +170,12 @@ pub async fn show(
         IfMatchRequired,
     ),
     responses(
-        (status = 200, description = "Changed.", body = contract::Marathon, headers(
-            ("ETag" = String, description = "The new version, quoted."),
+        (status = 200, description = "Changed; or, when the request changes nothing, the marathon as it is (same version, nothing logged, nobody mailed).", body = contract::Marathon, headers(
+            ("ETag" = String, description = "The new version, quoted (the same one when nothing changed)."),
         )),
         (status = 403, description = "Only the marathon's organizer may change it."),
         (status = 404, description = "No such marathon."),
-        (status = 409, description = "The marathon is cancelled, or has results and the points would change."),
+        (status = 409, description = "The marathon is cancelled, or has results and the points or the date would change."),
         (status = 412, description = "The marathon changed since it was read: read it again."),
         (status = 428, description = "If-Match is missing."),
     )
@@ -208,6 +209,18 @@ pub async fn update(
             current.result_count
         )));
     }
+    if !current.may_set_date(fields.date) {
+        return Err(conflict(format!(
+            "the date is fixed once official results are recorded ({} so far): results exist only \
+             from race day on; remove them first to move the race",
+            current.result_count
+        )));
+    }
+    let changes = fields.changes(&current);
+    if changes.is_empty() {
+        // nothing changes: no new version, no activity entry, so no mail to anyone
+        return Ok(with_etag(StatusCode::OK, &current));
+    }
     let updated = Marathon {
         name: fields.name,
         date: fields.date,
@@ -221,8 +234,8 @@ pub async fn update(
         updated_at: api.clock.now(),
         ..current.clone()
     };
-    let entry =
-        activity(&api, &caller, ActivityKind::MarathonUpdated, origin).with_details(details(&updated));
+    let entry = activity(&api, &caller, ActivityKind::MarathonUpdated, origin)
+        .with_details(details(&updated, &changes));
     save(&api, &updated, current.version, &entry).await?;
     Ok(with_etag(StatusCode::OK, &updated))
 }
@@ -268,8 +281,8 @@ pub async fn cancel(
         updated_at: api.clock.now(),
         ..current.clone()
     };
-    let entry =
-        activity(&api, &caller, ActivityKind::MarathonCancelled, origin).with_details(details(&cancelled));
+    let entry = activity(&api, &caller, ActivityKind::MarathonCancelled, origin)
+        .with_details(details(&cancelled, &[]));
     save(&api, &cancelled, current.version, &entry).await?;
     Ok(with_etag(StatusCode::OK, &cancelled))
 }

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Role;
 use domain::activity::ActivityKind;
+use domain::marathon::ResultRefusal;
 use domain::paging::PageRequest;
 use domain::ports::StoreError;
 use domain::result::{FinishTime, OfficialResult, next_version, parse_bonus};
@@ -45,7 +46,7 @@ fn details(result: &OfficialResult) -> domain::activity::ActivityDetails {
         IfMatchOptional,
     ),
     responses(
-        (status = 200, description = "Corrected.", body = ResultView, headers(
+        (status = 200, description = "Corrected; or, when the request repeats the result as it is, that result (same version, nothing logged, nobody notified).", body = ResultView, headers(
             ("ETag" = String, description = "The result's version, quoted."),
         )),
         (status = 201, description = "Recorded.", body = ResultView, headers(
@@ -53,7 +54,7 @@ fn details(result: &OfficialResult) -> domain::activity::ActivityDetails {
         )),
         (status = 403, description = "Only the marathon's organizer may record results."),
         (status = 404, description = "No such marathon or runner."),
-        (status = 409, description = "The marathon is cancelled, the runner is not registered, or something changed meanwhile."),
+        (status = 409, description = "The marathon is cancelled, its race day has not come yet (results are recorded from the marathon's date on, UTC), the runner is not registered, or something changed meanwhile."),
         (status = 412, description = "The result changed since it was read: read it again."),
     )
 )]
@@ -79,8 +80,14 @@ pub async fn record(
     let (Some(finish), Some(bonus)) = (finish, bonus) else {
         return Err(errors.into());
     };
-    if marathon.status == domain::marathon::MarathonStatus::Cancelled {
-        return Err(conflict("the marathon is cancelled"));
+    if let Some(reason) = marathon.result_refusal(api.clock.now().date()) {
+        return Err(conflict(match reason {
+            ResultRefusal::Cancelled => "the marathon is cancelled".to_owned(),
+            ResultRefusal::BeforeRaceDay => format!(
+                "results are recorded from race day on: the marathon is run on {} (UTC)",
+                marathon.date
+            ),
+        }));
     }
     let entry = api
         .races
@@ -89,6 +96,22 @@ pub async fn record(
         .ok_or_else(|| conflict("the runner is not registered for this marathon"))?;
     let existing = api.races.result(&marathon.id, &runner).await?;
     check_version(if_match(&headers)?, existing.as_ref().map_or(0, |r| r.version))?;
+    if let Some(current) = existing.as_ref().filter(|r| {
+        r.finish_seconds == finish.seconds() && r.bonus_points == bonus && r.points == marathon.points + bonus
+    }) {
+        // the result as it is: no new version, no activity entry, no points event, no post
+        return Ok((
+            StatusCode::OK,
+            [(header::ETAG, etag(current.version))],
+            Json(ResultView::from(current.clone())),
+        )
+            .into_response());
+    }
+    // above the stored version, or above the tombstone a deleted result left
+    let floor = match &existing {
+        Some(current) => Some(current.version),
+        None => api.races.removed_version(&marathon.id, &runner).await?,
+    };
     let now = api.clock.now();
     let result = OfficialResult {
         marathon_id: marathon.id.clone(),
@@ -100,7 +123,7 @@ pub async fn record(
         finish_time: finish.display(),
         bonus_points: bonus,
         points: marathon.points + bonus,
-        version: next_version(existing.as_ref().map(|r| r.version), now),
+        version: next_version(floor, now),
         recorded_at: existing.as_ref().map_or(now, |r| r.recorded_at),
         updated_at: now,
         correlation_id: origin.0.correlation_id.clone(),

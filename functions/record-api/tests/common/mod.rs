@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::Router;
 use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
 use domain::ports::UserStore;
-use domain::{Email, Role, User, UserId, UserName};
+use domain::{Clock, Email, Role, SystemClock, User, UserId, UserName};
 use http_body_util::BodyExt;
 use infra::dynamo::{ActivityLog, DynamoUsers};
 use infra::tokens::{TokenConfig, TokenSigner};
@@ -20,6 +20,8 @@ use tower::ServiceExt;
 
 pub struct World {
     pub router: Router,
+    /// The function's clock; tokens are issued at its time.
+    pub clock: Arc<dyn Clock>,
     pub users: DynamoUsers,
     pub signer: TokenSigner,
     pub sdk: aws_config::SdkConfig,
@@ -37,6 +39,11 @@ pub struct TestUser {
 /// One world per test (SDK clients must not cross the tests' runtimes); one emulator per
 /// test binary.
 pub async fn world() -> World {
+    world_at(Arc::new(SystemClock)).await
+}
+
+/// A world whose function reads `clock`: a container whose clock is not the others'.
+pub async fn world_at(clock: Arc<dyn Clock>) -> World {
     let stack = local::Stack::shared();
     let sdk = stack.sdk_config().await;
     let env = stack
@@ -45,9 +52,10 @@ pub async fn world() -> World {
         .expect("RecordApiFunction in template.yaml");
     let settings =
         Settings::from_lookup(|name| env.get(name).cloned()).expect("template gives record-api its settings");
-    let api = Api::connect(&sdk, &settings)
+    let mut api = Api::connect(&sdk, &settings)
         .await
         .expect("record-api starts against the emulator");
+    api.clock = Arc::clone(&clock);
     let private_key_secret = &stack
         .provisioned()
         .key_pair_secrets()
@@ -71,6 +79,7 @@ pub async fn world() -> World {
     );
     World {
         router: record_api::router(Arc::new(api)),
+        clock,
         users,
         signer,
         sdk,
@@ -112,7 +121,7 @@ impl World {
             .expect("mint a user");
         let token = self
             .signer
-            .issue_access(&id, role, time::OffsetDateTime::now_utc())
+            .issue_access(&id, role, self.clock.now())
             .expect("sign a token")
             .token;
         TestUser {
@@ -121,6 +130,40 @@ impl World {
             role,
             name,
         }
+    }
+
+    /// The same user with a token issued at this world's time (its clock may differ).
+    pub fn reissue(&self, user: &TestUser) -> TestUser {
+        let token = self
+            .signer
+            .issue_access(&user.id, user.role, self.clock.now())
+            .expect("sign a token")
+            .token;
+        TestUser {
+            token,
+            ..user.clone()
+        }
+    }
+
+    /// The kinds of `actor`'s activity entries, in the order they were written.
+    pub async fn activity_kinds(&self, actor: &TestUser) -> Vec<String> {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+            .query()
+            .table_name(&self.settings.activity_table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{}", actor.id)),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("query the activity log")
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|i| i.get("kind")?.as_s().ok().cloned())
+            .collect()
     }
 
     pub async fn call(&self, method: &str, path: &str, who: Option<&TestUser>, body: Option<Value>) -> Reply {
@@ -145,16 +188,22 @@ impl World {
         call(&self.router, &event).await
     }
 
-    /// A marathon by `organizer`, open for registration, `days` ahead.
+    /// A marathon by `organizer`, open for registration, 30 days ahead (runners may still
+    /// cancel; no result can be recorded yet).
     pub async fn marathon(&self, organizer: &TestUser, capacity: u32, points: u32) -> Value {
-        let reply = self
-            .call(
-                "POST",
-                "/marathons",
-                Some(organizer),
-                Some(marathon_body(capacity, points, 30)),
-            )
-            .await;
+        self.create_marathon(organizer, marathon_body(capacity, points, 30))
+            .await
+    }
+
+    /// A marathon by `organizer` run today (UTC), open for registration until the end of
+    /// the day: results can be recorded (they exist from race day on).
+    pub async fn race_day_marathon(&self, organizer: &TestUser, capacity: u32, points: u32) -> Value {
+        self.create_marathon(organizer, race_day_body(capacity, points))
+            .await
+    }
+
+    async fn create_marathon(&self, organizer: &TestUser, body: Value) -> Value {
+        let reply = self.call("POST", "/marathons", Some(organizer), Some(body)).await;
         assert_eq!(reply.status, 201, "{:?}", reply.body);
         reply.body
     }
@@ -201,6 +250,15 @@ pub fn marathon_body(capacity: u32, points: u32, days_ahead: i64) -> Value {
         "capacity": capacity,
         "registration_closes_at": format!("{}T00:00:00Z", date - time::Duration::days(1)),
     })
+}
+
+/// A marathon run today (UTC) whose registration closes at the end of the day, the
+/// latest the rules allow: runners register and the organizer records results the same day.
+pub fn race_day_body(capacity: u32, points: u32) -> Value {
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut body = marathon_body(capacity, points, 0);
+    body["registration_closes_at"] = json!(format!("{today}T23:59:59Z"));
+    body
 }
 
 /// An API Gateway HTTP API (payload 2.0) event.

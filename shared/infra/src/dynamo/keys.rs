@@ -38,6 +38,10 @@ pub const ENTRY_PREFIX: &str = "ENTRY#";
 /// `MARATHON#<id> | RESULT#<runner>`: an official result. The Races stream's filter
 /// (template.yaml) and official-record-stream select results by this `sk` prefix.
 pub const RESULT_PREFIX: &str = "RESULT#";
+/// `MARATHON#<id> | REMOVED#<runner>`: the tombstone of a deleted official result, with the
+/// version its removal had: a result recorded again must be newer. No index attributes,
+/// and not `RESULT#`, so no ranking, listing or stream filter sees it.
+pub const TOMBSTONE_PREFIX: &str = "REMOVED#";
 /// `RUNNER#<id> | RECORD#<id>`: a private record; `RUNNER#<id>` also partitions gsi1's
 /// "my entries" and "my results".
 pub const RUNNER_PREFIX: &str = "RUNNER#";
@@ -130,6 +134,10 @@ pub fn result_sk(runner: &UserId) -> String {
 
 pub fn result_key(marathon: &MarathonId, runner: &UserId) -> Item {
     key(marathon_pk(marathon), result_sk(runner))
+}
+
+pub fn tombstone_key(marathon: &MarathonId, runner: &UserId) -> Item {
+    key(marathon_pk(marathon), format!("{TOMBSTONE_PREFIX}{runner}"))
 }
 
 /// Whether a Races item's `sk` is an official result's.

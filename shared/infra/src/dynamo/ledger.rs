@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use domain::UserId;
 use domain::events::ResultChange;
 use domain::points::{AwardChange, award_change};
@@ -21,10 +21,27 @@ use super::errors::{corrupt, unavailable};
 use super::keys::announce_key;
 use super::points::{AwardItem, TOTAL_POINTS, profile_key};
 use super::transact::{TransactError, transact};
+use super::users::projection;
 use super::{key, n};
 
 /// A concurrent change to the same award makes us re-read; a few rounds settle it.
 const ROUNDS: u32 = 5;
+
+/// The attributes of a pending announcement (`PendingAnnouncement`'s fields).
+pub const PENDING_ATTRIBUTES: [&str; 4] = ["result_id", "version", "delta", "applied_at"];
+
+/// Every attribute point-increase reads or writes in the Users table: the keys, the
+/// profile's total, the award and pending items. Its IAM policy allows these only
+/// (`dynamodb:Attributes`, checked against this list by tests/template_policy.rs), so it
+/// can neither read nor write credentials, names or addresses.
+pub fn ledger_attributes() -> Vec<&'static str> {
+    let mut all = vec!["pk", "sk", TOTAL_POINTS];
+    all.extend(super::points::AWARD_ATTRIBUTES);
+    all.extend(PENDING_ATTRIBUTES);
+    all.sort_unstable();
+    all.dedup();
+    all
+}
 
 /// A change applied but not yet announced on points-events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +84,8 @@ impl DynamoLedger {
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key("WARMUP", "WARMUP")))
+            // a projection, as IAM requires of a reader limited to some attributes
+            .projection_expression("pk")
             .send()
             .await;
         if let Err(error) = probe {
@@ -75,11 +94,14 @@ impl DynamoLedger {
     }
 
     async fn award(&self, runner: &UserId, result_id: &str) -> Result<Option<AwardItem>, StoreError> {
+        let (expression, names) = projection(&super::points::AWARD_ATTRIBUTES);
         let output = self
             .client()
             .get_item()
             .table_name(self.table())
             .set_key(Some(AwardItem::key(runner, result_id)))
+            .projection_expression(&expression)
+            .set_expression_attribute_names(Some(names))
             .consistent_read(true)
             .send()
             .await
@@ -95,11 +117,14 @@ impl DynamoLedger {
         stored: Option<&AwardItem>,
     ) -> Result<LedgerOutcome, StoreError> {
         let runner = &change.runner_id;
+        let (expression, names) = projection(&PENDING_ATTRIBUTES);
         let output = self
             .client()
             .get_item()
             .table_name(self.table())
             .set_key(Some(announce_key(runner, &change.result_id, change.version)))
+            .projection_expression(&expression)
+            .set_expression_attribute_names(Some(names))
             .consistent_read(true)
             .send()
             .await
@@ -242,17 +267,23 @@ impl PointsLedger for DynamoLedger {
     }
 
     async fn mark_notified(&self, runner: &UserId, result_id: &str, version: u64) -> Result<(), StoreError> {
+        // "was it there" from a condition rather than ALL_OLD: the old item's attributes are
+        // not needed, and a reader limited to some attributes asks for none
         let deleted = self
             .client()
             .delete_item()
             .table_name(self.table())
             .set_key(Some(announce_key(runner, result_id, version)))
-            .return_values(ReturnValue::AllOld)
+            .condition_expression("attribute_exists(pk)")
             .send()
-            .await
-            .map_err(unavailable)?;
-        if deleted.attributes.is_some_and(|a| !a.is_empty()) {
-            return Ok(());
+            .await;
+        match deleted {
+            Ok(_) => return Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+            Err(error) => return Err(unavailable(error)),
         }
         // No pending item: an award applied before pending items existed keeps its
         // announcement owed in its own flag.

@@ -15,10 +15,22 @@ use time::OffsetDateTime;
 use super::errors::{corrupt, unavailable};
 pub use super::keys::{AWARD_PREFIX, profile_key};
 use super::keys::{award_key, user_pk};
+use super::users::{PUBLIC_PROFILE_ATTRIBUTES, projection};
 use super::{DynamoUsers, Item, s};
 
 /// The profile attribute holding the sum of the runner's awards.
 pub const TOTAL_POINTS: &str = "total_points";
+
+/// The attributes of an award item (`AwardItem`'s fields), what readers project.
+pub const AWARD_ATTRIBUTES: [&str; 7] = [
+    "result_id",
+    "marathon_id",
+    "points",
+    "version",
+    "updated_at",
+    "delta",
+    "notified",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AwardItem {
@@ -92,11 +104,16 @@ struct ProfilePoints {
 #[async_trait]
 impl PointsStore for DynamoUsers {
     async fn total(&self, runner: &UserId) -> Result<Option<(User, i64)>, StoreError> {
+        let mut attributes = PUBLIC_PROFILE_ATTRIBUTES.to_vec();
+        attributes.push(TOTAL_POINTS);
+        let (expression, names) = projection(&attributes);
         let output = self
             .client()
             .get_item()
             .table_name(self.table())
             .set_key(Some(profile_key(runner)))
+            .projection_expression(expression)
+            .set_expression_attribute_names(Some(names))
             .consistent_read(true)
             .send()
             .await
@@ -111,6 +128,7 @@ impl PointsStore for DynamoUsers {
     async fn awards(&self, runner: &UserId) -> Result<Vec<Award>, StoreError> {
         let mut awards = Vec::new();
         let mut start: Option<HashMap<_, _>> = None;
+        let (expression, names) = projection(&AWARD_ATTRIBUTES);
         // A runner has one award per result, few enough to return whole; DynamoDB still
         // pages at 1 MB, so follow the last evaluated key to the end.
         loop {
@@ -121,6 +139,8 @@ impl PointsStore for DynamoUsers {
                 .key_condition_expression("pk = :pk AND begins_with(sk, :award)")
                 .expression_attribute_values(":pk", s(user_pk(runner)))
                 .expression_attribute_values(":award", s(AWARD_PREFIX))
+                .projection_expression(&expression)
+                .set_expression_attribute_names(Some(names.clone()))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()

@@ -52,6 +52,27 @@ struct ProfileItem {
     total_points: i64,
 }
 
+/// What a profile shows the functions that only need to name or mail someone: the
+/// `User`'s serde form, never the credentials. record-api's and log-mailer's IAM policies
+/// allow reading no other attribute of the Users table (`dynamodb:Attributes`, checked
+/// against these lists by tests/template_policy.rs).
+pub const PUBLIC_PROFILE_ATTRIBUTES: [&str; 5] = ["id", "email", "name", "user_type", "created_at"];
+
+/// A projection of `attributes`, every name through a placeholder (`name` is a reserved
+/// word): only what is projected is read, and IAM sees which attributes a read asks for.
+pub(crate) fn projection(attributes: &[&str]) -> (String, std::collections::HashMap<String, String>) {
+    let names: std::collections::HashMap<String, String> = attributes
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (format!("#p{i}"), (*a).to_owned()))
+        .collect();
+    let expression = (0..attributes.len())
+        .map(|i| format!("#p{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (expression, names)
+}
+
 #[derive(Serialize, Deserialize)]
 struct FamilyItem {
     user_id: UserId,
@@ -224,7 +245,23 @@ impl UserStore for DynamoUsers {
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        Ok(self.profile(id).await?.map(ProfileItem::into_user))
+        // the public attributes only: callers without the right to read credentials can
+        let (expression, names) = projection(&PUBLIC_PROFILE_ATTRIBUTES);
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(profile_key(id)))
+            .projection_expression(expression)
+            .set_expression_attribute_names(Some(names))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output
+            .item
+            .map(|item| serde_dynamo::from_item(item).map_err(corrupt))
+            .transpose()
     }
 
     async fn reserve_attempt(
@@ -624,6 +661,8 @@ impl DynamoUsers {
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key("WARMUP", "WARMUP")))
+            // a projection, as IAM requires of readers limited to some attributes
+            .projection_expression("pk")
             .send()
             .await;
         if let Err(error) = probe {

@@ -619,6 +619,151 @@ async fn a_marathon_s_points_are_fixed_while_it_has_results() {
     assert_eq!(stored(&fx, &m.id).await.points, 150);
 }
 
+#[tokio::test]
+async fn a_marathon_s_date_is_fixed_while_it_has_results() {
+    let fx = fixture().await;
+    let organizer = UserId::generate();
+    let m = marathon(&organizer, date!(2026 - 04 - 19), 10);
+    create(&fx, &m).await;
+    let runner = UserId::generate();
+    register(&fx, &m, &runner).await.unwrap();
+    let log = |kind| act(&organizer, kind);
+    let move_to = async |version: u64, date: Date| {
+        let edited = Marathon {
+            date,
+            version: version + 1,
+            ..stored(&fx, &m.id).await
+        };
+        fx.races
+            .update_marathon(&edited, version, &log(ActivityKind::MarathonUpdated))
+            .await
+    };
+
+    // checked against a date the marathon no longer has: refused, nothing counted
+    let mut stale = official(&m, &runner, 12_000, 1);
+    stale.marathon_date = date!(2026 - 04 - 12);
+    let refused = fx
+        .races
+        .put_result(&stale, None, &log(ActivityKind::ResultRecorded))
+        .await;
+    assert!(
+        is_conflict(refused),
+        "a result checked against another date conflicts"
+    );
+    assert_eq!(stored(&fx, &m.id).await.result_count, 0);
+
+    fx.races
+        .put_result(
+            &official(&m, &runner, 12_000, 1),
+            None,
+            &log(ActivityKind::ResultRecorded),
+        )
+        .await
+        .unwrap();
+    // even an editor who read the marathon before the result cannot move its date
+    assert!(is_conflict(move_to(1, date!(2026 - 05 - 03)).await));
+    assert_eq!(stored(&fx, &m.id).await.date, m.date);
+
+    fx.races
+        .delete_result(&m.id, &runner, 1, &log(ActivityKind::ResultRemoved))
+        .await
+        .unwrap();
+    move_to(1, date!(2026 - 05 - 03)).await.unwrap();
+    assert_eq!(stored(&fx, &m.id).await.date, date!(2026 - 05 - 03));
+}
+
+#[tokio::test]
+async fn an_entry_with_a_result_cannot_be_cancelled_inside_the_transaction() {
+    let fx = fixture().await;
+    let organizer = UserId::generate();
+    let m = marathon(&organizer, date!(2026 - 04 - 26), 10);
+    create(&fx, &m).await;
+    let runner = UserId::generate();
+    register(&fx, &m, &runner).await.unwrap();
+    fx.races
+        .put_result(
+            &official(&m, &runner, 12_000, 1),
+            None,
+            &act(&organizer, ActivityKind::ResultRecorded),
+        )
+        .await
+        .unwrap();
+    // whatever the caller checked before, the store keeps an entry that has a result
+    let cancel = fx
+        .races
+        .cancel_entry(&m.id, &runner, &act(&runner, ActivityKind::EntryCancelled))
+        .await;
+    assert!(is_conflict(cancel));
+    assert!(fx.races.entry(&m.id, &runner).await.unwrap().is_some());
+    assert_eq!(stored(&fx, &m.id).await.entry_count, 1);
+    assert_eq!(
+        activity_kinds(&fx, &runner).await,
+        kinds(&["entry.registered"]),
+        "no activity entry for a cancellation that did not happen"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_result_leaves_a_tombstone_a_new_one_must_outrank() {
+    let fx = fixture().await;
+    let organizer = UserId::generate();
+    let m = marathon(&organizer, date!(2026 - 05 - 10), 10);
+    create(&fx, &m).await;
+    let runner = UserId::generate();
+    register(&fx, &m, &runner).await.unwrap();
+    let log = |kind| act(&organizer, kind);
+    assert_eq!(fx.races.removed_version(&m.id, &runner).await.unwrap(), None);
+    fx.races
+        .put_result(
+            &official(&m, &runner, 12_000, 500),
+            None,
+            &log(ActivityKind::ResultRecorded),
+        )
+        .await
+        .unwrap();
+    fx.races
+        .delete_result(&m.id, &runner, 500, &log(ActivityKind::ResultRemoved))
+        .await
+        .unwrap();
+    // the removal's version, as the pipeline numbers it
+    assert_eq!(fx.races.removed_version(&m.id, &runner).await.unwrap(), Some(501));
+    assert!(fx.races.result(&m.id, &runner).await.unwrap().is_none());
+    let ranking = fx
+        .races
+        .marathon_results(&m.id, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(ranking.items.is_empty(), "a tombstone is no result");
+
+    // a writer whose clock is behind would number it at or below the removal: refused
+    for stale in [400, 501] {
+        let refused = fx
+            .races
+            .put_result(
+                &official(&m, &runner, 12_100, stale),
+                None,
+                &log(ActivityKind::ResultRecorded),
+            )
+            .await;
+        assert!(is_conflict(refused), "version {stale}");
+    }
+    assert_eq!(stored(&fx, &m.id).await.result_count, 0, "nothing counted");
+    fx.races
+        .put_result(
+            &official(&m, &runner, 12_100, 502),
+            None,
+            &log(ActivityKind::ResultRecorded),
+        )
+        .await
+        .unwrap();
+    // the tombstone stays, and a second deletion moves it up
+    fx.races
+        .delete_result(&m.id, &runner, 502, &log(ActivityKind::ResultRemoved))
+        .await
+        .unwrap();
+    assert_eq!(fx.races.removed_version(&m.id, &runner).await.unwrap(), Some(503));
+}
+
 /// Runs `jobs` with at most 16 in flight.
 async fn bounded<T: Send + 'static>(jobs: Vec<impl Future<Output = T> + Send + 'static>) -> Vec<T> {
     let mut running = JoinSet::new();
@@ -815,7 +960,7 @@ async fn a_runner_s_listings_show_a_marathon_s_name_and_date_as_edited() {
     }
     let mut edited = edited_one.clone();
     edited.name = "Seoul Marathon (new course)".into();
-    edited.date = date!(2026 - 06 - 08);
+    // (the date is fixed once a result is recorded: only the name moves here)
     edited.version = 2;
     fx.races
         .update_marathon(&edited, 1, &act(&organizer, ActivityKind::MarathonUpdated))
@@ -824,7 +969,7 @@ async fn a_runner_s_listings_show_a_marathon_s_name_and_date_as_edited() {
 
     let labels = |id: &MarathonId, name: &str, date: Date| (id.clone(), name.to_owned(), date);
     let expected = HashSet::from([
-        labels(&edited.id, "Seoul Marathon (new course)", date!(2026 - 06 - 08)),
+        labels(&edited.id, "Seoul Marathon (new course)", date!(2026 - 06 - 07)),
         labels(&untouched.id, "Seoul Marathon", date!(2026 - 06 - 14)),
     ]);
     let page = PageRequest::first(10);

@@ -18,7 +18,7 @@ use crate::dynamo::{Item, n, s};
 
 pub(super) use crate::dynamo::keys::{
     ALL_MARATHONS, ENTRY_PREFIX, RECORD_PREFIX, RESULT_PREFIX, entry_key, marathon_key, marathon_pk,
-    organizer_pk, rank_pk, record_key, result_key, runner_pk,
+    organizer_pk, rank_pk, record_key, result_key, runner_pk, tombstone_key,
 };
 
 // The ranking key pads finish times to six digits; a longer time would sort wrongly.

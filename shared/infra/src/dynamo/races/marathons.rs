@@ -107,10 +107,12 @@ impl DynamoRaces {
             .update(marathon_key(&marathon.id))
             .update_expression(format!("SET {set}"))
             // registrations may have counted past a lowered capacity since the caller read,
-            // and a result recorded since fixes the points (`Marathon::may_set_points`)
+            // and a result recorded since fixes the points and the date
+            // (`Marathon::may_set_points`, `may_set_date`)
             .condition_expression(
                 "#version = :expected AND #entry_count <= :capacity \
-                 AND (#points = :points OR attribute_not_exists(#result_count) OR #result_count = :no_results)",
+                 AND ((#points = :points AND #date = :date) \
+                      OR attribute_not_exists(#result_count) OR #result_count = :no_results)",
             )
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values));

@@ -213,6 +213,14 @@ impl RaceStore for DynamoRaces {
         self.put_result_item(result, expected_version, activity).await
     }
 
+    async fn removed_version(
+        &self,
+        marathon: &MarathonId,
+        runner: &UserId,
+    ) -> Result<Option<u64>, StoreError> {
+        self.removed_version_of(marathon, runner).await
+    }
+
     async fn delete_result(
         &self,
         marathon: &MarathonId,

@@ -2,6 +2,8 @@
 //! version the caller read (the points pipeline orders its work by that version). The
 //! marathon's `result_count` moves in the same transaction: while it is above zero the
 //! marathon's points are fixed, so every result contributes points + bonus of one value.
+//! A deletion leaves a tombstone (`REMOVED#<runner>`) with the removal's version, which a
+//! result recorded again must outrank.
 
 use domain::UserId;
 use domain::activity::ActivityEntry;
@@ -10,9 +12,14 @@ use domain::ports::StoreError;
 use domain::result::OfficialResult;
 
 use super::cursor::{Index, Listing, SortCondition};
-use super::items::{RESULT_PREFIX, entry_key, marathon_key, rank_pk, result_item, result_key, runner_pk};
+use super::items::{
+    RESULT_PREFIX, corrupt, entry_key, marathon_key, rank_pk, result_item, result_key, runner_pk,
+    tombstone_key,
+};
 use super::{DynamoRaces, Op};
 use crate::dynamo::n;
+use crate::dynamo::transact::{TransactError, transact};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// Fastest first; the sort key breaks ties by runner id.
 pub(super) fn ranking(marathon: &MarathonId) -> Listing {
@@ -42,20 +49,31 @@ impl DynamoRaces {
         let put = self.put(result_item(result)?);
         let ops = match expected_version {
             None => {
-                // counted, and only at the points this result was priced with: a change of
-                // points since the caller read the marathon fails the result instead
+                // counted, and only at the points this result was priced with and the date
+                // it was checked against (results exist from race day on): a change of
+                // either since the caller read the marathon fails the result instead
                 let marathon_points = result.points.saturating_sub(result.bonus_points);
+                let stored_date = serde_dynamo::to_attribute_value(result.marathon_date).map_err(corrupt)?;
                 let count = self
                     .update(marathon_key(&result.marathon_id))
                     .update_expression("SET #count = if_not_exists(#count, :zero) + :one")
-                    .condition_expression("#points = :points")
+                    .condition_expression("#points = :points AND #date = :date")
                     .expression_attribute_names("#count", "result_count")
                     .expression_attribute_names("#points", "points")
+                    .expression_attribute_names("#date", "date")
                     .expression_attribute_values(":zero", n(0))
                     .expression_attribute_values(":one", n(1))
-                    .expression_attribute_values(":points", n(marathon_points));
+                    .expression_attribute_values(":points", n(marathon_points))
+                    // as the marathon item stores it (its serde form)
+                    .expression_attribute_values(":date", stored_date);
                 let put = put.condition_expression("attribute_not_exists(pk)");
-                vec![registered.op(), count.op(), put.op()]
+                // newer than every earlier life of this result, whatever the writer's clock
+                let newer = self
+                    .check(tombstone_key(&result.marathon_id, &result.runner_id))
+                    .condition_expression("attribute_not_exists(pk) OR #version < :version")
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_values(":version", n(result.version));
+                vec![registered.op(), count.op(), put.op(), newer.op()]
             }
             // points cannot have changed: this result's count has fixed them
             Some(version) => {
@@ -76,6 +94,23 @@ impl DynamoRaces {
         expected_version: u64,
         activity: &ActivityEntry,
     ) -> Result<(), StoreError> {
+        // The stream's REMOVE carries the item as it was, so its events would follow the
+        // last PUT: stamp this request's correlation id on it first (a MODIFY of the same
+        // version, which official-record-stream turns into no event). One more write per
+        // deletion; if the deletion then fails, the next PUT overwrites the stamp.
+        if let Some(correlation) = &activity.origin.correlation_id {
+            let stamp = self
+                .update(result_key(marathon, runner))
+                .update_expression("SET #correlation = :correlation")
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#correlation", "correlation_id")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":correlation", AttributeValue::S(correlation.clone()))
+                .expression_attribute_values(":expected", n(expected_version));
+            transact(&self.client, vec![stamp.op()])
+                .await
+                .map_err(TransactError::into_store_error)?;
+        }
         let delete = self
             .delete(result_key(marathon, runner))
             .condition_expression("#version = :expected")
@@ -88,6 +123,30 @@ impl DynamoRaces {
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#count", "result_count")
             .expression_attribute_values(":one", n(1));
-        self.write(vec![delete.op(), uncount.op()], activity).await
+        // the removal's version, as the points pipeline numbers it (official-record-stream:
+        // the old version plus one); kept so a later result is numbered above it
+        let removed = expected_version + 1;
+        let mut tombstone = tombstone_key(marathon, runner);
+        tombstone.insert("version".into(), n(removed));
+        let tombstone = self
+            .put(tombstone)
+            .condition_expression("attribute_not_exists(pk) OR #version < :removed")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":removed", n(removed));
+        self.write(vec![delete.op(), uncount.op(), tombstone.op()], activity)
+            .await
+    }
+
+    pub(super) async fn removed_version_of(
+        &self,
+        marathon: &MarathonId,
+        runner: &UserId,
+    ) -> Result<Option<u64>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Tombstone {
+            version: u64,
+        }
+        let tombstone: Option<Tombstone> = self.get(tombstone_key(marathon, runner)).await?;
+        Ok(tombstone.map(|t| t.version))
     }
 }

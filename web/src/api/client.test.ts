@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { authFetch } from "./client";
+import { getAccessToken, refresh, sessionState, signedIn, signedOut } from "./session";
+
+/** An unsigned JWT with the two claims the site reads; the site never verifies tokens. */
+function token(sub: string, role: string): string {
+  const part = (o: object) => btoa(JSON.stringify(o)).replace(/=+$/, "");
+  return `${part({ alg: "none" })}.${part({ sub, role })}.sig`;
+}
+
+const user = { id: "U1", email: "a@example.com", name: "Kim", user_type: "runner" as const, created_at: "2026-01-01T00:00:00Z" };
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  signedOut();
+});
+
+describe("a 401 from an API call", () => {
+  it("refreshes once through the cookie, then retries once with the new token", async () => {
+    signedIn(token("U1", "runner"), user);
+    const fresh = token("U1", "runner") + "2";
+    const calls: { url: string; auth: string | null; csrf: string | null }[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: Request | string, init?: RequestInit) => {
+        const req = typeof input === "string" ? new Request(`http://site${input}`, init) : input;
+        calls.push({ url: req.url, auth: req.headers.get("authorization"), csrf: req.headers.get("x-requested-with") });
+        if (req.url.endsWith("/api/auth/refresh")) {
+          return Response.json({ access_token: fresh, refresh_token: "r", token_type: "Bearer", expires_in: 900 });
+        }
+        return req.headers.get("authorization") === `Bearer ${fresh}`
+          ? Response.json({ total: 1 })
+          : new Response(null, { status: 401 });
+      }),
+    );
+    // Two calls at once: one refresh between them (a refresh token is single use).
+    const [a, b] = await Promise.all([
+      authFetch(new Request("http://site/api/me/points")),
+      authFetch(new Request("http://site/api/me/entries")),
+    ]);
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    const refreshes = calls.filter((c) => c.url.endsWith("/api/auth/refresh"));
+    expect(refreshes).toHaveLength(1);
+    expect(refreshes[0]?.csrf).toBe("mrmrthon");
+    expect(getAccessToken()).toBe(fresh);
+    // What the login said about the account is kept when the token is for the same one.
+    expect(sessionState().me?.name).toBe("Kim");
+  });
+
+  it("is signed out when the refresh fails, and the 401 is what the page gets", async () => {
+    signedIn(token("U1", "runner"), user);
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response(JSON.stringify({ title: "Unauthorized", status: 401 }), { status: 401 })),
+    );
+    const res = await authFetch(new Request("http://site/api/me/points"));
+    expect(res.status).toBe(401);
+    expect(getAccessToken()).toBeNull();
+    expect(sessionState()).toEqual({ ready: true, me: null });
+  });
+
+  it("is not retried without a token (nothing to refresh)", async () => {
+    const fetch = vi.fn(async () => new Response(null, { status: 401 }));
+    vi.stubGlobal("fetch", fetch);
+    const res = await authFetch(new Request("http://site/api/me/points"));
+    expect(res.status).toBe(401);
+    expect(fetch).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("the silent refresh on start", () => {
+  it("restores the account from the token's claims, sending the CSRF header and no body", async () => {
+    let sent: Request | null = null;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: string, init?: RequestInit) => {
+        sent = new Request(`http://site${input}`, init);
+        return Response.json({ access_token: token("O7", "organizer"), refresh_token: "r", token_type: "Bearer", expires_in: 900 });
+      }),
+    );
+    expect(await refresh()).toBe(true);
+    expect(sent!.method).toBe("POST");
+    expect(sent!.headers.get("x-requested-with")).toBe("mrmrthon");
+    expect(await sent!.text()).toBe("");
+    expect(sessionState()).toEqual({ ready: true, me: { id: "O7", user_type: "organizer" } });
+  });
+
+  it("settles as signed out when the API refuses (no cookie yet)", async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(null, { status: 415 })));
+    expect(await refresh()).toBe(false);
+    expect(sessionState()).toEqual({ ready: true, me: null });
+  });
+});

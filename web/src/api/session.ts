@@ -1,0 +1,136 @@
+// Who is signed in. The access token lives only in this module (CONTRACT: memory only);
+// the refresh token is the HttpOnly cookie the login function sets, which this code never
+// sees. Components subscribe to changes with useSession().
+import { useEffect, useState } from "preact/hooks";
+import type { components } from "./schema";
+
+export type User = components["schemas"]["User"];
+export type Role = components["schemas"]["Role"];
+type TokenPair = components["schemas"]["TokenPair"];
+
+/** What is known of the signed-in account: all of User after a login; after a silent
+ * refresh only what the access token says (its subject and role). */
+export interface Me {
+  id: string;
+  user_type: Role;
+  name?: string;
+  email?: string;
+  created_at?: string;
+}
+
+export interface SessionState {
+  /** false until the first silent refresh has answered. */
+  ready: boolean;
+  me: Me | null;
+}
+
+let accessToken: string | null = null;
+let state: SessionState = { ready: false, me: null };
+const listeners = new Set<(s: SessionState) => void>();
+
+function publish(next: SessionState): void {
+  state = next;
+  for (const l of listeners) l(state);
+}
+
+export function getAccessToken(): string | null {
+  return accessToken;
+}
+
+export function sessionState(): SessionState {
+  return state;
+}
+
+export function useSession(): SessionState {
+  const [s, set] = useState(state);
+  useEffect(() => {
+    listeners.add(set);
+    set(state);
+    return () => {
+      listeners.delete(set);
+    };
+  }, []);
+  return s;
+}
+
+export function signedIn(token: string, user: User): void {
+  accessToken = token;
+  publish({ ready: true, me: { ...user } });
+}
+
+export function signedOut(): void {
+  accessToken = null;
+  publish({ ready: true, me: null });
+}
+
+/** The claims the site reads from an access token: `sub` and `role` (shared/infra tokens). */
+export function claims(token: string): { sub: string; role: Role } | null {
+  try {
+    const part = token.split(".")[1];
+    if (!part) return null;
+    const json = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+    const c = JSON.parse(json) as { sub?: unknown; role?: unknown };
+    if (typeof c.sub !== "string" || (c.role !== "runner" && c.role !== "organizer")) return null;
+    return { sub: c.sub, role: c.role };
+  } catch {
+    return null;
+  }
+}
+
+// The cookie-based endpoints need this header (CONTRACT: CSRF).
+export const CSRF_HEADER = { "X-Requested-With": "mrmrthon" } as const;
+
+let refreshing: Promise<boolean> | null = null;
+
+/**
+ * Trades the refresh cookie for a new access token; true when it worked. Concurrent
+ * callers share one request: the refresh token is single use, and two requests with the
+ * same one would revoke the family. Any failure (no cookie yet, 4xx, network) is "signed
+ * out". Plain fetch: the request has no body, which the OpenAPI document does not describe
+ * yet (it documents the body form).
+ */
+export function refresh(): Promise<boolean> {
+  refreshing ??= (async () => {
+    try {
+      const res = await fetch("/api/auth/refresh", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: CSRF_HEADER,
+      });
+      if (!res.ok) {
+        signedOut();
+        return false;
+      }
+      const pair = (await res.json()) as TokenPair;
+      const c = claims(pair.access_token);
+      if (!c) {
+        signedOut();
+        return false;
+      }
+      accessToken = pair.access_token;
+      // Keep what a login told us about the same account; otherwise only the claims.
+      const known = state.me?.id === c.sub ? state.me : null;
+      publish({ ready: true, me: { ...known, id: c.sub, user_type: c.role } });
+      return true;
+    } catch {
+      signedOut();
+      return false;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+/** Revokes the refresh cookie's family, then forgets the token whatever the answer. */
+export async function logout(): Promise<void> {
+  try {
+    await fetch("/api/auth/logout", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: CSRF_HEADER,
+    });
+  } finally {
+    signedOut();
+  }
+}
