@@ -8,7 +8,7 @@ import { AccountPage } from "./pages/account";
 import { LoginPage, LogoutButton, SignupPage } from "./pages/auth";
 import { ManageMarathonPage, NewMarathonPage, OrganizerPage } from "./pages/organizer";
 import { Home, MarathonPage, ResultPage, ResultsPage, RunnerPage } from "./pages/public";
-import { ForgotPasswordPage, ResetPasswordPage } from "./pages/recovery";
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./pages/recovery";
 import { MyEntriesPage, MyPointsPage, MyRecordsPage, MyResultsPage } from "./pages/runner";
 
 export function App() {
@@ -71,6 +71,7 @@ function Layout() {
           <Route path="/account" component={AccountPage} />
           <Route path="/forgot-password" component={ForgotPasswordPage} />
           <Route path="/reset-password" component={ResetPasswordPage} />
+          <Route path="/verify-email" component={VerifyEmailPage} />
           <Route path="/me/entries" component={MyEntriesPage} />
           <Route path="/me/results" component={MyResultsPage} />
           <Route path="/me/points" component={MyPointsPage} />

@@ -3,8 +3,8 @@
 import { useLocation } from "preact-iso";
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
-import { type Me, signedOut, useSession } from "../api/session";
-import { Alert, Field, Guard, useTitle } from "../components";
+import { type Me, refresh, signedOut, useSession } from "../api/session";
+import { Alert, Field, Guard, Notice, useTitle } from "../components";
 import { flash } from "../flash";
 import { useI18n } from "../i18n";
 import { call } from "../lib/call";
@@ -57,6 +57,7 @@ function Account() {
           </>
         )}
       </dl>
+      {me.email_verified === false && <ResendVerification />}
       {!me.name && <p class="hint">{t.auth.unknownAfterReload}</p>}
       {me.user_type === "runner" && (
         <p>
@@ -163,5 +164,41 @@ function LogoutEverywhere() {
         <LogoutButton />
       </div>
     </>
+  );
+}
+
+function ResendVerification() {
+  const { t } = useI18n();
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [notice, setNotice] = useState("");
+  const [busy, setBusy] = useState(false);
+  const run = async () => {
+    setBusy(true);
+    const o = await call(api.POST("/auth/verify-email/resend"));
+    setBusy(false);
+    if (o.ok) {
+      setProblem(null);
+      setNotice(o.data.sent ? t.account.resent : t.account.resendTooSoon);
+      return;
+    }
+    if (o.problem.status === 409) {
+      // Verified meanwhile (the link opened elsewhere): a new token says so, and the
+      // status above follows.
+      setProblem(null);
+      setNotice(t.account.alreadyVerified);
+      void refresh();
+      return;
+    }
+    setProblem(o.problem);
+  };
+  return (
+    <div class="verification">
+      <p class="hint">{t.account.unverifiedHint}</p>
+      <Notice>{notice}</Notice>
+      <Alert problem={problem} />
+      <button type="button" data-action="resend-verification" onClick={run} disabled={busy}>
+        {t.account.resend}
+      </button>
+    </div>
   );
 }

@@ -2,12 +2,13 @@
 // and on a fresh load (the link is the first thing the browser opens).
 import type { ComponentChildren } from "preact";
 import { useLocation } from "preact-iso";
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api/client";
-import { refresh, sessionState } from "../api/session";
-import { Alert, Field, Notice, useTitle } from "../components";
+import { refresh, sessionState, useSession } from "../api/session";
+import { Alert, Field, Loading, Notice, useTitle } from "../components";
 import { useI18n } from "../i18n";
-import { call } from "../lib/call";
+import { call, type Outcome } from "../lib/call";
+import { onceFor } from "../lib/once";
 import { fieldErrors, type Problem } from "../lib/problem";
 import { readToken } from "../lib/token";
 
@@ -173,5 +174,83 @@ function ResetForm({ token }: { token: string }) {
         {t.recovery.resetSubmit}
       </button>
     </form>
+  );
+}
+
+export function VerifyEmailPage() {
+  const { t } = useI18n();
+  const { query } = useLocation();
+  const token = readToken(query.token);
+  useTitle(t.recovery.verifyTitle);
+  return (
+    <>
+      <h1>{t.recovery.verifyTitle}</h1>
+      {token ? <Verify token={token} /> : <BadLink body={t.recovery.noToken} />}
+    </>
+  );
+}
+
+// One POST per token for the page's lifetime: a token works once, so a second post (a
+// re-render, the page mounted again, the language switched) would answer "already used".
+const verifications = new Map<string, Promise<Outcome<unknown>>>();
+
+async function verify(token: string): Promise<Outcome<unknown>> {
+  const o = await call(api.POST("/auth/verify-email", { body: { token } }));
+  // Tokens issued from now on say the address is verified: a signed-in browser takes a
+  // new one, so /account shows it (if the token was another account's, nothing changes).
+  if (o.ok && sessionState().me) await refresh();
+  return o;
+}
+
+/** Tried again: the request did not reach the API, or the API failed on its side. */
+function retryable(o: Outcome<unknown>): boolean {
+  return !o.ok && (o.problem.status === 0 || o.problem.status >= 500);
+}
+
+function Verify({ token }: { token: string }) {
+  const { t } = useI18n();
+  const { ready, me } = useSession();
+  const [outcome, setOutcome] = useState<Outcome<unknown> | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    // After the start's silent refresh has answered, so the refresh above is a new one.
+    if (!ready) return;
+    let live = true;
+    setOutcome(null);
+    void onceFor(verifications, token, verify, retryable).then((o) => {
+      if (live) setOutcome(o);
+    });
+    return () => {
+      live = false;
+    };
+  }, [token, ready, attempt]);
+  if (!outcome) return <Loading text={t.recovery.verifying} />;
+  if (outcome.ok) {
+    return (
+      <>
+        <Notice>{t.recovery.verifyDone}</Notice>
+        <p>{me ? <a href="/account">{t.recovery.toAccount}</a> : <a href="/login">{t.nav.login}</a>}</p>
+      </>
+    );
+  }
+  if (tokenRefused(outcome.problem)) {
+    return (
+      <BadLink body={t.recovery.badVerifyToken}>
+        <p>{t.recovery.verifyResendHint}</p>
+        <p>
+          <a href="/account">{t.recovery.toAccount}</a>
+        </p>
+      </BadLink>
+    );
+  }
+  return (
+    <>
+      <Alert problem={outcome.problem} />
+      {retryable(outcome) && (
+        <button type="button" onClick={() => setAttempt((n) => n + 1)}>
+          {t.recovery.retry}
+        </button>
+      )}
+    </>
   );
 }
