@@ -4,9 +4,11 @@ import { useSession } from "./api/session";
 import { Notice, useTitle } from "./components";
 import { flash, useFlash } from "./flash";
 import { I18nContext, initialLang, type Lang, makeI18n, rememberLang, useI18n } from "./i18n";
-import { AccountPage, LoginPage, LogoutButton, SignupPage } from "./pages/auth";
+import { AccountPage } from "./pages/account";
+import { LoginPage, LogoutButton, SignupPage } from "./pages/auth";
 import { ManageMarathonPage, NewMarathonPage, OrganizerPage } from "./pages/organizer";
 import { Home, MarathonPage, ResultPage, ResultsPage, RunnerPage } from "./pages/public";
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./pages/recovery";
 import { MyEntriesPage, MyPointsPage, MyRecordsPage, MyResultsPage } from "./pages/runner";
 
 export function App() {
@@ -67,6 +69,9 @@ function Layout() {
           <Route path="/signup" component={SignupPage} />
           <Route path="/login" component={LoginPage} />
           <Route path="/account" component={AccountPage} />
+          <Route path="/forgot-password" component={ForgotPasswordPage} />
+          <Route path="/reset-password" component={ResetPasswordPage} />
+          <Route path="/verify-email" component={VerifyEmailPage} />
           <Route path="/me/entries" component={MyEntriesPage} />
           <Route path="/me/results" component={MyResultsPage} />
           <Route path="/me/points" component={MyPointsPage} />

@@ -217,7 +217,7 @@ export function PageLoading() {
   );
 }
 
-export function Loading() {
+export function Loading({ text }: { text?: string }) {
   const { t } = useI18n();
-  return <p role="status">{t.common.loading}</p>;
+  return <p role="status">{text ?? t.common.loading}</p>;
 }

@@ -3,9 +3,9 @@ import { authFetch } from "./client";
 import { getAccessToken, refresh, sessionState, signedIn, signedOut } from "./session";
 
 /** An unsigned JWT with the two claims the site reads; the site never verifies tokens. */
-function token(sub: string, role: string): string {
+function token(sub: string, role: string, more: object = {}): string {
   const part = (o: object) => btoa(JSON.stringify(o)).replace(/=+$/, "");
-  return `${part({ alg: "none" })}.${part({ sub, role })}.sig`;
+  return `${part({ alg: "none" })}.${part({ sub, role, ...more })}.sig`;
 }
 
 const user = { id: "U1", email: "a@example.com", name: "Kim", user_type: "runner" as const, created_at: "2026-01-01T00:00:00Z" };
@@ -84,6 +84,35 @@ describe("the silent refresh on start", () => {
     expect(sent!.headers.get("x-requested-with")).toBe("mrmrthon");
     expect(await sent!.text()).toBe("");
     expect(sessionState()).toEqual({ ready: true, me: { id: "O7", user_type: "organizer" } });
+  });
+
+  it("takes email_verified from a token that carries it, over what the login said", async () => {
+    signedIn(token("U1", "runner"), { ...user, email_verified: false });
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () =>
+        Response.json({
+          access_token: token("U1", "runner", { email_verified: true }),
+          refresh_token: "r",
+          token_type: "Bearer",
+          expires_in: 900,
+        }),
+      ),
+    );
+    expect(await refresh()).toBe(true);
+    expect(sessionState().me).toMatchObject({ id: "U1", name: "Kim", email_verified: true });
+  });
+
+  it("keeps what the login said about verification when the token does not say", async () => {
+    signedIn(token("U1", "runner"), { ...user, email_verified: false });
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () =>
+        Response.json({ access_token: token("U1", "runner"), refresh_token: "r", token_type: "Bearer", expires_in: 900 }),
+      ),
+    );
+    expect(await refresh()).toBe(true);
+    expect(sessionState().me?.email_verified).toBe(false);
   });
 
   it("settles as signed out when the API refuses (no cookie yet)", async () => {

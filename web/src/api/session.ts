@@ -9,13 +9,16 @@ export type Role = components["schemas"]["Role"];
 type TokenPair = components["schemas"]["TokenPair"];
 
 /** What is known of the signed-in account: all of User after a login; after a silent
- * refresh only what the access token says (its subject and role). */
+ * refresh only what the access token says (its subject, role and, in tokens that carry
+ * it, whether the address is verified). */
 export interface Me {
   id: string;
   user_type: Role;
   name?: string;
   email?: string;
   created_at?: string;
+  /** Unknown (undefined) when neither the login answer nor the token said. */
+  email_verified?: boolean;
 }
 
 export interface SessionState {
@@ -53,7 +56,8 @@ export function useSession(): SessionState {
   return s;
 }
 
-export function signedIn(token: string, user: User): void {
+/** After a login: `user` is the answer's User (a Me, whichever fields the API gives). */
+export function signedIn(token: string, user: Me): void {
   accessToken = token;
   publish({ ready: true, me: { ...user } });
 }
@@ -63,15 +67,24 @@ export function signedOut(): void {
   publish({ ready: true, me: null });
 }
 
-/** The claims the site reads from an access token: `sub` and `role` (shared/infra tokens). */
-export function claims(token: string): { sub: string; role: Role } | null {
+export interface Claims {
+  sub: string;
+  role: Role;
+  email_verified?: boolean;
+}
+
+/** The claims the site reads from an access token: `sub`, `role` and `email_verified`
+ * (shared/infra tokens; older tokens lack the last). */
+export function claims(token: string): Claims | null {
   try {
     const part = token.split(".")[1];
     if (!part) return null;
     const json = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
-    const c = JSON.parse(json) as { sub?: unknown; role?: unknown };
+    const c = JSON.parse(json) as { sub?: unknown; role?: unknown; email_verified?: unknown };
     if (typeof c.sub !== "string" || (c.role !== "runner" && c.role !== "organizer")) return null;
-    return { sub: c.sub, role: c.role };
+    return typeof c.email_verified === "boolean"
+      ? { sub: c.sub, role: c.role, email_verified: c.email_verified }
+      : { sub: c.sub, role: c.role };
   } catch {
     return null;
   }
@@ -108,9 +121,12 @@ export function refresh(): Promise<boolean> {
         return false;
       }
       accessToken = pair.access_token;
-      // Keep what a login told us about the same account; otherwise only the claims.
+      // Keep what a login told us about the same account; otherwise only the claims. The
+      // token's email_verified is newer than the login's (a verification in between).
       const known = state.me?.id === c.sub ? state.me : null;
-      publish({ ready: true, me: { ...known, id: c.sub, user_type: c.role } });
+      const me: Me = { ...known, id: c.sub, user_type: c.role };
+      if (c.email_verified !== undefined) me.email_verified = c.email_verified;
+      publish({ ready: true, me });
       return true;
     } catch {
       signedOut();

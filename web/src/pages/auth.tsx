@@ -1,8 +1,8 @@
 import { useLocation } from "preact-iso";
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
-import { logout, signedIn, useSession } from "../api/session";
-import { Alert, Field, FieldError, Guard, useTitle } from "../components";
+import { logout, signedIn } from "../api/session";
+import { Alert, Field, FieldError, useTitle } from "../components";
 import { flash } from "../flash";
 import { type Lang, useI18n } from "../i18n";
 import { call } from "../lib/call";
@@ -64,6 +64,9 @@ export function LoginPage() {
           {t.auth.loginSubmit}
         </button>
       </form>
+      <p>
+        <a href="/forgot-password">{t.auth.forgot}</a>
+      </p>
       <p>
         {t.auth.noAccount} <a href="/signup">{t.nav.signup}</a>
       </p>
@@ -151,57 +154,5 @@ export function LogoutButton() {
     >
       {t.auth.logout}
     </button>
-  );
-}
-
-export function AccountPage() {
-  const { t, dateTime } = useI18n();
-  const session = useSession();
-  useTitle(t.auth.accountTitle);
-  return (
-    <Guard>
-      {() => {
-        const me = session.me!;
-        return (
-          <>
-            <h1>{t.auth.accountTitle}</h1>
-            <dl class="details">
-              {me.name && (
-                <>
-                  <dt>{t.auth.name}</dt>
-                  <dd>{me.name}</dd>
-                </>
-              )}
-              {me.email && (
-                <>
-                  <dt>{t.auth.email}</dt>
-                  <dd>{me.email}</dd>
-                </>
-              )}
-              <dt>{t.auth.role}</dt>
-              <dd>{t.roles[me.user_type]}</dd>
-              <dt>{t.auth.id}</dt>
-              <dd>
-                <code>{me.id}</code>
-              </dd>
-              {me.created_at && (
-                <>
-                  <dt>{t.auth.since}</dt>
-                  <dd>{dateTime(me.created_at)}</dd>
-                </>
-              )}
-            </dl>
-            {!me.name && <p class="hint">{t.auth.unknownAfterReload}</p>}
-            {me.user_type === "runner" && (
-              <p>
-                <a href={`/runners/${me.id}`}>{t.auth.publicPage}</a>
-              </p>
-            )}
-            <p class="hint">{t.auth.notYet}</p>
-            <LogoutButton />
-          </>
-        );
-      }}
-    </Guard>
   );
 }
