@@ -49,6 +49,8 @@ pub struct Results {
     pub burst_size: usize,
     pub cpu: BTreeMap<&'static str, Result<Estimate, String>>,
     pub batch: Option<Result<BatchTimes, String>>,
+    /// The web part's section, rendered (bench/src/web.rs), markers included.
+    pub web: Option<String>,
     /// Sections skipped on request, with the reason.
     pub skipped: Vec<String>,
 }
@@ -119,6 +121,10 @@ pub fn render(machine: &Machine, r: &Results) -> String {
     rss(w, r);
     cpu(w, r);
     batch(w, r);
+    if let Some(web) = &r.web {
+        w.push_str(web);
+        w.push('\n');
+    }
 
     let _ = writeln!(w, "## Not measured\n");
     let mut any = false;
