@@ -643,6 +643,31 @@ mod tests {
     use crate::cold_start::ColdStart;
 
     #[test]
+    fn the_web_section_comes_after_the_functions_and_before_not_measured() {
+        let machine = Machine {
+            uname: String::new(),
+            cores: 2,
+            cpu: String::new(),
+            rustc: String::new(),
+            load_before: String::new(),
+            load_after: String::new(),
+            steal_lab: String::new(),
+            steal_cpu: String::new(),
+            started: String::new(),
+            finished: String::new(),
+        };
+        let r = Results {
+            web: Some("<!-- web -->\n## Web (issue 19)\n".into()),
+            ..Results::default()
+        };
+        let out = render(&machine, &r);
+        let web = out.find("## Web (issue 19)").expect("the web section");
+        assert!(out.find("## Batch concurrency").unwrap() < web, "{out}");
+        assert!(web < out.find("## Not measured").unwrap(), "{out}");
+        assert!(!render(&machine, &Results::default()).contains("## Web"));
+    }
+
+    #[test]
     fn cold_init_shows_the_ratio_verdict_and_the_emulators_share() {
         let mut r = Results {
             runs: 3,
