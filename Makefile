@@ -13,7 +13,7 @@ API_VENV := .venv-api
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test test-build tools browser lint fmt clippy build redrive replay clean-tools bench api-fuzz reset seed status deploy-web
+.PHONY: dev test test-build tools browser lint fmt clippy build redrive replay clean-tools bench bench-web api-fuzz reset seed status deploy-web
 
 # One terminal: emulator, functions (cargo lambda watch), the site (web/, npm run watch)
 # and the HTTP API under /api/ on one origin (http://127.0.0.1:3000), event source
@@ -112,9 +112,14 @@ build: tools
 # Benchmarks against the budgets in docs/DESIGN.md -> BENCHMARKS.md (not part of `make test`).
 # Release builds (niced), the emulator, criterion; ~30-40 min on 2 busy cores.
 # Extra options: make bench BENCH_ARGS="--runs 30 --no-arm64" (see `-- --help`).
-bench: tools
+# The web part needs the site built and Debian's chromium: `make bench-web` runs it alone.
+bench: tools web browser
 	nice -n 10 cargo build --release -p mrmrthon-bench
 	cargo run --release -q -p mrmrthon-bench -- all $(BENCH_ARGS)
+
+bench-web: web browser
+	nice -n 10 cargo build --release -p mrmrthon-bench --bin mrmrthon-bench
+	cargo run --release -q -p mrmrthon-bench -- web $(BENCH_ARGS)
 
 clean-tools:
 	rm -rf $(VENV) $(SAM_VENV) $(API_VENV)

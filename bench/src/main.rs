@@ -14,6 +14,7 @@ mod rss;
 mod runtime_api;
 mod size;
 mod stats;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,9 +24,14 @@ use report::{Machine, Results};
 
 const USAGE: &str = "\
 usage: mrmrthon-bench all [options]
+       mrmrthon-bench web [--loads N] [--runners N] [--out PATH]
 
-Builds release binaries, measures cold init, binary size, peak RSS, handler CPU and batch
-concurrency of every function, and writes BENCHMARKS.md.
+all: builds release binaries, measures cold init, binary size, peak RSS, handler CPU and
+batch concurrency of every function, then the web part, and writes BENCHMARKS.md.
+web: only the web part (the first page's JavaScript, gzipped; the results page in headless
+Chromium on a throttled phone profile); replaces just its section of BENCHMARKS.md. It
+builds web/ with `npm run build` when web/dist is older than web/src (`make web` first
+installs web/node_modules).
 
 options:
   --runs N          cold starts per function (default 25, at least 20 for the report)
@@ -41,9 +47,21 @@ options:
                     e.g. MALLOC_ARENA_MAX=1)
   --bin-dir PATH    measure the binaries in PATH instead of target/release (implies
                     --no-build; for trying the harness on debug builds, not for figures)
+  --no-web          skip the web part
+  --loads N         web: cold loads of the results page (default 5)
+  --runners N       web: results in the seeded marathon (default 200)
 ";
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    All,
+    Web,
+}
+
 struct Options {
+    command: Command,
+    /// The web part's options; None with --no-web.
+    web: Option<web::Options>,
     runs: usize,
     burst: usize,
     batch_reps: usize,
@@ -58,6 +76,8 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
+        command: Command::All,
+        web: Some(web::Options::default()),
         runs: 25,
         burst: 200,
         batch_reps: 15,
@@ -72,6 +92,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
     let mut args = args.iter();
     match args.next().map(String::as_str) {
         Some("all") => {}
+        Some("web") => options.command = Command::Web,
         Some(other) => return Err(format!("unknown command {other:?}")),
         None => return Err("no command".into()),
     }
@@ -99,6 +120,15 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--no-build" => options.build = false,
             "--no-arm64" => options.arm64 = false,
             "--no-criterion" => options.criterion = false,
+            "--no-web" if options.command == Command::All => options.web = None,
+            "--loads" => {
+                let n = number("--loads", args.next())?;
+                options.web.get_or_insert_default().loads = n;
+            }
+            "--runners" => {
+                let n = number("--runners", args.next())?;
+                options.web.get_or_insert_default().runners = n;
+            }
             "--out" => options.out = PathBuf::from(args.next().ok_or("--out needs a path")?),
             "--bootstrap-env" => {
                 let pair = args.next().ok_or("--bootstrap-env needs K=V")?;
@@ -142,7 +172,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(all(options, args.join(" "))) {
+    let command = args.join(" ");
+    let outcome = match options.command {
+        Command::All => runtime.block_on(all(options, command)),
+        Command::Web => runtime.block_on(web_only(options, command)),
+    };
+    match outcome {
         Ok(path) => {
             eprintln!("wrote {}", path.display());
             ExitCode::SUCCESS
@@ -290,6 +325,14 @@ async fn all(options: Options, args: String) -> Result<PathBuf, String> {
         }
     }
 
+    // 4. The web part last: the browser and the seeded stack on a machine left quiet.
+    if let Some(web_options) = &options.web {
+        let measured = web::measure(web_options).await;
+        results.web = Some(web::render(&measured, &results.command, &now()));
+    } else {
+        results.skipped.push("the web part (--no-web)".into());
+    }
+
     let machine = Machine {
         uname: command_output("uname", &["-a"]).unwrap_or_else(|| "unknown".into()),
         cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
@@ -305,6 +348,28 @@ async fn all(options: Options, args: String) -> Result<PathBuf, String> {
     let text = report::render(&machine, &results);
     std::fs::write(&options.out, text).map_err(|e| format!("cannot write {}: {e}", options.out.display()))?;
     Ok(options.out)
+}
+
+/// `web`: measures the web part and replaces its section of the report (the rest of the
+/// report stays as the last `all` wrote it).
+async fn web_only(options: Options, args: String) -> Result<PathBuf, String> {
+    let web_options = options.web.unwrap_or_default();
+    let command = format!("cargo run --release -p mrmrthon-bench -- {args}");
+    let (started, load_before) = (now(), loadavg());
+    let measured = web::measure(&web_options).await;
+    let when = format!(
+        "{started} (load average before: {load_before}; after: {}; {} cores)",
+        loadavg(),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
+    let section = web::render(&measured, &command, &when);
+    let existing = std::fs::read_to_string(&options.out).unwrap_or_default();
+    std::fs::write(&options.out, web::splice(&existing, &section))
+        .map_err(|e| format!("cannot write {}: {e}", options.out.display()))?;
+    match (&measured.bundle, &measured.phone) {
+        (Ok(_), Ok(_)) => Ok(options.out),
+        (Err(e), _) | (_, Err(e)) => Err(format!("wrote {}, but: {e}", options.out.display())),
+    }
 }
 
 /// One start: does this binary reach the Runtime API at all?
@@ -378,5 +443,13 @@ mod tests {
         assert!(parse(&args(&["all", "--only", "nope"])).is_err());
         assert!(parse(&args(&["nope"])).is_err());
         assert!(parse(&args(&[])).is_err());
+        assert!(o.web.is_some());
+        let o = parse(&args(&["all", "--no-web"])).unwrap();
+        assert!(o.web.is_none());
+        let o = parse(&args(&["web", "--loads", "3", "--runners", "50"])).unwrap();
+        assert_eq!(o.command, Command::Web);
+        let web = o.web.unwrap();
+        assert_eq!((web.loads, web.runners), (3, 50));
+        assert!(parse(&args(&["web", "--loads", "0"])).is_err());
     }
 }

@@ -49,6 +49,8 @@ pub struct Results {
     pub burst_size: usize,
     pub cpu: BTreeMap<&'static str, Result<Estimate, String>>,
     pub batch: Option<Result<BatchTimes, String>>,
+    /// The web part's section, rendered (bench/src/web.rs), markers included.
+    pub web: Option<String>,
     /// Sections skipped on request, with the reason.
     pub skipped: Vec<String>,
 }
@@ -119,6 +121,10 @@ pub fn render(machine: &Machine, r: &Results) -> String {
     rss(w, r);
     cpu(w, r);
     batch(w, r);
+    if let Some(web) = &r.web {
+        w.push_str(web);
+        w.push('\n');
+    }
 
     let _ = writeln!(w, "## Not measured\n");
     let mut any = false;
@@ -635,6 +641,31 @@ fn batch(w: &mut String, r: &Results) {
 mod tests {
     use super::*;
     use crate::cold_start::ColdStart;
+
+    #[test]
+    fn the_web_section_comes_after_the_functions_and_before_not_measured() {
+        let machine = Machine {
+            uname: String::new(),
+            cores: 2,
+            cpu: String::new(),
+            rustc: String::new(),
+            load_before: String::new(),
+            load_after: String::new(),
+            steal_lab: String::new(),
+            steal_cpu: String::new(),
+            started: String::new(),
+            finished: String::new(),
+        };
+        let r = Results {
+            web: Some("<!-- web -->\n## Web (issue 19)\n".into()),
+            ..Results::default()
+        };
+        let out = render(&machine, &r);
+        let web = out.find("## Web (issue 19)").expect("the web section");
+        assert!(out.find("## Batch concurrency").unwrap() < web, "{out}");
+        assert!(web < out.find("## Not measured").unwrap(), "{out}");
+        assert!(!render(&machine, &Results::default()).contains("## Web"));
+    }
 
     #[test]
     fn cold_init_shows_the_ratio_verdict_and_the_emulators_share() {
