@@ -38,10 +38,21 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// ChromeDriver on a free loopback port; killed when dropped.
+/// ChromeDriver on a free loopback port, in a process group of its own with the browsers
+/// it starts: the whole group is killed when dropped, so a failed test leaves no Chromium.
 struct Driver {
     url: String,
-    _child: tokio::process::Child,
+    child: tokio::process::Child,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(group) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{group}")])
+                .status();
+        }
+    }
 }
 
 impl Driver {
@@ -60,6 +71,7 @@ impl Driver {
             .arg("--allowed-ips=127.0.0.1")
             // the site's datetime inputs are in the browser's zone: make it UTC, like the API's dates
             .env("TZ", "UTC")
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -86,7 +98,7 @@ impl Driver {
             assert!(started.elapsed() < WAIT, "chromedriver never became ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Driver { url, _child: child }
+        Driver { url, child }
     }
 
     /// A new browser: its own profile, so its own cookies.
