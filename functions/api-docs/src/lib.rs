@@ -69,6 +69,7 @@ pub fn router() -> axum::Router {
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    operation_id = "show_openapi_document",
     tag = "docs",
     responses((status = 200, description = "The OpenAPI 3.1 document of the whole HTTP API.",
         content_type = "application/json", body = Object)),
@@ -88,6 +89,7 @@ async fn document() -> Response {
 #[utoipa::path(
     get,
     path = "/docs",
+    operation_id = "show_api_docs",
     tag = "docs",
     responses((status = 303, description = "To the UI's page, docs/index.html (relative: /api/docs/index.html on the site).", headers(
         ("Location" = String, description = "docs/index.html"),

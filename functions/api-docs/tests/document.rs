@@ -34,6 +34,31 @@ fn the_served_document_is_the_generated_one() {
     }
 }
 
+/// OpenAPI requires each operationId to be unique in the document; generators (the web
+/// app's openapi-typescript among them) key operations by it, so a shared one merges two
+/// operations' types. utoipa takes the handler's name by default, which repeats across
+/// modules (`list`, `show`, `mine`): every operation names its own.
+#[test]
+fn every_operation_has_its_own_operation_id() {
+    let document = generated();
+    let mut seen = std::collections::BTreeMap::<String, String>::new();
+    let mut duplicates = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            let operation_name = format!("{} {path}", method.to_uppercase());
+            let Some(id) = operation["operationId"].as_str() else {
+                duplicates.push(format!("{operation_name} has no operationId"));
+                continue;
+            };
+            if let Some(first) = seen.insert(id.to_owned(), operation_name.clone()) {
+                duplicates.push(format!("{id:?} names both {first} and {operation_name}"));
+            }
+        }
+    }
+    assert!(seen.len() > 30, "the document's operations were read: {seen:?}");
+    assert!(duplicates.is_empty(), "{duplicates:#?}");
+}
+
 #[test]
 fn every_template_route_is_documented_and_every_documented_route_is_in_the_template() {
     let template = local::Template::from_path(&local::stack::template_path()).expect("template.yaml parses");

@@ -39,6 +39,7 @@ impl From<ChangePasswordBody> for auth::ChangePasswordRequest {
 #[utoipa::path(
     post,
     path = "/auth/password",
+    operation_id = "change_password",
     tag = "auth",
     request_body = ChangePasswordBody,
     security(("bearer" = [])),
@@ -66,6 +67,7 @@ pub(crate) async fn change_password(
 #[utoipa::path(
     post,
     path = "/auth/logout-all",
+    operation_id = "logout_everywhere",
     tag = "auth",
     security(("bearer" = [])),
     responses(

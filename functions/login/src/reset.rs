@@ -47,6 +47,7 @@ const ACCEPTED: &str =
 #[utoipa::path(
     post,
     path = "/auth/password-reset",
+    operation_id = "request_password_reset",
     tag = "auth",
     request_body = ResetRequestBody,
     responses(
@@ -74,6 +75,7 @@ pub(crate) async fn request_reset(
 #[utoipa::path(
     post,
     path = "/auth/password-reset/confirm",
+    operation_id = "confirm_password_reset",
     tag = "auth",
     request_body = ResetConfirmBody,
     responses(

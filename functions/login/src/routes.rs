@@ -359,6 +359,7 @@ impl From<&Jwk> for JwkView {
 #[utoipa::path(
     post,
     path = "/auth/signup",
+    operation_id = "signup",
     tag = "auth",
     request_body = SignupBody,
     responses(
@@ -381,6 +382,7 @@ async fn signup(
 #[utoipa::path(
     post,
     path = "/auth/login",
+    operation_id = "login",
     tag = "auth",
     request_body = LoginBody,
     params(("Accept-Language" = Option<String>, Header, description = "en for an English greeting; Korean otherwise.")),
@@ -416,6 +418,7 @@ async fn login(
 #[utoipa::path(
     post,
     path = "/auth/refresh",
+    operation_id = "refresh_session",
     tag = "auth",
     request_body = Option<RefreshBody>,
     params(
@@ -462,6 +465,7 @@ async fn refresh(
 #[utoipa::path(
     post,
     path = "/auth/logout",
+    operation_id = "logout",
     tag = "auth",
     request_body = Option<RefreshBody>,
     params(
@@ -572,6 +576,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
 #[utoipa::path(
     get,
     path = "/.well-known/jwks.json",
+    operation_id = "show_jwks",
     tag = "auth",
     responses(
         (status = 200, description = "The JWKS.", body = JwksView, headers(

@@ -32,6 +32,7 @@ pub struct VerificationQueued {
 #[utoipa::path(
     post,
     path = "/auth/verify-email",
+    operation_id = "verify_email",
     tag = "auth",
     request_body = VerifyEmailBody,
     responses(
@@ -53,6 +54,7 @@ pub(crate) async fn verify_email(
 #[utoipa::path(
     post,
     path = "/auth/verify-email/resend",
+    operation_id = "resend_email_verification",
     tag = "auth",
     security(("bearer" = [])),
     responses(

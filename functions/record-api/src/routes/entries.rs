@@ -36,6 +36,7 @@ fn details(marathon: &Marathon, runner: &domain::UserId) -> domain::activity::Ac
 #[utoipa::path(
     post,
     path = "/marathons/{id}/entries",
+    operation_id = "register_for_marathon",
     tag = "entries",
     security(("bearer" = [])),
     params(MarathonPath),
@@ -106,6 +107,7 @@ pub async fn register(
 #[utoipa::path(
     delete,
     path = "/marathons/{id}/entries/me",
+    operation_id = "cancel_my_entry",
     tag = "entries",
     security(("bearer" = [])),
     params(MarathonPath),
@@ -146,6 +148,7 @@ pub async fn cancel(
 #[utoipa::path(
     get,
     path = "/marathons/{id}/entries/me",
+    operation_id = "show_my_entry",
     tag = "entries",
     security(("bearer" = [])),
     params(MarathonPath),
@@ -175,6 +178,7 @@ pub async fn my_entry(
 #[utoipa::path(
     get,
     path = "/marathons/{id}/entries",
+    operation_id = "list_marathon_entries",
     tag = "entries",
     security(("bearer" = [])),
     params(MarathonPath, PageQuery),
@@ -202,6 +206,7 @@ pub async fn of_marathon(
 #[utoipa::path(
     get,
     path = "/me/entries",
+    operation_id = "list_my_entries",
     tag = "entries",
     security(("bearer" = [])),
     params(PageQuery),

@@ -43,6 +43,7 @@ fn details(marathon: &Marathon, changes: &[&str]) -> domain::activity::ActivityD
 #[utoipa::path(
     post,
     path = "/marathons",
+    operation_id = "create_marathon",
     tag = "marathons",
     request_body = NewMarathon,
     security(("bearer" = [])),
@@ -96,6 +97,7 @@ pub async fn create(
 #[utoipa::path(
     get,
     path = "/marathons",
+    operation_id = "list_marathons",
     tag = "marathons",
     params(MarathonListQuery),
     responses(
@@ -141,6 +143,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/marathons/{id}",
+    operation_id = "show_marathon",
     tag = "marathons",
     params(MarathonPath),
     responses(
@@ -162,6 +165,7 @@ pub async fn show(
 #[utoipa::path(
     patch,
     path = "/marathons/{id}",
+    operation_id = "update_marathon",
     tag = "marathons",
     request_body = MarathonChanges,
     security(("bearer" = [])),
@@ -245,6 +249,7 @@ pub async fn update(
 #[utoipa::path(
     delete,
     path = "/marathons/{id}",
+    operation_id = "cancel_marathon",
     tag = "marathons",
     security(("bearer" = [])),
     params(

@@ -15,6 +15,7 @@ use crate::state::State;
 #[utoipa::path(
     get,
     path = "/me/points",
+    operation_id = "show_my_points",
     tag = "points",
     security(("bearer" = [])),
     responses(
@@ -40,6 +41,7 @@ pub async fn mine(Extract(api): Extract<State>, caller: Caller) -> Result<Respon
 #[utoipa::path(
     get,
     path = "/runners/{id}/points",
+    operation_id = "show_runner_points",
     tag = "points",
     params(RunnerPath),
     responses(

@@ -39,6 +39,7 @@ fn details(record_id: &str) -> domain::activity::ActivityDetails {
 #[utoipa::path(
     post,
     path = "/me/records",
+    operation_id = "create_my_record",
     tag = "records",
     request_body = NewRecord,
     security(("bearer" = [])),
@@ -84,6 +85,7 @@ pub async fn create(
 #[utoipa::path(
     get,
     path = "/me/records",
+    operation_id = "list_my_records",
     tag = "records",
     security(("bearer" = [])),
     params(PageQuery),
@@ -107,6 +109,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/me/records/{id}",
+    operation_id = "show_my_record",
     tag = "records",
     security(("bearer" = [])),
     params(RecordPath),
@@ -128,6 +131,7 @@ pub async fn show(
 #[utoipa::path(
     patch,
     path = "/me/records/{id}",
+    operation_id = "update_my_record",
     tag = "records",
     request_body = RecordChanges,
     security(("bearer" = [])),
@@ -168,6 +172,7 @@ pub async fn update(
 #[utoipa::path(
     delete,
     path = "/me/records/{id}",
+    operation_id = "delete_my_record",
     tag = "records",
     security(("bearer" = [])),
     params(RecordPath),

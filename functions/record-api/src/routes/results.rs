@@ -38,6 +38,7 @@ fn details(result: &OfficialResult) -> domain::activity::ActivityDetails {
 #[utoipa::path(
     put,
     path = "/marathons/{id}/results/{runner_id}",
+    operation_id = "record_result",
     tag = "results",
     request_body = ResultBody,
     security(("bearer" = [])),
@@ -164,6 +165,7 @@ pub async fn record(
 #[utoipa::path(
     delete,
     path = "/marathons/{id}/results/{runner_id}",
+    operation_id = "delete_result",
     tag = "results",
     security(("bearer" = [])),
     params(
@@ -218,6 +220,7 @@ const MAX_RANK_OFFSET: u64 = u32::MAX as u64;
 #[utoipa::path(
     get,
     path = "/marathons/{id}/results",
+    operation_id = "list_marathon_results",
     tag = "results",
     params(MarathonPath, PageQuery),
     responses(
@@ -279,6 +282,7 @@ pub async fn of_marathon(
 #[utoipa::path(
     get,
     path = "/me/results",
+    operation_id = "list_my_results",
     tag = "results",
     security(("bearer" = [])),
     params(PageQuery),
