@@ -150,6 +150,15 @@ pub struct LoginResponse {
     pub message: &'static str,
 }
 
+/// A refresh's answer: the new pair and the account it signs in, so a client that kept
+/// only the refresh cookie (a reloaded page) knows who it is again. No `Debug`: it holds
+/// the tokens.
+pub struct Refreshed {
+    pub tokens: TokenPair,
+    pub user: User,
+    pub email_verified: bool,
+}
+
 impl Auth {
     pub async fn signup(&self, request: SignupRequest, origin: RequestOrigin) -> Result<User, AuthError> {
         let mut errors = ValidationErrors::default();
@@ -558,7 +567,7 @@ impl Auth {
         &self,
         request: RefreshRequest,
         origin: RequestOrigin,
-    ) -> Result<TokenPair, AuthError> {
+    ) -> Result<Refreshed, AuthError> {
         let (token, family) = self.presented_family(request).await?;
         let account = self
             .users
@@ -606,7 +615,12 @@ impl Auth {
             }
             Err(other) => return Err(other.into()),
         }
-        self.tokens_for(&account.user, account.email_verified, encoded)
+        let tokens = self.tokens_for(&account.user, account.email_verified, encoded)?;
+        Ok(Refreshed {
+            tokens,
+            user: account.user,
+            email_verified: account.email_verified,
+        })
     }
 
     /// Revokes the token's family. Presenting an older token of the family counts as reuse

@@ -302,6 +302,15 @@ pub struct Session {
     pub message: &'static str,
 }
 
+/// A refresh's answer: the new tokens (where they always were) and the account they sign
+/// in, as login shows it, for a client that kept only the refresh cookie.
+#[derive(Serialize, ToSchema)]
+pub struct RefreshedSession {
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+    pub user: UserView,
+}
+
 /// The public keys access tokens are signed with (RFC 7517).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Jwks)]
@@ -426,7 +435,7 @@ async fn login(
         ("X-Requested-With" = inline(Option<RequestedWith>), Header, nullable = false, description = CSRF_HEADER_DOC),
     ),
     responses(
-        (status = 200, description = "New tokens.", body = TokenPair, headers(
+        (status = 200, description = "New tokens, and the account they sign in.", body = RefreshedSession, headers(
             ("Cache-Control" = String, description = "no-store"),
             ("Set-Cookie" = String, description = "mrmrthon_refresh=<the refresh token>; Path=/api/auth; HttpOnly; Secure; SameSite=Strict; Max-Age=<its lifetime in seconds>: the refresh token for a browser, which sends it back to refresh and logout."),
         )),
@@ -447,14 +456,13 @@ async fn refresh(
         Err(problem) => Err(problem),
     };
     match refreshed {
-        Ok(tokens) => {
-            let cookie = refresh_cookie::set(&tokens.refresh_token);
-            (
-                no_store(),
-                [(header::SET_COOKIE, cookie)],
-                Json(TokenPair::from(tokens)),
-            )
-                .into_response()
+        Ok(refreshed) => {
+            let cookie = refresh_cookie::set(&refreshed.tokens.refresh_token);
+            let session = RefreshedSession {
+                tokens: refreshed.tokens.into(),
+                user: UserView::new(refreshed.user, refreshed.email_verified),
+            };
+            (no_store(), [(header::SET_COOKIE, cookie)], Json(session)).into_response()
         }
         Err(problem) => clear_cookie_if_unauthorized(problem),
     }

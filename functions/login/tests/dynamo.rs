@@ -58,6 +58,7 @@ scenarios!(
     logout_everywhere_ends_every_session,
     refreshing_never_extends_a_session_past_its_lifetime,
     refresh_rotates_the_token,
+    refresh_answers_the_signed_in_user,
     reusing_a_rotated_token_revokes_the_family,
     logout_revokes_the_family,
     garbage_refresh_tokens_are_refused,

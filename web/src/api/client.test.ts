@@ -70,7 +70,32 @@ describe("a 401 from an API call", () => {
 });
 
 describe("the silent refresh on start", () => {
-  it("restores the account from the token's claims, sending the CSRF header and no body", async () => {
+  it("restores the account from the answer's User, sending the CSRF header and no body", async () => {
+    let sent: Request | null = null;
+    const organizer = { ...user, id: "O7", user_type: "organizer" as const, email_verified: true };
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: string, init?: RequestInit) => {
+        sent = new Request(`http://site${input}`, init);
+        return Response.json({
+          access_token: token("O7", "organizer"),
+          refresh_token: "r",
+          token_type: "Bearer",
+          expires_in: 900,
+          user: organizer,
+        });
+      }),
+    );
+    expect(await refresh()).toBe(true);
+    expect(sent!.method).toBe("POST");
+    expect(sent!.headers.get("x-requested-with")).toBe("mrmrthon");
+    expect(await sent!.text()).toBe("");
+    // After a reload /account shows the name and email again.
+    expect(sessionState()).toEqual({ ready: true, me: organizer });
+    expect(getAccessToken()).toBe(token("O7", "organizer"));
+  });
+
+  it("without a User in the answer (an older API), restores the account from the token's claims", async () => {
     let sent: Request | null = null;
     vi.stubGlobal(
       "fetch",

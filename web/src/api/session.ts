@@ -6,11 +6,11 @@ import type { components } from "./schema";
 
 export type User = components["schemas"]["User"];
 export type Role = components["schemas"]["Role"];
-type TokenPair = components["schemas"]["TokenPair"];
+type RefreshedSession = components["schemas"]["RefreshedSession"];
 
-/** What is known of the signed-in account: all of User after a login; after a silent
- * refresh only what the access token says (its subject, role and, in tokens that carry
- * it, whether the address is verified). */
+/** What is known of the signed-in account: all of User, from the login's or the refresh's
+ * answer; only what the access token says (its subject, role and, in tokens that carry it,
+ * whether the address is verified) if a refresh answer lacks the User (an older API). */
 export interface Me {
   id: string;
   user_type: Role;
@@ -95,12 +95,16 @@ export const CSRF_HEADER = { "X-Requested-With": "mrmrthon" } as const;
 
 let refreshing: Promise<boolean> | null = null;
 
+/** The refresh under way (the start-up one, or one a 401 started), if any. */
+export function refreshInFlight(): Promise<boolean> | null {
+  return refreshing;
+}
+
 /**
- * Trades the refresh cookie for a new access token; true when it worked. Concurrent
- * callers share one request: the refresh token is single use, and two requests with the
- * same one would revoke the family. Any failure (no cookie yet, 4xx, network) is "signed
- * out". Plain fetch: the request has no body, which the OpenAPI document does not describe
- * yet (it documents the body form).
+ * Trades the refresh cookie for a new access token and the signed-in User; true when it
+ * worked. Concurrent callers share one request: the refresh token is single use, and two
+ * requests with the same one would revoke the family. Any failure (no cookie yet, 4xx,
+ * network) is "signed out". Plain fetch: no typed client for a call without a body.
  */
 export function refresh(): Promise<boolean> {
   refreshing ??= (async () => {
@@ -114,15 +118,20 @@ export function refresh(): Promise<boolean> {
         signedOut();
         return false;
       }
-      const pair = (await res.json()) as TokenPair;
-      const c = claims(pair.access_token);
+      const session = (await res.json()) as Partial<RefreshedSession> & { access_token: string };
+      const c = claims(session.access_token);
       if (!c) {
         signedOut();
         return false;
       }
-      accessToken = pair.access_token;
-      // Keep what a login told us about the same account; otherwise only the claims. The
-      // token's email_verified is newer than the login's (a verification in between).
+      accessToken = session.access_token;
+      // The answer says who is signed in (a reloaded page knows the name and email again).
+      if (session.user?.id === c.sub) {
+        publish({ ready: true, me: { ...session.user } });
+        return true;
+      }
+      // An answer without the User: keep what a login told us about the same account, with
+      // the claims; the token's email_verified is newer than the login's.
       const known = state.me?.id === c.sub ? state.me : null;
       const me: Me = { ...known, id: c.sub, user_type: c.role };
       if (c.email_verified !== undefined) me.email_verified = c.email_verified;

@@ -293,6 +293,47 @@ pub async fn refresh_rotates_the_token(app: &App) {
     assert_eq!(third.status, 200);
 }
 
+/// A reloaded page has only the refresh cookie: the refresh tells it who is signed in, as
+/// the login did, the tokens staying where they were (older clients read only those).
+pub async fn refresh_answers_the_signed_in_user(app: &App) {
+    let (email, session) = new_session(app, "whoami").await;
+    let (_, token) = tokens(&session);
+    let by_body = refresh(&app.router, &token).await;
+    assert_eq!(by_body.status, 200, "{:?}", by_body.body);
+    assert_eq!(by_body.body["user"], session.body["user"], "the login's User");
+    let answered_email = by_body.body["user"]["email"].as_str().unwrap();
+    assert!(
+        answered_email.eq_ignore_ascii_case(&email),
+        "{answered_email} is {email}"
+    );
+    assert_eq!(by_body.body["user"]["name"], "김러너");
+    assert_eq!(by_body.body["user"]["user_type"], "runner");
+    assert_eq!(by_body.body["user"]["email_verified"], false);
+    assert!(by_body.body["user"].get("password_hash").is_none());
+    assert_eq!(by_body.body["token_type"], "Bearer");
+    assert!(by_body.body["expires_in"].as_u64().is_some_and(|s| s > 0));
+    let claims = app
+        .verifier
+        .verify_access(by_body.body["access_token"].as_str().unwrap(), app.clock.now())
+        .unwrap();
+    assert_eq!(
+        claims.sub.to_string(),
+        session.body["user"]["id"].as_str().unwrap()
+    );
+    // the cookie form, as the site sends it after a reload
+    let by_cookie = call(
+        &app.router,
+        &bodiless("refresh.json", &[&cookie_of(&cookie_token(&by_body))], &[CSRF]),
+    )
+    .await;
+    assert_eq!(by_cookie.status, 200, "{:?}", by_cookie.body);
+    assert_eq!(by_cookie.body["user"], session.body["user"]);
+    assert!(
+        by_cookie.body.get("message").is_none(),
+        "no greeting: nobody signed in anew"
+    );
+}
+
 pub async fn reusing_a_rotated_token_revokes_the_family(app: &App) {
     let first = logged_in(app).await;
     let second = refresh(&app.router, &first).await.body["refresh_token"]
@@ -638,6 +679,7 @@ where
 
     let session = login(&app.router, &email, PASSWORD).await;
     assert_eq!(session.body["user"]["email_verified"], false);
+    let (_, before) = tokens(&session);
     let access = session.body["access_token"].as_str().unwrap().to_owned();
     let claims = app.verifier.verify_access(&access, app.clock.now()).unwrap();
     assert_eq!(claims.email_verified, Some(false), "record-api reads it here");
@@ -680,6 +722,11 @@ where
     let again = verify(tokens_mailed[1].clone()).await;
     assert_eq!(again.status, 400);
     assert_eq!(again.body["errors"][0]["field"], "token");
+    // a session from before the verification learns it at its next refresh
+    let refreshed = refresh(&app.router, &before).await;
+    assert_eq!(refreshed.status, 200, "{:?}", refreshed.body);
+    assert_eq!(refreshed.body["user"]["email_verified"], true);
+    assert_eq!(refreshed.body["user"]["id"], created.body["id"]);
 
     let session = login(&app.router, &email, PASSWORD).await;
     assert_eq!(session.body["user"]["email_verified"], true);
