@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { authFetch } from "./client";
+import { authFetch, needsToken } from "./client";
 import { getAccessToken, refresh, sessionState, signedIn, signedOut } from "./session";
 
 /** An unsigned JWT with the two claims the site reads; the site never verifies tokens. */
@@ -144,5 +144,58 @@ describe("the silent refresh on start", () => {
     vi.stubGlobal("fetch", vi.fn(async () => new Response(null, { status: 415 })));
     expect(await refresh()).toBe(false);
     expect(sessionState()).toEqual({ ready: true, me: null });
+  });
+});
+
+describe("calls made while the start-up refresh is under way", () => {
+  it("a public GET goes at once; a call that needs a token waits and carries the refreshed token", async () => {
+    let answerRefresh!: () => void;
+    const answered = new Promise<void>((resolve) => (answerRefresh = resolve));
+    const sent: { path: string; auth: string | null }[] = [];
+    const fresh = token("U1", "runner");
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: Request | string, init?: RequestInit) => {
+        const req = typeof input === "string" ? new Request(`http://site${input}`, init) : input;
+        const path = new URL(req.url).pathname;
+        sent.push({ path, auth: req.headers.get("authorization") });
+        if (path === "/api/auth/refresh") {
+          await answered;
+          return Response.json({ access_token: fresh, refresh_token: "r", token_type: "Bearer", expires_in: 900, user });
+        }
+        return Response.json({});
+      }),
+    );
+    const starting = refresh();
+    const marathon = authFetch(new Request("http://site/api/marathons/M1"));
+    const ranking = authFetch(new Request("http://site/api/marathons/M1/results?limit=50"));
+    const points = authFetch(new Request("http://site/api/me/points"));
+    await Promise.all([marathon, ranking]);
+    // The refresh has not answered, yet the public page has what it asked for.
+    expect(sent.map((s) => s.path)).toEqual(["/api/auth/refresh", "/api/marathons/M1", "/api/marathons/M1/results"]);
+    expect(sent[1]?.auth).toBeNull();
+    answerRefresh();
+    expect(await starting).toBe(true);
+    expect((await points).status).toBe(200);
+    expect(sent.slice(3)).toEqual([{ path: "/api/me/points", auth: `Bearer ${fresh}` }]);
+    // One refresh for all of them (a refresh token is single use).
+    expect(sent.filter((s) => s.path === "/api/auth/refresh")).toHaveLength(1);
+  });
+
+  it("tells public operations from those that need a token, as the OpenAPI document marks them", () => {
+    const req = (method: string, path: string) => new Request(`http://site/api${path}`, { method });
+    expect(needsToken(req("GET", "/marathons"))).toBe(false);
+    expect(needsToken(req("GET", "/marathons/01JABC"))).toBe(false);
+    expect(needsToken(req("GET", "/marathons/01JABC/results?cursor=x"))).toBe(false);
+    expect(needsToken(req("GET", "/runners/U1/points"))).toBe(false);
+    expect(needsToken(req("POST", "/auth/login"))).toBe(false);
+    expect(needsToken(req("POST", "/marathons"))).toBe(true);
+    expect(needsToken(req("PATCH", "/marathons/01JABC"))).toBe(true);
+    expect(needsToken(req("GET", "/marathons/01JABC/entries"))).toBe(true);
+    expect(needsToken(req("GET", "/marathons/01JABC/entries/me"))).toBe(true);
+    expect(needsToken(req("GET", "/me/points"))).toBe(true);
+    expect(needsToken(req("POST", "/auth/password"))).toBe(true);
+    // A parameter is one segment: a longer path is another operation.
+    expect(needsToken(req("GET", "/marathons/a/b"))).toBe(true);
   });
 });
