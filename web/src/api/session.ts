@@ -104,7 +104,8 @@ export function refreshInFlight(): Promise<boolean> | null {
  * Trades the refresh cookie for a new access token and the signed-in User; true when it
  * worked. Concurrent callers share one request: the refresh token is single use, and two
  * requests with the same one would revoke the family. Any failure (no cookie yet, 4xx,
- * network) is "signed out". Plain fetch: no typed client for a call without a body.
+ * network) is "signed out". Plain fetch, not the API client: its 401 handling would
+ * refresh again.
  */
 export function refresh(): Promise<boolean> {
   refreshing ??= (async () => {
