@@ -32,7 +32,7 @@ def map_case(context, case):
     # Cursors are opaque: only a listing gives them out, and any other is refused (400).
     if isinstance(case.query, dict):
         case.query.pop("cursor", None)
-    # A marathon's registration closes on or before its race day (the domain checks it
+    # A marathon's registration closes by the end of its race day, UTC (the domain checks it
     # across fields, and against the stored marathon on a change): keep generated pairs in
     # that order, and complete a change of one of them with the widest value of the other.
     if operation in MARATHONS and isinstance(case.body, dict):
@@ -45,7 +45,11 @@ def map_case(context, case):
             body["date"] = "9999-12-31"
             date = _date(body["date"])
         if date is not None and closes is not None:
-            closes_day = closes.date()
+            # registration may close until the end of race day in UTC, whatever the offset
+            try:
+                closes_day = closes.astimezone(datetime.timezone.utc).date()
+            except OverflowError:
+                closes_day = closes.date()
             if closes_day > date:
                 body["date"] = closes_day.isoformat()
     return case
