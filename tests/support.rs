@@ -97,7 +97,7 @@ pub async fn with_points_pipeline(
     ));
     let poison = Arc::new(infra::poison::PoisonQueue::new(
         aws_sdk_sqs::Client::new(sdk),
-        env["FAILURES_QUEUE_URL"].clone(),
+        env["RECORD_STREAM_FAILURES_QUEUE_URL"].clone(),
         "OfficialRecordStreamFunction",
     ));
     let env = provisioned

@@ -76,11 +76,15 @@ fn every_mapping_reports_batch_item_failures_and_every_stream_mapping_has_limits
                 .provisioned()
                 .function_env(&spec.function)
                 .ok()
-                .and_then(|env| env.get("FAILURES_QUEUE_URL").cloned());
+                .and_then(|env| {
+                    env.iter()
+                        .find(|(name, _)| name.ends_with("_FAILURES_QUEUE_URL"))
+                        .map(|(_, url)| url.clone())
+                });
             assert_eq!(
                 parks_on.as_deref(),
                 Stack::shared().provisioned().url(&queue),
-                "{}: FAILURES_QUEUE_URL is not its on-failure queue",
+                "{}: its *_FAILURES_QUEUE_URL is not its on-failure queue",
                 spec.function
             );
         }

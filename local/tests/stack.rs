@@ -154,3 +154,17 @@ async fn secret(client: &aws_sdk_secretsmanager::Client, name: &str) -> String {
         .secret_string
         .unwrap()
 }
+
+/// `make dev` serves every function from one environment file: the template's
+/// environments must agree wherever two functions name the same variable.
+#[tokio::test]
+async fn every_functions_environment_fits_in_make_devs_one_env_file() {
+    let stack = Stack::shared();
+    let env = local::dev::env_file::functions_env(stack.provisioned(), stack.endpoint())
+        .unwrap_or_else(|e| panic!("make dev could not start: {e}"));
+    for function in stack.provisioned().functions() {
+        for (name, value) in &function.environment {
+            assert_eq!(env.get(name), Some(value), "{}: {name}", function.logical_id);
+        }
+    }
+}

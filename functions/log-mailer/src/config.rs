@@ -56,7 +56,7 @@ pub struct Settings {
     /// MARATHON_MAIL_WINDOW_SECONDS (1 hour when unset): participants get at most one mail
     /// about a marathon's edits per window (`window`).
     pub mail_window: time::Duration,
-    /// FAILURES_QUEUE_URL: the mapping's on-failure queue, where poison records are parked.
+    /// MAILER_STREAM_FAILURES_QUEUE_URL: the mapping's on-failure queue, where poison records are parked.
     pub failures_queue: String,
     /// MAIL_RETRY_QUEUE_URL: where mails SES cannot take now wait (`deferred`).
     pub retry_queue: String,
@@ -96,7 +96,7 @@ impl Settings {
                     raw.parse::<u32>().ok().filter(|s| *s > 0)
                 })?
                 .map_or(DEFAULT_MAIL_WINDOW, |s| time::Duration::seconds(s.into())),
-            failures_queue: env.required("FAILURES_QUEUE_URL")?,
+            failures_queue: env.required("MAILER_STREAM_FAILURES_QUEUE_URL")?,
             retry_queue: env.required("MAIL_RETRY_QUEUE_URL")?,
             function: env
                 .optional("AWS_LAMBDA_FUNCTION_NAME")
@@ -195,7 +195,7 @@ mod tests {
             ("MAIL_SENDER", "No-Reply@mrmrthon.dev"),
             ("NOTIFICATION_LANGUAGE", "en"),
             ("SITE_URL", "https://mrmrthon.dev/"),
-            ("FAILURES_QUEUE_URL", "http://sqs/1/failures"),
+            ("MAILER_STREAM_FAILURES_QUEUE_URL", "http://sqs/1/failures"),
             ("MAIL_RETRY_QUEUE_URL", "http://sqs/1/mail-retry"),
         ]
         .into_iter()

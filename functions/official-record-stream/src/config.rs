@@ -6,7 +6,7 @@ use infra::config::{ConfigError, Env};
 pub struct Settings {
     /// RECORD_EVENTS_TOPIC: the ARN result events are published to.
     pub topic: String,
-    /// FAILURES_QUEUE_URL: the mapping's on-failure queue, where poison records are parked.
+    /// RECORD_STREAM_FAILURES_QUEUE_URL: the mapping's on-failure queue, where poison records are parked.
     pub failures_queue: String,
     /// AWS_LAMBDA_FUNCTION_NAME (set by Lambda and cargo lambda): named in parked pointers.
     pub function: String,
@@ -21,7 +21,7 @@ impl Settings {
         let env = Env::new(lookup);
         Ok(Self {
             topic: env.required("RECORD_EVENTS_TOPIC")?,
-            failures_queue: env.required("FAILURES_QUEUE_URL")?,
+            failures_queue: env.required("RECORD_STREAM_FAILURES_QUEUE_URL")?,
             function: env
                 .optional("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|| "official-record-stream".into()),
@@ -39,7 +39,7 @@ mod tests {
         let queue = "http://sqs/1/failures";
         let settings = Settings::from_lookup(|n| match n {
             "RECORD_EVENTS_TOPIC" => Some(arn.to_owned()),
-            "FAILURES_QUEUE_URL" => Some(queue.to_owned()),
+            "RECORD_STREAM_FAILURES_QUEUE_URL" => Some(queue.to_owned()),
             _ => None,
         })
         .unwrap();

@@ -119,7 +119,7 @@ async fn a_batch_is_published_in_order_and_a_poison_record_is_parked_on_the_fail
         SnsPublisher::<ResultEvent>::new(aws_sdk_sns::Client::new(&sdk), &env["RECORD_EVENTS_TOPIC"]);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = stack.provisioned().url("PointIncreaseQueue").unwrap().to_owned();
-    let failures = env["FAILURES_QUEUE_URL"].clone();
+    let failures = env["RECORD_STREAM_FAILURES_QUEUE_URL"].clone();
     let poison = infra::poison::PoisonQueue::new(sqs.clone(), &failures, "official-record-stream");
     let marathon = MarathonId::generate();
 
