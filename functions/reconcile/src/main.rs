@@ -1,0 +1,10 @@
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    infra::telemetry::init();
+    infra::metrics::init("reconcile");
+    let function = reconcile::bootstrap().await?;
+    // the EventBridge schedule's event says only when: every pass does the same
+    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| function.handle())).await
+}
