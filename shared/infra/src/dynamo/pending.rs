@@ -14,13 +14,16 @@ use super::errors::{corrupt, unavailable};
 use super::keys::{PENDING, PENDING_AWARD, PENDING_INDEX, PENDING_SINCE, award_key, is_result_sk};
 use super::{Item, n, s};
 
-/// Every Races attribute reconcile reads or writes (its IAM policy allows these only):
-/// the keys, the index attributes, what a result event carries.
-pub const PENDING_ITEM_ATTRIBUTES: [&str; 13] = [
-    "pk",
-    "sk",
-    PENDING,
-    PENDING_SINCE,
+/// The Races attributes an acknowledgement touches (reconcile's IAM policy allows only
+/// these on the table, tests/template_policy.rs): the key, the marker, the condition.
+pub const ACKNOWLEDGE_ATTRIBUTES: [&str; 5] = ["pk", "sk", PENDING, PENDING_SINCE, "version"];
+
+/// The Users attributes reconcile reads: an award item's applied version.
+pub const LEDGER_ATTRIBUTES: [&str; 3] = ["pk", "sk", "version"];
+
+/// What the index projects beside the keys: `PendingItem`'s other fields (template.yaml's
+/// `NonKeyAttributes`, checked against this list).
+pub const PROJECTED_ATTRIBUTES: [&str; 8] = [
     "version",
     "result_id",
     "marathon_id",
@@ -29,7 +32,6 @@ pub const PENDING_ITEM_ATTRIBUTES: [&str; 13] = [
     "runner_name",
     "points",
     "correlation_id",
-    "updated_at",
 ];
 
 /// A result or a tombstone in the index: what its event needs.
