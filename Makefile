@@ -13,7 +13,7 @@ API_VENV := .venv-api
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test test-build tools browser lint fmt clippy build redrive replay clean-tools bench bench-web api-fuzz reset seed status deploy-web
+.PHONY: dev test test-build tools browser lint fmt clippy build redrive replay reconcile clean-tools bench bench-web api-fuzz reset seed status deploy-web
 
 # One terminal: emulator, functions (cargo lambda watch), the site (web/, npm run watch)
 # and the HTTP API under /api/ on one origin (http://127.0.0.1:3000), event source
@@ -131,6 +131,13 @@ clean-tools:
 #   make replay QUEUE_URL=<url>                      (AWS, with your usual credentials)
 replay:
 	cargo run -q -p mrmrthon-local -- replay $(if $(QUEUE_URL),--queue-url $(QUEUE_URL),--queue $(QUEUE)) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+
+# One reconcile pass now, through the function `make dev` runs (on AWS it runs every 15
+# minutes): results and removals whose points the ledger lacks, published again once their
+# marker is older than GRACE_SECONDS (template.yaml, 5 minutes). Prints what it checked
+# and repaired. Other ports: make reconcile INVOKE_URL=http://127.0.0.1:9400
+reconcile:
+	cargo run -q -p mrmrthon-local -- reconcile $(if $(INVOKE_URL),--invoke-url $(INVOKE_URL)) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 # Moves a dead-letter queue's messages back to their source queue once the cause is fixed.
 #   make redrive QUEUE=PointIncreaseDLQ              (the local stack of `make dev`)

@@ -1027,3 +1027,79 @@ fn functions_that_only_name_or_mail_users_or_keep_the_ledger_cannot_touch_creden
         }
     }
 }
+
+#[test]
+fn reconcile_touches_only_the_pending_marker_and_reads_only_applied_versions() {
+    use infra::dynamo::pending::{ACKNOWLEDGE_ATTRIBUTES, LEDGER_ATTRIBUTES, PROJECTED_ATTRIBUTES};
+    let template = template();
+    let attributes = |statement: &serde_yaml::Value| -> BTreeSet<String> {
+        statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+            .as_sequence()
+            .expect("dynamodb:Attributes")
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let names = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<BTreeSet<_>>();
+    let races = statements_on(&template, "ReconcileFunction", "RacesTable");
+    let actions: Vec<Vec<&str>> = races
+        .iter()
+        .map(|s| {
+            s["Action"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [vec!["dynamodb:Query"], vec!["dynamodb:UpdateItem"]],
+        "{races:?}"
+    );
+    // queries the index only, never the table's partitions
+    assert_eq!(
+        serde_yaml::to_string(&races[0]["Resource"]).unwrap().trim(),
+        "!Sub ${RacesTable.Arn}/index/pending"
+    );
+    assert_eq!(attributes(&races[1]), names(&ACKNOWLEDGE_ATTRIBUTES));
+    let users = statements_on(&template, "ReconcileFunction", "UsersTable");
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert_eq!(readable_attributes(&users[0]), names(&LEDGER_ATTRIBUTES));
+    // the index projects what a repair's event needs, under the names the code uses
+    let index = template.resources["RacesTable"]
+        .property("GlobalSecondaryIndexes")
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|i| i["IndexName"].as_str() == Some(keys::PENDING_INDEX))
+        .expect("the pending index")
+        .clone();
+    let key: Vec<&str> = index["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| k["AttributeName"].as_str().unwrap())
+        .collect();
+    assert_eq!(key, [keys::PENDING, keys::PENDING_SINCE]);
+    let projected: BTreeSet<String> = index["Projection"]["NonKeyAttributes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(projected, names(&PROJECTED_ATTRIBUTES));
+    // and it runs on a schedule
+    let events = template.resources["ReconcileFunction"].property("Events");
+    let schedule = events
+        .as_mapping()
+        .unwrap()
+        .values()
+        .find(|e| e["Type"].as_str() == Some("Schedule"))
+        .expect("a Schedule event");
+    assert_eq!(
+        schedule["Properties"]["Schedule"].as_str(),
+        Some("rate(15 minutes)")
+    );
+}

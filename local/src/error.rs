@@ -47,6 +47,9 @@ pub enum Error {
     #[error("replay: {0}")]
     Replay(String),
 
+    #[error("reconcile: {0}")]
+    Reconcile(String),
+
     #[error("template, {at}: {message}")]
     Intrinsic { at: String, message: String },
 

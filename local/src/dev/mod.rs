@@ -16,6 +16,8 @@
 //! - `replay --queue ON_FAILURE_QUEUE_LOGICAL_ID [--endpoint URL] [--invoke-url URL]`: replay
 //!   a stream mapping's on-failure queue through the functions of the running `dev`;
 //!   `replay --queue-url URL`: the same against AWS (see `replay`).
+//! - `reconcile [--endpoint URL] [--invoke-url URL]`: one reconcile pass through the running
+//!   `dev`'s function (see `reconcile`).
 //! - `status [--endpoint URL] [--hops N]`: the running stack at a glance (see `status`).
 //! - `seed [--api URL]`: a demo through the running stack's HTTP API (see `seed`).
 //! - `reset`: forget the saved state, the hops and the mailbox (refused while `dev` runs).
@@ -24,6 +26,7 @@ mod build;
 pub mod children;
 pub mod env_file;
 pub mod persist;
+mod reconcile;
 mod replay;
 pub mod running;
 pub mod seed;
@@ -69,6 +72,7 @@ usage:
   mrmrthon-local redrive --dlq URL --to URL [--endpoint URL]
   mrmrthon-local replay --queue ON_FAILURE_QUEUE_LOGICAL_ID [--endpoint http://127.0.0.1:4566] [--invoke-url http://127.0.0.1:9000]
   mrmrthon-local replay --queue-url URL
+  mrmrthon-local reconcile [--endpoint http://127.0.0.1:4566] [--invoke-url http://127.0.0.1:9000]
   mrmrthon-local status [--endpoint URL] [--hops 15]
   mrmrthon-local seed [--api URL]
   mrmrthon-local reset";
@@ -102,6 +106,11 @@ pub enum Cli {
         endpoint: Option<String>,
     },
     Replay(replay::ReplayOptions),
+    /// One reconcile pass through `make dev`'s function.
+    Reconcile {
+        endpoint: Option<String>,
+        invoke_url: Option<String>,
+    },
     /// Without an endpoint: the running `dev`'s, else the default port's.
     Status {
         endpoint: Option<String>,
@@ -145,6 +154,7 @@ pub async fn main(args: Vec<String>) -> ExitCode {
             endpoint,
         } => redrive(queue, dlq, to, endpoint).await,
         Cli::Replay(options) => replay::run(options).await,
+        Cli::Reconcile { endpoint, invoke_url } => reconcile::run(endpoint, invoke_url).await,
         Cli::Status { endpoint, hops } => print_status(endpoint, hops).await,
         Cli::Seed { api } => seed_demo(api).await,
         Cli::Reset => reset(),
@@ -194,10 +204,12 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
             ("dev", "--api-port") => api_port = port_value(value()?)?,
             ("dev", "--sink-port") => sink_port = port_value(value()?)?,
             ("dev", "--no-reload") => no_reload = true,
-            ("provision" | "redrive" | "replay" | "status", "--endpoint") => endpoint = Some(value()?),
+            ("provision" | "redrive" | "replay" | "reconcile" | "status", "--endpoint") => {
+                endpoint = Some(value()?)
+            }
             ("replay", "--queue") => queue = Some(value()?),
             ("replay", "--queue-url") => queue_url = Some(value()?),
-            ("replay", "--invoke-url") => invoke_url = Some(value()?),
+            ("replay" | "reconcile", "--invoke-url") => invoke_url = Some(value()?),
             ("status", "--hops") => {
                 let v = value()?;
                 hops = v.parse().map_err(|_| format!("--hops: not a count: {v}"))?;
@@ -251,6 +263,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Cli, String> {
             })),
             _ => Err("replay needs --queue ON_FAILURE_QUEUE_LOGICAL_ID, or --queue-url URL".into()),
         },
+        "reconcile" => Ok(Cli::Reconcile { endpoint, invoke_url }),
         "status" => Ok(Cli::Status { endpoint, hops }),
         "seed" => Ok(Cli::Seed { api }),
         "reset" => Ok(Cli::Reset),
@@ -790,6 +803,14 @@ mod tests {
             })
         ));
         assert!(parse(&args("replay")).is_err());
+        assert_eq!(
+            parse(&args("reconcile --invoke-url http://127.0.0.1:9400")).unwrap(),
+            Cli::Reconcile {
+                endpoint: None,
+                invoke_url: Some("http://127.0.0.1:9400".into())
+            }
+        );
+        assert!(parse(&args("reconcile --queue X")).is_err());
         assert!(parse(&args("replay --queue A --queue-url B")).is_err());
         assert_eq!(
             parse(&args("seed --api http://127.0.0.1:3100")).unwrap(),

@@ -32,16 +32,22 @@ pub enum Metric {
     DiscordPosts,
     /// Mails, per outcome (sent, duplicate, failed, skipped).
     Mails,
+    /// Results and removals a reconcile pass compared with the ledger.
+    ReconcileChecked,
+    /// Of those, the ones whose event reconcile published again (the ledger lacked them).
+    ReconcileRepaired,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 6] = [
+    pub const ALL: [Metric; 8] = [
         Metric::ResultsRecorded,
         Metric::AwardsApplied,
         Metric::AwardsUnchanged,
         Metric::PointsMoved,
         Metric::DiscordPosts,
         Metric::Mails,
+        Metric::ReconcileChecked,
+        Metric::ReconcileRepaired,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +58,8 @@ impl Metric {
             Metric::PointsMoved => "PointsMoved",
             Metric::DiscordPosts => "DiscordPosts",
             Metric::Mails => "Mails",
+            Metric::ReconcileChecked => "ReconcileChecked",
+            Metric::ReconcileRepaired => "ReconcileRepaired",
         }
     }
 

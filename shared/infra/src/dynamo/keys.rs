@@ -42,6 +42,17 @@ pub const RESULT_PREFIX: &str = "RESULT#";
 /// version its removal had: a result recorded again must be newer. No index attributes,
 /// and not `RESULT#`, so no ranking, listing or stream filter sees it.
 pub const TOMBSTONE_PREFIX: &str = "REMOVED#";
+/// The Races table's sparse `pending` index: official results and tombstones whose
+/// version the ledger may not have applied yet. Every result write and every deletion's
+/// tombstone carries `pending = AWARD` and `pending_since` (epoch seconds); reconcile
+/// removes both once the ledger holds that version (or a newer one), so the index holds
+/// only what is in flight or lost, never the whole table.
+pub const PENDING_INDEX: &str = "pending";
+/// The index's partition attribute and its one value.
+pub const PENDING: &str = "pending";
+pub const PENDING_AWARD: &str = "AWARD";
+/// The index's sort attribute: when the version was written (epoch seconds).
+pub const PENDING_SINCE: &str = "pending_since";
 /// `RUNNER#<id> | RECORD#<id>`: a private record; `RUNNER#<id>` also partitions gsi1's
 /// "my entries" and "my results".
 pub const RUNNER_PREFIX: &str = "RUNNER#";

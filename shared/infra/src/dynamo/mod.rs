@@ -4,6 +4,7 @@ pub mod activity;
 pub(crate) mod errors;
 pub mod keys;
 pub mod ledger;
+pub mod pending;
 pub mod points;
 pub mod races;
 mod transact;

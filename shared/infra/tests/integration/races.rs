@@ -764,6 +764,93 @@ async fn a_deleted_result_leaves_a_tombstone_a_new_one_must_outrank() {
     assert_eq!(fx.races.removed_version(&m.id, &runner).await.unwrap(), Some(503));
 }
 
+#[tokio::test]
+async fn results_and_tombstones_wait_in_the_pending_index_until_acknowledged_at_their_version() {
+    let fx = fixture().await;
+    let users = local::Stack::shared()
+        .provisioned()
+        .physical_name("UsersTable")
+        .unwrap()
+        .to_owned();
+    let pending = infra::dynamo::pending::DynamoPending::new(fx.client.clone(), &fx.table, users);
+    let organizer = UserId::generate();
+    let m = marathon(&organizer, date!(2026 - 05 - 10), 10);
+    create(&fx, &m).await;
+    let (kept, removed) = (UserId::generate(), UserId::generate());
+    let log = |kind| act(&organizer, kind);
+    for runner in [&kept, &removed] {
+        register(&fx, &m, runner).await.unwrap();
+        fx.races
+            .put_result(
+                &official(&m, runner, 12_000, 7),
+                None,
+                &log(ActivityKind::ResultRecorded),
+            )
+            .await
+            .unwrap();
+    }
+    fx.races
+        .delete_result(&m.id, &removed, 7, &log(ActivityKind::ResultRemoved))
+        .await
+        .unwrap();
+    let mine = async |until: i64| {
+        let mut items: Vec<_> = pending
+            .due(until)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.marathon_id == m.id)
+            .collect();
+        items.sort_by(|a, b| a.sk.cmp(&b.sk));
+        items
+    };
+    assert!(mine(NOW.unix_timestamp() - 1).await.is_empty(), "written at NOW");
+    let due = mine(NOW.unix_timestamp()).await;
+    // the deleted result left the index with it; its tombstone entered it
+    assert_eq!(due.len(), 2, "{due:?}");
+    let (removal, result) = (&due[0], &due[1]);
+    assert!(removal.is_removal() && !result.is_removal());
+    assert_eq!(
+        (removal.runner_id.clone(), removal.version, removal.points),
+        (removed.clone(), 8, 0),
+        "the removal's version, no points"
+    );
+    assert_eq!(
+        (removal.marathon_name.as_str(), removal.runner_name.as_str()),
+        ("Seoul Marathon", "Kim Runner"),
+        "the names its event carries"
+    );
+    assert_eq!(removal.result_id, result_id(&m.id, &removed));
+    assert_eq!(
+        (result.runner_id.clone(), result.version, result.points),
+        (kept.clone(), 7, 105)
+    );
+    assert_eq!(result.correlation_id.as_deref(), Some("races-test"));
+    assert_eq!(
+        pending.applied_version(&kept, &result.result_id).await.unwrap(),
+        None
+    );
+
+    // a correction since the pass read version 7: acknowledging 7 leaves 8's marker
+    fx.races
+        .put_result(
+            &official(&m, &kept, 11_900, 8),
+            Some(7),
+            &log(ActivityKind::ResultCorrected),
+        )
+        .await
+        .unwrap();
+    assert!(!pending.acknowledge(result).await.unwrap());
+    assert!(pending.acknowledge(removal).await.unwrap());
+    let due = mine(NOW.unix_timestamp()).await;
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!((due[0].runner_id.clone(), due[0].version), (kept.clone(), 8));
+    assert!(pending.acknowledge(&due[0]).await.unwrap());
+    assert!(mine(NOW.unix_timestamp()).await.is_empty());
+    // the result itself is untouched
+    assert_eq!(fx.races.result(&m.id, &kept).await.unwrap().unwrap().version, 8);
+}
+
 /// Runs `jobs` with at most 16 in flight.
 async fn bounded<T: Send + 'static>(jobs: Vec<impl Future<Output = T> + Send + 'static>) -> Vec<T> {
     let mut running = JoinSet::new();

@@ -17,8 +17,9 @@ use time::{Date, OffsetDateTime};
 use crate::dynamo::{Item, n, s};
 
 pub(super) use crate::dynamo::keys::{
-    ALL_MARATHONS, ENTRY_PREFIX, RECORD_PREFIX, RESULT_PREFIX, entry_key, marathon_key, marathon_pk,
-    organizer_pk, rank_pk, record_key, result_key, runner_pk, tombstone_key,
+    ALL_MARATHONS, ENTRY_PREFIX, PENDING, PENDING_AWARD, PENDING_SINCE, RECORD_PREFIX, RESULT_PREFIX,
+    entry_key, marathon_key, marathon_pk, organizer_pk, rank_pk, record_key, result_key, runner_pk,
+    tombstone_key,
 };
 
 // The ranking key pads finish times to six digits; a longer time would sort wrongly.
@@ -161,6 +162,9 @@ pub(super) fn result_item(result: &OfficialResult) -> Result<Item, StoreError> {
             "gsi3sk".to_owned(),
             s(format!("{:06}#{}", result.finish_seconds, result.runner_id)),
         ),
+        // until the ledger has applied this version (the `pending` index, see keys)
+        (PENDING.to_owned(), s(PENDING_AWARD)),
+        (PENDING_SINCE.to_owned(), n(result.updated_at.unix_timestamp())),
     ]);
     with_attributes(&ResultItem::from(result), attributes)
 }
@@ -197,6 +201,8 @@ mod tests {
         assert_eq!(text("result_id"), result_id(&marathon, &runner));
         assert_eq!(text("sk"), crate::dynamo::keys::result_sk(&runner));
         assert_eq!(text("gsi3sk"), format!("010800#{runner}"));
+        assert_eq!(text("pending"), "AWARD", "pending until the ledger applies it");
+        assert_eq!(item["pending_since"].as_n().unwrap(), "1795258800");
         let stored: ResultItem = serde_dynamo::from_item(item).unwrap();
         assert_eq!(stored.result_id, result_id(&marathon, &runner));
         assert_eq!(OfficialResult::from(stored), result);

@@ -13,12 +13,12 @@ use domain::result::OfficialResult;
 
 use super::cursor::{Index, Listing, SortCondition};
 use super::items::{
-    RESULT_PREFIX, corrupt, entry_key, marathon_key, rank_pk, result_item, result_key, runner_pk,
-    tombstone_key,
+    PENDING, PENDING_AWARD, PENDING_SINCE, RESULT_PREFIX, ResultItem, corrupt, entry_key, marathon_key,
+    rank_pk, result_item, result_key, runner_pk, tombstone_key,
 };
 use super::{DynamoRaces, Op};
-use crate::dynamo::n;
 use crate::dynamo::transact::{TransactError, transact};
+use crate::dynamo::{Item, n, s};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// Fastest first; the sort key breaks ties by runner id.
@@ -126,8 +126,11 @@ impl DynamoRaces {
         // the removal's version, as the points pipeline numbers it (official-record-stream:
         // the old version plus one); kept so a later result is numbered above it
         let removed = expected_version + 1;
-        let mut tombstone = tombstone_key(marathon, runner);
-        tombstone.insert("version".into(), n(removed));
+        // what reconcile needs to re-emit the removal if its event is lost (the `pending`
+        // index): the result's names, read here since the stream's event is made from the
+        // deleted item and the tombstone outlives it
+        let names: Option<ResultItem> = self.get(result_key(marathon, runner)).await?;
+        let tombstone = tombstone_item(marathon, runner, removed, names.as_ref(), activity);
         let tombstone = self
             .put(tombstone)
             .condition_expression("attribute_not_exists(pk) OR #version < :removed")
@@ -149,4 +152,31 @@ impl DynamoRaces {
         let tombstone: Option<Tombstone> = self.get(tombstone_key(marathon, runner)).await?;
         Ok(tombstone.map(|t| t.version))
     }
+}
+
+/// A deletion's tombstone: its key and the removal's version, and, until the ledger has
+/// taken the result's points back, the `pending` marker with the names the removal's
+/// event carries (`infra::dynamo::pending::PendingItem` reads them).
+fn tombstone_item(
+    marathon: &MarathonId,
+    runner: &UserId,
+    removed: u64,
+    names: Option<&ResultItem>,
+    activity: &ActivityEntry,
+) -> Item {
+    let mut item = tombstone_key(marathon, runner);
+    item.insert("version".into(), n(removed));
+    item.insert(PENDING.into(), s(PENDING_AWARD));
+    item.insert(PENDING_SINCE.into(), n(activity.at.unix_timestamp()));
+    item.insert("marathon_id".into(), s(marathon.to_string()));
+    item.insert("runner_id".into(), s(runner.to_string()));
+    item.insert("result_id".into(), s(domain::result::result_id(marathon, runner)));
+    if let Some(names) = names {
+        item.insert("marathon_name".into(), s(names.marathon_name.clone()));
+        item.insert("runner_name".into(), s(names.runner_name.as_str()));
+    }
+    if let Some(correlation) = &activity.origin.correlation_id {
+        item.insert("correlation_id".into(), s(correlation.clone()));
+    }
+    item
 }
