@@ -86,7 +86,7 @@ async fn results_and_removals_whose_events_were_lost_are_repaired_by_one_pass_on
     ));
     let poison = Arc::new(infra::poison::PoisonQueue::new(
         aws_sdk_sqs::Client::new(&sdk),
-        env["FAILURES_QUEUE_URL"].clone(),
+        env["RECORD_STREAM_FAILURES_QUEUE_URL"].clone(),
         "OfficialRecordStreamFunction",
     ));
     let (lose, lost) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
