@@ -110,7 +110,7 @@ impl Directory {
             language: text(&item, "language").and_then(|l| Language::from_tag(&l)),
             email_verified: item
                 .get("email_verified")
-                .map_or(true, |v| v.as_bool().is_ok_and(|verified| *verified)),
+                .is_none_or(|v| v.as_bool().is_ok_and(|verified| *verified)),
         }))
     }
 
