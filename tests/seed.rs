@@ -33,7 +33,9 @@ async fn the_seed_verifies_its_accounts_through_the_mailbox_and_loads_the_demo()
     .expect("the local stack's services start");
     let api = services.api_url().unwrap();
 
-    local::dev::seed::run(&api, &dir).await.expect("the seed loads the demo");
+    local::dev::seed::run(&api, &dir)
+        .await
+        .expect("the seed loads the demo");
 
     let http = HttpClient::new();
     let login = |who: &str| {
@@ -85,7 +87,9 @@ async fn the_seed_verifies_its_accounts_through_the_mailbox_and_loads_the_demo()
     .await;
 
     // run again: the demo is there, nothing to do (no error)
-    local::dev::seed::run(&api, &dir).await.expect("a second run finds the demo");
+    local::dev::seed::run(&api, &dir)
+        .await
+        .expect("a second run finds the demo");
 
     sink.stop().await;
     services.stop().await;
