@@ -98,3 +98,35 @@ where
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn organizer(email_verified: Option<bool>) -> Caller {
+        Caller {
+            id: UserId::generate(),
+            role: Role::Organizer,
+            email_verified,
+        }
+    }
+
+    #[test]
+    fn only_a_token_that_says_unverified_is_refused() {
+        let refused = organizer(Some(false)).require_verified_email().unwrap_err();
+        assert_eq!(refused.status(), 403);
+        assert_eq!(
+            refused.kind().uri(),
+            "https://mrmrthon.dev/problems/unverified-email"
+        );
+        assert!(
+            refused
+                .detail
+                .unwrap()
+                .starts_with("verify your email address first")
+        );
+        assert!(organizer(Some(true)).require_verified_email().is_ok());
+        // tokens from before login set the claim: their accounts count as verified
+        assert!(organizer(None).require_verified_email().is_ok());
+    }
+}
