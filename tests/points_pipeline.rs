@@ -14,7 +14,9 @@ use infra::tokens::{TokenConfig, TokenSigner};
 use local::http_client::{HttpClient, HttpResponse};
 use local::sink::Scripted;
 use local::{HopKind, InProcess, ServiceOptions, Services, Stack};
-use mrmrthon_e2e::{discord_sink, eventually, with_notifiers, with_points_pipeline, with_record_api};
+use mrmrthon_e2e::{
+    discord_sink, eventually, mark_email_verified, with_notifiers, with_points_pipeline, with_record_api,
+};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -138,8 +140,14 @@ async fn results_become_points() {
             retention: time::Duration::days(1),
         },
     );
-    let (_, organizer) = user(&users, &signer, Role::Organizer).await;
+    let (organizer_id, organizer) = user(&users, &signer, Role::Organizer).await;
     let (runner, runner_token) = user(&users, &signer, Role::Runner).await;
+    // as if both had followed their verification links: the runner's result mail goes to
+    // verified addresses only
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    for id in [&organizer_id, &runner] {
+        mark_email_verified(&dynamo, &env["USERS_TABLE"], id).await;
+    }
     let runner_email = format!("{}@example.com", runner.as_str().to_lowercase());
 
     // run today (UTC): results are recorded from race day on, and registration may stay

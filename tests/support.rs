@@ -217,3 +217,24 @@ pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Marks the profile's address verified, as following the mailed link does, for users the
+/// tests write straight into the Users table (`create_user` leaves a new profile
+/// unverified, and log-mailer sends unverified addresses security mails only). The store
+/// has no other way in than the mailed token, which these users never get.
+pub async fn mark_email_verified(
+    dynamo: &aws_sdk_dynamodb::Client,
+    users_table: &str,
+    user: &domain::UserId,
+) {
+    dynamo
+        .update_item()
+        .table_name(users_table)
+        .set_key(Some(infra::dynamo::keys::profile_key(user)))
+        .update_expression("SET email_verified = :true")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":true", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+        .send()
+        .await
+        .expect("mark the address verified");
+}

@@ -4,9 +4,10 @@
 //! function in-process and the whole pipeline behind the tables.
 //!
 //! One walkthrough, as two people in two browsers: an organizer and a runner sign up and
-//! sign in, the organizer creates a marathon, the runner registers, the organizer records
-//! the result, and once the pipeline has run the runner's points page and the public
-//! ranking show it. Every page visited is checked with axe-core (no serious or critical
+//! sign in, the organizer creates a marathon, the runner registers, the organizer's first
+//! try at recording the result is refused (the address is not verified yet), the
+//! organizer opens the verification link from the mail, records the result, and once the
+//! pipeline has run the runner's points page and the public ranking show it. Every page visited is checked with axe-core (no serious or critical
 //! violation) and photographed in Korean and English at desktop and phone widths
 //! (`target/screenshots/`, or `docs/screenshots/` with `UPDATE_SCREENSHOTS=1`).
 //!
@@ -400,8 +401,9 @@ async fn a_race_through_the_site() {
     organizer.goto("/").await;
     organizer.document("home").await;
 
+    let organizer_email = format!("lee.{suffix}@example.com");
     organizer
-        .sign_up_and_in(&format!("lee.{suffix}@example.com"), "이주최", "organizer")
+        .sign_up_and_in(&organizer_email, "이주최", "organizer")
         .await;
     runner
         .sign_up_and_in(&format!("kim.{suffix}@example.com"), "김러너", "runner")
@@ -443,12 +445,58 @@ async fn a_race_through_the_site() {
         })
         .await;
 
-    // the organizer sees the participant and records the result
-    organizer.goto(&format!("/organizer/marathons/{marathon}")).await;
+    // the organizer sees the participant; a result from an address not verified yet is
+    // refused, and the form says why
+    let organizer_page = format!("/organizer/marathons/{marathon}");
+    organizer.goto(&organizer_page).await;
     let row = organizer.wait_for("tr[data-runner-id]").await;
     let runner_id = row.attr("data-runner-id").await.unwrap().expect("a runner id");
-    organizer.document("organizer-marathon").await;
     let row_css = format!("tr[data-runner-id=\"{runner_id}\"]");
+    organizer.fill_in(&row_css, "finish_time", "3:12:45").await;
+    organizer.click(&format!("{row_css} button[type=submit]")).await;
+    organizer
+        .until(
+            "the unverified-email problem in the row's alert",
+            WAIT,
+            async |b| {
+                let alert = b.text(&format!("{row_css} [role=alert]")).await?;
+                alert.contains("이메일 주소를 먼저 인증하세요").then_some(())
+            },
+        )
+        .await;
+
+    // the organizer opens the link signup mailed; the page posts its token
+    let mailbox = services
+        .mailbox
+        .as_ref()
+        .expect("the tests' services keep a mailbox");
+    let token = eventually("the organizer's verification mail", async || {
+        mailbox
+            .mails()
+            .into_iter()
+            .rev()
+            .filter(|m| m.to.iter().any(|to| to.contains(&organizer_email)))
+            .find_map(|m| {
+                let raw = std::fs::read(&m.path).ok()?;
+                local::mailbox::links::link_token(&raw, "verify-email")
+            })
+    })
+    .await;
+    organizer.goto(&format!("/verify-email?token={token}")).await;
+    organizer
+        .until("the address verified", WAIT, async |b| {
+            b.body_text()
+                .await
+                .contains("이메일 주소가 인증되었습니다")
+                .then_some(())
+        })
+        .await;
+    organizer.document("verify-email").await;
+
+    // a new page load refreshes the session: its access token says email_verified: true
+    organizer.goto(&organizer_page).await;
+    organizer.wait_for(&row_css).await;
+    organizer.document("organizer-marathon").await;
     organizer.fill_in(&row_css, "finish_time", "3:12:45").await;
     organizer.fill_in(&row_css, "bonus_points", "10").await;
     organizer.click(&format!("{row_css} button[type=submit]")).await;

@@ -424,6 +424,7 @@ fn log_mailer(c: &mut Criterion) {
         email: "kim.runner@example.com".into(),
         name: "김민수".into(),
         language: None,
+        email_verified: true,
     };
     assert!(mail_compose(record.clone(), &recipient).is_some());
 

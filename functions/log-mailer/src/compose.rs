@@ -659,6 +659,7 @@ mod tests {
             email: "kim@example.com".into(),
             name: name.into(),
             language,
+            email_verified: true,
         }
     }
 

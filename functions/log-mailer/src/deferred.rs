@@ -37,7 +37,7 @@ impl DeferredMail {
         Self {
             entry: entry.clone(),
             user: user.clone(),
-            security: matches!(notice, Notice::Security { .. }),
+            security: notice.is_security(),
         }
     }
 

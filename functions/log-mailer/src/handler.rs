@@ -568,6 +568,12 @@ impl Mailer {
                 return Delivery::Failed(error.to_string());
             }
         };
+        // issue 15: an address nobody has proven to own gets no race mail (results,
+        // marathon changes, points); security mails always go, verification's included
+        if !recipient.email_verified && !notice.is_security() {
+            tracing::info!(entry_id = %entry.id, user_id = %user, "the address is not verified: only security mails go to it");
+            return Delivery::Skipped;
+        }
         let Some(to) = compose::address(&recipient.email) else {
             tracing::warn!(entry_id = %entry.id, user_id = %user, "the profile's email cannot be sent to: not mailed");
             return Delivery::Skipped;

@@ -207,6 +207,12 @@ impl Notice {
         }
     }
 
+    /// Security mails (lockout, token reuse, password changed or reset, verification) go
+    /// to every address, verified or not, and first; the others to verified ones only.
+    pub fn is_security(&self) -> bool {
+        matches!(self, Self::Security { .. })
+    }
+
     pub fn audience(&self) -> Audience {
         match self {
             Self::Result { runner, .. } => Audience::User(runner.clone()),

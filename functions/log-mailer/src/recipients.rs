@@ -1,5 +1,6 @@
 //! The people a notice goes to, read with GetItem and Query only (never Scan): a user's
-//! profile (`USER#id | PROFILE` in Users: email, name) and a marathon's participants
+//! profile (`USER#id | PROFILE` in Users: email, name, language, email_verified) and a
+//! marathon's participants
 //! (`MARATHON#id | ENTRY#runner` in Races), page by page.
 
 use std::collections::HashMap;
@@ -15,7 +16,7 @@ use crate::compose::Language;
 
 /// The profile attributes the mailer reads, and the only ones its IAM policy allows
 /// (`dynamodb:Attributes` in template.yaml, checked by tests/template_policy.rs).
-pub const PROFILE_ATTRIBUTES: [&str; 3] = ["email", "name", "language"];
+pub const PROFILE_ATTRIBUTES: [&str; 4] = ["email", "name", "language", "email_verified"];
 
 /// Where a notice goes: what the profile says about its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,9 @@ pub struct Recipient {
     /// Profiles carry no language yet: None starts the mail in the deployment's language
     /// (NOTIFICATION_LANGUAGE), with a section in the other one.
     pub language: Option<Language>,
+    /// Whether the address is verified: unverified ones get security mails only.
+    /// Profiles written before verification existed have no flag and count as verified.
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -104,6 +108,9 @@ impl Directory {
             email: text(&item, "email").unwrap_or_default(),
             name: text(&item, "name").unwrap_or_default(),
             language: text(&item, "language").and_then(|l| Language::from_tag(&l)),
+            email_verified: item
+                .get("email_verified")
+                .is_none_or(|v| v.as_bool().is_ok_and(|verified| *verified)),
         }))
     }
 

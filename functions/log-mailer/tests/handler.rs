@@ -911,3 +911,92 @@ impl log_mailer::send::MailPort for Quota {
         self.inner.send(mail).await
     }
 }
+
+#[tokio::test]
+async fn unverified_addresses_get_security_mails_only() {
+    let world = World::new().await;
+    let (organizer, _) = world.user("Organizer Verify").await;
+    let (verified, verified_email) = world.user("Runner Verified").await;
+    let (unverified, unverified_email) = world.unverified_user("Runner Unverified").await;
+    let (legacy, legacy_email) = world.user("Runner Legacy").await;
+    // a profile written before verification existed has no flag at all
+    world
+        .dynamo
+        .update_item()
+        .table_name(&world.settings.users_table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{legacy}")),
+        )
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("PROFILE".into()))
+        .update_expression("REMOVE email_verified")
+        .send()
+        .await
+        .unwrap();
+    let marathon = world
+        .marathon(
+            &organizer,
+            "Verify 10K",
+            &[verified.clone(), unverified.clone(), legacy.clone()],
+        )
+        .await;
+    let cancelled = world.cancel(&marathon).await;
+    let result = sample_entry("result-recorded.json", &organizer, Some(&unverified));
+    let now = OffsetDateTime::now_utc();
+    let origin = domain::activity::RequestOrigin::default;
+    let lock = ActivityEntry::new(unverified.clone(), ActivityKind::AccountLocked, now, origin())
+        .with_details(ActivityDetails::Locked(LockDetails {
+            locked_until: Some(now.unix_timestamp() + 900),
+        }));
+    let changed = ActivityEntry::new(unverified.clone(), ActivityKind::PasswordChanged, now, origin());
+    let mailer = world.mailer(|_| {}).await;
+
+    let response = mailer
+        .handle(lambda(
+            event(vec![
+                record("marathon-cancelled.json", cancelled),
+                record("result-recorded.json", world.item(&result)),
+                record("result-recorded.json", world.item(&lock)),
+                record("result-recorded.json", world.item(&changed)),
+            ]),
+            None,
+        ))
+        .await
+        .unwrap();
+
+    assert_eq!(failed(&response), Vec::<String>::new(), "a skip is no failure");
+    assert_eq!(world.mail_to(&verified_email).await.len(), 1, "the cancellation");
+    assert_eq!(
+        world.mail_to(&legacy_email).await.len(),
+        1,
+        "no flag counts as verified"
+    );
+    let mut subjects: Vec<String> = world
+        .mail_to(&unverified_email)
+        .await
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        [
+            "[mrmrthon] 계정이 일시적으로 잠겼습니다 (Account locked)",
+            "[mrmrthon] 비밀번호가 변경되었습니다 (Password changed)",
+        ],
+        "the lock and password mails only: no cancellation, no result"
+    );
+
+    // verified now: the next result mail reaches them
+    world.set_verified(&unverified, true).await;
+    let corrected = sample_entry("result-recorded.json", &organizer, Some(&unverified));
+    let response = mailer
+        .handle(lambda(
+            event(vec![record("result-recorded.json", world.item(&corrected))]),
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(world.mail_to(&unverified_email).await.len(), 3);
+}

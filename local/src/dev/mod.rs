@@ -600,7 +600,7 @@ async fn seed_demo(api: Option<String>) -> Result<()> {
             ));
         }
     };
-    seed::run(&api).await
+    seed::run(&api, &emulator::repo_root().join(".local").join("mailbox")).await
 }
 
 /// Forgets what `dev` keeps: the snapshot, the hop file and the mailbox.

@@ -9,6 +9,7 @@
 //! (GetSendQuota's `SentLast24Hours`, which the emulator never decays) has moved.
 
 pub mod eml;
+pub mod links;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -227,6 +227,9 @@ export const en: Messages = {
     recorded: (name: string) => `Saved ${name}'s result.`,
     resultDeleted: (name: string) => `Deleted ${name}'s result.`,
     resultConflict: "This result changed meanwhile. The latest values are loaded: check them and save again.",
+    unverifiedTitle: "Verify your email address first",
+    unverifiedDetail:
+      "Only an organizer whose email address is verified can record results. Open the link in the mail sent at signup, or have it sent again from your account page.",
     view: "Public page",
     fieldNames: {
       name: "Name",

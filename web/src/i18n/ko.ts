@@ -226,6 +226,9 @@ export const ko = {
     recorded: (name: string) => `${name}의 기록을 저장했습니다.`,
     resultDeleted: (name: string) => `${name}의 기록을 삭제했습니다.`,
     resultConflict: "이 기록이 그사이 바뀌었습니다. 최신 값을 불러왔으니 확인 후 다시 저장하세요.",
+    unverifiedTitle: "이메일 주소를 먼저 인증하세요",
+    unverifiedDetail:
+      "공식 기록은 이메일 주소를 인증한 주최자만 등록할 수 있습니다. 가입 때 받은 메일의 링크를 열거나, 계정 페이지에서 인증 메일을 다시 받으세요.",
     view: "공개 페이지",
     fieldNames: {
       name: "대회 이름",

@@ -17,6 +17,8 @@ type Result = components["schemas"]["Result"];
 type Entry = components["schemas"]["EntryView"];
 
 const CLASSIC = ["full", "half", "10k", "5k"] as const;
+/** record-api's answer to an organizer whose address is not verified yet (issue 15). */
+const UNVERIFIED_EMAIL = "https://mrmrthon.dev/problems/unverified-email";
 
 export function OrganizerPage() {
   const { t } = useI18n();
@@ -492,6 +494,9 @@ function ParticipantRow({
     if (p.status === 412) {
       await onConflict();
       setProblem({ ...p, title: t.org.resultConflict, detail: undefined });
+    } else if (p.type === UNVERIFIED_EMAIL) {
+      // the API's words are English: say it in the page's language, and where to go
+      setProblem({ ...p, title: t.org.unverifiedTitle, detail: t.org.unverifiedDetail });
     } else setProblem(p);
   };
 

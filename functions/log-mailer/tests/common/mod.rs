@@ -92,8 +92,31 @@ impl World {
         Mailer::connect(&self.sdk, &settings).await
     }
 
-    /// A user with a profile, through the Users store (as login's signup writes it).
+    /// A user with a profile whose address is verified: signed up through the Users store
+    /// (as login's signup writes it), then verified.
     pub async fn user(&self, name: &str) -> (UserId, String) {
+        let (id, email) = self.unverified_user(name).await;
+        self.set_verified(&id, true).await;
+        (id, email)
+    }
+
+    /// Sets the profile's `email_verified` flag, as completing the mailed link does.
+    pub async fn set_verified(&self, user: &UserId, verified: bool) {
+        self.dynamo
+            .update_item()
+            .table_name(&self.settings.users_table)
+            .key("pk", AttributeValue::S(format!("USER#{user}")))
+            .key("sk", AttributeValue::S("PROFILE".into()))
+            .update_expression("SET email_verified = :v")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":v", AttributeValue::Bool(verified))
+            .send()
+            .await
+            .expect("set email_verified");
+    }
+
+    /// A user as signup leaves them: the address not verified yet.
+    pub async fn unverified_user(&self, name: &str) -> (UserId, String) {
         let email = format!("{}@example.com", unique("runner"));
         let user = User {
             id: UserId::generate(),

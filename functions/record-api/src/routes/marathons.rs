@@ -52,7 +52,7 @@ fn details(marathon: &Marathon, changes: &[&str]) -> domain::activity::ActivityD
             ("ETag" = String, description = "The version, quoted: send it back as If-Match."),
             ("Location" = String, description = "/marathons/{id}"),
         )),
-        (status = 403, description = "Only an organizer may create marathons."),
+        (status = 403, description = "Only an organizer may create marathons. An organizer whose email address is not verified yet may: preparing a marathon mints no points, recording its results waits for verification."),
     )
 )]
 pub async fn create(
@@ -61,6 +61,7 @@ pub async fn create(
     origin: Origin,
     ApiJson(input): ApiJson<NewMarathon>,
 ) -> Result<Response, Problem> {
+    // no verified address needed: a marathon mints no points, its results do (and wait for it)
     caller.require(Role::Organizer)?;
     let fields = MarathonFields::from_input(input.into(), None)?;
     let now = api.clock.now();

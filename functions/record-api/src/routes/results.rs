@@ -53,7 +53,7 @@ fn details(result: &OfficialResult) -> domain::activity::ActivityDetails {
         (status = 201, description = "Recorded.", body = ResultView, headers(
             ("ETag" = String, description = "The result's version, quoted."),
         )),
-        (status = 403, description = "Only the marathon's organizer may record results."),
+        (status = 403, description = "Only the marathon's organizer may record results, once their email address is verified (problem type unverified-email until then: verify, then sign in again or refresh)."),
         (status = 404, description = "No such marathon or runner."),
         (status = 409, description = "The marathon is cancelled, its race day has not come yet (results are recorded from the marathon's date on, UTC), the runner is not registered, or something changed meanwhile."),
         (status = 412, description = "The result changed since it was read: read it again."),
@@ -72,6 +72,8 @@ pub async fn record(
 ) -> Result<Response, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
     require_owner(&caller, &marathon)?;
+    // results mint points into the public totals: only an organizer whose address is verified
+    caller.require_verified_email()?;
     let runner = user_id(&runner, "runner")?;
     let mut errors = ValidationErrors::default();
     let finish = errors
@@ -175,7 +177,7 @@ pub async fn record(
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, description = "If-Match is not an ETag."),
-        (status = 403, description = "Only the marathon's organizer may delete results."),
+        (status = 403, description = "Only the marathon's organizer may delete results, once their email address is verified (problem type unverified-email until then: verify, then sign in again or refresh)."),
         (status = 404, description = "No such marathon or result."),
         (status = 409, description = "The result changed meanwhile."),
         (status = 412, description = "The result changed since it was read: read it again."),
@@ -193,6 +195,8 @@ pub async fn remove(
 ) -> Result<StatusCode, Problem> {
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
     require_owner(&caller, &marathon)?;
+    // results mint points into the public totals: only an organizer whose address is verified
+    caller.require_verified_email()?;
     let runner = user_id(&runner, "result")?;
     let existing = api
         .races

@@ -145,6 +145,20 @@ impl World {
         }
     }
 
+    /// The same user with a token whose `email_verified` claim says `verified`, as login
+    /// issues them now (`mint`'s tokens carry no claim, like tokens from before verification).
+    pub fn with_email_verified(&self, user: &TestUser, verified: bool) -> TestUser {
+        let token = self
+            .signer
+            .issue_access_verified(&user.id, user.role, verified, self.clock.now())
+            .expect("sign a token")
+            .token;
+        TestUser {
+            token,
+            ..user.clone()
+        }
+    }
+
     /// The kinds of `actor`'s activity entries, in the order they were written.
     pub async fn activity_kinds(&self, actor: &TestUser) -> Vec<String> {
         aws_sdk_dynamodb::Client::new(&self.sdk)

@@ -29,6 +29,9 @@ impl<T: Verifies> Verifies for std::sync::Arc<T> {
 pub struct Caller {
     pub id: UserId,
     pub role: Role,
+    /// The token's `email_verified` claim; None in tokens issued before login set it
+    /// (accounts from before verification existed count as verified).
+    pub email_verified: Option<bool>,
 }
 
 impl Caller {
@@ -41,6 +44,21 @@ impl Caller {
                 ProblemType::Forbidden,
                 format!("only a {} may do this", role.as_str()),
             ))
+        }
+    }
+
+    /// 403 `unverified-email` when the token says the address is not verified. A token
+    /// without the claim predates verification: its account counts as verified.
+    pub fn require_verified_email(&self) -> Result<(), Problem> {
+        if self.email_verified == Some(false) {
+            Err(Problem::new(
+                ProblemType::UnverifiedEmail,
+                "verify your email address first: open the link in the mail sent at signup \
+                 (POST /auth/verify-email/resend sends it again), then sign in again or refresh \
+                 so the access token says the address is verified",
+            ))
+        } else {
+            Ok(())
         }
     }
 }
@@ -76,6 +94,39 @@ where
         Ok(Self {
             id: claims.sub,
             role: claims.role,
+            email_verified: claims.email_verified,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn organizer(email_verified: Option<bool>) -> Caller {
+        Caller {
+            id: UserId::generate(),
+            role: Role::Organizer,
+            email_verified,
+        }
+    }
+
+    #[test]
+    fn only_a_token_that_says_unverified_is_refused() {
+        let refused = organizer(Some(false)).require_verified_email().unwrap_err();
+        assert_eq!(refused.status(), 403);
+        assert_eq!(
+            refused.kind().uri(),
+            "https://mrmrthon.dev/problems/unverified-email"
+        );
+        assert!(
+            refused
+                .detail
+                .unwrap()
+                .starts_with("verify your email address first")
+        );
+        assert!(organizer(Some(true)).require_verified_email().is_ok());
+        // tokens from before login set the claim: their accounts count as verified
+        assert!(organizer(None).require_verified_email().is_ok());
     }
 }

@@ -15,6 +15,8 @@ pub enum ProblemType {
     Unauthorized,
     InvalidCredentials,
     Forbidden,
+    /// 403: the caller's address is not verified yet (what mints points waits for it).
+    UnverifiedEmail,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -59,6 +61,11 @@ impl ProblemType {
                 "Email or password is incorrect",
             ),
             Forbidden => (StatusCode::FORBIDDEN, "forbidden", "You may not do this"),
+            UnverifiedEmail => (
+                StatusCode::FORBIDDEN,
+                "unverified-email",
+                "Verify your email address first",
+            ),
             NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
