@@ -261,6 +261,23 @@ impl Browser {
         url.path().to_owned()
     }
 
+    /// Once the page has loaded what it shows (nothing marked busy, no loading line).
+    async fn settled(&self) {
+        self.until("the page to finish loading", WAIT, async |b| {
+            let busy = b
+                .client
+                .execute(
+                    "return document.querySelector('[aria-busy=\"true\"]') !== null \
+                     || /불러오는 중|Loading/.test(document.body.textContent);",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            (busy == json!(false)).then_some(())
+        })
+        .await;
+    }
+
     /// axe-core on the rendered page: no serious or critical violation.
     async fn accessible(&self, page: &str) {
         let source = std::fs::read_to_string(repo().join("web/node_modules/axe-core/axe.min.js"))
@@ -543,6 +560,27 @@ async fn a_race_through_the_site() {
             (b.text("[data-total]").await?.trim() == "110").then_some(())
         })
         .await;
+
+    // every other page of the site, as the one who would see it, passes axe-core too
+    for (browser, path) in [
+        (&spectator, format!("/marathons/{marathon}/results/{runner_id}")),
+        (&spectator, "/signup".to_owned()),
+        (&spectator, "/login".to_owned()),
+        (&spectator, "/forgot-password".to_owned()),
+        (&spectator, "/reset-password?token=not-a-mailed-token".to_owned()),
+        (&spectator, "/no/such/page".to_owned()),
+        (&runner, "/me/entries".to_owned()),
+        (&runner, "/me/results".to_owned()),
+        (&runner, "/me/records".to_owned()),
+        (&runner, "/account".to_owned()),
+        (&organizer, "/organizer".to_owned()),
+        (&organizer, "/organizer/marathons/new".to_owned()),
+        (&organizer, "/account".to_owned()),
+    ] {
+        browser.goto(&path).await;
+        browser.settled().await;
+        browser.accessible(&path).await;
+    }
 
     for browser in [organizer, runner, spectator] {
         browser.client.close().await.unwrap();
