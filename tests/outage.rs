@@ -7,66 +7,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
-use domain::ports::UserStore;
-use domain::{Email, Role, User, UserId, UserName};
-use infra::dynamo::{ActivityLog, DynamoUsers};
-use infra::tokens::{TokenConfig, TokenSigner};
+use domain::Role;
 use local::http_client::HttpClient;
 use local::{HopKind, InProcess, ServiceOptions, Services, Stack};
-use mrmrthon_e2e::{eventually, with_points_pipeline, with_record_api};
-use serde_json::{Value, json};
+use mrmrthon_e2e::{Accounts, call, eventually, with_points_pipeline, with_record_api};
+use serde_json::json;
 
 /// As long as the issue's outage: the old mapping (5 retries) gave up after ~31 s.
 const OUTAGE: Duration = Duration::from_secs(60);
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-async fn call(
-    http: &HttpClient,
-    api: &str,
-    method: http::Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let auth = format!("Bearer {token}");
-    let headers = [
-        ("content-type", "application/json"),
-        ("authorization", auth.as_str()),
-    ];
-    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    let reply = http
-        .request(method, &format!("{api}{path}"), &headers, body, TIMEOUT)
-        .await
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
-    (reply.status, reply.json().unwrap_or(Value::Null))
-}
-
-async fn user(users: &DynamoUsers, signer: &TokenSigner, role: Role) -> (UserId, String) {
-    let id = UserId::generate();
-    let user = User {
-        id: id.clone(),
-        email: Email::parse(&format!("{}@example.com", id.as_str().to_lowercase())).unwrap(),
-        name: UserName::parse("김러너").unwrap(),
-        user_type: role,
-        created_at: time::OffsetDateTime::now_utc(),
-    };
-    let entry = ActivityEntry::new(
-        id.clone(),
-        ActivityKind::UserSignedUp,
-        user.created_at,
-        RequestOrigin::default(),
-    );
-    users
-        .create_user(&user, "$argon2id$unused", &entry)
-        .await
-        .unwrap();
-    let token = signer
-        .issue_access(&id, role, time::OffsetDateTime::now_utc())
-        .unwrap()
-        .token;
-    (id, token)
-}
 
 #[tokio::test]
 async fn a_result_recorded_while_the_points_topic_is_gone_is_awarded_once_it_is_back() {
@@ -85,26 +33,9 @@ async fn a_result_recorded_while_the_points_topic_is_gone_is_awarded_once_it_is_
     .expect("the local stack's services start");
     let (http, api) = (HttpClient::new(), services.api_url().unwrap());
 
-    let env = provisioned.function_env("RecordApiFunction").unwrap();
-    let secrets = provisioned.key_pair_secrets().unwrap();
-    let pem = infra::secrets::secret_string(&sdk, &secrets.private_key_secret)
-        .await
-        .unwrap();
-    let signer = TokenSigner::from_pkcs8_pem(
-        &pem,
-        TokenConfig::new(env["TOKEN_ISSUER"].clone(), env["TOKEN_AUDIENCE"].clone()),
-    )
-    .unwrap();
-    let users = DynamoUsers::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        &env["USERS_TABLE"],
-        ActivityLog {
-            table: env["ACTIVITY_TABLE"].clone(),
-            retention: time::Duration::days(1),
-        },
-    );
-    let (_, organizer) = user(&users, &signer, Role::Organizer).await;
-    let (runner, runner_token) = user(&users, &signer, Role::Runner).await;
+    let accounts = Accounts::connect(provisioned, &sdk).await;
+    let (_, organizer) = accounts.user(Role::Organizer).await;
+    let (runner, runner_token) = accounts.user(Role::Runner).await;
     let total = async || {
         let (status, body) = call(
             &http,

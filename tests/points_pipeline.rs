@@ -6,16 +6,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
-use domain::ports::UserStore;
-use domain::{Email, Role, User, UserId, UserName};
-use infra::dynamo::{ActivityLog, DynamoUsers};
-use infra::tokens::{TokenConfig, TokenSigner};
+use domain::{Role, UserId};
 use local::http_client::{HttpClient, HttpResponse};
 use local::sink::Scripted;
 use local::{HopKind, InProcess, ServiceOptions, Services, Stack};
 use mrmrthon_e2e::{
-    discord_sink, eventually, mark_email_verified, with_notifiers, with_points_pipeline, with_record_api,
+    Accounts, discord_sink, eventually, mark_email_verified, with_notifiers, with_points_pipeline,
+    with_record_api,
 };
 use serde_json::{Value, json};
 
@@ -72,32 +69,6 @@ impl Client {
 }
 
 /// A user straight into the Users table, with an access token signed by the stack's key.
-async fn user(users: &DynamoUsers, signer: &TokenSigner, role: Role) -> (UserId, String) {
-    let id = UserId::generate();
-    let user = User {
-        id: id.clone(),
-        email: Email::parse(&format!("{}@example.com", id.as_str().to_lowercase())).unwrap(),
-        name: UserName::parse("김러너").unwrap(),
-        user_type: role,
-        created_at: time::OffsetDateTime::now_utc(),
-    };
-    let entry = ActivityEntry::new(
-        id.clone(),
-        ActivityKind::UserSignedUp,
-        user.created_at,
-        RequestOrigin::default(),
-    );
-    users
-        .create_user(&user, "$argon2id$unused", &entry)
-        .await
-        .unwrap();
-    let token = signer
-        .issue_access(&id, role, time::OffsetDateTime::now_utc())
-        .unwrap()
-        .token;
-    (id, token)
-}
-
 #[tokio::test]
 async fn results_become_points() {
     let stack = Stack::shared();
@@ -122,26 +93,10 @@ async fn results_become_points() {
         correlation: format!("e2e-{}", ulid::Ulid::new()),
     };
 
+    let accounts = Accounts::connect(provisioned, &sdk).await;
     let env = provisioned.function_env("RecordApiFunction").unwrap();
-    let secrets = provisioned.key_pair_secrets().unwrap();
-    let pem = infra::secrets::secret_string(&sdk, &secrets.private_key_secret)
-        .await
-        .unwrap();
-    let signer = TokenSigner::from_pkcs8_pem(
-        &pem,
-        TokenConfig::new(env["TOKEN_ISSUER"].clone(), env["TOKEN_AUDIENCE"].clone()),
-    )
-    .unwrap();
-    let users = DynamoUsers::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        &env["USERS_TABLE"],
-        ActivityLog {
-            table: env["ACTIVITY_TABLE"].clone(),
-            retention: time::Duration::days(1),
-        },
-    );
-    let (organizer_id, organizer) = user(&users, &signer, Role::Organizer).await;
-    let (runner, runner_token) = user(&users, &signer, Role::Runner).await;
+    let (organizer_id, organizer) = accounts.user(Role::Organizer).await;
+    let (runner, runner_token) = accounts.user(Role::Runner).await;
     // as if both had followed their verification links: the runner's result mail goes to
     // verified addresses only
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);

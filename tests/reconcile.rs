@@ -9,65 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
-use domain::ports::UserStore;
-use domain::{Email, Role, User, UserId, UserName};
-use infra::dynamo::{ActivityLog, DynamoUsers};
-use infra::tokens::{TokenConfig, TokenSigner};
+use domain::{Role, UserId};
 use local::http_client::HttpClient;
 use local::{InProcess, ServiceOptions, Services, Stack};
-use mrmrthon_e2e::{eventually, with_points_pipeline, with_record_api};
+use mrmrthon_e2e::{Accounts, call, eventually, with_points_pipeline, with_record_api};
 use reconcile::Report;
 use serde_json::{Value, json};
-
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-async fn call(
-    http: &HttpClient,
-    api: &str,
-    method: http::Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let auth = format!("Bearer {token}");
-    let headers = [
-        ("content-type", "application/json"),
-        ("authorization", auth.as_str()),
-    ];
-    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    let reply = http
-        .request(method, &format!("{api}{path}"), &headers, body, TIMEOUT)
-        .await
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
-    (reply.status, reply.json().unwrap_or(Value::Null))
-}
-
-async fn user(users: &DynamoUsers, signer: &TokenSigner, role: Role) -> (UserId, String) {
-    let id = UserId::generate();
-    let user = User {
-        id: id.clone(),
-        email: Email::parse(&format!("{}@example.com", id.as_str().to_lowercase())).unwrap(),
-        name: UserName::parse("김러너").unwrap(),
-        user_type: role,
-        created_at: time::OffsetDateTime::now_utc(),
-    };
-    let entry = ActivityEntry::new(
-        id.clone(),
-        ActivityKind::UserSignedUp,
-        user.created_at,
-        RequestOrigin::default(),
-    );
-    users
-        .create_user(&user, "$argon2id$unused", &entry)
-        .await
-        .unwrap();
-    let token = signer
-        .issue_access(&id, role, time::OffsetDateTime::now_utc())
-        .unwrap()
-        .token;
-    (id, token)
-}
 
 #[tokio::test]
 async fn results_and_removals_whose_events_were_lost_are_repaired_by_one_pass_once() {
@@ -118,27 +65,10 @@ async fn results_and_removals_whose_events_were_lost_are_repaired_by_one_pass_on
     .expect("the local stack's services start");
     let (http, api) = (HttpClient::new(), services.api_url().unwrap());
 
-    let env = provisioned.function_env("RecordApiFunction").unwrap();
-    let secrets = provisioned.key_pair_secrets().unwrap();
-    let pem = infra::secrets::secret_string(&sdk, &secrets.private_key_secret)
-        .await
-        .unwrap();
-    let signer = TokenSigner::from_pkcs8_pem(
-        &pem,
-        TokenConfig::new(env["TOKEN_ISSUER"].clone(), env["TOKEN_AUDIENCE"].clone()),
-    )
-    .unwrap();
-    let users = DynamoUsers::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        &env["USERS_TABLE"],
-        ActivityLog {
-            table: env["ACTIVITY_TABLE"].clone(),
-            retention: time::Duration::days(1),
-        },
-    );
-    let (_, organizer) = user(&users, &signer, Role::Organizer).await;
-    let (kept, kept_token) = user(&users, &signer, Role::Runner).await;
-    let (lost_runner, lost_token) = user(&users, &signer, Role::Runner).await;
+    let accounts = Accounts::connect(provisioned, &sdk).await;
+    let (_, organizer) = accounts.user(Role::Organizer).await;
+    let (kept, kept_token) = accounts.user(Role::Runner).await;
+    let (lost_runner, lost_token) = accounts.user(Role::Runner).await;
     let total = async |runner: &UserId| {
         let path = format!("/runners/{runner}/points");
         let (status, body) = call(&http, &api, http::Method::GET, &path, &organizer, None).await;

@@ -238,3 +238,91 @@ pub async fn mark_email_verified(
         .await
         .expect("mark the address verified");
 }
+
+/// Accounts written straight into the Users table, with access tokens signed by the
+/// stack's own key: for tests whose subject is not signup.
+pub struct Accounts {
+    users: infra::dynamo::DynamoUsers,
+    signer: infra::tokens::TokenSigner,
+}
+
+impl Accounts {
+    /// The Users table and the signing key as record-api's template environment names them.
+    pub async fn connect(provisioned: &Provisioned, sdk: &SdkConfig) -> Accounts {
+        let env = provisioned
+            .function_env("RecordApiFunction")
+            .expect("RecordApiFunction");
+        let secrets = provisioned.key_pair_secrets().expect("the template's key pair");
+        let pem = infra::secrets::secret_string(sdk, &secrets.private_key_secret)
+            .await
+            .expect("the signing key");
+        let signer = infra::tokens::TokenSigner::from_pkcs8_pem(
+            &pem,
+            infra::tokens::TokenConfig::new(env["TOKEN_ISSUER"].clone(), env["TOKEN_AUDIENCE"].clone()),
+        )
+        .expect("a signer");
+        let users = infra::dynamo::DynamoUsers::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            &env["USERS_TABLE"],
+            infra::dynamo::ActivityLog {
+                table: env["ACTIVITY_TABLE"].clone(),
+                retention: time::Duration::days(1),
+            },
+        );
+        Accounts { users, signer }
+    }
+
+    /// A new account of `role` named 김러너, and an access token for it.
+    pub async fn user(&self, role: domain::Role) -> (domain::UserId, String) {
+        use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
+        use domain::ports::UserStore;
+        let id = domain::UserId::generate();
+        let user = domain::User {
+            id: id.clone(),
+            email: domain::Email::parse(&format!("{}@example.com", id.as_str().to_lowercase()))
+                .expect("an address"),
+            name: domain::UserName::parse("김러너").expect("a name"),
+            user_type: role,
+            created_at: time::OffsetDateTime::now_utc(),
+        };
+        let entry = ActivityEntry::new(
+            id.clone(),
+            ActivityKind::UserSignedUp,
+            user.created_at,
+            RequestOrigin::default(),
+        );
+        self.users
+            .create_user(&user, "$argon2id$unused", &entry)
+            .await
+            .expect("the account is written");
+        let token = self
+            .signer
+            .issue_access(&id, role, time::OffsetDateTime::now_utc())
+            .expect("a token")
+            .token;
+        (id, token)
+    }
+}
+
+/// One authenticated JSON call through the gateway: its status and its body (null when
+/// it has none).
+pub async fn call(
+    http: &local::http_client::HttpClient,
+    api: &str,
+    method: http::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let auth = format!("Bearer {token}");
+    let headers = [
+        ("content-type", "application/json"),
+        ("authorization", auth.as_str()),
+    ];
+    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    let reply = http
+        .request(method, &format!("{api}{path}"), &headers, body, DEADLINE)
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    (reply.status, reply.json().unwrap_or(Value::Null))
+}
