@@ -28,6 +28,7 @@ try:
     from moto.server import ThreadedMotoServer
     from moto.ses import exceptions as ses_exceptions
     from moto.ses import models as ses_models
+    from moto.sns import exceptions as sns_exceptions
     from moto.sns import models as sns_models
 except ImportError as exc:  # a half-made virtualenv: say how to fix it, not a traceback
     print(f"emulator: {exc}: run `make tools` (or `make test`) first", file=sys.stderr)
@@ -59,7 +60,8 @@ def _serialized_dynamodb(create_backend_app):
 
 # Faults on demand, for tests of what an outage does: POST FAULTS_PATH with
 # {"ses": {"code": "Throttling", "message": "Daily message quota exceeded.", "seconds": 5}}
-# makes every SES send answer that error for that long ({"ses": null} ends it at once).
+# makes every SES send answer that error for that long ({"ses": null} ends it at once);
+# {"sns": {"seconds": 5}} makes every SNS publish fail (below).
 FAULTS_PATH = "/_mrmrthon/faults"
 _FAULTS = {}
 _FAULTS_LOCK = threading.Lock()
@@ -107,6 +109,23 @@ def _send_raw_email_faulty(self, *args, **kwargs):
 
 
 ses_models.SESBackend.send_raw_email = _send_raw_email_faulty
+
+
+# {"sns": {"seconds": N}}: every publish answers "Topic does not exist", as while a topic is
+# gone. Tests hold it while they bring a deleted topic back, so that no publish lands in the
+# moment between the topic's return and its subscription's (a message published then has no
+# subscriber; on AWS that gap is what reconciliation repairs, tests/reconcile.rs).
+def _sns_faulty(publish):
+    def faulty(self, *args, **kwargs):
+        if _fault("sns") is not None:
+            raise sns_exceptions.TopicNotFound()
+        return publish(self, *args, **kwargs)
+
+    return faulty
+
+
+sns_models.SNSBackend.publish = _sns_faulty(sns_models.SNSBackend.publish)
+sns_models.SNSBackend.publish_batch = _sns_faulty(sns_models.SNSBackend.publish_batch)
 
 threaded_moto_server.DomainDispatcherApplication = _serialized_dynamodb
 
