@@ -182,7 +182,9 @@ impl Notice {
             | K::EntryCancelled
             | K::RecordCreated
             | K::RecordUpdated
-            | K::RecordDeleted => Ok(None),
+            | K::RecordDeleted
+            // not mailed yet: the confirmation needs the address the entry carries
+            | K::AccountDeleted => Ok(None),
         }
     }
 
