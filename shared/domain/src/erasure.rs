@@ -16,11 +16,19 @@ use crate::user::UserId;
 /// replay of a failure queue, not the log's 400 days.
 pub const DELETION_ENTRY_TTL: Duration = Duration::days(3);
 
+/// One of the runner's entries, as far as erasure needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryRef {
+    pub marathon_id: MarathonId,
+    /// As the entry copied it (for the cancellation's activity entry).
+    pub marathon_name: String,
+    pub marathon_date: Date,
+}
+
 /// What the Races table holds of a runner.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Footprint {
-    /// Every entry's marathon and race date.
-    pub entries: Vec<(MarathonId, Date)>,
+    pub entries: Vec<EntryRef>,
     /// The marathons with an official result of the runner.
     pub results: Vec<MarathonId>,
     /// The private records' ids.
