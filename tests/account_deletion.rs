@@ -3,7 +3,8 @@
 //! through the gateway; the ActivityLog stream brings the deletion to account-erasure. The
 //! ranking and the public points page then show the anonymous name with the points kept,
 //! the upcoming entry is cancelled (its place free), the record is gone, the old address
-//! logs in like an unknown one and signs up again as a new account.
+//! logs in like an unknown one and signs up again as a new account, and the address got
+//! the confirmation mail.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,8 +13,8 @@ use domain::{ANONYMOUS_NAME, Role};
 use local::http_client::HttpClient;
 use local::{InProcess, ServiceOptions, Services, Stack};
 use mrmrthon_e2e::{
-    Accounts, call, eventually, mark_email_verified, with_account_erasure, with_login, with_points_pipeline,
-    with_record_api,
+    Accounts, call, discord_sink, eventually, mark_email_verified, with_account_erasure, with_login,
+    with_notifiers, with_points_pipeline, with_record_api,
 };
 use serde_json::{Value, json};
 
@@ -56,11 +57,14 @@ async fn a_deleted_runner_leaves_the_ranking_true_under_no_name() {
     let invoker = with_record_api(invoker, provisioned, &sdk).await;
     let invoker = with_points_pipeline(invoker, provisioned, &sdk).await;
     let invoker = with_account_erasure(invoker, provisioned, &sdk).await;
+    let _sink = discord_sink(provisioned, &sdk).await;
+    let invoker = with_notifiers(invoker, provisioned, &sdk).await;
+    let mailbox = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
     let services = Services::start(
         stack.endpoint(),
         provisioned,
         Arc::new(invoker),
-        ServiceOptions::for_tests(None),
+        ServiceOptions::for_tests(Some(mailbox)),
     )
     .await
     .expect("the local stack's services start");
@@ -178,6 +182,21 @@ async fn a_deleted_runner_leaves_the_ranking_true_under_no_name() {
     )
     .await;
     assert_eq!(status, 204, "{body}");
+
+    // the address being erased gets the confirmation (a security mail: sent unverified too)
+    let mailbox = services.mailbox.as_ref().unwrap();
+    let confirmation = eventually("the deletion's confirmation", async || {
+        mailbox
+            .mails()
+            .into_iter()
+            .find(|m| m.to.iter().any(|to| to.contains(&email)) && !m.subject.contains("이메일 주소를 확인"))
+    })
+    .await;
+    assert!(
+        confirmation.subject.contains("계정이 삭제되었습니다"),
+        "{}",
+        confirmation.subject
+    );
 
     // the ranking keeps the result, in its place, under no name
     let ranking = format!("/marathons/{run}/results");
