@@ -189,7 +189,7 @@ async fn a_deleted_runner_is_found_by_its_keys_and_erased_once() {
     );
     assert_eq!(
         footprint.results,
-        [run.id.clone()],
+        std::slice::from_ref(&run.id),
         "a deleted result is no result"
     );
     assert_eq!(footprint.records.len(), 2);
