@@ -163,6 +163,30 @@ pub async fn with_notifiers(invoker: InProcess, provisioned: &Provisioned, sdk: 
         })
 }
 
+/// Adds account-erasure, the ActivityLog stream's consumer of account deletions,
+/// configured from the template like login.
+pub async fn with_account_erasure(
+    invoker: InProcess,
+    provisioned: &Provisioned,
+    sdk: &SdkConfig,
+) -> InProcess {
+    let env = provisioned
+        .function_env("AccountErasureFunction")
+        .expect("template.yaml declares AccountErasureFunction");
+    let settings = account_erasure::config::Settings::from_lookup(|name| env.get(name).cloned())
+        .expect("account-erasure's settings");
+    let (eraser, poison) = account_erasure::connect(sdk, &settings);
+    let (eraser, poison) = (Arc::new(eraser), Arc::new(poison));
+    invoker.with("AccountErasureFunction", move |event: Value| {
+        let (eraser, poison) = (Arc::clone(&eraser), Arc::clone(&poison));
+        async move {
+            let event = serde_json::from_value(event)?;
+            let response = account_erasure::handle(event, &eraser, poison.as_ref()).await?;
+            Ok(serde_json::to_value(response)?)
+        }
+    })
+}
+
 /// An API Gateway event through lambda_http's request conversion and an axum router,
 /// the response turned into the payload 2.0 response Lambda would return (as lambda_http
 /// does: `Set-Cookie` into `cookies`, repeated headers comma-joined, a body that is not

@@ -1103,3 +1103,32 @@ fn reconcile_touches_only_the_pending_marker_and_reads_only_applied_versions() {
         Some("rate(15 minutes)")
     );
 }
+
+#[test]
+fn account_erasure_sees_only_deletions_and_touches_neither_users_nor_credentials() {
+    let specs = mapping_specs(Stack::shared().provisioned()).unwrap();
+    let erasure = &specs
+        .iter()
+        .find(|s| s.function == "AccountErasureFunction" && s.is_stream())
+        .expect("account-erasure consumes the ActivityLog stream")
+        .filters;
+    let entry = |event_name: &str, kind: &str| {
+        json!({ "eventName": event_name, "eventSource": "aws:dynamodb", "dynamodb": {
+            "Keys": { "pk": { "S": "USER#1" }, "sk": { "S": "LOG#01J" } },
+            "NewImage": { "kind": { "S": kind } } } })
+    };
+    assert!(erasure.matches(&entry(
+        "INSERT",
+        domain::activity::ActivityKind::AccountDeleted.as_str()
+    )));
+    assert!(!erasure.matches(&entry("INSERT", "result.recorded")));
+    assert!(!erasure.matches(&entry("INSERT", "auth.login_succeeded")));
+
+    // the Races side only: no statement on the Users table (where credentials live)
+    let template = template();
+    assert!(statements_on(&template, "AccountErasureFunction", "UsersTable").is_empty());
+    let policies =
+        serde_yaml::to_string(template.resources["AccountErasureFunction"].property("Policies")).unwrap();
+    assert!(!policies.contains("UsersTable"), "{policies}");
+    assert!(!policies.contains("dynamodb:Scan"), "{policies}");
+}

@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use local::{InProcess, ServiceOptions, Services, Stack};
 use mrmrthon_e2e::{
-    discord_sink, eventually, with_login, with_notifiers, with_points_pipeline, with_record_api,
+    discord_sink, eventually, with_account_erasure, with_login, with_notifiers, with_points_pipeline,
+    with_record_api,
 };
 use serde_json::{Value, json};
 
@@ -394,6 +395,7 @@ async fn a_race_through_the_site() {
     let invoker = with_record_api(invoker, provisioned, &sdk).await;
     let invoker = with_points_pipeline(invoker, provisioned, &sdk).await;
     let invoker = with_notifiers(invoker, provisioned, &sdk).await;
+    let invoker = with_account_erasure(invoker, provisioned, &sdk).await;
     let mailbox = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
     let services = Services::start(
         stack.endpoint(),
@@ -581,6 +583,34 @@ async fn a_race_through_the_site() {
         browser.settled().await;
         browser.accessible(&path).await;
     }
+
+    // the runner deletes the account on /account (the password, then the confirmation
+    // dialog): signed out, and the ranking keeps the result under the anonymous name
+    runner.goto("/account").await;
+    runner
+        .set("[data-form=delete-account] [name=\"password\"]", PASSWORD)
+        .await;
+    runner.click("button[data-action=delete-account]").await;
+    runner
+        .until("the confirmation dialog", WAIT, async |b| {
+            b.client.accept_alert().await.ok()
+        })
+        .await;
+    runner
+        .until("signed out, on the start page", WAIT, async |b| {
+            (b.current_path().await == "/").then_some(())
+        })
+        .await;
+    let ranking = format!("/marathons/{marathon}/results");
+    spectator
+        .until("the anonymous name in the ranking", PIPELINE, async |b| {
+            b.goto(&ranking).await;
+            b.text(&row_css)
+                .await?
+                .contains(domain::ANONYMOUS_NAME)
+                .then_some(())
+        })
+        .await;
 
     for browser in [organizer, runner, spectator] {
         browser.client.close().await.unwrap();

@@ -23,7 +23,7 @@ use domain::points::{Award, AwardChange, award_change};
 use domain::ports::{MarathonFilter, PointsStore, RaceStore, StoreError};
 use domain::record::Record;
 use domain::result::{OfficialResult, result_id};
-use domain::{Role, SystemClock, User, UserId, UserName};
+use domain::{Role, SystemClock, UserId, UserName};
 use http_body_util::BodyExt;
 use infra::passwords::Passwords;
 use infra::tokens::{TokenConfig, TokenSigner, TokenVerifier};
@@ -205,7 +205,7 @@ struct StubPoints;
 
 #[async_trait]
 impl PointsStore for StubPoints {
-    async fn total(&self, _: &UserId) -> Result<Option<(User, i64)>, StoreError> {
+    async fn total(&self, _: &UserId) -> Result<Option<(domain::PublicProfile, i64)>, StoreError> {
         Err(not_here())
     }
     async fn awards(&self, _: &UserId) -> Result<Vec<Award>, StoreError> {

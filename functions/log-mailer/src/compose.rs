@@ -240,7 +240,8 @@ fn korean_subject(notice: &Notice) -> String {
             SecurityEvent::RefreshReuse => "보안을 위해 로그인 세션을 종료했습니다".into(),
             SecurityEvent::PasswordChanged
             | SecurityEvent::PasswordReset { .. }
-            | SecurityEvent::VerifyEmail { .. } => account_subject(event, true),
+            | SecurityEvent::VerifyEmail { .. }
+            | SecurityEvent::AccountDeleted { .. } => account_subject(event, true),
         },
     }
 }
@@ -262,7 +263,8 @@ fn english_subject(notice: &Notice) -> String {
             SecurityEvent::RefreshReuse => "We signed you out to protect your account".into(),
             SecurityEvent::PasswordChanged
             | SecurityEvent::PasswordReset { .. }
-            | SecurityEvent::VerifyEmail { .. } => account_subject(event, false),
+            | SecurityEvent::VerifyEmail { .. }
+            | SecurityEvent::AccountDeleted { .. } => account_subject(event, false),
         },
     }
 }
@@ -291,7 +293,8 @@ fn short_korean(notice: &Notice) -> &'static str {
             SecurityEvent::RefreshReuse => "보안 로그아웃",
             SecurityEvent::PasswordChanged
             | SecurityEvent::PasswordReset { .. }
-            | SecurityEvent::VerifyEmail { .. } => account_short(event, true),
+            | SecurityEvent::VerifyEmail { .. }
+            | SecurityEvent::AccountDeleted { .. } => account_short(event, true),
         },
     }
 }
@@ -312,7 +315,8 @@ fn short_english(notice: &Notice) -> &'static str {
             SecurityEvent::RefreshReuse => "Signed out for security",
             SecurityEvent::PasswordChanged
             | SecurityEvent::PasswordReset { .. }
-            | SecurityEvent::VerifyEmail { .. } => account_short(event, false),
+            | SecurityEvent::VerifyEmail { .. }
+            | SecurityEvent::AccountDeleted { .. } => account_short(event, false),
         },
     }
 }
@@ -364,6 +368,11 @@ fn links(notice: &Notice, language: Language, site: &SiteUrl) -> Vec<(&'static s
             };
             vec![(label, site.marathon(marathon))]
         }
+        // the account is gone: nothing on the site is its any more
+        Notice::Security {
+            event: SecurityEvent::AccountDeleted { .. },
+            ..
+        } => Vec::new(),
         Notice::Security { event, .. } => match account_mail::reset_link(event, ko, site) {
             Some(link) => vec![link],
             None => vec![(if ko { "내 계정" } else { "Your account" }, site.account())],
@@ -485,7 +494,8 @@ fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUr
                     _,
                     SecurityEvent::PasswordChanged
                     | SecurityEvent::PasswordReset { .. }
-                    | SecurityEvent::VerifyEmail { .. },
+                    | SecurityEvent::VerifyEmail { .. }
+                    | SecurityEvent::AccountDeleted { .. },
                 ) => {
                     paragraphs.extend(account_mail::paragraphs(event, ko).unwrap_or_default());
                 }
@@ -1118,6 +1128,28 @@ mod tests {
         ] {
             assert!(m.text.contains(expected), "{expected}: {}", m.text);
         }
+    }
+
+    #[test]
+    fn the_deletion_confirmation_says_what_went_and_what_stays_and_links_nowhere() {
+        let deleted = Notice::Security {
+            event: SecurityEvent::AccountDeleted {
+                address: crate::notice::ErasedAddress("gone@example.com".into()),
+            },
+            user: UserId::generate(),
+            at: datetime!(2026-11-21 10:00 UTC),
+            source_ip: None,
+        };
+        let m = mail(&deleted, &recipient("", None));
+        for expected in [
+            "계정이 삭제되었습니다",
+            "Your account has been deleted",
+            "Anonymous runner",
+            "every session has ended",
+        ] {
+            assert!(m.text.contains(expected), "{expected}: {}", m.text);
+        }
+        assert!(!m.text.contains("https://"), "no link: {}", m.text);
     }
 
     #[test]

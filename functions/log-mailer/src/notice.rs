@@ -44,6 +44,20 @@ pub enum SecurityEvent {
         token: ResetToken,
         expires_at: OffsetDateTime,
     },
+    /// The account was deleted: the confirmation goes to the address the entry carries,
+    /// since the profile has none any more.
+    AccountDeleted { address: ErasedAddress },
+}
+
+/// The address of a deleted account, as its deletion's entry carries it: the personal
+/// data being erased, so no `Debug` (no log line) shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ErasedAddress(pub String);
+
+impl std::fmt::Debug for ErasedAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +167,12 @@ impl Notice {
             }
             K::RefreshReuseDetected => Ok(Some(security(SecurityEvent::RefreshReuse))),
             K::PasswordChanged => Ok(Some(security(SecurityEvent::PasswordChanged))),
+            K::AccountDeleted => match details(entry)? {
+                ActivityDetails::Deleted(d) => Ok(Some(security(SecurityEvent::AccountDeleted {
+                    address: ErasedAddress(d.email),
+                }))),
+                other => Err(mismatch(entry, &other)),
+            },
             K::PasswordResetRequested | K::EmailVerificationRequested => {
                 let ActivityDetails::PasswordReset(d) = details(entry)? else {
                     return Err(Undecodable(format!(
@@ -211,6 +231,17 @@ impl Notice {
     /// to every address, verified or not, and first; the others to verified ones only.
     pub fn is_security(&self) -> bool {
         matches!(self, Self::Security { .. })
+    }
+
+    /// Where a deleted account's confirmation goes (the profile no longer says).
+    pub fn erased_address(&self) -> Option<&str> {
+        match self {
+            Self::Security {
+                event: SecurityEvent::AccountDeleted { address },
+                ..
+            } => Some(&address.0),
+            _ => None,
+        }
     }
 
     pub fn audience(&self) -> Audience {
@@ -375,6 +406,26 @@ mod tests {
             matches!(&notice, Notice::Security { event: SecurityEvent::PasswordChanged, user, .. } if *user == actor),
             "{notice:?}"
         );
+    }
+
+    #[test]
+    fn a_deletion_is_confirmed_to_the_address_its_entry_carries() {
+        let deleted = entry(
+            ActivityKind::AccountDeleted,
+            json!({"email": "gone@example.com", "user_type": "runner"}),
+        );
+        let notice = Notice::from_entry(&deleted).unwrap().unwrap();
+        assert!(notice.is_security(), "sent even to an unverified address");
+        assert_eq!(notice.erased_address(), Some("gone@example.com"));
+        assert!(
+            !format!("{notice:?}").contains("gone@example.com"),
+            "no log shows it"
+        );
+        let other = Notice::from_entry(&entry(ActivityKind::PasswordChanged, json!(null)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(other.erased_address(), None, "others go to the profile's address");
+        assert!(Notice::from_entry(&entry(ActivityKind::AccountDeleted, json!(null))).is_err());
     }
 
     #[test]

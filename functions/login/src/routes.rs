@@ -45,6 +45,7 @@ pub fn routes() -> OpenApiRouter<Arc<Auth>> {
         .routes(routes!(logout))
         .routes(routes!(crate::account::change_password))
         .routes(routes!(crate::account::logout_all))
+        .routes(routes!(crate::account::delete_account))
         .routes(routes!(crate::reset::request_reset))
         .routes(routes!(crate::reset::confirm_reset))
         .routes(routes!(crate::verify::verify_email))
@@ -626,6 +627,10 @@ impl From<AuthError> for Problem {
             AuthError::AlreadyVerified => {
                 Problem::new(ProblemType::Conflict, "the address is already verified")
             }
+            AuthError::AccountChanged => Problem::new(
+                ProblemType::Conflict,
+                "the account changed meanwhile (its sessions ended or its password changed): nothing was done, try again",
+            ),
             AuthError::NoAccount => Problem::new(ProblemType::Unauthorized, "the account no longer exists"),
             AuthError::Store(error) => error.into(),
             AuthError::Internal(cause) => Problem::internal(&cause),

@@ -5,12 +5,12 @@
 //! the schemas of the rules the domain checks come from the functions below, so the
 //! document says what the code does (tests in `tests/openapi.rs` hold them together).
 
+use domain::FieldError;
 use domain::entry::Entry;
 use domain::marathon::{Course, MarathonInput};
 use domain::points::{Award, PointsSummary};
 use domain::record::{Record, RecordInput};
 use domain::result::{FinishTime, OfficialResult};
-use domain::{FieldError, User};
 use infra::http::openapi::{WHITE_SPACE, trimmed_text, ulid};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -679,7 +679,7 @@ pub struct RunnerPoints {
 }
 
 impl RunnerPoints {
-    pub fn new(user: &User, total: i64) -> Self {
+    pub fn new(user: &domain::PublicProfile, total: i64) -> Self {
         Self {
             runner_id: user.id.to_string(),
             name: user.name.as_str().to_owned(),

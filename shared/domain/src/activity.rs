@@ -57,6 +57,10 @@ pub enum ActivityKind {
     RecordUpdated,
     #[serde(rename = "record.deleted")]
     RecordDeleted,
+    /// The owner deleted the account: the Users side is done in the entry's transaction,
+    /// account-erasure cleans the Races side, log-mailer mails the address it carries.
+    #[serde(rename = "account.deleted")]
+    AccountDeleted,
 }
 
 /// Where a request came from, as far as the gateway tells us.
@@ -90,10 +94,13 @@ pub struct ActivityEntry {
 
 impl std::fmt::Debug for ActivityEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // a reset request's details hold a live token: never printed
+        // a reset request's details hold a live token, a deletion's the erased address:
+        // never printed
         let secret = matches!(
             self.kind,
-            ActivityKind::PasswordResetRequested | ActivityKind::EmailVerificationRequested
+            ActivityKind::PasswordResetRequested
+                | ActivityKind::EmailVerificationRequested
+                | ActivityKind::AccountDeleted
         );
         f.debug_struct("ActivityEntry")
             .field("id", &self.id)
@@ -186,6 +193,8 @@ pub enum ActivityDetails {
     Record(RecordDetails),
     /// auth.password_reset_requested, auth.email_verification_requested
     PasswordReset(ResetDetails),
+    /// account.deleted
+    Deleted(DeletionDetails),
     /// auth.login_succeeded, auth.logged_out, auth.logged_out_everywhere,
     /// auth.password_changed: stored as null.
     None,
@@ -261,6 +270,25 @@ impl std::fmt::Debug for ResetDetails {
     }
 }
 
+/// What the erasure of an account needs once the profile no longer says it: the address
+/// to confirm to (the entry holding it is kept only days, not the log's retention:
+/// docs/DESIGN.md, Account deletion) and the role, so the Races side knows what to clean.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionDetails {
+    pub email: String,
+    pub user_type: Role,
+}
+
+// The address is the personal data being erased: no log line shows it.
+impl std::fmt::Debug for DeletionDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeletionDetails")
+            .field("email", &"<redacted>")
+            .field("user_type", &self.user_type)
+            .finish()
+    }
+}
+
 /// Details that do not fit their entry's kind: they will never read, whatever the retries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} details: {reason}")]
@@ -320,6 +348,7 @@ impl ActivityDetails {
             K::RecordCreated | K::RecordUpdated | K::RecordDeleted => {
                 Self::Record(read(details).map_err(error)?)
             }
+            K::AccountDeleted => Self::Deleted(read(details).map_err(error)?),
         })
     }
 }
@@ -349,6 +378,7 @@ impl ActivityKind {
             Self::RecordCreated => "record.created",
             Self::RecordUpdated => "record.updated",
             Self::RecordDeleted => "record.deleted",
+            Self::AccountDeleted => "account.deleted",
         }
     }
 }
@@ -415,6 +445,7 @@ mod tests {
             K::RecordCreated,
             K::RecordUpdated,
             K::RecordDeleted,
+            K::AccountDeleted,
         ] {
             assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
         }
@@ -497,6 +528,14 @@ mod tests {
                 }),
                 json!({"token": "u.s", "expires_at": 1_795_262_400}),
             ),
+            (
+                ActivityKind::AccountDeleted,
+                ActivityDetails::Deleted(DeletionDetails {
+                    email: "kim@example.com".into(),
+                    user_type: Role::Runner,
+                }),
+                json!({"email": "kim@example.com", "user_type": "runner"}),
+            ),
         ];
         for (kind, details, stored) in cases {
             let entry = ActivityEntry::new(
@@ -560,6 +599,22 @@ mod tests {
         }));
         assert!(!format!("{entry:?}").contains("the-live-secret"));
         assert!(!format!("{:?}", entry.details().unwrap()).contains("the-live-secret"));
+    }
+
+    #[test]
+    fn a_deleted_address_never_shows_in_debug() {
+        let entry = ActivityEntry::new(
+            UserId::generate(),
+            ActivityKind::AccountDeleted,
+            OffsetDateTime::UNIX_EPOCH,
+            RequestOrigin::default(),
+        )
+        .with_details(ActivityDetails::Deleted(DeletionDetails {
+            email: "gone@example.com".into(),
+            user_type: Role::Runner,
+        }));
+        assert!(!format!("{entry:?}").contains("gone@example.com"));
+        assert!(!format!("{:?}", entry.details().unwrap()).contains("gone@example.com"));
     }
 
     #[test]

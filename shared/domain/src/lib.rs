@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod clock;
 pub mod entry;
+pub mod erasure;
 pub mod events;
 pub mod greeting;
 pub mod lockout;
@@ -23,5 +24,5 @@ pub mod validation;
 pub mod memory;
 
 pub use clock::{Clock, SystemClock};
-pub use user::{Email, Role, User, UserId, UserName};
+pub use user::{ANONYMOUS_NAME, Email, PublicProfile, Role, User, UserId, UserName};
 pub use validation::{FieldError, ValidationErrors};

@@ -15,7 +15,7 @@ use crate::record::Record;
 use crate::refresh::RefreshFamily;
 use crate::reset::PasswordReset;
 use crate::result::OfficialResult;
-use crate::user::{Email, User, UserId};
+use crate::user::{Email, PublicProfile, User, UserId};
 use time::Date;
 
 #[derive(Debug, thiserror::Error)]
@@ -170,6 +170,21 @@ pub trait UserStore: Send + Sync {
         password_hash: &str,
         now: OffsetDateTime,
         activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes the account (docs/DESIGN.md, Account deletion), with `activity` (kept only
+    /// until `activity_until`: it carries the address), in one transaction: the address's
+    /// claim, the password hash, the failures and the pending reset and verification go,
+    /// every session ends, and the profile keeps its id, role, points and awards under the
+    /// anonymous name with `deleted_at`. Only if the account is not deleted yet and its
+    /// session generation is still `account.session_generation` (`Conflict` otherwise).
+    /// Afterwards the account reads as absent (`credentials*`, `user`).
+    async fn delete_account(
+        &self,
+        account: &Credentials,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+        activity_until: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
     async fn refresh_family(
@@ -331,8 +346,9 @@ pub trait RaceStore: Send + Sync {
 /// Points as point-increase left them in the Users table.
 #[async_trait]
 pub trait PointsStore: Send + Sync {
-    /// The runner's total, or None when there is no such user.
-    async fn total(&self, runner: &UserId) -> Result<Option<(User, i64)>, StoreError>;
+    /// The runner's total and public profile (a deleted account's keeps its total under
+    /// the anonymous name), or None when there is no such user.
+    async fn total(&self, runner: &UserId) -> Result<Option<(PublicProfile, i64)>, StoreError>;
 
     /// Every result's current contribution.
     async fn awards(&self, runner: &UserId) -> Result<Vec<Award>, StoreError>;

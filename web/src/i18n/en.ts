@@ -132,6 +132,13 @@ export const en: Messages = {
     logoutAllHint: "Ends every session of this account, this device's too.",
     confirmLogoutAll: "Sign out on every device, this one included?",
     loggedOutAll: "You are signed out on every device.",
+    deleteHeading: "Delete your account",
+    deleteWarning:
+      "This cannot be undone. Your email address, name, password, private records and entries for marathons not run yet are deleted, and you are signed out everywhere. Your official results stay in the rankings under the name \u201cAnonymous runner\u201d, with their points, so the rankings stay true. The address can sign up again later, as a new account.",
+    deletePassword: "Your password, to confirm",
+    deleteSubmit: "Delete my account",
+    confirmDelete: "Delete this account for good?",
+    deleted: "Your account is deleted. A confirmation goes to its address.",
   },
   recovery: {
     newPasswordAgain: "New password again",

@@ -131,6 +131,13 @@ export const ko = {
     logoutAllHint: "이 계정의 모든 세션을 끝냅니다 (이 기기 포함).",
     confirmLogoutAll: "이 기기를 포함한 모든 기기에서 로그아웃할까요?",
     loggedOutAll: "모든 기기에서 로그아웃했습니다.",
+    deleteHeading: "계정 삭제",
+    deleteWarning:
+      "되돌릴 수 없습니다. 이메일 주소, 이름, 비밀번호, 개인 기록, 아직 열리지 않은 대회의 참가 신청이 삭제되고 모든 기기에서 로그아웃됩니다. 공식 기록은 순위가 바뀌지 않도록 포인트와 함께 \u201cAnonymous runner\u201d(익명 러너)라는 이름으로 남습니다. 이 주소로 나중에 새 계정을 만들 수 있습니다.",
+    deletePassword: "확인을 위한 비밀번호",
+    deleteSubmit: "내 계정 삭제",
+    confirmDelete: "이 계정을 영구히 삭제할까요?",
+    deleted: "계정을 삭제했습니다. 확인 메일이 그 주소로 갑니다.",
   },
   recovery: {
     newPasswordAgain: "새 비밀번호 확인",

@@ -1,4 +1,5 @@
-// /account: who is signed in, the password, the sessions and the address's verification.
+// /account: who is signed in, the password, the sessions, the address's verification and
+// the account's deletion.
 // Security mails link here, so it works on a fresh load (Guard asks to sign in first).
 import { useLocation } from "preact-iso";
 import { useState } from "preact/hooks";
@@ -72,7 +73,56 @@ function Account() {
         <h2 id="sessions-heading">{t.account.sessionsHeading}</h2>
         <LogoutEverywhere />
       </section>
+      <section aria-labelledby="delete-heading">
+        <h2 id="delete-heading">{t.account.deleteHeading}</h2>
+        <DeleteAccount />
+      </section>
     </>
+  );
+}
+
+function DeleteAccount() {
+  const { t } = useI18n();
+  const { route } = useLocation();
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+  const errors = fieldErrors(problem);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    if (!confirm(t.account.confirmDelete)) return;
+    setBusy(true);
+    const o = await call(
+      api.DELETE("/auth/account", { body: { password: String(form.get("password")) } }),
+    );
+    if (!o.ok) {
+      setBusy(false);
+      setProblem(o.problem);
+      return;
+    }
+    // Every session ended and the cookie is cleared: nobody is signed in any more.
+    signedOut();
+    flash(t.account.deleted);
+    route("/");
+  };
+  return (
+    <form onSubmit={submit} class="form narrow" data-form="delete-account">
+      <p class="warning" role="note">
+        {t.account.deleteWarning}
+      </p>
+      <Field
+        name="password"
+        type="password"
+        label={t.account.deletePassword}
+        autoComplete="current-password"
+        required
+        error={errors.password}
+      />
+      <Alert problem={problem} />
+      <button type="submit" class="danger" data-action="delete-account" disabled={busy}>
+        {t.account.deleteSubmit}
+      </button>
+    </form>
   );
 }
 

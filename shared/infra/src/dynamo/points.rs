@@ -8,14 +8,14 @@ use async_trait::async_trait;
 use domain::marathon::MarathonId;
 use domain::points::Award;
 use domain::ports::{PointsStore, StoreError};
-use domain::{User, UserId};
+use domain::{PublicProfile, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::errors::{corrupt, unavailable};
 pub use super::keys::{AWARD_PREFIX, profile_key};
 use super::keys::{award_key, user_pk};
-use super::users::{PUBLIC_PROFILE_ATTRIBUTES, projection};
+use super::users::{PUBLIC_PROFILE_ATTRIBUTES, PublicItem, projection};
 use super::{DynamoUsers, Item, s};
 
 /// The profile attribute holding the sum of the runner's awards.
@@ -103,7 +103,7 @@ struct ProfilePoints {
 
 #[async_trait]
 impl PointsStore for DynamoUsers {
-    async fn total(&self, runner: &UserId) -> Result<Option<(User, i64)>, StoreError> {
+    async fn total(&self, runner: &UserId) -> Result<Option<(PublicProfile, i64)>, StoreError> {
         let mut attributes = PUBLIC_PROFILE_ATTRIBUTES.to_vec();
         attributes.push(TOTAL_POINTS);
         let (expression, names) = projection(&attributes);
@@ -119,10 +119,10 @@ impl PointsStore for DynamoUsers {
             .await
             .map_err(unavailable)?;
         let Some(item) = output.item else { return Ok(None) };
-        // One read serves both: the profile's public fields are the User's serde form.
-        let user: User = serde_dynamo::from_item(item.clone()).map_err(corrupt)?;
+        // One read serves both; a deleted account keeps its total under the anonymous name.
+        let public: PublicItem = serde_dynamo::from_item(item.clone()).map_err(corrupt)?;
         let points: ProfilePoints = serde_dynamo::from_item(item).map_err(corrupt)?;
-        Ok(Some((user, points.total_points)))
+        Ok(Some((public.into_public(), points.total_points)))
     }
 
     async fn awards(&self, runner: &UserId) -> Result<Vec<Award>, StoreError> {

@@ -1,6 +1,7 @@
 //! Integration tests, one binary: each module was its own test target (one emulator
 //! start and one link each); together they build and start once.
 
+mod erasure;
 mod idempotency;
 mod points;
 mod races;

@@ -5,6 +5,7 @@
 
 mod cursor;
 mod entries;
+mod erasure;
 mod items;
 mod marathons;
 mod query;
