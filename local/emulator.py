@@ -14,6 +14,7 @@ import errno
 import itertools
 import json
 import logging
+import random
 import sys
 import threading
 import time
@@ -50,6 +51,9 @@ def _serialized_dynamodb(create_backend_app):
     def handle(environ, start_response):
         if environ.get("PATH_INFO") == FAULTS_PATH:
             return _set_faults(environ, start_response)
+        injected = _random_fault(environ)
+        if injected is not None:
+            return _fault_response(injected, environ, start_response)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
             with _DYNAMODB:
                 return list(app(environ, start_response))
@@ -61,13 +65,23 @@ def _serialized_dynamodb(create_backend_app):
 # Faults on demand, for tests of what an outage does: POST FAULTS_PATH with
 # {"ses": {"code": "Throttling", "message": "Daily message quota exceeded.", "seconds": 5}}
 # makes every SES send answer that error for that long ({"ses": null} ends it at once);
-# {"sns": {"seconds": 5}} makes every SNS publish fail (below).
+# {"sns": {"seconds": 5}} makes every SNS publish fail (below);
+# {"random": {"share": 0.2, "seed": 7, "services": ["dynamodb", "sns", "sqs", "ses"],
+# "agent": "app/soak", "seconds": 600}} answers that share of the calls to those services
+# (by the service of the request's signature; only requests whose user agent holds `agent`,
+# when given) with throttling or a 5xx before they are handled (below). GET FAULTS_PATH
+# shows the random faults' counters.
 FAULTS_PATH = "/_mrmrthon/faults"
 _FAULTS = {}
 _FAULTS_LOCK = threading.Lock()
 
 
 def _set_faults(environ, start_response):
+    if environ.get("REQUEST_METHOD") == "GET":
+        with _FAULTS_LOCK:
+            counters = {"calls": dict(_RANDOM_CALLS), "faults": dict(_RANDOM_FAULTS)}
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(counters).encode()]
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = json.loads(environ["wsgi.input"].read(length) or b"{}")
@@ -76,12 +90,90 @@ def _set_faults(environ, start_response):
                 if fault is None:
                     _FAULTS.pop(service, None)
                 else:
-                    _FAULTS[service] = dict(fault, until=time.monotonic() + float(fault.get("seconds", 60)))
+                    fault = dict(fault, until=time.monotonic() + float(fault.get("seconds", 60)))
+                    if service == "random":
+                        fault["draws"] = random.Random(int(fault.get("seed", 0)))
+                        fault["share"] = float(fault["share"])
+                        fault["services"] = set(fault.get("services", _RANDOM_SERVICES))
+                        _RANDOM_CALLS.clear()
+                        _RANDOM_FAULTS.clear()
+                    _FAULTS[service] = fault
         start_response("200 OK", [("Content-Type", "application/json")])
         return [b"{}"]
     except (ValueError, KeyError, TypeError) as exc:
         start_response("400 Bad Request", [("Content-Type", "text/plain")])
         return [f"bad fault: {exc}".encode()]
+
+
+# Random faults: what a service answers under load or in a bad minute. Throttling is the
+# code each SDK counts as throttling for that protocol; the 5xx are AWS's generic ones.
+# Every fault is answered before the request is handled, so nothing it asked for happened.
+_RANDOM_SERVICES = ("dynamodb", "sns", "sqs", "ses")
+_RANDOM_KINDS = ("throttling", "throttling", "500", "503")
+_RANDOM_CALLS = {}
+_RANDOM_FAULTS = {}
+
+
+def _signing_service(environ):
+    # "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/dynamodb/aws4_request, ..."
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    start = auth.find("Credential=")
+    if start < 0:
+        return None
+    scope = auth[start + len("Credential=") :].split(",")[0].split("/")
+    return scope[3] if len(scope) > 3 else None
+
+
+def _random_fault(environ):
+    """The kind of fault to answer this request with, or None."""
+    with _FAULTS_LOCK:
+        fault = _FAULTS.get("random")
+        if fault is None:
+            return None
+        if time.monotonic() >= fault["until"]:
+            del _FAULTS["random"]
+            return None
+        service = _signing_service(environ)
+        if service not in fault["services"]:
+            return None
+        agent = fault.get("agent")
+        agents = environ.get("HTTP_USER_AGENT", "") + " " + environ.get("HTTP_X_AMZ_USER_AGENT", "")
+        if agent and agent not in agents:
+            return None
+        _RANDOM_CALLS[service] = _RANDOM_CALLS.get(service, 0) + 1
+        if fault["draws"].random() >= fault["share"]:
+            return None
+        kind = fault["draws"].choice(_RANDOM_KINDS)
+        counts = _RANDOM_FAULTS.setdefault(service, {})
+        counts[kind] = counts.get(kind, 0) + 1
+        return service, kind
+
+
+def _fault_response(injected, environ, start_response):
+    service, kind = injected
+    status = {"throttling": "400 Bad Request", "500": "500 Internal Server Error", "503": "503 Service Unavailable"}[kind]
+    if environ.get("HTTP_X_AMZ_TARGET"):  # the JSON protocols (DynamoDB, SQS)
+        code = {
+            "throttling": "ProvisionedThroughputExceededException" if service == "dynamodb" else "ThrottlingException",
+            "500": "InternalServerError",
+            "503": "ServiceUnavailable",
+        }[kind]
+        body = json.dumps({"__type": code, "message": f"injected fault: {kind}"}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-ErrorType", code)]
+        if service == "sqs":
+            headers.append(("x-amzn-query-error", f"{code};{'Receiver' if kind != 'throttling' else 'Sender'}"))
+    else:  # the query protocols (SNS, SES)
+        code = {"throttling": "Throttling", "500": "InternalError", "503": "ServiceUnavailable"}[kind]
+        side = "Sender" if kind == "throttling" else "Receiver"
+        body = (
+            f"<ErrorResponse><Error><Type>{side}</Type><Code>{code}</Code>"
+            f"<Message>injected fault: {kind}</Message></Error><RequestId>injected</RequestId></ErrorResponse>"
+        ).encode()
+        headers = [("Content-Type", "text/xml")]
+    # read what was sent, or it would be taken for the next request on the connection
+    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response(status, headers + [("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _fault(service):
