@@ -11,6 +11,7 @@ another port and retries), 3 when moto is not installed, 1 for anything else.
 
 import argparse
 import errno
+import io
 import itertools
 import json
 import logging
@@ -52,14 +53,65 @@ def _serialized_dynamodb(create_backend_app):
         if environ.get("PATH_INFO") == FAULTS_PATH:
             return _set_faults(environ, start_response)
         injected = _random_fault(environ)
-        if injected is not None:
+        if injected is not None and not injected[2]:
             return _fault_response(injected, environ, start_response)
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("DynamoDB"):
             with _DYNAMODB:
-                return list(app(environ, start_response))
-        return app(environ, start_response)
+                if target.endswith(".TransactWriteItems"):
+                    status, headers, body = _idempotent_transaction(app, environ)
+                else:
+                    status, headers, body = _collect(app, environ)
+        elif injected is not None:
+            status, headers, body = _collect(app, environ)
+        else:
+            return app(environ, start_response)
+        if injected is not None:
+            # handled, and the answer lost: the caller cannot tell it from a failure
+            return _fault_response(injected, environ, start_response, read=False)
+        start_response(status, headers)
+        return [body]
 
     return handle
+
+
+def _collect(app, environ):
+    """The app's whole answer: status, headers and body."""
+    answer = {}
+
+    def start(status, headers, exc_info=None):
+        answer["status"], answer["headers"] = status, headers
+        return lambda data: None
+
+    body = b"".join(app(environ, start))
+    return answer["status"], answer["headers"], body
+
+
+# TransactWriteItems is idempotent on AWS for ten minutes by its ClientRequestToken, which
+# the SDKs fill in and keep across their retries: a retry of a transaction that succeeded
+# (its answer lost) succeeds again without applying it twice. moto ignores the token (the
+# retry would fail its own conditions), so successes are remembered here by token.
+_TRANSACTION_TOKENS = {}
+TRANSACTION_TOKEN_SECONDS = 600
+
+
+def _idempotent_transaction(app, environ):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        token = json.loads(raw or b"{}").get("ClientRequestToken")
+    except (ValueError, AttributeError):
+        token = None
+    now = time.monotonic()
+    for old in [t for t, kept in _TRANSACTION_TOKENS.items() if kept[0] <= now]:
+        del _TRANSACTION_TOKENS[old]
+    if token is not None and token in _TRANSACTION_TOKENS:
+        return _TRANSACTION_TOKENS[token][1:]
+    status, headers, body = _collect(app, environ)
+    if token is not None and status.startswith("200"):
+        _TRANSACTION_TOKENS[token] = (now + TRANSACTION_TOKEN_SECONDS, status, headers, body)
+    return status, headers, body
 
 
 # Faults on demand, for tests of what an outage does: POST FAULTS_PATH with
@@ -67,10 +119,12 @@ def _serialized_dynamodb(create_backend_app):
 # makes every SES send answer that error for that long ({"ses": null} ends it at once);
 # {"sns": {"seconds": 5}} makes every SNS publish fail (below);
 # {"random": {"share": 0.2, "seed": 7, "services": ["dynamodb", "sns", "sqs", "ses"],
-# "agent": "app/soak", "seconds": 600}} answers that share of the calls to those services
-# (by the service of the request's signature; only requests whose user agent holds `agent`,
-# when given) with throttling or a 5xx before they are handled (below). GET FAULTS_PATH
-# shows the random faults' counters.
+# "agent": "app/soak", "after": 0.5, "seconds": 600}} answers that share of the calls to
+# those services (by the service of the request's signature; only requests whose user agent
+# holds `agent`, when given) with throttling or a 5xx before they are handled, and `after`
+# of the 5xx of DynamoDB, SNS and SQS after they were handled (below); "kinds" (of
+# "throttling", "500", "503") narrows the draw, "times" stops after that many faults.
+# GET FAULTS_PATH shows the random faults' counters.
 FAULTS_PATH = "/_mrmrthon/faults"
 _FAULTS = {}
 _FAULTS_LOCK = threading.Lock()
@@ -106,9 +160,13 @@ def _set_faults(environ, start_response):
 
 
 # Random faults: what a service answers under load or in a bad minute. Throttling is the
-# code each SDK counts as throttling for that protocol; the 5xx are AWS's generic ones.
-# Every fault is answered before the request is handled, so nothing it asked for happened.
+# code each SDK counts as throttling for that protocol; the 5xx are AWS's generic ones. A
+# fault answered before the request is handled means nothing it asked for happened; a 5xx
+# answered after it (a write that succeeded, its answer lost) is the harder case for the
+# caller's idempotency. SES is never faulted after: it keeps no idempotency key, so no
+# client could tell a sent mail from a refused one.
 _RANDOM_SERVICES = ("dynamodb", "sns", "sqs", "ses")
+_AFTER_SERVICES = ("dynamodb", "sns", "sqs")
 _RANDOM_KINDS = ("throttling", "throttling", "500", "503")
 _RANDOM_CALLS = {}
 _RANDOM_FAULTS = {}
@@ -141,16 +199,24 @@ def _random_fault(environ):
         if agent and agent not in agents:
             return None
         _RANDOM_CALLS[service] = _RANDOM_CALLS.get(service, 0) + 1
-        if fault["draws"].random() >= fault["share"]:
+        if fault.get("times", 1) <= 0 or fault["draws"].random() >= fault["share"]:
             return None
-        kind = fault["draws"].choice(_RANDOM_KINDS)
+        if "times" in fault:
+            fault["times"] -= 1
+        kind = fault["draws"].choice(fault.get("kinds") or _RANDOM_KINDS)
+        after = (
+            kind != "throttling"
+            and service in _AFTER_SERVICES
+            and fault["draws"].random() < float(fault.get("after", 0))
+        )
         counts = _RANDOM_FAULTS.setdefault(service, {})
-        counts[kind] = counts.get(kind, 0) + 1
-        return service, kind
+        label = kind + (" after" if after else "")
+        counts[label] = counts.get(label, 0) + 1
+        return service, kind, after
 
 
-def _fault_response(injected, environ, start_response):
-    service, kind = injected
+def _fault_response(injected, environ, start_response, read=True):
+    service, kind, _ = injected
     status = {"throttling": "400 Bad Request", "500": "500 Internal Server Error", "503": "503 Service Unavailable"}[kind]
     if environ.get("HTTP_X_AMZ_TARGET"):  # the JSON protocols (DynamoDB, SQS)
         code = {
@@ -170,8 +236,8 @@ def _fault_response(injected, environ, start_response):
             f"<Message>injected fault: {kind}</Message></Error><RequestId>injected</RequestId></ErrorResponse>"
         ).encode()
         headers = [("Content-Type", "text/xml")]
-    # read what was sent, or it would be taken for the next request on the connection
-    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    if read:  # what was sent, or it would be taken for the next request on the connection
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
     start_response(status, headers + [("Content-Length", str(len(body)))])
     return [body]
 
