@@ -7,8 +7,10 @@
 //!
 //! The faults, all drawn from one seed:
 //! - the emulator answers a share of the functions' DynamoDB, SNS, SQS and SES calls with
-//!   throttling or a 5xx (local/emulator.py's random faults, by the functions' user agent:
-//!   the stack's own pollers play AWS's control plane and are left alone);
+//!   throttling or a 5xx, half of the 5xx (SES's aside) after handling the request: the
+//!   write happened, its answer is lost (local/emulator.py's random faults, by the
+//!   functions' user agent: the stack's own pollers play AWS's control plane and are left
+//!   alone);
 //! - the Discord stand-in answers a share of the posts with 429 or 500;
 //! - functions die in the middle of a batch after committing part of it, die while idle,
 //!   and get batches twice (`chaos`);
@@ -51,7 +53,8 @@ pub struct Config {
     pub outage: Duration,
     /// Operations in flight at once (each result's operations stay in order).
     pub workers: usize,
-    /// How long the system may take to become quiet and right after the last operation.
+    /// How long the system may take to become quiet and right after the last operation;
+    /// the faults heal after a quarter of it (or once every effect is there).
     pub settle: Duration,
 }
 
@@ -66,7 +69,7 @@ impl Config {
             marathons: 6,
             outage: Duration::from_secs(60),
             workers: 8,
-            settle: Duration::from_secs(240),
+            settle: Duration::from_secs(300),
         }
     }
 
@@ -243,7 +246,7 @@ pub async fn run(stack: &Stack, config: &Config) -> Result<Outcome, String> {
             stack.endpoint(),
             &json!({"random": {
                 "share": config.faults, "seed": config.seed, "agent": format!("app/{FUNCTION_AGENT}"),
-                "services": ["dynamodb", "sns", "sqs", "ses"], "seconds": 3600,
+                "services": ["dynamodb", "sns", "sqs", "ses"], "after": 0.5, "seconds": 3600,
             }}),
         )
         .await
@@ -277,9 +280,10 @@ pub async fn run(stack: &Stack, config: &Config) -> Result<Outcome, String> {
         outage.await.map_err(|e| e.to_string())??;
     }
 
-    // quiet: wait until the effects are all there (or the settle time is spent), every
-    // fault still on (most of the pipeline's work happens now); then, the functions no
-    // longer killed, until the queues are empty, and a little longer for late duplicates
+    // Jepsen's shape: the faults stay on while the pipeline catches up (most of its work
+    // happens now) for a quarter of the settle time at most, then they all heal and the
+    // system must converge: what is still missing then was late, not lost, unless it never
+    // comes. Then, until the queues are empty, and a little longer for late duplicates.
     let settling = Instant::now();
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     let users_table = provisioned
@@ -300,24 +304,33 @@ pub async fn run(stack: &Stack, config: &Config) -> Result<Outcome, String> {
         ))
     };
     let mut figures = observe(&mut parsed).await?;
+    while figures.lost() > 0 && settling.elapsed() < config.settle / 4 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        figures = observe(&mut parsed).await?;
+    }
+    let (healed_after, missing_at_heal) = (settling.elapsed(), figures.lost());
+    chaos.stop();
+    local::moto_api::set_faults(stack.endpoint(), &json!({"random": null}))
+        .await
+        .map_err(|e| e.to_string())?;
+    sink.random_faults(0.0, 0);
     while figures.lost() > 0 && settling.elapsed() < config.settle {
         tokio::time::sleep(Duration::from_secs(1)).await;
         figures = observe(&mut parsed).await?;
     }
-    chaos.stop();
     while settling.elapsed() < config.settle && report::work_in_queues(&sdk, provisioned).await? > 0 {
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     let settled = settling.elapsed();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    local::moto_api::set_faults(stack.endpoint(), &json!({"random": null}))
-        .await
-        .map_err(|e| e.to_string())?;
     let counts = local::moto_api::fault_counts(stack.endpoint())
         .await
         .map_err(|e| e.to_string())?;
-    sink.random_faults(0.0, 0);
     let figures = observe(&mut parsed).await?;
+    if let Ok(path) = std::env::var("SOAK_HOPS") {
+        // the last hops, to see where something stopped
+        let _ = services.hops.write_recent(std::path::Path::new(&path), 5000);
+    }
     let dead_letters = report::dead_letters(&sdk, provisioned).await?;
 
     let faults = report::FaultFigures {
@@ -345,6 +358,8 @@ pub async fn run(stack: &Stack, config: &Config) -> Result<Outcome, String> {
         timings: report::Timings {
             setup,
             driven,
+            healed_after,
+            missing_at_heal,
             settled,
             total: started.elapsed(),
         },

@@ -32,6 +32,10 @@ pub struct FaultFigures {
 pub struct Timings {
     pub setup: Duration,
     pub driven: Duration,
+    /// When the faults healed, counted from the last operation, and how many effects were
+    /// missing then (late, unless still missing at the check).
+    pub healed_after: Duration,
+    pub missing_at_heal: u64,
     pub settled: Duration,
     pub total: Duration,
 }
@@ -186,7 +190,7 @@ pub fn markdown(outcome: &Outcome, command: &str) -> String {
     );
 
     out.push_str("\n## Faults injected\n\n");
-    out.push_str("AWS calls by the functions, answered by the emulator before it handled them (throttling, 500 or 503):\n\n| service | calls | throttling | 500 | 503 |\n|---|---|---|---|---|\n");
+    out.push_str("AWS calls by the functions the emulator answered with a fault: throttling, 500 or 503 before handling the request, or 500 or 503 after handling it (the write happened, its answer was lost; never for SES, which keeps no idempotency key):\n\n| service | calls | throttling | 500 | 503 | 500 after | 503 after |\n|---|---|---|---|---|---|---|\n");
     let calls = faults
         .emulator
         .get("calls")
@@ -198,10 +202,12 @@ pub fn markdown(outcome: &Outcome, command: &str) -> String {
         let get = |k: &str| kinds.get(k).and_then(Value::as_u64).unwrap_or(0);
         let _ = writeln!(
             out,
-            "| {service} | {n} | {} | {} | {} |",
+            "| {service} | {n} | {} | {} | {} | {} | {} |",
             get("throttling"),
             get("500"),
-            get("503")
+            get("503"),
+            get("500 after"),
+            get("503 after")
         );
     }
     let _ = writeln!(
@@ -236,9 +242,11 @@ pub fn markdown(outcome: &Outcome, command: &str) -> String {
     out.push_str("\n## Duration\n\n");
     let _ = writeln!(
         out,
-        "Set-up (accounts, marathons, registrations) {}, operations {}, until quiet and right {}, in all {}.",
+        "Set-up (accounts, marathons, registrations) {}, operations {}, then the faults went on {} more (effects still missing when they healed, late so far: {}), until quiet and right {} after the last operation, in all {}.",
         seconds(t.setup),
         seconds(t.driven),
+        seconds(t.healed_after),
+        t.missing_at_heal,
         seconds(t.settled),
         seconds(t.total)
     );
@@ -246,12 +254,15 @@ pub fn markdown(outcome: &Outcome, command: &str) -> String {
         "\n## How it is run\n\n\
          - The functions' SDK calls carry the user agent `app/mrmrthon-soak`; the emulator faults \
          only those, so the stack's own pollers (AWS's control plane locally) and the checker are not \
-         faulted. Faults are answered before the emulator handles the request: nothing a faulted call \
-         asked for happened.\n\
+         faulted. Throttling is answered before the request is handled; half of the 5xx of DynamoDB, \
+         SNS and SQS after it (TransactWriteItems stays idempotent by its ClientRequestToken, as on \
+         AWS).\n\
          - Kills, idle kills and duplicate deliveries are drawn per invocation (a quarter, an eighth \
-         and a quarter of the fault share); all faults stay on until every effect is there (or the \
-         settle time is spent); then the function faults stop while the queues drain, and the \
-         emulator's and Discord's stay on until the check.\n\
+         and a quarter of the fault share); all faults stay on after the last operation until every \
+         effect is there or a quarter of the settle time (SOAK_SETTLE) has passed; then they all \
+         heal (Jepsen's final phase) and the check waits, within the settle time, for the missing \
+         effects and for the work queues to empty, then 3 s more for late duplicates. An effect \
+         missing at the check is lost, whenever the faults healed.\n\
          - Each work queue hides a message for its consumer's timeout (the least Lambda allows) \
          instead of six times it, and a deferred mail waits 1-2 s instead of 10-60 s, so a bounded \
          run sees many retries; everything else is template.yaml's.\n\
