@@ -13,7 +13,7 @@ async fn a_short_soak_under_faults_loses_duplicates_and_invents_nothing() {
     let started = Instant::now();
     let outcome = soak::run(Stack::shared(), &config).await.unwrap();
     let summary = report::summary(&outcome);
-    println!("{summary}\n{:?}", started.elapsed());
+    println!("{summary}\n{:?} in all: {:?}", outcome.timings, started.elapsed());
     assert_eq!(outcome.history.len(), config.operations);
     // the checker saw the effects it counts, not an empty stack
     assert!(
