@@ -16,6 +16,8 @@ use lambda_http::tower::ServiceExt;
 use local::{HandlerError, InProcess, Provisioned};
 use serde_json::{Value, json};
 
+pub mod soak;
+
 /// How long any end-to-end wait may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -128,6 +130,16 @@ pub async fn with_points_pipeline(
 /// Adds discord-webhook (posting to whatever URL the stack's webhook secret holds) and
 /// log-mailer.
 pub async fn with_notifiers(invoker: InProcess, provisioned: &Provisioned, sdk: &SdkConfig) -> InProcess {
+    with_notifiers_tuned(invoker, provisioned, sdk, |_| {}).await
+}
+
+/// `with_notifiers`, log-mailer's settings changed by `tune` first.
+pub async fn with_notifiers_tuned(
+    invoker: InProcess,
+    provisioned: &Provisioned,
+    sdk: &SdkConfig,
+    tune: impl FnOnce(&mut log_mailer::config::Settings),
+) -> InProcess {
     let env = provisioned
         .function_env("DiscordWebhookFunction")
         .expect("DiscordWebhookFunction");
@@ -141,8 +153,9 @@ pub async fn with_notifiers(invoker: InProcess, provisioned: &Provisioned, sdk: 
     let env = provisioned
         .function_env("LogMailerFunction")
         .expect("LogMailerFunction");
-    let settings =
+    let mut settings =
         log_mailer::config::Settings::from_lookup(|name| env.get(name).cloned()).expect("its settings");
+    tune(&mut settings);
     let mailer = Arc::new(log_mailer::Mailer::connect(sdk, &settings).await);
     invoker
         .with("DiscordWebhookFunction", move |event: Value| {
