@@ -351,6 +351,7 @@ fn point_increase(c: &mut Criterion) {
             runner_name: "김민수".into(),
             points: 110,
             version: 1_795_255_300_000,
+            marathon_date: Some(time::macros::date!(2026 - 11 - 21)),
         }),
         OffsetDateTime::now_utc(),
         Some("c0ffee00-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()),

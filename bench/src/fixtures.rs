@@ -324,6 +324,7 @@ pub fn result_recorded(runner: &UserId, points: u32) -> String {
             runner_name: "김민수".into(),
             points,
             version: 1,
+            marathon_date: Some(time::macros::date!(2026 - 11 - 21)),
         }),
         time::OffsetDateTime::now_utc(),
         Some(format!("bench-{}", ulid::Ulid::new())),

@@ -42,6 +42,7 @@ fn change(stored: ResultItem, points: u32, version: u64) -> ResultChange {
         runner_name: stored.runner_name.as_str().to_owned(),
         points,
         version,
+        marathon_date: Some(stored.marathon_date),
     }
 }
 
@@ -145,6 +146,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(data(&insert), ("result.recorded", 110, 1));
+        // the season leaderboard's year travels with every event
+        assert_eq!(
+            insert.event.change().marathon_date,
+            Some(time::macros::date!(2027 - 03 - 21))
+        );
         assert_eq!(insert.correlation_id.as_deref(), Some("req-1"));
         let modify = translate(&mut record(
             "MODIFY",

@@ -184,6 +184,7 @@ mod tests {
             runner_name: "Kim".into(),
             points,
             version,
+            marathon_date: Some(time::macros::date!(2027 - 03 - 21)),
         }
     }
 

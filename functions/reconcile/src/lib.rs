@@ -73,6 +73,9 @@ pub fn event(item: &PendingItem, applied: Option<u64>) -> ResultEvent {
         // a removal contributes nothing
         points: if item.is_removal() { 0 } else { item.points },
         version: item.version,
+        // a tombstone from before the date was kept on it has none: point-increase then
+        // takes the season from the award it replaces
+        marathon_date: item.marathon_date,
     };
     match (item.is_removal(), applied) {
         (true, _) => ResultEvent::Removed(change),
@@ -274,6 +277,7 @@ mod tests {
             version,
             pending_since: (NOW - time::Duration::seconds(age_seconds)).unix_timestamp(),
             correlation_id: Some("c-7".into()),
+            marathon_date: Some(time::macros::date!(2027 - 03 - 21)),
         }
     }
 
