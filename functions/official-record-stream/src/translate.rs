@@ -38,11 +38,11 @@ fn change(stored: ResultItem, points: u32, version: u64) -> ResultChange {
         result_id: stored.result_id,
         marathon_id: stored.marathon_id,
         marathon_name: stored.marathon_name,
+        marathon_date: Some(stored.marathon_date),
         runner_id: stored.runner_id,
         runner_name: stored.runner_name.as_str().to_owned(),
         points,
         version,
-        marathon_date: Some(stored.marathon_date),
     }
 }
 

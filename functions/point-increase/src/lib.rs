@@ -197,11 +197,11 @@ mod tests {
             result_id: "m.r".into(),
             marathon_id: MarathonId::parse("01JAAAAAAAAAAAAAAAAAAAAAAA").unwrap(),
             marathon_name: "Seoul".into(),
+            marathon_date: Some(time::macros::date!(2027 - 03 - 21)),
             runner_id: runner.clone(),
             runner_name: "Kim".into(),
             points,
             version,
-            marathon_date: Some(time::macros::date!(2027 - 03 - 21)),
         }
     }
 

@@ -68,14 +68,14 @@ pub fn event(item: &PendingItem, applied: Option<u64>) -> ResultEvent {
         result_id: item.result_id.clone(),
         marathon_id: item.marathon_id.clone(),
         marathon_name: item.marathon_name.clone(),
+        // a tombstone from before the date was kept on it has none: point-increase then
+        // takes the season from the award it replaces
+        marathon_date: item.marathon_date,
         runner_id: item.runner_id.clone(),
         runner_name: item.runner_name.clone(),
         // a removal contributes nothing
         points: if item.is_removal() { 0 } else { item.points },
         version: item.version,
-        // a tombstone from before the date was kept on it has none: point-increase then
-        // takes the season from the award it replaces
-        marathon_date: item.marathon_date,
     };
     match (item.is_removal(), applied) {
         (true, _) => ResultEvent::Removed(change),

@@ -139,16 +139,16 @@ pub struct ResultChange {
     pub result_id: String,
     pub marathon_id: MarathonId,
     pub marathon_name: String,
-    pub runner_id: UserId,
-    pub runner_name: String,
-    /// Marathon points + bonus; 0 once removed.
-    pub points: u32,
-    pub version: u64,
     /// The marathon's date: the award's season is its year (the season leaderboard).
     /// Absent from events published before it was added, which still decode; written
     /// only when present, so such events keep their exact wire form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marathon_date: Option<Date>,
+    pub runner_id: UserId,
+    pub runner_name: String,
+    /// Marathon points + bonus; 0 once removed.
+    pub points: u32,
+    pub version: u64,
 }
 
 /// A runner's total changed because a result's contribution changed.
@@ -354,11 +354,11 @@ mod tests {
             result_id: "m.r".into(),
             marathon_id: MarathonId::parse("01JAAAAAAAAAAAAAAAAAAAAAAA").unwrap(),
             marathon_name: "Seoul".into(),
+            marathon_date: None,
             runner_id: UserId::parse("01JBBBBBBBBBBBBBBBBBBBBBBB").unwrap(),
             runner_name: "Kim".into(),
             points: 110,
             version: 3,
-            marathon_date: None,
         }
     }
 
@@ -391,7 +391,7 @@ mod tests {
         );
         let json = envelope.to_json().unwrap();
         assert!(
-            json.contains(r#""version":3,"marathon_date":"2027-03-21"}"#),
+            json.contains(r#""marathon_name":"Seoul","marathon_date":"2027-03-21","runner_id""#),
             "{json}"
         );
         assert_eq!(Envelope::parse(&json), Ok(envelope));

@@ -174,11 +174,11 @@ fn change(runner: &UserId, result: &str, points: u32, version: u64) -> ResultCha
         result_id: result.to_owned(),
         marathon_id: MarathonId::generate(),
         marathon_name: "Seoul".into(),
+        marathon_date: Some(time::macros::date!(2027 - 03 - 21)),
         runner_id: runner.clone(),
         runner_name: "Kim Runner".into(),
         points,
         version,
-        marathon_date: Some(time::macros::date!(2027 - 03 - 21)),
     }
 }
 
