@@ -1003,13 +1003,22 @@ fn functions_that_only_name_or_mail_users_or_keep_the_ledger_cannot_touch_creden
     record_api.extend(names(&infra::dynamo::users::PUBLIC_PROFILE_ATTRIBUTES));
     record_api.insert(infra::dynamo::points::TOTAL_POINTS.to_owned());
     record_api.extend(names(&infra::dynamo::points::AWARD_ATTRIBUTES));
+    // the leaderboard names its runners with a part of the public profile
+    assert!(names(&infra::dynamo::leaderboard::NAME_ATTRIBUTES).is_subset(&record_api));
     let mut log_mailer = names(&keys);
     log_mailer.extend(names(&log_mailer::recipients::PROFILE_ATTRIBUTES));
+    let point_increase = names(&infra::dynamo::ledger::ledger_attributes());
     for (function, expected) in [
         ("RecordApiFunction", record_api),
         ("LogMailerFunction", log_mailer),
+        ("PointIncreaseFunction", point_increase),
     ] {
-        let statements = statements_on(&template, function, "UsersTable");
+        // on the table itself (record-api's statement on the leaderboard index is held
+        // by the_leaderboard_index_is_read_by_its_keys_only)
+        let statements: Vec<_> = statements_on(&template, function, "UsersTable")
+            .into_iter()
+            .filter(|st| substituted(&st["Resource"]).is_none())
+            .collect();
         assert_eq!(statements.len(), 1, "{function}: {statements:?}");
         let readable = readable_attributes(&statements[0]);
         assert_eq!(
@@ -1026,6 +1035,54 @@ fn functions_that_only_name_or_mail_users_or_keep_the_ledger_cannot_touch_creden
             assert!(!readable.contains(secret), "{function} may read {secret}");
         }
     }
+}
+
+#[test]
+fn the_leaderboard_index_is_read_by_its_keys_only() {
+    use infra::dynamo::leaderboard::{BOARD_PK, BOARD_SK, LEADERBOARD_INDEX, SEASON_ATTRIBUTES};
+    let template = template();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    let arn = format!("${{UsersTable.Arn}}/index/{LEADERBOARD_INDEX}");
+    let statement = template.resources["RecordApiFunction"]
+        .property("Policies")
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.get("Statement").and_then(|s| s.as_sequence()))
+        .flatten()
+        .find(|st| substituted(&st["Resource"]).as_deref() == Some(arn.as_str()))
+        .expect("record-api queries the leaderboard index")
+        .clone();
+    assert_eq!(
+        statement["Action"].as_sequence().unwrap(),
+        &[serde_yaml::Value::from("dynamodb:Query")]
+    );
+    let expected: BTreeSet<String> = ["pk", "sk", BOARD_PK, BOARD_SK].map(str::to_owned).into();
+    assert_eq!(readable_attributes(&statement), expected);
+    // the index: its keys are the season item's, and it projects nothing else
+    let users = &template.resources["UsersTable"];
+    let index = users
+        .property("GlobalSecondaryIndexes")
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|i| i["IndexName"].as_str() == Some(LEADERBOARD_INDEX))
+        .expect("the leaderboard index");
+    let keys: Vec<&str> = index["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| k["AttributeName"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, [BOARD_PK, BOARD_SK]);
+    assert!(SEASON_ATTRIBUTES.contains(&BOARD_PK) && SEASON_ATTRIBUTES.contains(&BOARD_SK));
+    assert_eq!(index["Projection"]["ProjectionType"].as_str(), Some("KEYS_ONLY"));
+    // nobody else reaches it: no other function names the Users table's indexes
+    assert_eq!(
+        text.matches("${UsersTable.Arn}/index/").count(),
+        1,
+        "only record-api's statement"
+    );
 }
 
 #[test]

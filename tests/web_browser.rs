@@ -562,6 +562,22 @@ async fn a_race_through_the_site() {
             (b.text("[data-total]").await?.trim() == "110").then_some(())
         })
         .await;
+    // the season's leaderboard (the marathon is run today: this year's season) has the
+    // runner with the result's points, and the runner's bests the official time
+    let season = time::OffsetDateTime::now_utc().year();
+    spectator.goto(&format!("/leaderboard?season={season}")).await;
+    let standing = format!("tr[data-runner-id=\"{runner_id}\"] [data-points]");
+    spectator
+        .until("the runner on the season's leaderboard", WAIT, async |b| {
+            (b.text(&standing).await?.trim() == "110").then_some(())
+        })
+        .await;
+    runner.goto("/me/records").await;
+    runner
+        .until("the official time among the runner's bests", WAIT, async |b| {
+            (b.text("[data-best-time]").await?.trim() == "3:12:45").then_some(())
+        })
+        .await;
 
     // every other page of the site, as the one who would see it, passes axe-core too
     for (browser, path) in [
@@ -571,6 +587,7 @@ async fn a_race_through_the_site() {
         (&spectator, "/forgot-password".to_owned()),
         (&spectator, "/reset-password?token=not-a-mailed-token".to_owned()),
         (&spectator, "/no/such/page".to_owned()),
+        (&spectator, format!("/leaderboard?season={season}")),
         (&runner, "/me/entries".to_owned()),
         (&runner, "/me/results".to_owned()),
         (&runner, "/me/records".to_owned()),

@@ -204,6 +204,17 @@ impl RaceStore for StubRaces {
 struct StubPoints;
 
 #[async_trait]
+impl domain::ports::LeaderboardStore for StubPoints {
+    async fn leaderboard(
+        &self,
+        _: domain::leaderboard::Season,
+        _: &domain::paging::PageRequest,
+    ) -> Result<domain::paging::Page<domain::leaderboard::Standing>, StoreError> {
+        Err(not_here())
+    }
+}
+
+#[async_trait]
 impl PointsStore for StubPoints {
     async fn total(&self, _: &UserId) -> Result<Option<(domain::PublicProfile, i64)>, StoreError> {
         Err(not_here())
@@ -221,6 +232,7 @@ fn record_api(c: &mut Criterion) {
         races: Arc::new(StubRaces),
         users: Arc::new(MemoryUsers::default()),
         points: Arc::new(StubPoints),
+        leaderboard: Arc::new(StubPoints),
         verifier: TokenVerifier::from_public_pem(&public_pem, TokenConfig::new(ISSUER, AUDIENCE))
             .expect("key"),
         clock: Arc::new(SystemClock),
@@ -347,6 +359,7 @@ fn point_increase(c: &mut Criterion) {
             result_id: result_id(&marathon, &runner),
             marathon_id: marathon,
             marathon_name: "서울 마라톤 2026".into(),
+            marathon_date: Some(time::macros::date!(2026 - 11 - 21)),
             runner_id: runner,
             runner_name: "김민수".into(),
             points: 110,

@@ -320,6 +320,7 @@ pub fn result_recorded(runner: &UserId, points: u32) -> String {
             result_id: result_id(&marathon, runner),
             marathon_id: marathon,
             marathon_name: "서울 마라톤 2026".into(),
+            marathon_date: Some(time::macros::date!(2026 - 11 - 21)),
             runner_id: runner.clone(),
             runner_name: "김민수".into(),
             points,

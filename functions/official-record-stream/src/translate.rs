@@ -38,6 +38,7 @@ fn change(stored: ResultItem, points: u32, version: u64) -> ResultChange {
         result_id: stored.result_id,
         marathon_id: stored.marathon_id,
         marathon_name: stored.marathon_name,
+        marathon_date: Some(stored.marathon_date),
         runner_id: stored.runner_id,
         runner_name: stored.runner_name.as_str().to_owned(),
         points,
@@ -145,6 +146,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(data(&insert), ("result.recorded", 110, 1));
+        // the season leaderboard's year travels with every event
+        assert_eq!(
+            insert.event.change().marathon_date,
+            Some(time::macros::date!(2027 - 03 - 21))
+        );
         assert_eq!(insert.correlation_id.as_deref(), Some("req-1"));
         let modify = translate(&mut record(
             "MODIFY",

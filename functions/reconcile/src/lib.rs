@@ -68,6 +68,9 @@ pub fn event(item: &PendingItem, applied: Option<u64>) -> ResultEvent {
         result_id: item.result_id.clone(),
         marathon_id: item.marathon_id.clone(),
         marathon_name: item.marathon_name.clone(),
+        // a tombstone from before the date was kept on it has none: point-increase then
+        // takes the season from the award it replaces
+        marathon_date: item.marathon_date,
         runner_id: item.runner_id.clone(),
         runner_name: item.runner_name.clone(),
         // a removal contributes nothing
@@ -274,6 +277,7 @@ mod tests {
             version,
             pending_since: (NOW - time::Duration::seconds(age_seconds)).unix_timestamp(),
             correlation_id: Some("c-7".into()),
+            marathon_date: Some(time::macros::date!(2027 - 03 - 21)),
         }
     }
 

@@ -76,6 +76,7 @@ impl Api {
         Ok(Self {
             races: Arc::new(DynamoRaces::new(client, &settings.races_table, activity)),
             points: Arc::new(users.clone()),
+            leaderboard: Arc::new(users.clone()),
             users: Arc::new(users),
             verifier,
             clock: Arc::new(SystemClock),

@@ -18,6 +18,9 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
 use utoipa::{IntoParams, ToSchema};
 
+/// The season leaderboard's and personal bests' types (their own module: `contract/leaderboard.rs`).
+pub mod leaderboard;
+
 /// A marathon's name and place: trimmed, 1 to this many characters (`MarathonFields`).
 pub const MARATHON_TEXT_MAX: usize = 200;
 /// "H:MM:SS" with hours up to 96, or the same as whole seconds: exactly what

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use domain::Clock;
-use domain::ports::{PointsStore, RaceStore, UserStore};
+use domain::ports::{LeaderboardStore, PointsStore, RaceStore, UserStore};
 use infra::http::Verifies;
 use infra::tokens::TokenVerifier;
 
@@ -11,6 +11,8 @@ pub struct Api {
     pub races: Arc<dyn RaceStore>,
     pub users: Arc<dyn UserStore>,
     pub points: Arc<dyn PointsStore>,
+    /// The season leaderboard point-increase maintains.
+    pub leaderboard: Arc<dyn LeaderboardStore>,
     pub verifier: TokenVerifier,
     pub clock: Arc<dyn Clock>,
 }

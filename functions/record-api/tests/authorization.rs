@@ -78,6 +78,8 @@ const MATRIX: &[(&str, &str, [u16; 4])] = &[
     ("DELETE", "/me/records/{id}", [401, 204, 403, 403]),
     ("GET", "/me/points", [401, 200, 403, 403]),
     ("GET", "/runners/{id}/points", [200, 200, 200, 200]),
+    ("GET", "/leaderboard", [200, 200, 200, 200]),
+    ("GET", "/me/bests", [401, 200, 403, 403]),
 ];
 
 fn body_for(method: &str, route: &str) -> Option<Value> {

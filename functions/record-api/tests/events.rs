@@ -69,4 +69,31 @@ async fn the_samples_walk_through_a_race() {
     let points = world.send(filled("my-points.json", &fill)).await;
     assert_eq!(points.status, 200);
     assert!(points.body["total"].is_i64());
+
+    // the season's leaderboard and the runner's bests (the result is this year's; the
+    // ledger's awards come from point-increase, so the board need not have it yet)
+    fill.push(("RACE_YEAR", time::OffsetDateTime::now_utc().year().to_string()));
+    let board = world.send(filled("leaderboard.json", &fill)).await;
+    assert_eq!(board.status, 200, "{:?}", board.body);
+    assert_eq!(board.body["season"], time::OffsetDateTime::now_utc().year());
+    assert!(
+        board.body["items"]
+            .as_array()
+            .is_some_and(|rows| rows.len() <= 10)
+    );
+    let bests = world.send(filled("my-bests.json", &fill)).await;
+    assert_eq!(bests.status, 200, "{:?}", bests.body);
+    // the official result (the sample's full marathon) and the sample record's distance
+    let courses: Vec<_> = bests.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["source"].as_str().unwrap().to_owned(), b["time"].clone()))
+        .collect();
+    assert!(
+        courses
+            .iter()
+            .any(|(source, time)| source == "official" && *time == result.body["finish_time"]),
+        "{courses:?}"
+    );
 }

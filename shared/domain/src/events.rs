@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::marathon::MarathonId;
 use crate::user::UserId;
@@ -139,6 +139,11 @@ pub struct ResultChange {
     pub result_id: String,
     pub marathon_id: MarathonId,
     pub marathon_name: String,
+    /// The marathon's date: the award's season is its year (the season leaderboard).
+    /// Absent from events published before it was added, which still decode; written
+    /// only when present, so such events keep their exact wire form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marathon_date: Option<Date>,
     pub runner_id: UserId,
     pub runner_name: String,
     /// Marathon points + bonus; 0 once removed.
@@ -349,6 +354,7 @@ mod tests {
             result_id: "m.r".into(),
             marathon_id: MarathonId::parse("01JAAAAAAAAAAAAAAAAAAAAAAA").unwrap(),
             marathon_name: "Seoul".into(),
+            marathon_date: None,
             runner_id: UserId::parse("01JBBBBBBBBBBBBBBBBBBBBBBB").unwrap(),
             runner_name: "Kim".into(),
             points: 110,
@@ -372,6 +378,28 @@ mod tests {
         envelope.correlation_id = None;
         assert!(!envelope.to_json().unwrap().contains("correlation_id"));
         assert_eq!(Envelope::parse(&envelope.to_json().unwrap()), Ok(envelope));
+    }
+
+    #[test]
+    fn the_marathon_date_travels_and_old_events_without_it_still_decode() {
+        let mut dated = change();
+        dated.marathon_date = Some(time::macros::date!(2027 - 03 - 21));
+        let envelope = Envelope::new(
+            ResultEvent::Corrected(dated),
+            datetime!(2027-03-21 10:00 UTC),
+            None,
+        );
+        let json = envelope.to_json().unwrap();
+        assert!(
+            json.contains(r#""marathon_name":"Seoul","marathon_date":"2027-03-21","runner_id""#),
+            "{json}"
+        );
+        assert_eq!(Envelope::parse(&json), Ok(envelope));
+        // what a producer from before the field published
+        let old = r#"{"schema":1,"id":"01JE","occurred_at":"2026-11-21T10:00:00Z","type":"result.removed","data":{"result_id":"m.r","marathon_id":"01JAAAAAAAAAAAAAAAAAAAAAAA","marathon_name":"Seoul","runner_id":"01JBBBBBBBBBBBBBBBBBBBBBBB","runner_name":"Kim","points":0,"version":4}}"#;
+        let parsed = Envelope::<ResultEvent>::parse(old).unwrap();
+        assert_eq!(parsed.event.change().marathon_date, None);
+        assert_eq!(parsed.to_json().unwrap(), old);
     }
 
     #[test]

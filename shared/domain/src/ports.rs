@@ -380,6 +380,19 @@ pub trait PointsLedger: Send + Sync {
     async fn mark_notified(&self, runner: &UserId, result_id: &str, version: u64) -> Result<(), StoreError>;
 }
 
+/// The season leaderboard, as the points ledger maintains it.
+#[async_trait]
+pub trait LeaderboardStore: Send + Sync {
+    /// The season's runners with points, most first, ranked (ties share a rank), with
+    /// their current names; a page after `page.cursor`, which only this season's pages
+    /// issue (another is `InvalidCursor`).
+    async fn leaderboard(
+        &self,
+        season: crate::leaderboard::Season,
+        page: &PageRequest,
+    ) -> Result<Page<crate::leaderboard::Standing>, StoreError>;
+}
+
 /// Why a publish failed: worth retrying, or never going to work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PublishError {

@@ -3,6 +3,7 @@
 //! every resource shares.
 
 mod entries;
+mod leaderboard;
 mod marathons;
 mod points;
 mod records;
@@ -29,8 +30,8 @@ pub fn routes() -> OpenApiRouter<State> {
         .title("mrmrthon record-api")
         .version(env!("CARGO_PKG_VERSION"))
         .description(Some(
-            "Marathons, entries, official results, private records and points. Errors are \
-             application/problem+json.",
+            "Marathons, entries, official results, private records, points, the season \
+             leaderboard and personal bests. Errors are application/problem+json.",
         ))
         .build();
     OpenApiRouter::with_openapi(OpenApiBuilder::new().info(info).build())
@@ -46,6 +47,8 @@ pub fn routes() -> OpenApiRouter<State> {
         .routes(routes!(records::show, records::update, records::remove))
         .routes(routes!(points::mine))
         .routes(routes!(points::of_runner))
+        .routes(routes!(leaderboard::show))
+        .routes(routes!(leaderboard::mine))
 }
 
 pub fn router(api: Arc<Api>) -> Router {

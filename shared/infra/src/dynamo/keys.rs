@@ -27,6 +27,9 @@ pub const AWARD_PREFIX: &str = "AWARD#";
 /// `points.awarded` has not gone out yet. One per version, so a newer version of the same
 /// result cannot overwrite an older one's pending announcement.
 pub const ANNOUNCE_PREFIX: &str = "ANNOUNCE#";
+/// `USER#<id> | SEASON#<year>`: the runner's points in a season, the sum of that
+/// season's awards, written with them; the season leaderboard's row (`dynamo::leaderboard`).
+pub const SEASON_PREFIX: &str = "SEASON#";
 
 // The Races table.
 

@@ -3,6 +3,7 @@
 pub mod activity;
 pub(crate) mod errors;
 pub mod keys;
+pub mod leaderboard;
 pub mod ledger;
 pub mod pending;
 pub mod points;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use domain::leaderboard::Season;
 use domain::marathon::MarathonId;
 use domain::points::Award;
 use domain::ports::{PointsStore, StoreError};
@@ -22,7 +23,7 @@ use super::{DynamoUsers, Item, s};
 pub const TOTAL_POINTS: &str = "total_points";
 
 /// The attributes of an award item (`AwardItem`'s fields), what readers project.
-pub const AWARD_ATTRIBUTES: [&str; 7] = [
+pub const AWARD_ATTRIBUTES: [&str; 8] = [
     "result_id",
     "marathon_id",
     "points",
@@ -30,6 +31,7 @@ pub const AWARD_ATTRIBUTES: [&str; 7] = [
     "updated_at",
     "delta",
     "notified",
+    "season",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +51,10 @@ pub struct AwardItem {
     /// existed; new awards are written `true`, their pending item owes the announcement.
     #[serde(default)]
     pub notified: bool,
+    /// The season (its marathon's year) whose sum counts these points; absent from
+    /// awards written before seasons, which no season counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub season: Option<Season>,
 }
 
 impl AwardItem {
@@ -90,6 +96,7 @@ impl From<&Award> for AwardItem {
             updated_at: award.updated_at,
             delta: 0,
             notified: true,
+            season: None,
         }
     }
 }

@@ -174,6 +174,8 @@ fn tombstone_item(
     if let Some(names) = names {
         item.insert("marathon_name".into(), s(names.marathon_name.clone()));
         item.insert("runner_name".into(), s(names.runner_name.as_str()));
+        // the removal's season (its year), for the season leaderboard
+        item.insert("marathon_date".into(), s(names.marathon_date.to_string()));
     }
     if let Some(correlation) = &activity.origin.correlation_id {
         item.insert("correlation_id".into(), s(correlation.clone()));
