@@ -316,6 +316,7 @@ fn result_image(marathon: &MarathonId, runner: &UserId, points: u32, version: u6
         bib: None,
         category: None,
         import_id: None,
+        age_grade: None,
     };
     let mut item: serde_dynamo::Item = serde_dynamo::to_item(&result).expect("an item");
     let s = serde_dynamo::AttributeValue::S;

@@ -228,6 +228,7 @@ fn result_image(marathon: &MarathonId, runner: &UserId, name: &UserName, points:
         bib: None,
         category: None,
         import_id: None,
+        age_grade: None,
     };
     let mut item: serde_dynamo::Item = serde_dynamo::to_item(&result).unwrap_or_default();
     let s = serde_dynamo::AttributeValue::S;

@@ -723,6 +723,10 @@ pub struct ResultView {
     /// and in listings across marathons.
     pub pace: Option<String>,
     pub pace_seconds_per_km: Option<u32>,
+    /// The chip time's age-graded percentage (USATF MLDR 2025 road tables, the successors
+    /// of the WMA ones), from the runner's private profile; null without a finish, a sex
+    /// of female or male and a birth date or year.
+    pub age_grade: Option<f64>,
     pub bonus_points: u32,
     /// What this result adds to the runner's total: a finish the marathon's points plus
     /// the bonus, a dnf the marathon's dnf points, a dns or dq nothing.
@@ -782,6 +786,7 @@ impl From<OfficialResult> for ResultView {
                 .collect(),
             pace: None,
             pace_seconds_per_km: None,
+            age_grade: r.age_grade.map(|g| f64::from(g) / 100.0),
             bonus_points: r.bonus_points,
             points: r.points,
             version: r.version,

@@ -128,6 +128,7 @@ mod tests {
             bib: Bib::new(bib),
             category: category.map(|c| Category::parse(c).unwrap()),
             import_id: None,
+            age_grade: None,
         }
     }
 

@@ -190,6 +190,9 @@ async fn a_race_with_bibs_statuses_categories_and_a_ranking_to_page_filter_and_s
         ]
     );
     assert!(all.get("next_cursor").is_none_or(Value::is_null), "{all:?}");
+    // d gave no profile, e did not finish: nothing to grade
+    assert_eq!(all["items"][3]["age_grade"], Value::Null);
+    assert_eq!(all["items"][4]["age_grade"], Value::Null);
     // the profile stays private: the label only
     let text = all.to_string();
     assert!(!text.contains("birth") && !text.contains("female"), "{text}");

@@ -174,6 +174,10 @@ pub struct OfficialResult {
     /// The bulk import that wrote this version; None for a single PUT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub import_id: Option<String>,
+    /// The chip time's age-graded percentage in hundredths (`race::age_grade`), from the
+    /// runner's profile when the result was written; None when it cannot be graded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_grade: Option<u32>,
 }
 
 /// Who a result is for, as the marathon's roster knows them.
@@ -220,7 +224,23 @@ impl OfficialResult {
             bib: runner.bib,
             category: runner.category,
             import_id: None,
+            age_grade: None,
         }
+    }
+
+    /// With the age-graded percentage of its chip time over `distance_m`, for the runner
+    /// `profile` describes (their age on race day).
+    pub fn with_age_grade(mut self, profile: &crate::race::RaceProfile, distance_m: u32) -> Self {
+        self.age_grade = match (self.status, self.finish_seconds, profile.sex, profile.birth) {
+            (ResultStatus::Finished, Some(chip), Some(sex), Some(birth)) => crate::race::age_grade(
+                FinishTime::from_seconds(chip),
+                distance_m,
+                sex,
+                birth.age_on(self.marathon_date),
+            ),
+            _ => None,
+        };
+        self
     }
 
     /// The status and times as validated fields.
@@ -241,6 +261,7 @@ impl OfficialResult {
             && self.points == other.points
             && self.bib == other.bib
             && self.category == other.category
+            && self.age_grade == other.age_grade
     }
 }
 
@@ -392,6 +413,18 @@ mod tests {
         assert_eq!(json["status"], "dnf");
         assert_eq!(json["category"], "F40");
         assert_eq!(json["bib"], 7);
+        // graded from the profile: a finish only
+        let profile = crate::race::RaceProfile {
+            sex: Some(crate::race::Sex::Female),
+            birth: Some(crate::race::Birth::Year(1982)),
+        };
+        assert!(r.clone().with_age_grade(&profile, 42_195).age_grade.is_some());
+        assert_eq!(d.clone().with_age_grade(&profile, 42_195).age_grade, None);
+        assert_eq!(
+            r.with_age_grade(&crate::race::RaceProfile::default(), 42_195)
+                .age_grade,
+            None
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ fn result_item(marathon: &MarathonId, runner: &UserId, points: u32, version: u64
         bib: None,
         category: None,
         import_id: None,
+        age_grade: None,
     };
     // the item as the Races adapter stores it: the stored type and the codec's keys
     let mut item: serde_dynamo::Item = serde_dynamo::to_item(ResultItem::from(&result)).unwrap();

@@ -96,7 +96,9 @@ pub async fn record(
     let existing = api.races.result(&marathon.id, &runner).await?;
     check_version(if_match(&headers)?, existing.as_ref().map_or(0, |r| r.version))?;
     // the category on race day, from the runner's private profile: only the label is kept
-    let category = api.races.race_profile(&runner).await?.category_on(marathon.date);
+    // (and the age grade it gives the chip time)
+    let profile = api.races.race_profile(&runner).await?;
+    let category = profile.category_on(marathon.date);
     // above the stored version, or above the tombstone a deleted result left
     let floor = match &existing {
         Some(current) => Some(current.version),
@@ -116,7 +118,8 @@ pub async fn record(
         floor,
         api.clock.now(),
         origin.0.correlation_id.clone(),
-    );
+    )
+    .with_age_grade(&profile, marathon.distance_m);
     if let Some(current) = existing.as_ref().filter(|r| r.same_content(&result)) {
         // the result as it is: no new version, no activity entry, no points event, no post
         return Ok((

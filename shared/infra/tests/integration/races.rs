@@ -114,6 +114,7 @@ fn official(marathon: &Marathon, runner: &UserId, finish_seconds: u32, version: 
         bib: None,
         category: None,
         import_id: None,
+        age_grade: None,
     }
 }
 

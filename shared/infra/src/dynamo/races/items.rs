@@ -119,6 +119,9 @@ pub struct ResultItem {
     /// The bulk import that wrote this version (None for a single PUT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub import_id: Option<String>,
+    /// Hundredths of a percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_grade: Option<u32>,
 }
 
 impl From<&OfficialResult> for ResultItem {
@@ -144,6 +147,7 @@ impl From<&OfficialResult> for ResultItem {
             bib: r.bib,
             category: r.category,
             import_id: r.import_id.clone(),
+            age_grade: r.age_grade,
         }
     }
 }
@@ -170,6 +174,7 @@ impl From<ResultItem> for OfficialResult {
             bib: r.bib,
             category: r.category,
             import_id: r.import_id,
+            age_grade: r.age_grade,
         }
     }
 }
@@ -240,6 +245,7 @@ mod tests {
             bib: Bib::new(42),
             category: Category::parse("F40").ok(),
             import_id: None,
+            age_grade: Some(6_543),
         };
         let item = result_item(&result).unwrap();
         let text = |name: &str| item[name].as_s().unwrap().clone();
@@ -275,6 +281,7 @@ mod tests {
             bib: None,
             category: None,
             import_id: None,
+            age_grade: None,
         };
         let with = |status, seconds: Option<u32>| {
             rank_position(&OfficialResult {
