@@ -1,7 +1,8 @@
 //! The Races table: marathons (`MARATHON#id | META`), entries (`MARATHON#id | ENTRY#runner`),
-//! official results (`MARATHON#id | RESULT#runner`) and private records
-//! (`RUNNER#id | RECORD#id`). Every mutation is one TransactWriteItems that also writes the
-//! activity entry describing it. The item layout is in `items`.
+//! official results (`MARATHON#id | RESULT#runner`), bib claims (`MARATHON#id | BIB#nnnnn`),
+//! private records (`RUNNER#id | RECORD#id`) and race profiles (`RUNNER#id | RACEPROFILE`).
+//! Every mutation is one TransactWriteItems that also writes the activity entry describing
+//! it. The item layout is in `items`.
 
 mod cursor;
 mod entries;
