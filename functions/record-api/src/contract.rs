@@ -237,7 +237,7 @@ pub struct NewMarathon {
     /// Points a runner who starts and does not finish (status dnf) earns: 0 to `points`,
     /// 0 when absent. Did-not-start and disqualified results earn none.
     #[serde(default, deserialize_with = "whole_number")]
-    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100000, nullable = false)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100000)]
     pub dnf_points: Option<i64>,
     /// How many runners may register.
     #[serde(default, deserialize_with = "whole_number")]
@@ -391,8 +391,9 @@ pub struct ResultsQuery {
     /// Only this category ("F40", "MSEN", "XU20"; any case).
     #[param(schema_with = category_filter, nullable = false)]
     pub category: Option<String>,
-    /// A bib (the exact number) or part of a runner's name (any case).
-    #[param(value_type = Option<String>, min_length = 1, max_length = 100, nullable = false)]
+    /// A bib (the exact number) or part of a runner's name (any case); empty or white
+    /// space: the whole ranking.
+    #[param(value_type = Option<String>, max_length = 100, nullable = false)]
     pub q: Option<String>,
 }
 

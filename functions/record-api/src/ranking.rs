@@ -77,17 +77,20 @@ pub enum Search {
 }
 
 impl Search {
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+    /// None for a search of nothing (white space only): the whole ranking.
+    pub fn parse(raw: &str) -> Result<Option<Self>, FieldError> {
+        if raw.chars().count() > 100 {
+            return Err(FieldError::new("q", "must be at most 100 characters"));
+        }
         let raw = raw.trim();
-        if raw.is_empty() || raw.chars().count() > 100 {
-            return Err(FieldError::new("q", "must be 1 to 100 characters"));
+        if raw.is_empty() {
+            return Ok(None);
         }
-        if raw.bytes().all(|b| b.is_ascii_digit()) {
-            return Bib::parse(raw)
-                .map(Self::Bib)
-                .map_err(|e| FieldError::new("q", format!("as a bib, {}", e.message)));
-        }
-        Ok(Self::Name(raw.to_lowercase()))
+        // a number that is no bib ("0") is searched as text: it matches no name, no error
+        Ok(Some(match Bib::parse(raw) {
+            Ok(bib) if raw.bytes().all(|b| b.is_ascii_digit()) => Self::Bib(bib),
+            _ => Self::Name(raw.to_lowercase()),
+        }))
     }
 
     pub fn matches(&self, result: &OfficialResult) -> bool {
@@ -172,11 +175,13 @@ mod tests {
     #[test]
     fn search_by_bib_or_part_of_a_name() {
         let kim = result("Kim Min-ji", ResultStatus::Finished, None, 42);
-        assert!(Search::parse("0042").unwrap().matches(&kim));
-        assert!(!Search::parse("4").unwrap().matches(&kim));
-        assert!(Search::parse(" min-J ").unwrap().matches(&kim));
-        assert!(!Search::parse("Lee").unwrap().matches(&kim));
-        assert_eq!(Search::parse(" ").unwrap_err().field, "q");
-        assert_eq!(Search::parse("0").unwrap_err().field, "q");
+        let search = |q: &str| Search::parse(q).unwrap().expect("a search");
+        assert!(search("0042").matches(&kim));
+        assert!(!search("4").matches(&kim));
+        assert!(search(" min-J ").matches(&kim));
+        assert!(!search("Lee").matches(&kim));
+        assert_eq!(Search::parse(" ").unwrap(), None);
+        assert!(!search("0").matches(&kim), "no bib 0: no row, no error");
+        assert_eq!(Search::parse(&"x".repeat(101)).unwrap_err().field, "q");
     }
 }

@@ -179,12 +179,21 @@ fn result_fields(input: ResultBody) -> Result<(ResultFields, u32), Problem> {
         })
     };
     let chip = match (input.chip_time, input.finish_time) {
-        (Some(_), Some(_)) => {
-            errors.push(FieldError::new(
-                "finish_time",
-                "is another name of chip_time: send one of them",
-            ));
-            Some(None)
+        // both names: fine when they say the same
+        (Some(chip), Some(finish)) => {
+            let chip = time(&mut errors, "chip_time", Some(chip));
+            let finish = time(&mut errors, "finish_time", Some(finish));
+            match (chip, finish) {
+                (Some(Some(c)), Some(Some(f))) if c != f => {
+                    errors.push(FieldError::new(
+                        "finish_time",
+                        "is another name of chip_time: send one of them, or the same time",
+                    ));
+                    Some(None)
+                }
+                (Some(Some(c)), Some(Some(_))) => Some(Some(c)),
+                _ => Some(None),
+            }
         }
         (Some(chip), None) => time(&mut errors, "chip_time", Some(chip)),
         (None, finish) => time(&mut errors, "finish_time", finish),
@@ -322,7 +331,7 @@ pub async fn of_marathon(
     let (Some(limit), Some(category), Some(search), Some(mut cursor)) = (
         limit,
         category.map_or(Some(None), |c| c.map(Some)),
-        search.map_or(Some(None), |q| q.map(Some)),
+        search.map_or(Some(None), |q| q),
         cursor.map_or(Some(RankCursor::default()), |c| c),
     ) else {
         return Err(errors.into());
