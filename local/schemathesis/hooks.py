@@ -51,7 +51,8 @@ def _shape_result(body):
             seen_labels.add(label)
             seen_times.add(_seconds(split["time"]))
             kept.append(split)
-        if len(kept) == len(splits):
+        # only a list the schema allows is shaped (every split an object with a time)
+        if all(isinstance(x, dict) and _seconds(x.get("time")) is not None for x in splits):
             body["splits"] = kept
     if status in ("finished", "fin", "ok", "dq", "dsq"):
         chip = "chip_time" if "chip_time" in body else "finish_time"
@@ -113,7 +114,9 @@ def map_case(context, case):
     if operation == RESULT and isinstance(case.body, dict):
         _shape_result(case.body)
     # dnf points are at most the points (on a change, of the stored marathon: keep them 0)
-    if operation in MARATHONS and isinstance(case.body, dict) and _seconds(case.body.get("dnf_points")) is not None:
+    dnf = _seconds(case.body.get("dnf_points")) if isinstance(case.body, dict) else None
+    # only values the schema allows (0 to 100000): an invalid one stays invalid
+    if operation in MARATHONS and dnf is not None and 0 <= dnf <= 100_000:
         points = _seconds(case.body.get("points"))
         case.body["dnf_points"] = min(_seconds(case.body["dnf_points"]), points) if points is not None else 0
     if operation in MARATHONS and isinstance(case.body, dict):
