@@ -450,6 +450,23 @@ async fn a_race_through_the_site() {
         })
         .await;
 
+    // the runner gives a race profile on /account (private: the ranking shows the
+    // category it gives, nothing more)
+    runner.goto("/account").await;
+    runner.fill("sex", "female").await;
+    runner.fill("birth", "1984").await;
+    runner
+        .click("section[aria-labelledby=race-heading] button[type=submit]")
+        .await;
+    runner
+        .until("the race profile saved", WAIT, async |b| {
+            b.text("section[aria-labelledby=race-heading] [role=status]")
+                .await
+                .filter(|t| !t.is_empty())
+                .map(|_| ())
+        })
+        .await;
+
     // the runner registers on the public marathon page
     runner.goto(&format!("/marathons/{marathon}")).await;
     runner.document("marathon").await;
@@ -555,6 +572,20 @@ async fn a_race_through_the_site() {
             b.client.find(Locator::Css(&row_css)).await.ok().map(|_| ())
         })
         .await;
+    // the row shows the bib given at registration, the status and the category
+    let age = time::OffsetDateTime::now_utc().year() - 1984;
+    let category = domain::race::Category::new(domain::race::Sex::Female, age).label();
+    let row_text = spectator.text(&row_css).await.unwrap_or_default();
+    assert!(row_text.contains(&category), "{category} in {row_text:?}");
+    let status = spectator
+        .client
+        .execute(
+            "return document.querySelector(arguments[0]).dataset.status;",
+            vec![json!(row_css)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, json!("finished"));
     spectator.document("results").await;
     spectator.goto(&format!("/runners/{runner_id}")).await;
     spectator

@@ -214,14 +214,21 @@ fn result_image(marathon: &MarathonId, runner: &UserId, name: &UserName, points:
         marathon_date: now.date(),
         runner_id: runner.clone(),
         runner_name: name.clone(),
-        finish_seconds: 10_800,
-        finish_time: "3:00:00".into(),
+        finish_seconds: Some(10_800),
+        finish_time: Some("3:00:00".into()),
         bonus_points: 10,
         points,
         version,
         recorded_at: now,
         updated_at: now,
         correlation_id: Some(format!("bench-{}", ulid::Ulid::new())),
+        status: Default::default(),
+        gun_seconds: None,
+        splits: Default::default(),
+        bib: None,
+        category: None,
+        import_id: None,
+        age_grade: None,
     };
     let mut item: serde_dynamo::Item = serde_dynamo::to_item(&result).unwrap_or_default();
     let s = serde_dynamo::AttributeValue::S;

@@ -5,6 +5,7 @@
 use domain::UserId;
 use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind};
 use domain::marathon::MarathonId;
+use domain::race::ResultStatus;
 use domain::reset::ResetToken;
 use time::OffsetDateTime;
 
@@ -70,6 +71,8 @@ pub enum Notice {
         marathon_name: String,
         finish_time: Option<String>,
         points: Option<u64>,
+        /// How the race ended: a dnf, dns or dq is said in words.
+        status: ResultStatus,
     },
     Marathon {
         change: MarathonChange,
@@ -121,8 +124,9 @@ impl Notice {
                     runner: d.runner_id,
                     marathon: d.marathon_id,
                     marathon_name: d.marathon_name,
-                    finish_time: Some(d.finish_time),
+                    finish_time: d.finish_time,
                     points: Some(u64::from(d.points)),
+                    status: d.status,
                 })),
                 other => Err(mismatch(entry, &other)),
             }
@@ -200,6 +204,8 @@ impl Notice {
             | K::MarathonCreated
             | K::EntryRegistered
             | K::EntryCancelled
+            | K::EntryBibSet
+            | K::RaceProfileUpdated
             | K::RecordCreated
             | K::RecordUpdated
             | K::RecordDeleted => Ok(None),
@@ -320,6 +326,7 @@ mod tests {
                 marathon_name: "Seoul".into(),
                 finish_time: Some("3:59:59".into()),
                 points: Some(100),
+                status: ResultStatus::Finished,
             }
         );
     }
@@ -438,6 +445,8 @@ mod tests {
             ActivityKind::MarathonCreated,
             ActivityKind::EntryRegistered,
             ActivityKind::EntryCancelled,
+            ActivityKind::EntryBibSet,
+            ActivityKind::RaceProfileUpdated,
             ActivityKind::RecordCreated,
             ActivityKind::RecordUpdated,
             ActivityKind::RecordDeleted,

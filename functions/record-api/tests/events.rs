@@ -64,6 +64,43 @@ async fn the_samples_walk_through_a_race() {
     );
     assert!(result.body.get("correlation_id").is_none(), "{}", result.body);
 
+    // race day (issue 16): the runner's profile, a bib by hand, a result with times and
+    // splits, the category's ranking, then a dnf
+    let profile = world.send(filled("put-race-profile.json", &fill)).await;
+    assert_eq!(profile.status, 200, "{:?}", profile.body);
+    let bib = world.send(filled("set-bib.json", &fill)).await;
+    assert_eq!(
+        (bib.status, &bib.body["bib"]),
+        (200, &serde_json::json!(42)),
+        "{:?}",
+        bib.body
+    );
+    let splits = world.send(filled("put-result-splits.json", &fill)).await;
+    assert_eq!(splits.status, 200, "{:?}", splits.body);
+    assert_eq!(splits.body["splits"].as_array().map(Vec::len), Some(2));
+    // the sample's runner is born 1984-05-17: her band on today's race
+    let age = domain::race::Birth::Date(time::macros::date!(1984 - 05 - 17))
+        .age_on(time::OffsetDateTime::now_utc().date());
+    let category = domain::race::Category::new(domain::race::Sex::Female, age).label();
+    assert_eq!(splits.body["category"], category.as_str());
+    let by_category = world.send(filled("list-results-category.json", &fill)).await;
+    // the sample filters on F40: her row when that is her band, no row otherwise
+    let items = by_category.body["items"].as_array().unwrap();
+    if category == "F40" {
+        assert_eq!(
+            (&items[0]["bib"], &items[0]["category_rank"]),
+            (&serde_json::json!(42), &serde_json::json!(1))
+        );
+    } else {
+        assert!(items.is_empty(), "{items:?}");
+    }
+    let dnf = world.send(filled("put-result-dnf.json", &fill)).await;
+    assert_eq!(dnf.status, 200, "{:?}", dnf.body);
+    assert_eq!(
+        (&dnf.body["status"], &dnf.body["points"]),
+        (&serde_json::json!("dnf"), &serde_json::json!(0))
+    );
+
     let record = world.send(filled("create-record.json", &fill)).await;
     assert_eq!(record.status, 201, "{:?}", record.body);
     let points = world.send(filled("my-points.json", &fill)).await;

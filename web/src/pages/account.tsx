@@ -5,7 +5,7 @@ import { useLocation } from "preact-iso";
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import { type Me, refresh, signedOut, useSession } from "../api/session";
-import { Alert, Field, Guard, Notice, useTitle } from "../components";
+import { Alert, Field, FieldError, Guard, Notice, useLoad, useTitle } from "../components";
 import { flash } from "../flash";
 import { useI18n } from "../i18n";
 import { call } from "../lib/call";
@@ -65,6 +65,12 @@ function Account() {
           <a href={`/runners/${me.id}`}>{t.auth.publicPage}</a>
         </p>
       )}
+      {me.user_type === "runner" && (
+        <section aria-labelledby="race-heading">
+          <h2 id="race-heading">{t.account.raceHeading}</h2>
+          <RaceProfile />
+        </section>
+      )}
       <section aria-labelledby="password-heading">
         <h2 id="password-heading">{t.account.passwordHeading}</h2>
         <ChangePassword />
@@ -121,6 +127,70 @@ function DeleteAccount() {
       <Alert problem={problem} />
       <button type="submit" class="danger" data-action="delete-account" disabled={busy}>
         {t.account.deleteSubmit}
+      </button>
+    </form>
+  );
+}
+
+/** The runner's private race profile (sex, birth date or year), for categories. */
+function RaceProfile() {
+  const { t } = useI18n();
+  const loaded = useLoad(() => call(api.GET("/me/race-profile")), []);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [notice, setNotice] = useState("");
+  const [busy, setBusy] = useState(false);
+  const errors = fieldErrors(problem);
+  if (!loaded.outcome) return null;
+  if (!loaded.outcome.ok) return <Alert problem={loaded.outcome.problem} />;
+  const current = loaded.outcome.data;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const text = (field: string) => String(form.get(field) ?? "").trim() || null;
+    setBusy(true);
+    setNotice("");
+    const o = await call(
+      api.PUT("/me/race-profile", {
+        body: { sex: text("sex") as typeof current.sex, birth: text("birth") },
+      }),
+    );
+    setBusy(false);
+    if (!o.ok) return setProblem(o.problem);
+    setProblem(null);
+    setNotice(t.account.raceSaved);
+  };
+  return (
+    <form onSubmit={submit} class="form narrow">
+      <p class="hint">{t.account.raceHint}</p>
+      <div class="field">
+        <label for="f-sex">{t.account.sex}</label>
+        <select
+          id="f-sex"
+          name="sex"
+          defaultValue={current.sex ?? ""}
+          aria-invalid={errors.sex ? "true" : undefined}
+          aria-describedby={errors.sex ? "f-sex-error" : undefined}
+        >
+          <option value="">{t.account.sexNone}</option>
+          {(["female", "male", "x"] as const).map((s) => (
+            <option key={s} value={s}>
+              {t.account.sexes[s]}
+            </option>
+          ))}
+        </select>
+        <FieldError id="f-sex" error={errors.sex} />
+      </div>
+      <Field
+        name="birth"
+        label={t.account.birth}
+        hint={t.account.birthHint}
+        defaultValue={current.birth ?? ""}
+        error={errors.birth}
+      />
+      <Alert problem={problem} />
+      <Notice>{notice}</Notice>
+      <button type="submit" class="primary" disabled={busy}>
+        {t.account.raceSave}
       </button>
     </form>
   );

@@ -101,12 +101,15 @@ pub async fn mine(Extract(api): Extract<State>, caller: Caller) -> Result<Respon
             distance.insert(marathon.id.clone(), marathon.distance_m);
         }
     }
-    // every official result today is a finish (finish_seconds is its time); a result of a
-    // marathon since gone has no course to count under
+    // only a finish has a time that counts (its chip time; a disqualified time does not); a
+    // result of a marathon since gone has no course to count under
     let official = results.into_iter().filter_map(|r| {
+        if r.status != domain::race::ResultStatus::Finished {
+            return None;
+        }
         Some(Performance {
             distance_m: *distance.get(&r.marathon_id)?,
-            seconds: r.finish_seconds,
+            seconds: r.finish_seconds?,
             date: r.marathon_date,
             source: PerformanceSource::Official {
                 marathon_id: r.marathon_id,
