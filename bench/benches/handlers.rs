@@ -265,6 +265,7 @@ fn result_image(marathon: &MarathonId, runner: &UserId, points: u32, version: u6
         recorded_at: now,
         updated_at: now,
         correlation_id: Some("c0ffee00-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()),
+        import_id: None,
     };
     let mut item: serde_dynamo::Item = serde_dynamo::to_item(&result).expect("an item");
     let s = serde_dynamo::AttributeValue::S;
@@ -333,6 +334,7 @@ fn decode_award_encode(body: &str, stored: Option<(u32, u64)>) -> Option<String>
             delta,
             total: 1_210 + delta,
             result_version: change.version,
+            import_id: None,
         }),
         OffsetDateTime::now_utc(),
         envelope.correlation_id,
@@ -351,6 +353,7 @@ fn point_increase(c: &mut Criterion) {
             runner_name: "김민수".into(),
             points: 110,
             version: 1_795_255_300_000,
+            import_id: None,
         }),
         OffsetDateTime::now_utc(),
         Some("c0ffee00-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()),
@@ -370,7 +373,9 @@ fn point_increase(c: &mut Criterion) {
 /// body into an envelope, the Discord message built and encoded.
 fn discord_render(body: &str) -> Option<String> {
     let envelope = Envelope::<PointsEvent>::parse(body).ok()?;
-    let PointsEvent::Awarded(award) = envelope.event;
+    let PointsEvent::Awarded(award) = envelope.event else {
+        return None;
+    };
     // the links a deployed webhook adds (SITE_URL)
     static SITE: std::sync::LazyLock<Option<infra::site::SiteUrl>> =
         std::sync::LazyLock::new(|| infra::site::SiteUrl::parse("https://mrmrthon.dev"));

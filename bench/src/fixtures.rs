@@ -222,6 +222,7 @@ fn result_image(marathon: &MarathonId, runner: &UserId, name: &UserName, points:
         recorded_at: now,
         updated_at: now,
         correlation_id: Some(format!("bench-{}", ulid::Ulid::new())),
+        import_id: None,
     };
     let mut item: serde_dynamo::Item = serde_dynamo::to_item(&result).unwrap_or_default();
     let s = serde_dynamo::AttributeValue::S;
@@ -324,6 +325,7 @@ pub fn result_recorded(runner: &UserId, points: u32) -> String {
             runner_name: "김민수".into(),
             points,
             version: 1,
+            import_id: None,
         }),
         time::OffsetDateTime::now_utc(),
         Some(format!("bench-{}", ulid::Ulid::new())),

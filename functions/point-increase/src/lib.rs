@@ -92,6 +92,7 @@ impl PointIncrease {
                 delta,
                 total,
                 result_version: change.version,
+                import_id: change.import_id.clone(),
             }),
             self.clock.now(),
             correlation,
@@ -184,6 +185,7 @@ mod tests {
             runner_name: "Kim".into(),
             points,
             version,
+            import_id: None,
         }
     }
 
@@ -218,7 +220,9 @@ mod tests {
             .published()
             .into_iter()
             .map(|e| {
-                let PointsEvent::Awarded(a) = e.event;
+                let PointsEvent::Awarded(a) = e.event else {
+                    panic!("point-increase publishes awards only");
+                };
                 assert_eq!(
                     e.correlation_id.as_deref(),
                     Some("c-1"),
@@ -297,6 +301,7 @@ mod tests {
                 delta: 1,
                 total: 1,
                 result_version: 1,
+                import_id: None,
             }),
             datetime!(2026-11-21 10:00 UTC),
             None,

@@ -110,6 +110,10 @@ pub struct OfficialResult {
     /// The request that made this version, carried on to the events it causes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
+    /// The bulk import that wrote this version (None for a single PUT): its awards are
+    /// announced by one summary per import, not one Discord post each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
 }
 
 impl MarathonLabel for OfficialResult {

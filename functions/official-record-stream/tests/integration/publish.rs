@@ -27,6 +27,7 @@ fn result_item(marathon: &MarathonId, runner: &UserId, points: u32, version: u64
         recorded_at: time::OffsetDateTime::now_utc(),
         updated_at: time::OffsetDateTime::now_utc(),
         correlation_id: Some("publish-test".into()),
+        import_id: None,
     };
     // the item as the Races adapter stores it: the stored type and the codec's keys
     let mut item: serde_dynamo::Item = serde_dynamo::to_item(ResultItem::from(&result)).unwrap();

@@ -178,6 +178,7 @@ fn change(runner: &UserId, result: &str, points: u32, version: u64) -> ResultCha
         runner_name: "Kim Runner".into(),
         points,
         version,
+        import_id: None,
     }
 }
 

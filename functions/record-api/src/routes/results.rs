@@ -130,6 +130,7 @@ pub async fn record(
         recorded_at: existing.as_ref().map_or(now, |r| r.recorded_at),
         updated_at: now,
         correlation_id: origin.0.correlation_id.clone(),
+        import_id: None,
     };
     let kind = if existing.is_some() {
         ActivityKind::ResultCorrected

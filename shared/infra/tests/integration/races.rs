@@ -106,6 +106,7 @@ fn official(marathon: &Marathon, runner: &UserId, finish_seconds: u32, version: 
         recorded_at: NOW,
         updated_at: NOW,
         correlation_id: Some("races-test".into()),
+        import_id: None,
     }
 }
 

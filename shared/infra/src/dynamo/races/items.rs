@@ -101,6 +101,9 @@ pub struct ResultItem {
     /// The request that made this version, carried on to the events it causes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
+    /// The bulk import that wrote this version, carried on to its events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
 }
 
 impl From<&OfficialResult> for ResultItem {
@@ -120,6 +123,7 @@ impl From<&OfficialResult> for ResultItem {
             recorded_at: r.recorded_at,
             updated_at: r.updated_at,
             correlation_id: r.correlation_id.clone(),
+            import_id: r.import_id.clone(),
         }
     }
 }
@@ -140,6 +144,7 @@ impl From<ResultItem> for OfficialResult {
             recorded_at: r.recorded_at,
             updated_at: r.updated_at,
             correlation_id: r.correlation_id,
+            import_id: r.import_id,
         }
     }
 }
@@ -195,6 +200,7 @@ mod tests {
             recorded_at: datetime!(2026-11-21 10:00 UTC),
             updated_at: datetime!(2026-11-21 11:00 UTC),
             correlation_id: Some("c-1".into()),
+            import_id: Some("01JIMPORT".into()),
         };
         let item = result_item(&result).unwrap();
         let text = |name: &str| item[name].as_s().unwrap().clone();
