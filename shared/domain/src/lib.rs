@@ -12,6 +12,7 @@ pub mod paging;
 pub mod password;
 pub mod points;
 pub mod ports;
+pub mod race;
 pub mod record;
 pub mod refresh;
 pub mod reset;

@@ -17,36 +17,77 @@ impl FinishTime {
     /// Nobody runs anything for more than four days.
     pub const MAX_SECONDS: u32 = 4 * 24 * 3600;
 
-    /// Accepts "H:MM:SS" (also "HH:MM:SS") or a number of seconds.
+    /// The HTTP form: "H:MM:SS" (also "HH:MM:SS") or a whole number of seconds. Stricter
+    /// than `parse_str` (no fractions, no seconds as text), as the OpenAPI pattern says.
     pub fn parse(value: &serde_json::Value) -> Result<Self, FieldError> {
         let invalid = || FieldError::new("finish_time", "must be \"H:MM:SS\" or a number of seconds");
-        let seconds = match value {
-            serde_json::Value::Number(n) => n.as_u64().ok_or_else(invalid)?,
-            serde_json::Value::String(s) => {
-                let parts: Vec<&str> = s.trim().split(':').collect();
-                let [h, m, sec] = parts.as_slice() else {
-                    return Err(invalid());
-                };
-                let digits = |p: &str, max: u64, len: std::ops::RangeInclusive<usize>| {
-                    (len.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
-                        .then(|| p.parse::<u64>().ok())
-                        .flatten()
-                        .filter(|v| *v <= max)
-                };
-                let (Some(h), Some(m), Some(sec)) =
-                    (digits(h, 96, 1..=2), digits(m, 59, 2..=2), digits(sec, 59, 2..=2))
-                else {
-                    return Err(invalid());
-                };
-                h * 3600 + m * 60 + sec
+        match value {
+            serde_json::Value::Number(n) => {
+                let seconds = n.as_u64().ok_or_else(invalid)?;
+                Self::in_range("finish_time", seconds)
             }
-            _ => return Err(invalid()),
+            serde_json::Value::String(s) if s.contains(':') && !s.contains(['.', ',']) => {
+                Self::in_range("finish_time", Self::seconds_of(s).ok_or_else(invalid)?)
+            }
+            _ => Err(invalid()),
+        }
+    }
+
+    /// The form timing systems write: "H:MM:SS" or "HH:MM:SS" with an optional fraction
+    /// ("2:58:07.3", "02:58:07,31"), or a bare number of seconds ("10687", "10687.2").
+    /// A fraction rounds UP to the next whole second, the road-race rule (World Athletics
+    /// TR 19: times not ending in zero are rounded to the next longer whole second).
+    /// Errors name the field "finish_time"; `parse_field` names another.
+    pub fn parse_str(raw: &str) -> Result<Self, FieldError> {
+        Self::parse_field("finish_time", raw)
+    }
+
+    /// `parse_str`, naming `field` in its error.
+    pub fn parse_field(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let invalid = || {
+            FieldError::new(
+                field,
+                "must be \"H:MM:SS\" (optionally with a fraction) or a number of seconds",
+            )
         };
+        Self::in_range(field, Self::seconds_of(raw).ok_or_else(invalid)?)
+    }
+
+    /// The seconds `parse_str` reads, fraction rounded up; None for a malformed value.
+    fn seconds_of(raw: &str) -> Option<u64> {
+        let raw = raw.trim();
+        // whole part and fraction: "." or "," as the decimal separator
+        let (whole, fraction) = match raw.split_once(['.', ',']) {
+            Some((w, f)) => (w, Some(f)),
+            None => (raw, None),
+        };
+        let round_up = match fraction {
+            None => 0,
+            Some(f) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
+                u64::from(f.bytes().any(|b| b != b'0'))
+            }
+            Some(_) => return None,
+        };
+        let digits = |p: &str, max: u64, len: std::ops::RangeInclusive<usize>| {
+            (len.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse::<u64>().ok())
+                .flatten()
+                .filter(|v| *v <= max)
+        };
+        let parts: Vec<&str> = whole.split(':').collect();
+        let seconds = match parts.as_slice() {
+            [h, m, sec] => {
+                digits(h, 96, 1..=2)? * 3600 + digits(m, 59, 2..=2)? * 60 + digits(sec, 59, 2..=2)?
+            }
+            [sec] => digits(sec, u64::MAX, 1..=9)?,
+            _ => return None,
+        };
+        Some(seconds + round_up)
+    }
+
+    fn in_range(field: &str, seconds: u64) -> Result<Self, FieldError> {
         if seconds == 0 || seconds > u64::from(Self::MAX_SECONDS) {
-            return Err(FieldError::new(
-                "finish_time",
-                "must be between 1 second and 96 hours",
-            ));
+            return Err(FieldError::new(field, "must be between 1 second and 96 hours"));
         }
         Ok(Self(seconds as u32))
     }
@@ -155,6 +196,43 @@ mod tests {
             json!(null),
             json!("97:00:00"),
         ] {
+            assert!(FinishTime::parse(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timing_system_times_round_up_to_the_next_second() {
+        let secs = |raw: &str| FinishTime::parse_str(raw).map(FinishTime::seconds);
+        assert_eq!(secs("2:58:07"), Ok(10687));
+        assert_eq!(secs("02:58:07.3"), Ok(10688));
+        assert_eq!(secs("02:58:07,31"), Ok(10688));
+        assert_eq!(secs("2:58:07.000"), Ok(10687), "an exact second stays");
+        assert_eq!(secs(" 10687 "), Ok(10687));
+        assert_eq!(secs("10687.01"), Ok(10688));
+        assert_eq!(secs("95:59:59.9"), Ok(FinishTime::MAX_SECONDS));
+        for bad in [
+            "96:00:00.1",
+            "2:58:07.",
+            "2:58:07.x",
+            "2:58",
+            "",
+            "0",
+            "0.0",
+            "-5",
+            "1e3",
+            "2:58:07.3.1",
+        ] {
+            assert!(FinishTime::parse_str(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            FinishTime::parse_field("chip_time", "x").unwrap_err().field,
+            "chip_time"
+        );
+    }
+
+    #[test]
+    fn the_http_form_stays_whole_seconds() {
+        for bad in [json!("2:58:07.3"), json!("10687")] {
             assert!(FinishTime::parse(&bad).is_err(), "{bad}");
         }
     }
