@@ -201,6 +201,51 @@ impl RaceStore for StubRaces {
     }
 }
 
+struct StubImports;
+
+#[async_trait]
+impl domain::import::ImportStore for StubImports {
+    async fn create(&self, _: &domain::import::Import) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn get(
+        &self,
+        _: &MarathonId,
+        _: &domain::import::ImportId,
+    ) -> Result<Option<domain::import::Import>, StoreError> {
+        Err(not_here())
+    }
+    async fn save_dry_run(&self, _: &domain::import::Import) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn begin_commit(
+        &self,
+        _: &MarathonId,
+        _: &domain::import::ImportId,
+        _: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn progress(
+        &self,
+        _: &MarathonId,
+        _: &domain::import::ImportId,
+        _: u32,
+        _: u32,
+        _: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn finish(
+        &self,
+        _: &MarathonId,
+        _: &domain::import::ImportId,
+        _: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+}
+
 struct StubPoints;
 
 #[async_trait]
@@ -221,6 +266,16 @@ fn record_api(c: &mut Criterion) {
         races: Arc::new(StubRaces),
         users: Arc::new(MemoryUsers::default()),
         points: Arc::new(StubPoints),
+        // the routes measured here touch no import
+        imports: Arc::new(StubImports),
+        files: infra::s3::ImportFiles::new(
+            aws_sdk_s3::Client::new(
+                &aws_config::SdkConfig::builder()
+                    .behavior_version(aws_config::BehaviorVersion::latest())
+                    .build(),
+            ),
+            "bench",
+        ),
         verifier: TokenVerifier::from_public_pem(&public_pem, TokenConfig::new(ISSUER, AUDIENCE))
             .expect("key"),
         clock: Arc::new(SystemClock),

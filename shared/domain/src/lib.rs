@@ -6,6 +6,7 @@ pub mod clock;
 pub mod entry;
 pub mod events;
 pub mod greeting;
+pub mod import;
 pub mod lockout;
 pub mod marathon;
 pub mod paging;

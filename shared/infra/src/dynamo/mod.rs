@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub(crate) mod errors;
+pub mod imports;
 pub mod keys;
 pub mod ledger;
 pub mod pending;
@@ -11,6 +12,7 @@ mod transact;
 pub mod users;
 
 pub use activity::ActivityLog;
+pub use imports::DynamoImports;
 pub use ledger::DynamoLedger;
 pub use points::AwardItem;
 pub use races::DynamoRaces;
