@@ -135,7 +135,52 @@ impl RaceStore for StubRaces {
     async fn update_marathon(&self, _: &Marathon, _: u64, _: &ActivityEntry) -> Result<(), StoreError> {
         Err(not_here())
     }
-    async fn register(&self, _: &Entry, _: OffsetDateTime, _: &ActivityEntry) -> Result<(), StoreError> {
+    async fn register(
+        &self,
+        _: &Entry,
+        _: OffsetDateTime,
+        _: &ActivityEntry,
+    ) -> Result<Option<domain::race::Bib>, StoreError> {
+        Err(not_here())
+    }
+    async fn set_bib(
+        &self,
+        _: &MarathonId,
+        _: &UserId,
+        _: domain::race::Bib,
+        _: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn bib_holder(&self, _: &MarathonId, _: domain::race::Bib) -> Result<Option<UserId>, StoreError> {
+        Err(not_here())
+    }
+    async fn marathon_roster(&self, _: &MarathonId) -> Result<Vec<domain::entry::RosterEntry>, StoreError> {
+        Err(not_here())
+    }
+    async fn ranking(
+        &self,
+        _: &MarathonId,
+        _: Option<&str>,
+        _: u32,
+    ) -> Result<Page<domain::ports::RankedRow>, StoreError> {
+        Err(not_here())
+    }
+    async fn race_profile(&self, _: &UserId) -> Result<domain::race::RaceProfile, StoreError> {
+        Err(not_here())
+    }
+    async fn set_race_profile(
+        &self,
+        _: &UserId,
+        _: &domain::race::RaceProfile,
+        _: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn race_profiles(
+        &self,
+        _: &[UserId],
+    ) -> Result<Vec<(UserId, domain::race::RaceProfile)>, StoreError> {
         Err(not_here())
     }
     async fn cancel_entry(&self, _: &MarathonId, _: &UserId, _: &ActivityEntry) -> Result<(), StoreError> {
@@ -312,14 +357,19 @@ fn result_image(marathon: &MarathonId, runner: &UserId, points: u32, version: u6
         marathon_date: now.date(),
         runner_id: runner.clone(),
         runner_name: UserName::parse("김민수").expect("a name"),
-        finish_seconds: 10_965,
-        finish_time: "3:02:45".into(),
+        finish_seconds: Some(10_965),
+        finish_time: Some("3:02:45".into()),
         bonus_points: 10,
         points,
         version,
         recorded_at: now,
         updated_at: now,
         correlation_id: Some("c0ffee00-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()),
+        status: Default::default(),
+        gun_seconds: None,
+        splits: Default::default(),
+        bib: None,
+        category: None,
         import_id: None,
     };
     let mut item: serde_dynamo::Item = serde_dynamo::to_item(&result).expect("an item");

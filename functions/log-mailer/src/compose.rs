@@ -13,6 +13,7 @@
 
 use std::fmt::Write as _;
 
+use domain::race::ResultStatus;
 use infra::site::SiteUrl;
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
@@ -390,6 +391,7 @@ fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUr
             marathon_name,
             finish_time,
             points,
+            status,
             ..
         } => {
             let m = inline(marathon_name);
@@ -410,6 +412,12 @@ fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUr
                 ),
             });
             if *change != ResultChange::Removed {
+                if *status != ResultStatus::Finished {
+                    facts.push((
+                        if ko { "상태" } else { "Status" },
+                        status_words(*status, ko).to_owned(),
+                    ));
+                }
                 if let Some(time) = finish_time {
                     facts.push((if ko { "기록" } else { "Finish time" }, inline(time)));
                 }
@@ -610,6 +618,20 @@ fn render_html(subject: &str, sections: &[Section]) -> String {
     out
 }
 
+/// A result's status in words (a finish is not said: its time says it).
+fn status_words(status: ResultStatus, ko: bool) -> &'static str {
+    match (status, ko) {
+        (ResultStatus::Finished, true) => "완주",
+        (ResultStatus::Finished, false) => "Finished",
+        (ResultStatus::Dnf, true) => "완주하지 못함 (DNF)",
+        (ResultStatus::Dnf, false) => "Did not finish (DNF)",
+        (ResultStatus::Dns, true) => "출발하지 않음 (DNS)",
+        (ResultStatus::Dns, false) => "Did not start (DNS)",
+        (ResultStatus::Dq, true) => "실격 (DQ)",
+        (ResultStatus::Dq, false) => "Disqualified (DQ)",
+    }
+}
+
 /// A marathon field as a mail names it (the API's names; an unknown one as it is).
 fn field_label(field: &str, ko: bool) -> &str {
     match (field, ko) {
@@ -623,6 +645,8 @@ fn field_label(field: &str, ko: bool) -> &str {
         ("course", false) => "course",
         ("points", true) => "포인트",
         ("points", false) => "points",
+        ("dnf_points", true) => "완주하지 못한 참가자 포인트",
+        ("dnf_points", false) => "points for a DNF",
         ("capacity", true) => "정원",
         ("capacity", false) => "capacity",
         ("registration_closes_at", true) => "접수 마감",
@@ -671,6 +695,7 @@ mod tests {
             marathon_name: marathon.into(),
             finish_time: Some("3:59:59".into()),
             points: Some(100),
+            status: ResultStatus::Finished,
         }
     }
 
@@ -989,6 +1014,7 @@ mod tests {
             marathon_name: "Seoul".into(),
             finish_time: Some("3:59:59".into()),
             points: Some(100),
+            status: ResultStatus::Finished,
         };
         let m = mail(&removed, &recipient("Kim", None));
         assert!(m.subject.contains("삭제"), "{}", m.subject);
@@ -997,6 +1023,31 @@ mod tests {
             "a removed result shows no time: {}",
             m.text
         );
+    }
+
+    #[test]
+    fn a_dnf_says_so_and_shows_no_finish_time() {
+        let dnf = Notice::Result {
+            change: ResultChange::Corrected,
+            runner: UserId::generate(),
+            marathon: MarathonId::generate(),
+            marathon_name: "Seoul".into(),
+            finish_time: None,
+            points: Some(20),
+            status: ResultStatus::Dnf,
+        };
+        let m = mail(&dnf, &recipient("Kim", None));
+        for line in [
+            "- 상태: 완주하지 못함 (DNF)\n",
+            "- Status: Did not finish (DNF)\n",
+            "- Points: 20\n",
+        ] {
+            assert!(m.text.contains(line), "{line:?} in\n{}", m.text);
+        }
+        assert!(!m.text.contains("Finish time"), "{}", m.text);
+        // a finish states its time, not a status
+        let finished = mail(&recorded("Seoul"), &recipient("Kim", None));
+        assert!(!finished.text.contains("Status"), "{}", finished.text);
     }
 
     #[test]
@@ -1017,6 +1068,7 @@ mod tests {
             marathon_name: "서울 마라톤".into(),
             finish_time: Some("3:59:59".into()),
             points: Some(100),
+            status: ResultStatus::Finished,
         };
         (notice, marathon, runner)
     }

@@ -5,6 +5,7 @@
 use domain::UserId;
 use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind};
 use domain::marathon::MarathonId;
+use domain::race::ResultStatus;
 use domain::reset::ResetToken;
 use time::OffsetDateTime;
 
@@ -56,6 +57,8 @@ pub enum Notice {
         marathon_name: String,
         finish_time: Option<String>,
         points: Option<u64>,
+        /// How the race ended: a dnf, dns or dq is said in words.
+        status: ResultStatus,
     },
     Marathon {
         change: MarathonChange,
@@ -107,8 +110,9 @@ impl Notice {
                     runner: d.runner_id,
                     marathon: d.marathon_id,
                     marathon_name: d.marathon_name,
-                    finish_time: Some(d.finish_time),
+                    finish_time: d.finish_time,
                     points: Some(u64::from(d.points)),
+                    status: d.status,
                 })),
                 other => Err(mismatch(entry, &other)),
             }
@@ -180,6 +184,8 @@ impl Notice {
             | K::MarathonCreated
             | K::EntryRegistered
             | K::EntryCancelled
+            | K::EntryBibSet
+            | K::RaceProfileUpdated
             | K::RecordCreated
             | K::RecordUpdated
             | K::RecordDeleted => Ok(None),
@@ -289,6 +295,7 @@ mod tests {
                 marathon_name: "Seoul".into(),
                 finish_time: Some("3:59:59".into()),
                 points: Some(100),
+                status: ResultStatus::Finished,
             }
         );
     }
@@ -387,6 +394,8 @@ mod tests {
             ActivityKind::MarathonCreated,
             ActivityKind::EntryRegistered,
             ActivityKind::EntryCancelled,
+            ActivityKind::EntryBibSet,
+            ActivityKind::RaceProfileUpdated,
             ActivityKind::RecordCreated,
             ActivityKind::RecordUpdated,
             ActivityKind::RecordDeleted,

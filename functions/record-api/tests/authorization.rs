@@ -63,6 +63,13 @@ const MATRIX: &[(&str, &str, [u16; 4])] = &[
     ("DELETE", "/marathons/{id}/entries/me", [401, 204, 403, 403]),
     ("GET", "/marathons/{id}/entries", [401, 403, 200, 403]),
     ("GET", "/me/entries", [401, 200, 403, 403]),
+    (
+        "PUT",
+        "/marathons/{id}/entries/{runner_id}/bib",
+        [401, 403, 200, 403],
+    ),
+    ("GET", "/me/race-profile", [401, 200, 403, 403]),
+    ("PUT", "/me/race-profile", [401, 200, 403, 403]),
     ("PUT", "/marathons/{id}/results/{runner_id}", [401, 403, 200, 403]),
     (
         "DELETE",
@@ -84,6 +91,8 @@ fn body_for(method: &str, route: &str) -> Option<Value> {
     match (method, route) {
         ("POST", "/marathons") => Some(marathon_body(10, 50, 30)),
         ("PATCH", "/marathons/{id}") => Some(json!({ "location": "Busan" })),
+        ("PUT", "/marathons/{id}/entries/{runner_id}/bib") => Some(json!({ "bib": 77 })),
+        ("PUT", "/me/race-profile") => Some(json!({ "sex": "female", "birth": "1984" })),
         ("PUT", _) => Some(json!({ "finish_time": "2:59:00" })),
         ("POST", "/me/records") => {
             Some(json!({ "kind": "training", "date": "2026-11-02", "distance_m": 8000, "duration": 2400 }))

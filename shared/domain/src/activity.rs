@@ -45,6 +45,12 @@ pub enum ActivityKind {
     EntryRegistered,
     #[serde(rename = "entry.cancelled")]
     EntryCancelled,
+    /// The organizer gave a runner's entry a bib.
+    #[serde(rename = "entry.bib_set")]
+    EntryBibSet,
+    /// A runner changed their private race profile (sex, birth).
+    #[serde(rename = "user.race_profile_updated")]
+    RaceProfileUpdated,
     #[serde(rename = "result.recorded")]
     ResultRecorded,
     #[serde(rename = "result.corrected")]
@@ -231,10 +237,14 @@ pub struct ResultDetails {
     pub marathon_id: MarathonId,
     pub marathon_name: String,
     pub runner_id: UserId,
-    /// "H:MM:SS", as the result shows it.
-    pub finish_time: String,
+    /// The chip time "H:MM:SS", as the result shows it; None when it has none (a dnf).
+    #[serde(default)]
+    pub finish_time: Option<String>,
     pub points: u32,
     pub version: u64,
+    /// Entries from before statuses are finishes.
+    #[serde(default)]
+    pub status: crate::race::ResultStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,7 +315,8 @@ impl ActivityDetails {
                 marathon(&d.marathon_id)?;
                 Self::Marathon(d)
             }
-            K::EntryRegistered | K::EntryCancelled => {
+            K::RaceProfileUpdated => Self::None,
+            K::EntryRegistered | K::EntryCancelled | K::EntryBibSet => {
                 let d: EntryDetails = read(details).map_err(error)?;
                 marathon(&d.marathon_id)?;
                 user(&d.runner_id)?;
@@ -343,6 +354,8 @@ impl ActivityKind {
             Self::MarathonCancelled => "marathon.cancelled",
             Self::EntryRegistered => "entry.registered",
             Self::EntryCancelled => "entry.cancelled",
+            Self::EntryBibSet => "entry.bib_set",
+            Self::RaceProfileUpdated => "user.race_profile_updated",
             Self::ResultRecorded => "result.recorded",
             Self::ResultCorrected => "result.corrected",
             Self::ResultRemoved => "result.removed",
@@ -375,7 +388,8 @@ mod tests {
             marathon_id: MarathonId::generate(),
             marathon_name: "서울".into(),
             runner_id: UserId::generate(),
-            finish_time: "3:00:00".into(),
+            finish_time: Some("3:00:00".into()),
+            status: Default::default(),
             points: 110,
             version: 1,
         }));
@@ -409,6 +423,8 @@ mod tests {
             K::MarathonCancelled,
             K::EntryRegistered,
             K::EntryCancelled,
+            K::EntryBibSet,
+            K::RaceProfileUpdated,
             K::ResultRecorded,
             K::ResultCorrected,
             K::ResultRemoved,
@@ -470,12 +486,13 @@ mod tests {
                     marathon_id: marathon.clone(),
                     marathon_name: "Seoul".into(),
                     runner_id: runner.clone(),
-                    finish_time: "3:59:59".into(),
+                    finish_time: Some("3:59:59".into()),
+                    status: Default::default(),
                     points: 100,
                     version: 7,
                 }),
                 json!({"marathon_id": marathon, "marathon_name": "Seoul", "runner_id": runner,
-                       "finish_time": "3:59:59", "points": 100, "version": 7}),
+                       "finish_time": "3:59:59", "points": 100, "version": 7, "status": "finished"}),
             ),
             (
                 ActivityKind::RecordDeleted,

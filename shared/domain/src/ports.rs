@@ -5,12 +5,13 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::activity::ActivityEntry;
-use crate::entry::Entry;
+use crate::entry::{Entry, RosterEntry};
 use crate::events::{Envelope, ResultChange, TopicEvent};
 use crate::lockout::{AttemptState, Reservation};
 use crate::marathon::{Marathon, MarathonId};
 use crate::paging::{Page, PageRequest};
 use crate::points::Award;
+use crate::race::{Bib, RaceProfile};
 use crate::record::Record;
 use crate::refresh::RefreshFamily;
 use crate::reset::PasswordReset;
@@ -234,13 +235,33 @@ pub trait RaceStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Adds the entry and counts it, only if the marathon is open, not full, registration
-    /// has not closed at `now`, and the runner is not registered yet.
+    /// has not closed at `now`, and the runner is not registered yet. The entry gets the
+    /// marathon's next bib not taken (`entry.bib` is ignored), which is returned; None once
+    /// the numbers run out (`Bib::MAX`).
     async fn register(
         &self,
         entry: &Entry,
         now: OffsetDateTime,
         activity: &ActivityEntry,
+    ) -> Result<Option<Bib>, StoreError>;
+
+    /// Gives the runner's entry `bib` (freeing the one it had), and puts it on the
+    /// runner's result if there is one; `Conflict` if another entry of the marathon has
+    /// it or the entry changed meanwhile, `Missing("entry")` without an entry.
+    async fn set_bib(
+        &self,
+        marathon: &MarathonId,
+        runner: &UserId,
+        bib: Bib,
+        activity: &ActivityEntry,
     ) -> Result<(), StoreError>;
+
+    /// Who holds `bib` in the marathon.
+    async fn bib_holder(&self, marathon: &MarathonId, bib: Bib) -> Result<Option<UserId>, StoreError>;
+
+    /// Every entry of the marathon that has a bib, by bib: what a results file's rows
+    /// are matched against. Reads the whole partition's entries (a few thousand items).
+    async fn marathon_roster(&self, marathon: &MarathonId) -> Result<Vec<RosterEntry>, StoreError>;
 
     /// Removes the entry and uncounts it; `Conflict` if there is no such entry or the runner
     /// has an official result for the marathon (checked in the same transaction).
@@ -304,6 +325,30 @@ pub trait RaceStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<OfficialResult>, StoreError>;
 
+    /// Up to `limit` results of the marathon in ranking order (finishers by chip time, ties
+    /// by runner id; then dnf, dns, dq), after the row at `after` (a `RankedRow::position`
+    /// this store gave out; any text is safe, it only bounds the read). `next_cursor` is the
+    /// last row's position when there may be more.
+    async fn ranking(
+        &self,
+        marathon: &MarathonId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<RankedRow>, StoreError>;
+
+    /// The runner's race profile (empty when never given).
+    async fn race_profile(&self, runner: &UserId) -> Result<RaceProfile, StoreError>;
+
+    async fn set_race_profile(
+        &self,
+        runner: &UserId,
+        profile: &RaceProfile,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Several runners' profiles (BatchGetItem); runners without one are left out.
+    async fn race_profiles(&self, runners: &[UserId]) -> Result<Vec<(UserId, RaceProfile)>, StoreError>;
+
     /// With each marathon's current name and date.
     async fn runner_results(
         &self,
@@ -326,6 +371,14 @@ pub trait RaceStore: Send + Sync {
         id: &str,
         activity: &ActivityEntry,
     ) -> Result<(), StoreError>;
+}
+
+/// One row of a ranking read and where it sits: the position orders the ranking and
+/// resumes a read after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedRow {
+    pub position: String,
+    pub result: OfficialResult,
 }
 
 /// Points as point-increase left them in the Users table.

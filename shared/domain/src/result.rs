@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use crate::marathon::{MarathonId, MarathonLabel};
+use crate::marathon::{Marathon, MarathonId, MarathonLabel};
+use crate::race::{Bib, Category, ResultFields, ResultStatus, Splits, result_points};
 use crate::user::{UserId, UserName};
 use crate::validation::FieldError;
 
@@ -138,10 +139,15 @@ pub struct OfficialResult {
     pub marathon_date: Date,
     pub runner_id: UserId,
     pub runner_name: UserName,
-    pub finish_seconds: u32,
-    pub finish_time: String,
+    /// The chip time in seconds (the field's name predates gun times); None when the
+    /// result has none (dnf, dns, a dq without times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_seconds: Option<u32>,
+    /// The chip time as "H:MM:SS".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_time: Option<String>,
     pub bonus_points: u32,
-    /// What this result contributes to the runner's total: marathon points + bonus.
+    /// What this result contributes to the runner's total (`race::result_points`).
     pub points: u32,
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
@@ -151,10 +157,91 @@ pub struct OfficialResult {
     /// The request that made this version, carried on to the events it causes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
-    /// The bulk import that wrote this version (None for a single PUT): its awards are
-    /// announced by one summary per import, not one Discord post each.
+    /// Results stored before statuses existed are finishes.
+    #[serde(default)]
+    pub status: ResultStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gun_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Splits::is_empty")]
+    pub splits: Splits,
+    /// The runner's bib when the result was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bib: Option<Bib>,
+    /// The runner's category on race day, from their race profile when the result was
+    /// written (only the label: sex and birth date stay private).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    /// The bulk import that wrote this version; None for a single PUT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub import_id: Option<String>,
+}
+
+/// Who a result is for, as the marathon's roster knows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRunner {
+    pub id: UserId,
+    pub name: UserName,
+    pub bib: Option<Bib>,
+    pub category: Option<Category>,
+}
+
+impl OfficialResult {
+    /// The result `fields` and `bonus` make for `runner` in `marathon`, as a new version of
+    /// `existing` (if any) numbered above `floor` (`next_version`). Points follow the
+    /// policy in `race::result_points`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        marathon: &Marathon,
+        runner: ResultRunner,
+        fields: ResultFields,
+        bonus: u32,
+        existing: Option<&OfficialResult>,
+        floor: Option<u64>,
+        now: OffsetDateTime,
+        correlation_id: Option<String>,
+    ) -> Self {
+        Self {
+            marathon_id: marathon.id.clone(),
+            marathon_name: marathon.name.clone(),
+            marathon_date: marathon.date,
+            runner_id: runner.id,
+            runner_name: runner.name,
+            finish_seconds: fields.chip.map(FinishTime::seconds),
+            finish_time: fields.chip.map(FinishTime::display),
+            bonus_points: bonus,
+            points: result_points(fields.status, marathon.points, marathon.dnf_points, bonus),
+            version: next_version(floor, now),
+            recorded_at: existing.map_or(now, |r| r.recorded_at),
+            updated_at: now,
+            correlation_id,
+            status: fields.status,
+            gun_seconds: fields.gun.map(FinishTime::seconds),
+            splits: fields.splits,
+            bib: runner.bib,
+            category: runner.category,
+            import_id: None,
+        }
+    }
+
+    /// The status and times as validated fields.
+    pub fn fields(&self) -> ResultFields {
+        ResultFields {
+            status: self.status,
+            chip: self.finish_seconds.map(FinishTime::from_seconds),
+            gun: self.gun_seconds.map(FinishTime::from_seconds),
+            splits: self.splits.clone(),
+        }
+    }
+
+    /// Whether `other` says the same as this result (status, times, bonus, points, bib,
+    /// category): writing it would change nothing, so nothing is written or announced.
+    pub fn same_content(&self, other: &OfficialResult) -> bool {
+        self.fields() == other.fields()
+            && self.bonus_points == other.bonus_points
+            && self.points == other.points
+            && self.bib == other.bib
+            && self.category == other.category
+    }
 }
 
 impl MarathonLabel for OfficialResult {
@@ -235,6 +322,91 @@ mod tests {
         for bad in [json!("2:58:07.3"), json!("10687")] {
             assert!(FinishTime::parse(&bad).is_err(), "{bad}");
         }
+    }
+
+    fn marathon() -> Marathon {
+        let now = time::macros::datetime!(2027-01-01 0:00 UTC);
+        Marathon {
+            id: MarathonId::generate(),
+            organizer_id: UserId::generate(),
+            name: "Seoul".into(),
+            date: time::macros::date!(2027 - 03 - 21),
+            location: "Gwanghwamun".into(),
+            course: crate::marathon::Course::Full,
+            distance_m: 42_195,
+            points: 100,
+            dnf_points: 20,
+            capacity: 10,
+            entry_count: 1,
+            result_count: 0,
+            registration_closes_at: now,
+            status: crate::marathon::MarathonStatus::Open,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_result_is_priced_by_its_status_and_carries_its_times() {
+        use crate::race::{ResultFields, ResultStatus, Splits};
+        let m = marathon();
+        let runner = || ResultRunner {
+            id: UserId::generate(),
+            name: UserName::parse("Kim").unwrap(),
+            bib: crate::race::Bib::new(7),
+            category: crate::race::Category::parse("F40").ok(),
+        };
+        let now = time::macros::datetime!(2027-03-21 12:00 UTC);
+        let chip = FinishTime::parse_str("3:00:00").unwrap();
+        let gun = FinishTime::parse_str("3:01:00").unwrap();
+        let finished =
+            ResultFields::new(ResultStatus::Finished, Some(chip), Some(gun), Splits::default()).unwrap();
+        let r = OfficialResult::build(&m, runner(), finished, 5, None, None, now, None);
+        assert_eq!(
+            (r.points, r.finish_seconds, r.gun_seconds),
+            (105, Some(10_800), Some(10_860))
+        );
+        assert_eq!(r.finish_time.as_deref(), Some("3:00:00"));
+        assert_eq!(r.fields().chip, Some(chip));
+        let dnf = ResultFields::new(ResultStatus::Dnf, None, None, Splits::default()).unwrap();
+        let d = OfficialResult::build(&m, runner(), dnf, 5, Some(&r), Some(r.version), now, None);
+        assert_eq!(
+            (d.points, d.finish_seconds, d.status),
+            (20, None, ResultStatus::Dnf)
+        );
+        assert!(d.version > r.version);
+        assert_eq!(d.recorded_at, r.recorded_at);
+        assert!(!d.same_content(&r));
+        let again = OfficialResult {
+            version: d.version + 1,
+            ..d.clone()
+        };
+        assert!(d.same_content(&again));
+        // the stored form leaves out what a result does not have
+        let json = serde_json::to_value(&d).unwrap();
+        assert!(
+            json.get("finish_seconds").is_none() && json.get("splits").is_none(),
+            "{json}"
+        );
+        assert_eq!(json["status"], "dnf");
+        assert_eq!(json["category"], "F40");
+        assert_eq!(json["bib"], 7);
+    }
+
+    #[test]
+    fn a_result_stored_before_statuses_reads_as_a_finish() {
+        let stored = json!({
+            "marathon_id": "01JAAAAAAAAAAAAAAAAAAAAAAA", "marathon_name": "Seoul",
+            "marathon_date": "2027-03-21", "runner_id": "01JBBBBBBBBBBBBBBBBBBBBBBB",
+            "runner_name": "Kim", "finish_seconds": 10800, "finish_time": "3:00:00",
+            "bonus_points": 0, "points": 100, "version": 3,
+            "recorded_at": "2027-03-21T12:00:00Z", "updated_at": "2027-03-21T12:00:00Z"
+        });
+        let r: OfficialResult = serde_json::from_value(stored).unwrap();
+        assert_eq!(r.status, crate::race::ResultStatus::Finished);
+        assert_eq!((r.finish_seconds, r.bib, r.category), (Some(10_800), None, None));
+        assert!(r.splits.is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod entries;
 mod imports;
 mod marathons;
 mod points;
+mod profile;
 mod records;
 mod results;
 
@@ -40,6 +41,8 @@ pub fn routes() -> OpenApiRouter<State> {
         .routes(routes!(entries::register, entries::of_marathon))
         .routes(routes!(entries::my_entry, entries::cancel))
         .routes(routes!(entries::mine))
+        .routes(routes!(entries::set_bib))
+        .routes(routes!(profile::show, profile::update))
         .routes(routes!(results::record, results::remove))
         .routes(routes!(results::of_marathon))
         .routes(routes!(results::mine))

@@ -53,6 +53,15 @@ pub const PENDING: &str = "pending";
 pub const PENDING_AWARD: &str = "AWARD";
 /// The index's sort attribute: when the version was written (epoch seconds).
 pub const PENDING_SINCE: &str = "pending_since";
+/// `MARATHON#<id> | BIB#<nnnnn>`: claims a bib for one runner of the marathon (attribute
+/// `runner_id`), so two entries cannot share it. Zero-padded: the bibs sort in order.
+pub const BIB_PREFIX: &str = "BIB#";
+/// The marathon item's counter of bibs handed out at registration (not a `Marathon`
+/// field: registrations move it, edits never overwrite it).
+pub const BIB_SEQ: &str = "bib_seq";
+/// `RUNNER#<id> | RACEPROFILE`: the runner's private race profile (sex, birth), read only
+/// to put a category on their results.
+pub const RACE_PROFILE: &str = "RACEPROFILE";
 /// `RUNNER#<id> | RECORD#<id>`: a private record; `RUNNER#<id>` also partitions gsi1's
 /// "my entries" and "my results".
 pub const RUNNER_PREFIX: &str = "RUNNER#";
@@ -149,6 +158,14 @@ pub fn result_key(marathon: &MarathonId, runner: &UserId) -> Item {
 
 pub fn tombstone_key(marathon: &MarathonId, runner: &UserId) -> Item {
     key(marathon_pk(marathon), format!("{TOMBSTONE_PREFIX}{runner}"))
+}
+
+pub fn bib_key(marathon: &MarathonId, bib: domain::race::Bib) -> Item {
+    key(marathon_pk(marathon), format!("{BIB_PREFIX}{:05}", bib.number()))
+}
+
+pub fn race_profile_key(runner: &UserId) -> Item {
+    key(runner_pk(runner), RACE_PROFILE)
 }
 
 /// Whether a Races item's `sk` is an official result's.

@@ -3,6 +3,7 @@
 
 mod idempotency;
 mod points;
+mod race_day;
 mod races;
 mod redrive;
 mod sdk_config;
