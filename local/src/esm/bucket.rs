@@ -184,6 +184,25 @@ pub(super) async fn connect(
     Ok(urls)
 }
 
+/// The emulator leaves out fields AWS always sends (who made the request, from where):
+/// filled in, so functions read the event as they do on AWS.
+fn as_aws_sends(mut body: serde_json::Value) -> serde_json::Value {
+    if let Some(records) = body["Records"].as_array_mut() {
+        for record in records.iter_mut().filter_map(|r| r.as_object_mut()) {
+            record
+                .entry("userIdentity")
+                .or_insert_with(|| serde_json::json!({"principalId": "AWS:local"}));
+            record
+                .entry("requestParameters")
+                .or_insert_with(|| serde_json::json!({"sourceIPAddress": "127.0.0.1"}));
+            record
+                .entry("responseElements")
+                .or_insert_with(|| serde_json::json!({}));
+        }
+    }
+    body
+}
+
 impl BucketMapping {
     pub async fn run(self: Arc<Self>) {
         loop {
@@ -225,6 +244,7 @@ impl BucketMapping {
             self.delete(&message).await;
             return;
         }
+        let body = as_aws_sends(body);
         let keys: Vec<String> = body["Records"]
             .as_array()
             .map(|records| {
@@ -256,7 +276,15 @@ impl BucketMapping {
                 Outcome::Failed(e.to_string())
             }
             // back after the visibility timeout: Lambda's retry
-            Err(e) => Outcome::Failed(format!("{e} (attempt {attempts} of {ATTEMPTS})")),
+            Err(e) => {
+                eprintln!(
+                    "!! S3 trigger {}: {} failed (attempt {attempts} of {ATTEMPTS}, retried after {}s): {e}",
+                    self.trigger.name(),
+                    keys.join(", "),
+                    self.function.timeout.as_secs()
+                );
+                Outcome::Failed(format!("{e} (attempt {attempts} of {ATTEMPTS})"))
+            }
         };
         self.hops.record(
             Hop::new(

@@ -13,15 +13,10 @@ use time::OffsetDateTime;
 use crate::marathon::MarathonId;
 use crate::ports::StoreError;
 use crate::race::{Bib, FinishTime, ResultFields, ResultStatus, Splits};
-use crate::user::{UserId, UserName};
+use crate::user::UserId;
 
 /// A runner of the marathon's roster, as a file's rows are matched against it (by bib).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RosterEntry {
-    pub bib: Bib,
-    pub runner_id: UserId,
-    pub runner_name: UserName,
-}
+pub use crate::entry::RosterEntry;
 
 /// More rows than any marathon has finishers.
 pub const MAX_ROWS: usize = 20_000;
@@ -472,6 +467,7 @@ pub fn failed_rows(errors: &[RowError]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::user::UserName;
 
     fn roster(n: u32) -> Vec<RosterEntry> {
         (1..=n)
