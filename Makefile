@@ -126,6 +126,8 @@ build: tools
 bench: tools web browser
 	nice -n 10 cargo build --release -p mrmrthon-bench
 	cargo run --release -q -p mrmrthon-bench -- all $(BENCH_ARGS)
+	# the race-scale part: 5,000 finishers imported on the local stack (IMPORT_ARGS="--finishers N")
+	cargo run --release -q -p mrmrthon-bench -- import $(IMPORT_ARGS)
 
 bench-web: web browser
 	nice -n 10 cargo build --release -p mrmrthon-bench --bin mrmrthon-bench

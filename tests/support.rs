@@ -6,6 +6,8 @@
 //! the test's own output. HTTP events still go through lambda_http's own request
 //! conversion, so a function's router sees what it sees in Lambda.
 
+pub mod race_scale;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,6 +54,41 @@ pub async fn with_record_api(invoker: InProcess, provisioned: &Provisioned, sdk:
     invoker.with("RecordApiFunction", move |event: Value| {
         let router = router.clone();
         async move { http_handler(router, event).await }
+    })
+}
+
+/// Adds results-import (the bulk import's S3 trigger), configured from the template. `run`
+/// wraps each invocation: a test may cut one short, as a killed function is.
+pub fn with_results_import(
+    invoker: InProcess,
+    provisioned: &Provisioned,
+    sdk: &SdkConfig,
+    run: Arc<dyn Fn(u64) -> Option<Duration> + Send + Sync>,
+) -> InProcess {
+    let env = provisioned
+        .function_env("ResultsImportFunction")
+        .expect("template.yaml declares ResultsImportFunction");
+    let settings = results_import::config::Settings::from_lookup(|name| env.get(name).cloned())
+        .expect("results-import's settings");
+    let importer = Arc::new(results_import::connect(sdk, &settings));
+    let invocations = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    invoker.with("ResultsImportFunction", move |event: Value| {
+        let (importer, run) = (Arc::clone(&importer), Arc::clone(&run));
+        let n = invocations.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move {
+            let event = serde_json::from_value(event)?;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+            let work = importer.objects(event, deadline);
+            match run(n) {
+                None => work.await?,
+                // the process dies after `kill`: the invocation fails mid-way
+                Some(kill) => match tokio::time::timeout(kill, work).await {
+                    Ok(done) => done?,
+                    Err(_) => return Err("killed".into()),
+                },
+            }
+            Ok(Value::Null)
+        }
     })
 }
 

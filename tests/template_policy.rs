@@ -552,9 +552,9 @@ fn the_site_bucket_is_private_and_serves_no_website() {
     let buckets: Vec<_> = template
         .resources
         .iter()
-        .filter(|(_, r)| r.kind == "AWS::S3::Bucket")
+        .filter(|(id, r)| r.kind == "AWS::S3::Bucket" && *id != "ImportsBucket")
         .collect();
-    assert_eq!(buckets.len(), 1, "one bucket, the site's");
+    assert_eq!(buckets.len(), 1, "one bucket for the site, beside the imports'");
     let (id, bucket) = buckets[0];
     assert_eq!(id, "SiteBucket");
     let block = bucket.property("PublicAccessBlockConfiguration");
@@ -804,8 +804,15 @@ fn the_local_stack_records_the_site_resources_and_creates_none() {
         .iter()
         .filter(|(_, r)| r.kind.starts_with("AWS::S3::") || r.kind.starts_with("AWS::CloudFront::"))
         .map(|(id, _)| id)
+        .filter(|id| *id != "ImportsBucket")
         .collect();
     assert_eq!(site.len(), 7, "{site:?}");
+    // the imports bucket is a function's trigger: it exists locally
+    assert!(
+        provisioned
+            .resource("ImportsBucket")
+            .is_some_and(|r| r.created || r.arn.is_some())
+    );
     for id in site {
         let resource = provisioned
             .resource(id)
@@ -1188,4 +1195,29 @@ fn account_erasure_sees_only_deletions_and_touches_neither_users_nor_credentials
         serde_yaml::to_string(template.resources["AccountErasureFunction"].property("Policies")).unwrap();
     assert!(!policies.contains("UsersTable"), "{policies}");
     assert!(!policies.contains("dynamodb:Scan"), "{policies}");
+}
+
+#[test]
+fn the_imports_bucket_is_private_encrypted_and_only_its_prefix_is_granted() {
+    let template = template();
+    let bucket = &template.resources["ImportsBucket"];
+    let block = bucket.property("PublicAccessBlockConfiguration");
+    for setting in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(block[setting].as_bool(), Some(true), "{setting}");
+    }
+    assert!(!bucket.property("BucketEncryption").is_null());
+    let text = std::fs::read_to_string(local::stack::template_path()).expect("template.yaml");
+    // record-api signs uploads: it may put, never read; results-import reads and puts
+    // markers; both under imports/ only
+    let s3_grants: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- s3:"))
+        .collect();
+    assert_eq!(s3_grants.len(), 3, "{s3_grants:?}");
+    assert_eq!(text.matches("/imports/*\"").count(), 2);
 }

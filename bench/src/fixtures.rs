@@ -332,6 +332,7 @@ pub fn result_recorded(runner: &UserId, points: u32) -> String {
             runner_name: "김민수".into(),
             points,
             version: 1,
+            import_id: None,
         }),
         time::OffsetDateTime::now_utc(),
         Some(format!("bench-{}", ulid::Ulid::new())),

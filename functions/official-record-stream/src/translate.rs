@@ -43,6 +43,8 @@ fn change(stored: ResultItem, points: u32, version: u64) -> ResultChange {
         runner_name: stored.runner_name.as_str().to_owned(),
         points,
         version,
+        // set by an import on the result it wrote (a removal is announced on its own)
+        import_id: stored.import_id,
     }
 }
 
@@ -83,7 +85,9 @@ pub fn translate(record: &mut EventRecord) -> Result<Option<Envelope<ResultEvent
         "REMOVE" => {
             let old = decode(&mut record.change.old_image, "old")?;
             let (version, correlation) = (old.version + 1, old.correlation_id.clone());
-            (ResultEvent::Removed(change(old, 0, version)), correlation)
+            let mut removed = change(old, 0, version);
+            removed.import_id = None;
+            (ResultEvent::Removed(removed), correlation)
         }
         other => return Err(ItemError::Poison(format!("unknown event name {other:?}"))),
     };

@@ -109,6 +109,7 @@ impl PointIncrease {
                 delta,
                 total,
                 result_version: change.version,
+                import_id: change.import_id.clone(),
             }),
             self.clock.now(),
             correlation,
@@ -202,6 +203,7 @@ mod tests {
             runner_name: "Kim".into(),
             points,
             version,
+            import_id: None,
         }
     }
 
@@ -236,7 +238,9 @@ mod tests {
             .published()
             .into_iter()
             .map(|e| {
-                let PointsEvent::Awarded(a) = e.event;
+                let PointsEvent::Awarded(a) = e.event else {
+                    panic!("point-increase publishes awards only");
+                };
                 assert_eq!(
                     e.correlation_id.as_deref(),
                     Some("c-1"),
@@ -315,6 +319,7 @@ mod tests {
                 delta: 1,
                 total: 1,
                 result_version: 1,
+                import_id: None,
             }),
             datetime!(2026-11-21 10:00 UTC),
             None,

@@ -76,6 +76,8 @@ pub fn event(item: &PendingItem, applied: Option<u64>) -> ResultEvent {
         // a removal contributes nothing
         points: if item.is_removal() { 0 } else { item.points },
         version: item.version,
+        // a repair is announced on its own (the index does not project the import)
+        import_id: None,
     };
     match (item.is_removal(), applied) {
         (true, _) => ResultEvent::Removed(change),

@@ -35,6 +35,7 @@ async fn a_seasons_standings_are_ranked_with_ties_and_paged() {
             runner_name: runner.name.clone(),
             points,
             version: 1,
+            import_id: None,
         };
         ledger
             .apply(&change, time::OffsetDateTime::now_utc())

@@ -98,10 +98,13 @@ impl TopicEvent for ResultEvent {
 #[serde(untagged)]
 pub enum PointsEvent {
     Awarded(PointsAwarded),
+    /// Published by results-import once per committed import.
+    Imported(ResultsImported),
 }
 
 impl PointsEvent {
     pub const AWARDED: &'static str = "points.awarded";
+    pub const IMPORTED: &'static str = "results.imported";
 }
 
 impl TopicEvent for PointsEvent {
@@ -110,13 +113,18 @@ impl TopicEvent for PointsEvent {
     fn kind(&self) -> &'static str {
         match self {
             Self::Awarded(_) => Self::AWARDED,
+            Self::Imported(_) => Self::IMPORTED,
         }
     }
 
     fn decode<'de, D: Deserializer<'de>>(kind: &str, data: D) -> Result<Self, D::Error> {
         match kind {
             Self::AWARDED => PointsAwarded::deserialize(data).map(Self::Awarded),
-            other => Err(de::Error::unknown_variant(other, &[Self::AWARDED])),
+            Self::IMPORTED => ResultsImported::deserialize(data).map(Self::Imported),
+            other => Err(de::Error::unknown_variant(
+                other,
+                &[Self::AWARDED, Self::IMPORTED],
+            )),
         }
     }
 }
@@ -149,6 +157,9 @@ pub struct ResultChange {
     /// Marathon points + bonus; 0 once removed.
     pub points: u32,
     pub version: u64,
+    /// The bulk import that wrote this version; absent for a single PUT and a removal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
 }
 
 /// A runner's total changed because a result's contribution changed.
@@ -162,6 +173,41 @@ pub struct PointsAwarded {
     pub delta: i64,
     pub total: i64,
     pub result_version: u64,
+    /// Copied from the result event: an imported award is not posted on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
+}
+
+/// A bulk import finished applying its rows: the one Discord post an import makes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultsImported {
+    pub import_id: String,
+    pub marathon_id: MarathonId,
+    pub marathon_name: String,
+    /// Results written (new and corrected).
+    pub applied: u32,
+    /// Results removed ("replace" imports).
+    #[serde(default)]
+    pub removed: u32,
+    /// Rows refused by validation.
+    pub failed: u32,
+    /// The fastest finishers per category, fastest first (overall when the marathon has
+    /// no categories): at most three each.
+    pub podiums: Vec<Podium>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Podium {
+    /// "overall", or the category's label.
+    pub category: String,
+    pub places: Vec<PodiumPlace>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodiumPlace {
+    pub runner_id: UserId,
+    pub runner_name: String,
+    pub chip_time: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -359,6 +405,7 @@ mod tests {
             runner_name: "Kim".into(),
             points: 110,
             version: 3,
+            import_id: None,
         }
     }
 
@@ -403,6 +450,38 @@ mod tests {
     }
 
     #[test]
+    fn an_import_summary_round_trips_and_an_award_without_import_id_reads_as_before() {
+        let summary = Envelope::new(
+            PointsEvent::Imported(ResultsImported {
+                import_id: "01JIMPORT".into(),
+                marathon_id: change().marathon_id,
+                marathon_name: "Seoul".into(),
+                applied: 997,
+                removed: 0,
+                failed: 3,
+                podiums: vec![Podium {
+                    category: "overall".into(),
+                    places: vec![PodiumPlace {
+                        runner_id: change().runner_id,
+                        runner_name: "Kim".into(),
+                        chip_time: "2:10:01".into(),
+                    }],
+                }],
+            }),
+            datetime!(2026-11-21 10:00 UTC),
+            None,
+        );
+        assert_eq!(summary.kind(), "results.imported");
+        assert_eq!(Envelope::parse(&summary.to_json().unwrap()), Ok(summary));
+        // what point-increase published before imports existed
+        let old = r#"{"schema":1,"id":"e","occurred_at":"2026-11-21T10:00:00Z","type":"points.awarded","data":{"runner_id":"01JBBBBBBBBBBBBBBBBBBBBBBB","runner_name":"Kim","marathon_id":"01JAAAAAAAAAAAAAAAAAAAAAAA","marathon_name":"Seoul","result_id":"m.r","delta":1,"total":1,"result_version":1}}"#;
+        let PointsEvent::Awarded(award) = Envelope::<PointsEvent>::parse(old).unwrap().event else {
+            panic!("not an award");
+        };
+        assert_eq!(award.import_id, None);
+    }
+
+    #[test]
     fn every_kind_round_trips_and_data_may_come_first() {
         let at = datetime!(2026-11-21 10:00 UTC);
         for event in [
@@ -423,6 +502,7 @@ mod tests {
                 delta: -10,
                 total: 100,
                 result_version: 4,
+                import_id: Some("01JIMPORT".into()),
             }),
             at,
             Some("c".into()),

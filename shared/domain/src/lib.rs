@@ -7,6 +7,7 @@ pub mod entry;
 pub mod erasure;
 pub mod events;
 pub mod greeting;
+pub mod import;
 pub mod leaderboard;
 pub mod lockout;
 pub mod marathon;

@@ -151,6 +151,7 @@ async fn the_leaderboard_is_the_ledgers_sum_per_season_after_a_random_history() 
             points: points.unwrap_or(0),
             version,
             marathon_date: Some(date_in(season)),
+            import_id: None,
         };
         let event = match (entry, removing) {
             (_, true) => ResultEvent::Removed(change),

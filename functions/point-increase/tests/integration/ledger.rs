@@ -141,7 +141,10 @@ impl World {
                 let PointsEvent::Awarded(awarded) =
                     Envelope::<PointsEvent>::parse(message.body.as_deref().unwrap())
                         .unwrap()
-                        .event;
+                        .event
+                else {
+                    panic!("point-increase publishes awards only");
+                };
                 found.push(awarded);
                 self.sqs
                     .delete_message()
@@ -179,6 +182,7 @@ fn change(runner: &UserId, result: &str, points: u32, version: u64) -> ResultCha
         runner_name: "Kim Runner".into(),
         points,
         version,
+        import_id: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! every resource shares.
 
 mod entries;
+mod imports;
 mod leaderboard;
 mod marathons;
 mod points;
@@ -46,6 +47,9 @@ pub fn routes() -> OpenApiRouter<State> {
         .routes(routes!(results::record, results::remove))
         .routes(routes!(results::of_marathon))
         .routes(routes!(results::mine))
+        .routes(routes!(imports::create))
+        .routes(routes!(imports::show))
+        .routes(routes!(imports::commit))
         .routes(routes!(records::create, records::list))
         .routes(routes!(records::show, records::update, records::remove))
         .routes(routes!(points::mine))

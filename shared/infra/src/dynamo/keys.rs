@@ -192,6 +192,15 @@ pub fn mail_part_key(entry_id: &str, part: u32) -> Item {
     )
 }
 
+/// `MARATHON#<id> | IMPORT#<import>`: a bulk results import (its state, dry-run report and
+/// progress). In the marathon's partition, so it goes where the marathon goes; not
+/// `RESULT#`, so no stream filter, ranking or listing sees it.
+pub const IMPORT_PREFIX: &str = "IMPORT#";
+
+pub fn import_key(marathon: &MarathonId, import: &domain::import::ImportId) -> Item {
+    key(marathon_pk(marathon), format!("{IMPORT_PREFIX}{import}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

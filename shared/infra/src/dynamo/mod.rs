@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub(crate) mod errors;
+pub mod imports;
 pub mod keys;
 pub mod leaderboard;
 pub mod ledger;
@@ -12,6 +13,7 @@ mod transact;
 pub mod users;
 
 pub use activity::ActivityLog;
+pub use imports::DynamoImports;
 pub use ledger::DynamoLedger;
 pub use points::AwardItem;
 pub use races::DynamoRaces;

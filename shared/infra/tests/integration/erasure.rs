@@ -62,6 +62,7 @@ async fn marathon(fx: &Fixture, date: Date) -> Marathon {
         course: Course::Full,
         distance_m: Course::Full.metres(),
         points: 100,
+        dnf_points: 0,
         capacity: 10,
         entry_count: 0,
         result_count: 0,
@@ -86,6 +87,7 @@ async fn register(fx: &Fixture, m: &Marathon, runner: &UserId) {
         marathon_name: m.name.clone(),
         marathon_date: m.date,
         registered_at: NOW,
+        bib: None,
     };
     fx.races
         .register(&entry, NOW, &act(runner, ActivityKind::EntryRegistered))
@@ -100,14 +102,21 @@ async fn record_result(fx: &Fixture, m: &Marathon, runner: &UserId, version: u64
         marathon_date: m.date,
         runner_id: runner.clone(),
         runner_name: name(),
-        finish_seconds: 10_800,
-        finish_time: "3:00:00".into(),
+        finish_seconds: Some(10_800),
+        finish_time: Some("3:00:00".into()),
         bonus_points: 0,
         points: m.points,
         version,
         recorded_at: NOW,
         updated_at: NOW,
         correlation_id: None,
+        status: Default::default(),
+        gun_seconds: None,
+        splits: Default::default(),
+        bib: None,
+        category: None,
+        import_id: None,
+        age_grade: None,
     };
     fx.races
         .put_result(&result, None, &act(&m.organizer_id, ActivityKind::ResultRecorded))
