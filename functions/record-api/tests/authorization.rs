@@ -87,6 +87,14 @@ const MATRIX: &[(&str, &str, [u16; 4])] = &[
     ("GET", "/runners/{id}/points", [200, 200, 200, 200]),
     ("GET", "/leaderboard", [200, 200, 200, 200]),
     ("GET", "/me/bests", [401, 200, 403, 403]),
+    ("POST", "/marathons/{id}/imports", [401, 403, 201, 403]),
+    // an import nobody opened: its organizer hears 404, anyone else is refused first
+    ("GET", "/marathons/{id}/imports/{import_id}", [401, 403, 404, 403]),
+    (
+        "POST",
+        "/marathons/{id}/imports/{import_id}/commit",
+        [401, 403, 404, 403],
+    ),
 ];
 
 fn body_for(method: &str, route: &str) -> Option<Value> {
@@ -95,6 +103,7 @@ fn body_for(method: &str, route: &str) -> Option<Value> {
         ("PATCH", "/marathons/{id}") => Some(json!({ "location": "Busan" })),
         ("PUT", "/marathons/{id}/entries/{runner_id}/bib") => Some(json!({ "bib": 77 })),
         ("PUT", "/me/race-profile") => Some(json!({ "sex": "female", "birth": "1984" })),
+        ("POST", "/marathons/{id}/imports") => Some(json!({ "mode": "merge" })),
         ("PUT", _) => Some(json!({ "finish_time": "2:59:00" })),
         ("POST", "/me/records") => {
             Some(json!({ "kind": "training", "date": "2026-11-02", "distance_m": 8000, "duration": 2400 }))
@@ -113,7 +122,8 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
             .replace("/runners/{id}", &format!("/runners/{}", f.runner.id))
             .replace("/me/records/{id}", &format!("/me/records/{}", f.record))
             .replace("{id}", &f.marathon)
-            .replace("{runner_id}", f.runner.id.as_str());
+            .replace("{runner_id}", f.runner.id.as_str())
+            .replace("{import_id}", &ulid::Ulid::new().to_string());
         // cancelling is before race day, so in a marathon still to come (the fixture's is
         // run today, to have a result)
         let cancelling = *route == "/marathons/{id}/entries/me" && *method == "DELETE";

@@ -120,7 +120,8 @@ async fn the_samples_walk_through_a_race() {
     );
     let bests = world.send(filled("my-bests.json", &fill)).await;
     assert_eq!(bests.status, 200, "{:?}", bests.body);
-    // the official result (the sample's full marathon) and the sample record's distance
+    // the sample record's distance; the only official result is a DNF by now (the dnf
+    // sample above), and a race not finished has no time to count
     let courses: Vec<_> = bests.body["items"]
         .as_array()
         .unwrap()
@@ -128,9 +129,11 @@ async fn the_samples_walk_through_a_race() {
         .map(|b| (b["source"].as_str().unwrap().to_owned(), b["time"].clone()))
         .collect();
     assert!(
-        courses
-            .iter()
-            .any(|(source, time)| source == "official" && *time == result.body["finish_time"]),
+        courses.iter().any(|(source, _)| source == "record"),
+        "{courses:?}"
+    );
+    assert!(
+        !courses.iter().any(|(source, _)| source == "official"),
         "{courses:?}"
     );
 }
