@@ -338,11 +338,18 @@ pub struct ResultBody {
 /// One split as sent.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SplitBody {
-    /// Where on the course ("10K", "Half"): 1 to 20 characters, distinct.
-    #[schema(min_length = 1, max_length = 20)]
+    #[schema(schema_with = split_label)]
     pub label: String,
     #[schema(schema_with = split_time)]
     pub time: serde_json::Value,
+}
+
+fn split_label() -> Schema {
+    trimmed_text(
+        domain::race::Splits::LABEL_MAX,
+        "Where on the course (\"10K\", \"Half\"), distinct within the result.",
+    )
+    .into()
 }
 
 /// `PUT /marathons/{id}/entries/{runner_id}/bib`.

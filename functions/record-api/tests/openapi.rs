@@ -101,6 +101,11 @@ fn bounds_are_the_domains() {
         json!(["finished", "dnf", "dns", "dq"])
     );
     assert_eq!(result["splits"]["maxItems"], domain::race::Splits::MAX);
+    // a label is trimmed text as the domain reads it (Splits::new): no control characters
+    assert_eq!(
+        schema(&document, "SplitBody")["properties"]["label"]["pattern"],
+        json!(infra::http::openapi::trimmed_text(domain::race::Splits::LABEL_MAX, "").pattern)
+    );
     // nothing is required: a finish needs a chip time, a dns none (ResultFields::new)
     assert!(schema(&document, "ResultBody").get("required").is_none());
     assert_eq!(
