@@ -81,11 +81,21 @@ impl Idempotency {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        match self.claim(key, clock.now()).await {
+        let owner = ulid::Ulid::new().to_string();
+        match self.claim_as(key, clock.now(), &owner).await {
             Ok(Claim::Claimed) => {}
             Ok(Claim::AlreadyDone) => return Once::AlreadyDone,
             Ok(Claim::InProgress) => return Once::HeldElsewhere,
-            Err(error) => return Once::StoreUnavailable(error),
+            Err(error) => {
+                // The put may have been applied with its answer lost (and the SDK's
+                // retries too): left there, our own claim would hold the key against
+                // every retry until it expires (found by the soak: a mail and a Discord
+                // post a minute late). Whatever was written, ours is given back.
+                if let Err(release) = self.release_owned(key, &owner).await {
+                    tracing::warn!(key, error = %release, "cannot give back an unsettled claim; it expires by itself");
+                }
+                return Once::StoreUnavailable(error);
+            }
         }
         match act().await {
             Ok(value) => {
@@ -102,7 +112,7 @@ impl Idempotency {
                 Once::Done(value)
             }
             Err(error) => {
-                if let Err(release) = self.release(key).await {
+                if let Err(release) = self.release_owned(key, &owner).await {
                     tracing::warn!(key, error = %release, "cannot release the claim; it expires by itself");
                 }
                 Once::Failed(error)
@@ -116,14 +126,17 @@ impl Idempotency {
     /// another invocation's, so it is not taken for one held elsewhere (which would hold
     /// the key against ourselves until the claim expires).
     pub async fn claim(&self, key: &str, now: OffsetDateTime) -> Result<Claim, StoreError> {
-        let owner = ulid::Ulid::new().to_string();
+        self.claim_as(key, now, &ulid::Ulid::new().to_string()).await
+    }
+
+    async fn claim_as(&self, key: &str, now: OffsetDateTime, owner: &str) -> Result<Claim, StoreError> {
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .item("id", s(key))
             .item("status", s(IN_PROGRESS))
-            .item("owner", s(&owner))
+            .item("owner", s(owner))
             .item("claim_expires_at", n((now + self.claim_for).unix_timestamp()))
             .item("expires_at", n((now + self.keep_for).unix_timestamp()))
             // free, expired (TTL deletes lazily), or an abandoned claim
@@ -184,27 +197,42 @@ impl Idempotency {
         Ok(())
     }
 
-    /// Gives the key back after a failed side effect, so a retry may claim it.
+    /// Gives the key back after a failed side effect, so a retry may claim it: whoever
+    /// holds it (a completed key stays done).
     pub async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.client
+        self.delete_claim(key, None).await
+    }
+
+    /// Gives the key back only if `owner` holds it: a claim that expired meanwhile and
+    /// was taken by another invocation stays theirs.
+    async fn release_owned(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.delete_claim(key, Some(owner)).await
+    }
+
+    async fn delete_claim(&self, key: &str, owner: Option<&str>) -> Result<(), StoreError> {
+        let mut delete = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .key("id", s(key))
-            .condition_expression("#status = :in_progress")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
-            .send()
-            .await
-            .map(|_| ())
-            .or_else(|error| {
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception())
-                {
-                    Ok(())
-                } else {
-                    Err(unavailable(error))
-                }
-            })
+            .expression_attribute_values(":in_progress", s(IN_PROGRESS));
+        delete = match owner {
+            Some(owner) => delete
+                .condition_expression("#status = :in_progress AND #owner = :owner")
+                .expression_attribute_names("#owner", "owner")
+                .expression_attribute_values(":owner", s(owner)),
+            None => delete.condition_expression("#status = :in_progress"),
+        };
+        delete.send().await.map(|_| ()).or_else(|error| {
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception())
+            {
+                Ok(())
+            } else {
+                Err(unavailable(error))
+            }
+        })
     }
 }
