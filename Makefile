@@ -118,6 +118,11 @@ lint: tools
 	for env in dev prod; do $(SAM_VENV)/bin/sam validate --config-env $$env --template template.yaml --region us-east-1 >/dev/null || exit 1; done
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(VENV)/bin/zizmor --offline --quiet .github/workflows
+	@# the whole-stack lanes select mrmrthon-e2e alone: its dependencies' features must be the
+	@# workspace's, or those lanes rebuild what test-build built (tests/Cargo.toml says why)
+	@diff <(cargo tree --workspace -e normal,build,dev --prefix none -f '{p} {f}' --target all | sort -u) \
+	  <(cargo tree -p mrmrthon-e2e -e normal,build,dev --prefix none -f '{p} {f}' --target all | sort -u) | grep '^>' \
+	  && { echo "mrmrthon-e2e alone resolves other dependency features than the workspace (above): declare them in tests/Cargo.toml"; exit 1; } || true
 
 fmt:
 	cargo fmt --all
