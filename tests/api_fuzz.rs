@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use local::http_client::{HttpClient, HttpResponse};
 use local::{InProcess, ServiceOptions, Services, Stack};
-use mrmrthon_e2e::{http_handler, mark_email_verified, with_login, with_record_api};
+use mrmrthon_e2e::{mark_email_verified, with_login, with_record_api};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -110,9 +110,7 @@ async fn main() -> ExitCode {
     let invoker = with_login(InProcess::new(), stack.provisioned(), &sdk).await;
     let invoker = with_record_api(invoker, stack.provisioned(), &sdk)
         .await
-        .with("ApiDocsFunction", |event: Value| {
-            http_handler(api_docs::router(), event)
-        });
+        .with_router("ApiDocsFunction", api_docs::router());
     // The gateway only: the pipeline behind the tables is not what this run is about.
     let options = ServiceOptions {
         mappings: false,

@@ -4,7 +4,7 @@
 //! The tests invoke functions in-process (`local::InProcess`), not through `cargo lambda
 //! watch`: no compile step or port to share, and a handler's panic or error shows up in
 //! the test's own output. HTTP events still go through lambda_http's own request
-//! conversion, so a function's router sees what it sees in Lambda.
+//! conversion (`local::router`), so a function's router sees what it sees in Lambda.
 
 pub mod race_scale;
 
@@ -12,11 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use lambda_http::tower::ServiceExt;
-use local::{HandlerError, InProcess, Provisioned};
-use serde_json::{Value, json};
+use local::{InProcess, Provisioned};
+use serde_json::Value;
 
 pub mod soak;
 
@@ -34,10 +31,7 @@ pub async fn with_login(invoker: InProcess, provisioned: &Provisioned, sdk: &Sdk
         .await
         .expect("login connects to the emulator");
     let router = login::router(Arc::new(auth));
-    invoker.with("LoginFunction", move |event: Value| {
-        let router = router.clone();
-        async move { http_handler(router, event).await }
-    })
+    invoker.with_router("LoginFunction", router)
 }
 
 /// Adds record-api, configured from the template like login.
@@ -51,10 +45,7 @@ pub async fn with_record_api(invoker: InProcess, provisioned: &Provisioned, sdk:
         .await
         .expect("record-api connects to the emulator");
     let router = record_api::router(Arc::new(api));
-    invoker.with("RecordApiFunction", move |event: Value| {
-        let router = router.clone();
-        async move { http_handler(router, event).await }
-    })
+    invoker.with_router("RecordApiFunction", router)
 }
 
 /// Adds results-import (the bulk import's S3 trigger), configured from the template. `run`
@@ -235,46 +226,6 @@ pub async fn with_account_erasure(
             Ok(serde_json::to_value(response)?)
         }
     })
-}
-
-/// An API Gateway event through lambda_http's request conversion and an axum router,
-/// the response turned into the payload 2.0 response Lambda would return (as lambda_http
-/// does: `Set-Cookie` into `cookies`, repeated headers comma-joined, a body that is not
-/// plain UTF-8 base64-encoded).
-pub async fn http_handler(router: axum::Router, event: Value) -> Result<Value, HandlerError> {
-    let request = lambda_http::request::from_str(&event.to_string())?;
-    let response = router.oneshot(request).await?;
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await?;
-    let mut headers = serde_json::Map::new();
-    let mut cookies = Vec::new();
-    for name in parts.headers.keys() {
-        let values: Vec<&str> = parts
-            .headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        if name == http::header::SET_COOKIE {
-            cookies.extend(values.iter().map(|v| Value::from(*v)));
-        } else {
-            headers.insert(name.as_str().to_owned(), Value::from(values.join(",")));
-        }
-    }
-    let encoded = parts.headers.contains_key(http::header::CONTENT_ENCODING);
-    let (body, base64) = match std::str::from_utf8(&bytes) {
-        _ if bytes.is_empty() => (Value::Null, false),
-        Ok(text) if !encoded => (Value::from(text), false),
-        _ => (Value::from(STANDARD.encode(&bytes)), true),
-    };
-    Ok(json!({
-        "statusCode": parts.status.as_u16(),
-        "headers": headers,
-        "multiValueHeaders": {},
-        "cookies": cookies,
-        "body": body,
-        "isBase64Encoded": base64,
-    }))
 }
 
 /// Polls `probe` every 50 ms until it yields a value; fails the test after `DEADLINE`.

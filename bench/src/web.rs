@@ -14,9 +14,8 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use futures::{StreamExt, TryStreamExt};
 use http::Method;
-use lambda_http::tower::ServiceExt;
 use local::http_client::HttpClient;
-use local::{HandlerError, InProcess, ServiceOptions, Services};
+use local::{InProcess, ServiceOptions, Services};
 use serde_json::{Value, json};
 
 use crate::lab::{Result, repo_root};
@@ -441,52 +440,8 @@ async fn with_functions(provisioned: &local::Provisioned, sdk: &aws_config::SdkC
         .map_err(|e| format!("record-api does not connect to the emulator: {e}"))?;
     let records = record_api::router(Arc::new(api));
     Ok(InProcess::new()
-        .with("LoginFunction", move |event: Value| {
-            let router = login.clone();
-            async move { http_handler(router, event).await }
-        })
-        .with("RecordApiFunction", move |event: Value| {
-            let router = records.clone();
-            async move { http_handler(router, event).await }
-        }))
-}
-
-/// An API Gateway event through lambda_http's request conversion and the function's
-/// router, answered as the payload 2.0 response Lambda would return (the e2e tests' own
-/// adapter, tests/support.rs, minus binary bodies, which these routes never send).
-async fn http_handler(router: axum::Router, event: Value) -> std::result::Result<Value, HandlerError> {
-    let request = lambda_http::request::from_str(&event.to_string())?;
-    let response = router.oneshot(request).await?;
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await?;
-    let mut headers = serde_json::Map::new();
-    let mut cookies = Vec::new();
-    for name in parts.headers.keys() {
-        let values: Vec<&str> = parts
-            .headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        if name == http::header::SET_COOKIE {
-            cookies.extend(values.iter().map(|v| Value::from(*v)));
-        } else {
-            headers.insert(name.as_str().to_owned(), Value::from(values.join(",")));
-        }
-    }
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        Value::from(String::from_utf8(bytes.to_vec())?)
-    };
-    Ok(json!({
-        "statusCode": parts.status.as_u16(),
-        "headers": headers,
-        "multiValueHeaders": {},
-        "cookies": cookies,
-        "body": body,
-        "isBase64Encoded": false,
-    }))
+        .with_router("LoginFunction", login)
+        .with_router("RecordApiFunction", records))
 }
 
 /// One JSON call; anything but `expect` is an error with the answer.

@@ -21,6 +21,7 @@ pub mod moto_api;
 pub mod pem;
 pub mod provision;
 pub mod replay;
+pub mod router;
 pub mod services;
 pub mod sink;
 pub mod stack;

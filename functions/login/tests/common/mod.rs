@@ -12,13 +12,11 @@ use domain::Clock;
 use domain::lockout::LockoutPolicy;
 use domain::memory::ManualClock;
 use domain::ports::UserStore;
-use http_body_util::BodyExt;
 use infra::passwords::Passwords;
 use infra::tokens::{TokenConfig, TokenSigner, TokenVerifier};
 use login::Auth;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
-use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -98,15 +96,9 @@ impl Reply {
 
 /// Runs an API Gateway v2 event through lambda_http's conversion and the router.
 pub async fn call(router: &Router, event: &Value) -> Reply {
-    let request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
-    let response = router
-        .clone()
-        .oneshot(request)
+    let (head, bytes) = local::router::respond(router.clone(), event)
         .await
-        .expect("the router is infallible");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        .expect("a valid API Gateway event, and the router is infallible");
     let body = if bytes.is_empty() {
         Value::Null
     } else {
@@ -114,8 +106,8 @@ pub async fn call(router: &Router, event: &Value) -> Reply {
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
     };
     Reply {
-        status,
-        headers,
+        status: head.status.as_u16(),
+        headers: head.headers,
         body,
     }
 }

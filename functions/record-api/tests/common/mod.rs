@@ -10,13 +10,11 @@ use axum::Router;
 use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
 use domain::ports::UserStore;
 use domain::{Clock, Email, Role, SystemClock, User, UserId, UserName};
-use http_body_util::BodyExt;
 use infra::dynamo::{ActivityLog, DynamoUsers};
 use infra::tokens::{TokenConfig, TokenSigner};
 use record_api::{Api, Settings};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
-use tower::ServiceExt;
 
 pub struct World {
     pub router: Router,
@@ -329,15 +327,9 @@ impl Reply {
 }
 
 pub async fn call(router: &Router, event: &Value) -> Reply {
-    let request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
-    let response = router
-        .clone()
-        .oneshot(request)
+    let (head, bytes) = local::router::respond(router.clone(), event)
         .await
-        .expect("the router is infallible");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        .expect("a valid API Gateway event, and the router is infallible");
     let body = if bytes.is_empty() {
         Value::Null
     } else {
@@ -345,8 +337,8 @@ pub async fn call(router: &Router, event: &Value) -> Reply {
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
     };
     Reply {
-        status,
-        headers,
+        status: head.status.as_u16(),
+        headers: head.headers,
         body,
     }
 }
