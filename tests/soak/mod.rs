@@ -53,8 +53,13 @@ pub struct Config {
     pub outage: Duration,
     /// Operations in flight at once (each result's operations stay in order).
     pub workers: usize,
-    /// How long the system may take to become quiet and right after the last operation;
-    /// the faults heal after a quarter of it (or once every effect is there).
+    /// How long the faults stay on after the last operation (less once every effect is
+    /// there): the pipeline catches up under them.
+    pub faulty_for: Duration,
+    /// How long the system may take to become quiet and right after the last operation,
+    /// the faulty time included. A message whose consumer died comes back after its
+    /// queue's visibility (the consumer's timeout, up to 60 s): a bound below that after
+    /// the heal would count such a late effect as lost.
     pub settle: Duration,
 }
 
@@ -69,6 +74,7 @@ impl Config {
             marathons: 6,
             outage: Duration::from_secs(60),
             workers: 8,
+            faulty_for: Duration::from_secs(75),
             settle: Duration::from_secs(300),
         }
     }
@@ -83,12 +89,14 @@ impl Config {
             marathons: 3,
             outage: Duration::from_secs(5),
             workers: 6,
-            settle: Duration::from_secs(60),
+            faulty_for: Duration::from_secs(15),
+            settle: Duration::from_secs(90),
         }
     }
 
     /// `base` overridden by SOAK_OPS, SOAK_FAULTS, SOAK_SEED, SOAK_RUNNERS,
-    /// SOAK_MARATHONS, SOAK_OUTAGE (seconds), SOAK_WORKERS, SOAK_SETTLE (seconds).
+    /// SOAK_MARATHONS, SOAK_OUTAGE (seconds), SOAK_WORKERS, SOAK_FAULTY_FOR and SOAK_SETTLE
+    /// (seconds).
     pub fn from_env(base: Config) -> Result<Config, String> {
         fn var<T: std::str::FromStr>(name: &str, value: T) -> Result<T, String> {
             match std::env::var(name) {
@@ -107,6 +115,7 @@ impl Config {
             marathons: var("SOAK_MARATHONS", base.marathons)?,
             outage: Duration::from_secs(var("SOAK_OUTAGE", base.outage.as_secs())?),
             workers: var("SOAK_WORKERS", base.workers)?,
+            faulty_for: Duration::from_secs(var("SOAK_FAULTY_FOR", base.faulty_for.as_secs())?),
             settle: Duration::from_secs(var("SOAK_SETTLE", base.settle.as_secs())?),
         };
         if !(0.0..=0.5).contains(&config.faults) {
@@ -281,7 +290,7 @@ pub async fn run(stack: &Stack, config: &Config) -> Result<Outcome, String> {
     }
 
     // Jepsen's shape: the faults stay on while the pipeline catches up (most of its work
-    // happens now) for a quarter of the settle time at most, then they all heal and the
+    // happens now) for `faulty_for` at most, then they all heal and the
     // system must converge: what is still missing then was late, not lost, unless it never
     // comes. Then, until the queues are empty, and a little longer for late duplicates.
     let settling = Instant::now();
@@ -304,7 +313,7 @@ pub async fn run(stack: &Stack, config: &Config) -> Result<Outcome, String> {
         ))
     };
     let mut figures = observe(&mut parsed).await?;
-    while figures.lost() > 0 && settling.elapsed() < config.settle / 4 {
+    while figures.lost() > 0 && settling.elapsed() < config.faulty_for.min(config.settle) {
         tokio::time::sleep(Duration::from_secs(1)).await;
         figures = observe(&mut parsed).await?;
     }

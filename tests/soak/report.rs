@@ -259,7 +259,7 @@ pub fn markdown(outcome: &Outcome, command: &str) -> String {
          AWS).\n\
          - Kills, idle kills and duplicate deliveries are drawn per invocation (a quarter, an eighth \
          and a quarter of the fault share); all faults stay on after the last operation until every \
-         effect is there or a quarter of the settle time (SOAK_SETTLE) has passed; then they all \
+         effect is there or SOAK_FAULTY_FOR has passed; then they all \
          heal (Jepsen's final phase) and the check waits, within the settle time, for the missing \
          effects and for the work queues to empty, then 3 s more for late duplicates. An effect \
          missing at the check is lost, whenever the faults healed.\n\
@@ -267,7 +267,7 @@ pub fn markdown(outcome: &Outcome, command: &str) -> String {
          instead of six times it, and a deferred mail waits 1-2 s instead of 10-60 s, so a bounded \
          run sees many retries; everything else is template.yaml's.\n\
          - Options: `make soak SOAK_OPS=2000 SOAK_FAULTS=0.3 SOAK_SEED=9` (also SOAK_RUNNERS, \
-         SOAK_MARATHONS, SOAK_OUTAGE seconds, SOAK_WORKERS, SOAK_SETTLE seconds). The seed fixes every \
+         SOAK_MARATHONS, SOAK_OUTAGE seconds, SOAK_WORKERS, SOAK_FAULTY_FOR and SOAK_SETTLE seconds). The seed fixes every \
          draw; timing still varies from run to run, so two runs with one seed differ in detail.\n",
     );
     out
