@@ -80,6 +80,8 @@ fn login(c: &mut Criterion) {
         passwords: Passwords::default(),
         clock: Arc::new(SystemClock),
         lockout: LockoutPolicy::default(),
+        sources: Arc::new(domain::memory::MemorySources::default()),
+        source_policy: domain::source_throttle::SourcePolicy::default(),
         session_lifetime: domain::refresh::SESSION_LIFETIME,
     };
     let router = login::router(Arc::new(auth));

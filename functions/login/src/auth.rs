@@ -10,11 +10,12 @@ use domain::erasure::DELETION_ENTRY_TTL;
 use domain::greeting::{Language, welcome};
 use domain::lockout::{LockoutPolicy, Reservation};
 use domain::password::check_new_password;
-use domain::ports::{Credentials, StoreError, UserStore};
+use domain::ports::{Credentials, SourceAttempts, StoreError, UserStore};
 use domain::refresh::{REFRESH_TTL, RefreshFamily, RefreshToken, RefreshVerdict};
 use domain::reset::{
     PasswordReset, RESET_MIN_INTERVAL, RESET_TTL, ResetToken, VERIFY_MIN_INTERVAL, VERIFY_TTL,
 };
+use domain::source_throttle::{SourceKey, SourcePolicy, SourceReservation};
 use domain::{Clock, Email, FieldError, Role, User, UserId, UserName, ValidationErrors};
 use infra::passwords::Passwords;
 use infra::tokens::{TokenSigner, TokenVerifier, refresh};
@@ -30,6 +31,9 @@ pub struct Auth {
     pub passwords: Passwords,
     pub clock: Arc<dyn Clock>,
     pub lockout: LockoutPolicy,
+    /// Login attempts per source address (`domain::source_throttle`).
+    pub sources: Arc<dyn SourceAttempts>,
+    pub source_policy: SourcePolicy,
     /// A login's absolute lifetime: refreshing never extends a session past it.
     pub session_lifetime: Duration,
 }
@@ -158,6 +162,22 @@ pub struct LoginResponse {
     pub user: User,
     pub email_verified: bool,
     pub message: &'static str,
+}
+
+/// What became of a password attempt on an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verified {
+    Yes,
+    /// Verified and wrong.
+    No,
+    /// Refused unverified: throttled, or a concurrent attempt reserved first.
+    Refused,
+}
+
+/// Whether the source address may make an attempt, and its reservation if it was counted.
+enum SourceVerdict {
+    Admitted(Option<SourceReservation>),
+    Refused,
 }
 
 /// A refresh's answer: the new pair and the account it signs in, so a client that kept
@@ -306,22 +326,41 @@ impl Auth {
         let (Some(email), Some(password)) = (email, password) else {
             return Err(errors.into());
         };
+        let now = self.clock.now();
+        // The address first: one over its limit touches no account's count (an attacker
+        // past it cannot push the delays of the accounts it sprays).
+        let source = match self.reserve_source(&origin, now).await? {
+            SourceVerdict::Refused => {
+                self.refuse_in_time(&password).await;
+                return Err(AuthError::BadCredentials);
+            }
+            SourceVerdict::Admitted(source) => source,
+        };
         // A malformed email cannot belong to an account; treat it like an unknown one.
         let credentials = match Email::parse(&email) {
             Ok(email) => self.users.credentials(&email).await?,
             Err(_) => None,
         };
         let Some(credentials) = credentials else {
-            // the same verification work as for an account, so timing tells nothing
+            // the same verification work as for an account, so timing tells nothing; the
+            // address keeps its reservation: a spray over unknown addresses counts too
             self.passwords.verify(&password, None).await;
             return Err(AuthError::BadCredentials);
         };
-        let now = self.clock.now();
-        if !self
+        match self
             .verify_reserved(&credentials, &password, now, &origin)
             .await?
         {
-            return Err(AuthError::BadCredentials);
+            Verified::Yes => {
+                // a success gives back its own reservation, and only that one
+                self.release_source(source).await;
+            }
+            Verified::No => return Err(AuthError::BadCredentials),
+            Verified::Refused => {
+                // the account refused it unverified: nothing to count against the address
+                self.release_source(source).await;
+                return Err(AuthError::BadCredentials);
+            }
         }
         let user = credentials.user;
         let family_id = ulid::Ulid::new().to_string();
@@ -371,20 +410,22 @@ impl Auth {
         password: &str,
         now: OffsetDateTime,
         origin: &RequestOrigin,
-    ) -> Result<bool, AuthError> {
+    ) -> Result<Verified, AuthError> {
         let id = &credentials.user.id;
         let reservation: Reservation = match self.lockout.admit(credentials.attempts, now) {
             Ok(reservation) => reservation,
             Err(throttled) => {
                 tracing::info!(user_id = %id, retry_at = %throttled.retry_at, "attempt refused: throttled");
-                return Ok(false);
+                self.refuse_in_time(password).await;
+                return Ok(Verified::Refused);
             }
         };
         match self.users.reserve_attempt(id, &reservation, now).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
                 tracing::info!(user_id = %id, "attempt refused: a concurrent attempt reserved first");
-                return Ok(false);
+                self.refuse_in_time(password).await;
+                return Ok(Verified::Refused);
             }
             Err(other) => return Err(other.into()),
         }
@@ -393,7 +434,7 @@ impl Auth {
             .verify(password, Some(&credentials.password_hash))
             .await
         {
-            return Ok(true);
+            return Ok(Verified::Yes);
         }
         tracing::info!(user_id = %id, failures = reservation.failures, "password attempt failed");
         if let Some(until) = reservation.locks_until {
@@ -409,7 +450,60 @@ impl Auth {
                 tracing::warn!(user_id = %id, %until, "account locked after sustained failed attempts");
             }
         }
-        Ok(false)
+        Ok(Verified::No)
+    }
+
+    /// A refused attempt takes the time of a verified one: the same argon2 work against
+    /// the dummy hash (not counted as a verification, never true). Without it a refusal
+    /// answers at once and timing tells an attacker which addresses and accounts are
+    /// being throttled.
+    async fn refuse_in_time(&self, password: &str) {
+        self.passwords.verify(password, None).await;
+    }
+
+    /// Reserves the attempt against the request's source address and judges it from the
+    /// count the reservation returned (`SourcePolicy::judge`). A request without a source
+    /// address (API Gateway always gives one) is not counted.
+    async fn reserve_source(
+        &self,
+        origin: &RequestOrigin,
+        now: OffsetDateTime,
+    ) -> Result<SourceVerdict, AuthError> {
+        let Some(source) = origin.source_ip.as_deref().and_then(SourceKey::from_ip) else {
+            tracing::warn!(source_ip = ?origin.source_ip, "login attempt without a usable source address: not counted per source");
+            return Ok(SourceVerdict::Admitted(None));
+        };
+        let policy = self.source_policy;
+        let window = policy.window_at(now);
+        let counts = self
+            .sources
+            .reserve(&source, window, policy.expires_at(window))
+            .await?;
+        let reservation = SourceReservation { source, window };
+        match policy.judge(counts, now) {
+            Ok(()) => Ok(SourceVerdict::Admitted(Some(reservation))),
+            Err(throttled) => {
+                tracing::info!(
+                    source = %reservation.source,
+                    attempts = counts.current,
+                    previous = counts.previous,
+                    retry_at = %throttled.retry_at,
+                    "attempt refused: its source address is throttled"
+                );
+                // a refusal verified nothing: it gives its reservation back
+                self.release_source(Some(reservation)).await;
+                Ok(SourceVerdict::Refused)
+            }
+        }
+    }
+
+    /// Gives one reservation back. A failure here only leaves the address one attempt
+    /// more counted until its window ages out: logged, not the caller's problem.
+    async fn release_source(&self, reservation: Option<SourceReservation>) {
+        let Some(reservation) = reservation else { return };
+        if let Err(error) = self.sources.release(&reservation).await {
+            tracing::warn!(source = %reservation.source, %error, "source reservation not given back");
+        }
     }
 
     /// Changes the caller's password after checking the current one (throttled like a
@@ -439,7 +533,7 @@ impl Auth {
             .await?
             .ok_or(AuthError::NoAccount)?;
         let now = self.clock.now();
-        if !self.verify_reserved(&credentials, &current, now, &origin).await? {
+        if self.verify_reserved(&credentials, &current, now, &origin).await? != Verified::Yes {
             return Err(AuthError::WrongCurrentPassword);
         }
         let hash = self
@@ -475,9 +569,10 @@ impl Auth {
             .await?
             .ok_or(AuthError::NoAccount)?;
         let now = self.clock.now();
-        if !self
+        if self
             .verify_reserved(&credentials, &password, now, &origin)
             .await?
+            != Verified::Yes
         {
             return Err(AuthError::WrongCurrentPassword);
         }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use domain::SystemClock;
 use domain::lockout::LockoutPolicy;
+use domain::source_throttle::SourcePolicy;
 use infra::config::{ConfigError, Env};
-use infra::dynamo::{ActivityLog, DynamoUsers};
+use infra::dynamo::{ActivityLog, DynamoSources, DynamoUsers};
 use infra::passwords::Passwords;
 use infra::tokens::{TokenConfig, TokenSigner, TokenVerifier};
 use time::Duration;
@@ -71,8 +72,9 @@ pub enum BootError {
 impl Auth {
     /// Builds the service with real adapters; the signing key comes from Secrets Manager.
     pub async fn connect(sdk: &aws_config::SdkConfig, settings: &Settings) -> Result<Self, BootError> {
+        let client = aws_sdk_dynamodb::Client::new(sdk);
         let users = DynamoUsers::new(
-            aws_sdk_dynamodb::Client::new(sdk),
+            client.clone(),
             &settings.users_table,
             ActivityLog {
                 table: settings.activity_table.clone(),
@@ -95,6 +97,8 @@ impl Auth {
         let verifier =
             TokenVerifier::from_jwks(signer.jwks(), config).map_err(|e| BootError::Key(e.to_string()))?;
         Ok(Self {
+            sources: Arc::new(DynamoSources::new(client, &settings.users_table)),
+            source_policy: SourcePolicy::default(),
             users: Arc::new(users),
             signer,
             verifier,

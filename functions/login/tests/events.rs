@@ -32,6 +32,8 @@ scenarios!(
     failures_are_delayed_then_locked_and_the_owner_gets_in_after,
     a_success_resets_the_failure_count,
     concurrent_guesses_verify_at_most_the_allowed_number,
+    guesses_sprayed_from_one_address_are_throttled,
+    users_behind_one_address_do_not_refuse_each_other,
     user_type_takes_the_original_codes_and_answers_the_words,
     changing_the_password_ends_every_session,
     logout_everywhere_ends_every_session,

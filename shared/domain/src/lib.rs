@@ -20,6 +20,7 @@ pub mod record;
 pub mod refresh;
 pub mod reset;
 pub mod result;
+pub mod source_throttle;
 pub mod user;
 pub mod validation;
 

@@ -354,6 +354,56 @@ impl UserStore for MemoryUsers {
     }
 }
 
+/// The per-source counters in memory, with the DynamoDB adapter's rule: an atomic add
+/// per (source, window) that answers the new count.
+#[derive(Default)]
+pub struct MemorySources(
+    Mutex<HashMap<(crate::source_throttle::SourceKey, crate::source_throttle::Window), u64>>,
+);
+
+impl MemorySources {
+    /// The count held for `source` in `window`.
+    pub fn count(
+        &self,
+        source: &crate::source_throttle::SourceKey,
+        window: crate::source_throttle::Window,
+    ) -> u64 {
+        let counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        counts.get(&(source.clone(), window)).copied().unwrap_or(0)
+    }
+}
+
+#[async_trait]
+impl crate::ports::SourceAttempts for MemorySources {
+    async fn reserve(
+        &self,
+        source: &crate::source_throttle::SourceKey,
+        window: crate::source_throttle::Window,
+        _expires_at: OffsetDateTime,
+    ) -> Result<crate::source_throttle::SourceCounts, StoreError> {
+        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let current = counts.entry((source.clone(), window)).or_default();
+        *current += 1;
+        let current = *current;
+        let previous = counts
+            .get(&(source.clone(), window.previous()))
+            .copied()
+            .unwrap_or(0);
+        Ok(crate::source_throttle::SourceCounts { current, previous })
+    }
+
+    async fn release(
+        &self,
+        reservation: &crate::source_throttle::SourceReservation,
+    ) -> Result<(), StoreError> {
+        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = counts.get_mut(&(reservation.source.clone(), reservation.window)) {
+            *count = count.saturating_sub(1);
+        }
+        Ok(())
+    }
+}
+
 /// A clock tests move by hand, so lockout expiry needs no sleeping.
 pub struct ManualClock(Mutex<OffsetDateTime>);
 

@@ -16,6 +16,7 @@ use crate::record::Record;
 use crate::refresh::RefreshFamily;
 use crate::reset::PasswordReset;
 use crate::result::OfficialResult;
+use crate::source_throttle::{SourceCounts, SourceKey, SourceReservation, Window};
 use crate::user::{Email, PublicProfile, User, UserId};
 use time::Date;
 
@@ -211,6 +212,24 @@ pub trait UserStore: Send + Sync {
         family_id: &str,
         activity: &ActivityEntry,
     ) -> Result<(), StoreError>;
+}
+
+/// Login attempts counted per source address and window (`source_throttle`).
+#[async_trait]
+pub trait SourceAttempts: Send + Sync {
+    /// Adds one attempt to `source`'s count in `window` atomically (the counter kept
+    /// until `expires_at`) and answers the count that add returned, with the previous
+    /// window's count. Nothing is conditioned on a count read before.
+    async fn reserve(
+        &self,
+        source: &SourceKey,
+        window: Window,
+        expires_at: OffsetDateTime,
+    ) -> Result<SourceCounts, StoreError>;
+
+    /// Gives back one reservation (a success's or a refusal's): never below zero, and
+    /// nothing once the counter is gone.
+    async fn release(&self, reservation: &SourceReservation) -> Result<(), StoreError>;
 }
 
 /// Which marathons to list.

@@ -25,6 +25,9 @@ pub struct Passwords {
     /// Verifications against a stored hash (not the dummy's), shared by clones: what the
     /// lockout limits, counted so tests can show it holds.
     verifications: Arc<AtomicU64>,
+    /// Every verification, the dummy's included: the work a request costs, counted so
+    /// tests can show a refused attempt costs what a verified one does.
+    runs: Arc<AtomicU64>,
 }
 
 impl Default for Passwords {
@@ -34,6 +37,7 @@ impl Default for Passwords {
             argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             memory: Arc::default(),
             verifications: Arc::default(),
+            runs: Arc::default(),
         }
     }
 }
@@ -78,6 +82,7 @@ impl Passwords {
         if known {
             self.verifications.fetch_add(1, Ordering::Relaxed);
         }
+        self.runs.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || this.verify_now(password.as_bytes(), &hash) && known)
             .await
             .unwrap_or(false)
@@ -86,6 +91,11 @@ impl Passwords {
     /// How many verifications against a stored hash this instance (and its clones) made.
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// How many verifications of any kind (the dummy's too) this instance made.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
     }
 
     /// Recomputes the hash with the parameters stored in `phc` (older accounts may have
@@ -143,6 +153,7 @@ mod tests {
         assert!(!passwords.verify("wrong horse battery", Some(&hash)).await);
         assert!(!passwords.verify("wrong horse battery", None).await);
         assert_eq!(passwords.clone().verifications(), 2, "the dummy's is not counted");
+        assert_eq!(passwords.runs(), 3, "but it is work like the others");
         // the PHC string is the standard one: the argon2 crate's own verifier accepts it
         use argon2::password_hash::PasswordVerifier as _;
         let argon = Argon2::default();

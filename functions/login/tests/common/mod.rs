@@ -27,6 +27,7 @@ pub struct App {
     /// Shares the service's counter of password verifications.
     pub passwords: Passwords,
     pub lockout: LockoutPolicy,
+    pub source_policy: domain::source_throttle::SourcePolicy,
 }
 
 pub fn token_config() -> TokenConfig {
@@ -47,6 +48,8 @@ pub fn app(users: Arc<dyn UserStore>, private_pem: &str, public_pem: &str) -> Ap
         passwords: Passwords::default(),
         clock: Arc::new(domain::SystemClock),
         lockout: LockoutPolicy::default(),
+        sources: Arc::new(domain::memory::MemorySources::default()),
+        source_policy: domain::source_throttle::SourcePolicy::default(),
         session_lifetime: domain::refresh::SESSION_LIFETIME,
     };
     with_test_clock(auth, verifier)
@@ -59,6 +62,7 @@ pub fn with_test_clock(mut auth: Auth, verifier: TokenVerifier) -> App {
     App {
         passwords: auth.passwords.clone(),
         lockout: auth.lockout,
+        source_policy: auth.source_policy,
         router: login::router(Arc::new(auth)),
         clock,
         verifier,
@@ -124,15 +128,26 @@ pub async fn signup(router: &Router, email: &str, user_type: &str) -> Reply {
     call(router, &with_body(event("signup.json"), &body)).await
 }
 
+/// A login from an address of its own: the scenarios about accounts are not about the
+/// per-source count (`login_from` is).
 pub async fn login(router: &Router, email: &str, password: &str) -> Reply {
-    call(
-        router,
-        &with_body(
-            event("login.json"),
-            &json!({ "email": email, "password": password }),
-        ),
-    )
-    .await
+    login_from(router, email, password, &random_source()).await
+}
+
+pub async fn login_from(router: &Router, email: &str, password: &str, source_ip: &str) -> Reply {
+    let mut event = with_body(
+        event("login.json"),
+        &json!({ "email": email, "password": password }),
+    );
+    event["requestContext"]["http"]["sourceIp"] = Value::String(source_ip.to_owned());
+    call(router, &event).await
+}
+
+/// A fresh /64 in the documentation prefix (2001:db8::/32): counted apart from every
+/// other test's, in this run and in earlier ones the emulator still remembers.
+pub fn random_source() -> String {
+    let bits = ulid::Ulid::new().random();
+    format!("2001:db8:{:x}:{:x}::1", (bits >> 16) & 0xffff, bits & 0xffff)
 }
 
 pub async fn refresh(router: &Router, token: &str) -> Reply {

@@ -137,6 +137,7 @@ pub async fn concurrent_guesses_verify_at_most_the_allowed_number(app: &App) {
     let email = unique_email("burst");
     signup(&app.router, &email, "runner").await;
     let before = app.passwords.verifications();
+    let runs = app.passwords.runs();
     let replies = futures::future::join_all((0..50).map(|i| {
         let router = app.router.clone();
         let email = email.clone();
@@ -144,6 +145,13 @@ pub async fn concurrent_guesses_verify_at_most_the_allowed_number(app: &App) {
     }))
     .await;
     assert!(replies.iter().all(|r| r.status == 401));
+    assert!(
+        replies.iter().all(|r| r.body == replies[0].body),
+        "one body for every refusal"
+    );
+    // every attempt cost one argon2 run, the refused ones against the dummy hash: a
+    // refusal takes as long as a verification
+    assert_eq!(app.passwords.runs() - runs, 50);
     let verified = app.passwords.verifications() - before;
     let allowed = u64::from(app.lockout.free_attempts) + 1;
     assert!(
@@ -159,6 +167,96 @@ pub async fn concurrent_guesses_verify_at_most_the_allowed_number(app: &App) {
         app.clock.advance(delay);
     }
     assert_eq!(login(&app.router, &email, PASSWORD).await.status, 200);
+}
+
+/// 50 wrong guesses at once from one address, each on an account of its own (so no
+/// account's limit applies): the address's count admits `allowed` of them to argon2 and
+/// refuses the rest unverified (but after the same work), with the body of any failure.
+/// The accounts' owners are not locked out from elsewhere; the address recovers by window.
+pub async fn guesses_sprayed_from_one_address_are_throttled(app: &App) {
+    let source = random_source();
+    let emails: Vec<String> = (0..50).map(|i| unique_email(&format!("spray{i}"))).collect();
+    futures::future::join_all(emails.iter().map(|email| signup(&app.router, email, "runner"))).await;
+    let unknown = login(&app.router, &unique_email("nobody"), PASSWORD).await;
+    let (verified, runs) = (app.passwords.verifications(), app.passwords.runs());
+    let replies = futures::future::join_all(emails.iter().map(|email| {
+        let router = app.router.clone();
+        let source = source.clone();
+        async move { login_from(&router, email, "a wrong guess", &source).await }
+    }))
+    .await;
+    assert!(replies.iter().all(|r| r.status == 401 && r.body == unknown.body));
+    let allowed = u64::from(app.source_policy.allowed);
+    assert_eq!(app.passwords.verifications() - verified, allowed);
+    assert_eq!(
+        app.passwords.runs() - runs,
+        50,
+        "refusals cost a verification's time"
+    );
+
+    // the right password from that address is refused too, like any failure
+    let refused = login_from(&app.router, &emails[0], PASSWORD, &source).await;
+    assert_eq!((refused.status, &refused.body), (401, &unknown.body));
+    // the owners, elsewhere, get in: the refused guesses touched no account
+    for email in &emails {
+        assert_eq!(login(&app.router, email, PASSWORD).await.status, 200, "{email}");
+    }
+    // once the window and the next have passed, the address's failures no longer weigh
+    app.clock.advance(app.source_policy.window * 2);
+    assert_eq!(
+        login_from(&app.router, &emails[1], PASSWORD, &source)
+            .await
+            .status,
+        200
+    );
+}
+
+/// People behind one NAT: their logins at the same moment each get a count of their own
+/// (no condition on a count read), and a success gives back its own reservation only,
+/// neither piling up nor clearing the address's failures.
+pub async fn users_behind_one_address_do_not_refuse_each_other(app: &App) {
+    let source = random_source();
+    let emails: Vec<String> = (0..20).map(|i| unique_email(&format!("nat{i}"))).collect();
+    futures::future::join_all(emails.iter().map(|email| signup(&app.router, email, "runner"))).await;
+    let allowed = app.source_policy.allowed;
+    let fail = |n: u32| {
+        let source = source.clone();
+        async move {
+            for _ in 0..n {
+                let reply = login_from(&app.router, &unique_email("typo"), "a typo", &source).await;
+                assert_eq!(reply.status, 401);
+            }
+        }
+    };
+    fail(5).await;
+    for round in 0..2 {
+        let replies = futures::future::join_all(emails.iter().map(|email| {
+            let router = app.router.clone();
+            let source = source.clone();
+            async move { login_from(&router, email, PASSWORD, &source).await }
+        }))
+        .await;
+        let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, vec![200; 20], "round {round}");
+    }
+    // 40 successes later the count is still the 5 failures: the last free place admits
+    // a success, the next failure fills it, and then even the right password is refused
+    fail(allowed - 5 - 1).await;
+    assert_eq!(
+        login_from(&app.router, &emails[0], PASSWORD, &source)
+            .await
+            .status,
+        200
+    );
+    fail(1).await;
+    assert_eq!(
+        login_from(&app.router, &emails[0], PASSWORD, &source)
+            .await
+            .status,
+        401
+    );
+    // from elsewhere the same account is fine
+    assert_eq!(login(&app.router, &emails[0], PASSWORD).await.status, 200);
 }
 
 pub async fn user_type_takes_the_original_codes_and_answers_the_words(app: &App) {

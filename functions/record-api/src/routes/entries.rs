@@ -12,7 +12,9 @@ use domain::ports::StoreError;
 use domain::race::Bib;
 use infra::http::{ApiPath, ApiQuery, Caller, Origin, Problem};
 
-use super::{PageQuery, activity, conflict, load_marathon, marathon_id, not_found, require_owner};
+use super::{
+    PageQuery, activity, conflict, live_account, load_marathon, marathon_id, not_found, require_owner,
+};
 use crate::contract::{BibBody, EntryView, MarathonPath, Page, ResultPath};
 use crate::state::State;
 
@@ -45,7 +47,7 @@ fn details(marathon: &Marathon, runner: &domain::UserId) -> domain::activity::Ac
         (status = 201, description = "Registered.", body = EntryView, headers(
             ("Location" = String, description = "/marathons/{id}/entries/me"),
         )),
-        (status = 401, description = "No valid access token, or the account no longer exists."),
+        (status = 401, description = "No access token, or one that is malformed, expired or not ours, or whose account was deleted (with WWW-Authenticate)."),
         (status = 403, description = "Only a runner may register."),
         (status = 404, description = "No such marathon."),
         (status = 409, description = "Cancelled, registration closed, full, or already registered."),
@@ -63,12 +65,7 @@ pub async fn register(
     if let Some(reason) = marathon.registration_refusal(now) {
         return Err(refusal(reason));
     }
-    let runner = api.users.user(&caller.id).await?.ok_or_else(|| {
-        Problem::new(
-            infra::http::ProblemType::Unauthorized,
-            "your account no longer exists",
-        )
-    })?;
+    let runner = live_account(&api, &caller).await?;
     let entry = Entry {
         marathon_id: marathon.id.clone(),
         runner_id: runner.id.clone(),
@@ -116,6 +113,7 @@ pub async fn register(
     params(MarathonPath),
     responses(
         (status = 204, description = "Cancelled."),
+        (status = 401, description = "No access token, or one that is malformed, expired or not ours, or whose account was deleted (with WWW-Authenticate)."),
         (status = 403, description = "Only a runner has entries."),
         (status = 404, description = "No such marathon, or no entry for it."),
         (status = 409, description = "The marathon is cancelled, the race has started, or the runner has an official result."),
@@ -129,6 +127,8 @@ pub async fn cancel(
 ) -> Result<StatusCode, Problem> {
     caller.require(Role::Runner)?;
     let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
+    // account-erasure cancels a deleted runner's upcoming entries itself, and logs it
+    live_account(&api, &caller).await?;
     if let Some(reason) = marathon.cancellation_refusal(api.clock.now().date()) {
         return Err(refusal(reason));
     }

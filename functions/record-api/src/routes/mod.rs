@@ -97,6 +97,23 @@ pub async fn load_marathon(api: &Api, id: &MarathonId) -> Result<Marathon, Probl
     api.races.marathon(id).await?.ok_or_else(|| not_found("marathon"))
 }
 
+/// The caller's account, before a write in its name. An access token outlives its
+/// account's deletion (it is valid until it expires, up to 15 minutes): without this a
+/// dying token could write personal data back (a record, a race profile) after
+/// account-erasure removed it, and it would stay (docs/DESIGN.md, Account deletion). 401,
+/// as for any token that no longer names a user: the client signs in again and cannot.
+pub async fn live_account(api: &Api, caller: &Caller) -> Result<domain::User, Problem> {
+    api.users.user(&caller.id).await?.ok_or_else(|| {
+        let mut problem = Problem::new(
+            ProblemType::Unauthorized,
+            "your account no longer exists: it was deleted",
+        );
+        // RFC 6750: the token is valid as a token, but no longer names anyone
+        problem.www_authenticate = Some("Bearer realm=\"mrmrthon\", error=\"invalid_token\"");
+        problem
+    })
+}
+
 /// The owning organizer only: 403 for runners and for other organizers.
 pub fn require_owner(caller: &Caller, marathon: &Marathon) -> Result<(), Problem> {
     caller.require(Role::Organizer)?;

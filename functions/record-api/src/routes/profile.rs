@@ -9,7 +9,7 @@ use domain::race::{Birth, RaceProfile, Sex};
 use domain::{Role, ValidationErrors};
 use infra::http::{ApiJson, Caller, Origin, Problem};
 
-use super::activity;
+use super::{activity, live_account};
 use crate::contract::{RaceProfileBody, RaceProfileView};
 use crate::state::State;
 
@@ -44,6 +44,7 @@ pub async fn show(Extract(api): Extract<State>, caller: Caller) -> Result<Respon
     responses(
         (status = 200, description = "The profile as stored.", body = RaceProfileView),
         (status = 400, description = "A field is invalid (named in `errors`)."),
+        (status = 401, description = "No access token, or one that is malformed, expired or not ours, or whose account was deleted (with WWW-Authenticate)."),
         (status = 403, description = "Only a runner has a race profile."),
     )
 )]
@@ -62,6 +63,7 @@ pub async fn update(
         .as_deref()
         .map(|b| errors.check(Birth::parse(b, today)));
     errors.into_result()?;
+    live_account(&api, &caller).await?;
     let profile = RaceProfile {
         sex: sex.flatten(),
         birth: birth.flatten(),

@@ -11,7 +11,7 @@ use domain::ports::StoreError;
 use domain::record::{Record, RecordFields};
 use infra::http::{ApiJson, ApiPath, ApiQuery, Caller, Origin, Problem};
 
-use super::{PageQuery, activity, not_found};
+use super::{PageQuery, activity, live_account, not_found};
 use crate::contract::{NewRecord, Page, RecordChanges, RecordPath, RecordView};
 use crate::state::{Api, State};
 
@@ -47,6 +47,7 @@ fn details(record_id: &str) -> domain::activity::ActivityDetails {
         (status = 201, description = "Created.", body = RecordView, headers(
             ("Location" = String, description = "/me/records/{id}"),
         )),
+        (status = 401, description = "No access token, or one that is malformed, expired or not ours, or whose account was deleted (with WWW-Authenticate)."),
         (status = 403, description = "Only a runner keeps records."),
     )
 )]
@@ -58,6 +59,7 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     caller.require(Role::Runner)?;
     let fields = RecordFields::from_input(input.into(), None)?;
+    live_account(&api, &caller).await?;
     let now = api.clock.now();
     let record = Record {
         id: ulid::Ulid::new().to_string(),
@@ -138,6 +140,7 @@ pub async fn show(
     params(RecordPath),
     responses(
         (status = 200, description = "Changed.", body = RecordView),
+        (status = 401, description = "No access token, or one that is malformed, expired or not ours, or whose account was deleted (with WWW-Authenticate)."),
         (status = 403, description = "Only a runner keeps records."),
         (status = 404, description = "No such record of yours."),
     )
@@ -151,6 +154,8 @@ pub async fn update(
 ) -> Result<Response, Problem> {
     let current = load(&api, &caller, &id).await?;
     let fields = RecordFields::from_input(input.into(), Some(&current))?;
+    // between the deletion and the erasure the record still exists: no new data into it
+    live_account(&api, &caller).await?;
     let record = Record {
         kind: fields.kind,
         date: fields.date,

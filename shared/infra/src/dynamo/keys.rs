@@ -4,6 +4,7 @@
 //! (tests/template_policy.rs checks the prefixes there against these constants).
 
 use domain::marathon::MarathonId;
+use domain::source_throttle::{SourceKey, Window};
 use domain::{Email, UserId};
 
 use super::{Item, key};
@@ -30,6 +31,11 @@ pub const ANNOUNCE_PREFIX: &str = "ANNOUNCE#";
 /// `USER#<id> | SEASON#<year>`: the runner's points in a season, the sum of that
 /// season's awards, written with them; the season leaderboard's row (`dynamo::leaderboard`).
 pub const SEASON_PREFIX: &str = "SEASON#";
+
+/// `SOURCE#<address or /64> | WINDOW#<n>`: login attempts from one source address in one
+/// window (`domain::source_throttle`), a counter with the table's TTL.
+pub const SOURCE_PREFIX: &str = "SOURCE#";
+pub const WINDOW_PREFIX: &str = "WINDOW#";
 
 // The Races table.
 
@@ -90,6 +96,13 @@ pub fn user_pk(user: &UserId) -> String {
 
 pub fn profile_key(user: &UserId) -> Item {
     key(user_pk(user), PROFILE)
+}
+
+pub fn source_key(source: &SourceKey, window: Window) -> Item {
+    key(
+        format!("{SOURCE_PREFIX}{source}"),
+        format!("{WINDOW_PREFIX}{}", window.0),
+    )
 }
 
 pub fn email_key(email: &Email) -> Item {

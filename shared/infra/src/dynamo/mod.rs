@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod pending;
 pub mod points;
 pub mod races;
+pub mod sources;
 mod transact;
 pub mod users;
 
@@ -17,6 +18,7 @@ pub use imports::DynamoImports;
 pub use ledger::DynamoLedger;
 pub use points::AwardItem;
 pub use races::DynamoRaces;
+pub use sources::DynamoSources;
 pub use users::DynamoUsers;
 
 use aws_sdk_dynamodb::types::AttributeValue;
