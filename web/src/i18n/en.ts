@@ -348,7 +348,7 @@ export const en: Messages = {
     committing: (applied: number, valid: number) => `Committing… ${applied} of ${valid} rows`,
     progress: "Commit progress",
     committed: (applied: number, removed: number) =>
-      `Committed: ${applied} rows${removed ? `, ${removed} removed` : ""}. Points and mails follow shortly.`,
+      `Committed: ${applied} ${applied === 1 ? "row" : "rows"}${removed ? `, ${removed} removed` : ""}. Points and mails follow shortly.`,
     ranking: "See the ranking",
     another: "Import another file",
     modeNames: { merge: "Add and correct", replace: "Replace" } as Record<string, string>,
