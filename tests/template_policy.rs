@@ -444,8 +444,10 @@ fn the_stream_filters_prefixes_are_the_key_codecs() {
 const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 const ALL_VIEWER_EXCEPT_HOST_HEADER: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
-/// The one CSP of the web app contract (CONTRACT.md), the local gateway's as well.
-const SITE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// The one CSP of the web app contract (CONTRACT.md), the local gateway's as well, with
+/// one origin more in connect-src: the imports bucket's, for the organizer's upload to the
+/// presigned URL (the local gateway puts the emulator's origin there).
+const SITE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self' https://${AWS::StackName}-imports-${AWS::AccountId}.s3.${AWS::Region}.${AWS::URLSuffix}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// `(function, argument)` of an intrinsic as written, short (`!GetAtt`) or long
 /// (`Fn::GetAtt:`) form: `("GetAtt", ..)`, `("Ref", ..)`, `("Sub", ..)`, `("If", ..)`.
@@ -666,7 +668,9 @@ fn the_default_behaviour_reads_the_bucket_through_oac_with_the_security_headers(
     let policy = &template.resources[&policy_id];
     assert_eq!(policy.kind, "AWS::CloudFront::ResponseHeadersPolicy");
     let headers = &policy.property("ResponseHeadersPolicyConfig")["SecurityHeadersConfig"];
-    let csp = text(&headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]);
+    let csp = substituted(&headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+        .expect("the CSP is a !Sub (the imports bucket's origin)");
+    let csp = csp.as_str();
     assert_eq!(csp, SITE_CSP);
     let directive = |name: &str| {
         csp.split(';')
@@ -1220,4 +1224,89 @@ fn the_imports_bucket_is_private_encrypted_and_only_its_prefix_is_granted() {
         .collect();
     assert_eq!(s3_grants.len(), 3, "{s3_grants:?}");
     assert_eq!(text.matches("/imports/*\"").count(), 2);
+}
+
+/// The organizer's browser PUTs the results file straight to the presigned URL record-api
+/// signs: the site's CSP must allow exactly that URL's origin (the bucket's, as the SDK
+/// forms it in Lambda: no endpoint override, the function's region), and the bucket's CORS
+/// that PUT from the site's origin with the one header the URL is signed with.
+#[tokio::test]
+async fn the_sites_csp_and_the_imports_buckets_cors_let_the_browser_put_to_the_presigned_url() {
+    let template = template();
+    let (stack, account, region) = ("mrmrthon-prod", "123456789012", "ap-northeast-2");
+    let bucket_name = substituted(template.resources["ImportsBucket"].property("BucketName"))
+        .expect("the bucket's name is a !Sub")
+        .replace("${AWS::StackName}", stack)
+        .replace("${AWS::AccountId}", account);
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_s3::config::Region::new(region))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "AKID", "secret", None, None, "test",
+        ))
+        .build();
+    let files = infra::s3::ImportFiles::new(aws_sdk_s3::Client::from_conf(config), &bucket_name);
+    let url = files
+        .presign_put("imports/m/i.csv", std::time::Duration::from_secs(900))
+        .await
+        .expect("presigned offline");
+    let (scheme, rest) = url.split_once("://").expect("an absolute URL");
+    let upload_origin = format!("{scheme}://{}", rest.split(['/', '?']).next().unwrap());
+
+    let policy = &template.resources["SiteResponseHeadersPolicy"];
+    let csp =
+        substituted(
+            &policy.property("ResponseHeadersPolicyConfig")["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+                ["ContentSecurityPolicy"],
+        )
+        .expect("a !Sub")
+        .replace("${AWS::StackName}", stack)
+        .replace("${AWS::AccountId}", account)
+        .replace("${AWS::Region}", region)
+        .replace("${AWS::URLSuffix}", "amazonaws.com");
+    let connect: Vec<&str> = csp
+        .split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix("connect-src "))
+        .expect("connect-src")
+        .split(' ')
+        .collect();
+    assert_eq!(connect, ["'self'", upload_origin.as_str()], "{csp}");
+
+    let rules = template.resources["ImportsBucket"].property("CorsConfiguration")["CorsRules"]
+        .as_sequence()
+        .expect("CORS rules")
+        .clone();
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    let rule = &rules[0];
+    let list = |key: &str| -> Vec<String> {
+        rule[key]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{key}"))
+            .iter()
+            .map(|v| serde_yaml::to_string(v).unwrap().trim().to_owned())
+            .collect()
+    };
+    assert_eq!(list("AllowedMethods"), ["PUT"]);
+    assert_eq!(list("AllowedHeaders"), ["content-type"]);
+    // the site's origin, never any origin: the SiteUrl parameter, else the distribution's
+    let origins = rule["AllowedOrigins"].as_sequence().expect("AllowedOrigins");
+    assert_eq!(origins.len(), 1);
+    let (function, argument) = intrinsic(&origins[0]).expect("an !If");
+    assert_eq!(function, "If");
+    let branches = argument.as_sequence().expect("[condition, then, else]");
+    assert_eq!(branches[0].as_str(), Some("HasSiteUrl"));
+    assert_eq!(referenced(&branches[1]).as_deref(), Some("SiteUrl"));
+    assert_eq!(
+        substituted(&branches[2]).as_deref(),
+        Some("https://${SiteDistribution.DomainName}")
+    );
+    // the URL is signed for that one header (and the host), nothing else the browser must send
+    let headers = url
+        .split_once('?')
+        .expect("a query")
+        .1
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("X-Amz-SignedHeaders="));
+    assert_eq!(headers, Some("content-type%3Bhost"), "{url}");
 }

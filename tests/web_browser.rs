@@ -7,7 +7,10 @@
 //! sign in, the organizer creates a marathon, the runner registers, the organizer's first
 //! try at recording the result is refused (the address is not verified yet), the
 //! organizer opens the verification link from the mail, records the result, and once the
-//! pipeline has run the runner's points page and the public ranking show it. Every page visited is checked with axe-core (no serious or critical
+//! pipeline has run the runner's points page and the public ranking show it; then the
+//! organizer imports a timing system's file on the import page (uploaded from the browser
+//! to the presigned URL, its dry run's errors shown, committed) and the ranking shows the
+//! corrected time. Every page visited is checked with axe-core (no serious or critical
 //! violation) and photographed in Korean and English at desktop and phone widths
 //! (`target/screenshots/`, or `docs/screenshots/` with `UPDATE_SCREENSHOTS=1`).
 //!
@@ -23,7 +26,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use local::{InProcess, ServiceOptions, Services, Stack};
 use mrmrthon_e2e::{
     discord_sink, eventually, with_account_erasure, with_login, with_notifiers, with_points_pipeline,
-    with_record_api,
+    with_record_api, with_results_import,
 };
 use serde_json::{Value, json};
 
@@ -396,6 +399,7 @@ async fn a_race_through_the_site() {
     let invoker = with_points_pipeline(invoker, provisioned, &sdk).await;
     let invoker = with_notifiers(invoker, provisioned, &sdk).await;
     let invoker = with_account_erasure(invoker, provisioned, &sdk).await;
+    let invoker = with_results_import(invoker, provisioned, &sdk, Arc::new(|_| None));
     let mailbox = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
     let services = Services::start(
         stack.endpoint(),
@@ -609,6 +613,71 @@ async fn a_race_through_the_site() {
             (b.text("[data-best-time]").await?.trim() == "3:12:45").then_some(())
         })
         .await;
+
+    // the organizer imports the timing system's file on the import page (linked from the
+    // marathon's page): the browser PUTs it straight to the presigned URL on the bucket's
+    // origin (the CSP's connect-src and the bucket's CORS allow it), the dry run names the
+    // unknown bib's line, the commit corrects the runner's time, and the ranking shows it
+    organizer.goto(&organizer_page).await;
+    let bib = organizer
+        .until("the runner's bib on the organizer's page", WAIT, async |b| {
+            let text = b.text(&format!("{row_css} th p.muted")).await?;
+            text.split_whitespace().last()?.parse::<u32>().ok()
+        })
+        .await;
+    organizer
+        .click(&format!("a[href=\"/organizer/marathons/{marathon}/import\"]"))
+        .await;
+    organizer.wait_for("input[name=\"file\"]").await;
+    organizer.settled().await;
+    organizer.document("organizer-import").await;
+    let csv = std::env::temp_dir().join(format!("mrmrthon-results-{suffix}.csv"));
+    std::fs::write(
+        &csv,
+        format!("\u{feff}Place;Bib;Name;Status;Chip Time;Gun Time\n1;{bib};김러너;FIN;3:10:04.2;3:10:40\n2;99999;nobody;FIN;3:20:00;\n"),
+    )
+    .unwrap();
+    organizer
+        .wait_for("input[name=\"file\"]")
+        .await
+        .send_keys(csv.to_str().unwrap())
+        .await
+        .expect("the file chosen");
+    organizer.submit().await;
+    organizer
+        .until("the dry run's report", PIPELINE, async |b| {
+            let corrections = b.text("[data-summary=corrections]").await?;
+            let error = b.text("tr[data-line=\"3\"]").await?;
+            (corrections.trim() == "1" && error.contains("unknown bib")).then_some(())
+        })
+        .await;
+    assert_eq!(
+        organizer
+            .text("[data-summary=failed]")
+            .await
+            .as_deref()
+            .map(str::trim),
+        Some("1")
+    );
+    organizer.document("organizer-import-report").await;
+    organizer.click("button[data-action=commit-import]").await;
+    organizer
+        .until("the import committed", PIPELINE, async |b| {
+            b.client
+                .find(Locator::Css("a[data-action=ranking]"))
+                .await
+                .ok()
+                .map(|_| ())
+        })
+        .await;
+    organizer.click("a[data-action=ranking]").await;
+    organizer
+        .until("the imported time in the ranking", PIPELINE, async |b| {
+            (b.current_path().await == format!("/marathons/{marathon}/results")).then_some(())?;
+            b.text(&row_css).await?.contains("3:10:05").then_some(())
+        })
+        .await;
+    std::fs::remove_file(&csv).ok();
 
     // every other page of the site, as the one who would see it, passes axe-core too
     for (browser, path) in [

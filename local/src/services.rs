@@ -73,7 +73,12 @@ impl Services {
                     provisioned,
                     Arc::clone(&invoker),
                     options.hops.clone(),
-                    options.site,
+                    // the site's CSP lets the browser reach the emulator where the template
+                    // names an AWS endpoint (the presigned upload URL's origin)
+                    Site {
+                        headers: options.site.headers.on_emulator(endpoint),
+                        ..options.site
+                    },
                 )
                 .await?,
             ),

@@ -6,6 +6,7 @@ import { flash, useFlash } from "./flash";
 import { I18nContext, initialLang, type Lang, makeI18n, rememberLang, useI18n } from "./i18n";
 import { AccountPage } from "./pages/account";
 import { LoginPage, LogoutButton, SignupPage } from "./pages/auth";
+import { ImportPage } from "./pages/import";
 import { LeaderboardPage } from "./pages/leaderboard";
 import { ManageMarathonPage, NewMarathonPage, OrganizerPage } from "./pages/organizer";
 import { Home, MarathonPage, ResultPage, ResultsPage, RunnerPage } from "./pages/public";
@@ -81,6 +82,7 @@ function Layout() {
           <Route path="/organizer" component={OrganizerPage} />
           <Route path="/organizer/marathons/new" component={NewMarathonPage} />
           <Route path="/organizer/marathons/:id" component={ManageMarathonPage} />
+          <Route path="/organizer/marathons/:id/import" component={ImportPage} />
           <Route default component={NotFound} />
         </Router>
       </main>

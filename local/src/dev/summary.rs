@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{DISCORD_WEBHOOK_PARAMETER, print_resources};
+use crate::esm::bucket::S3_EVENT;
 use crate::esm::spec::{DYNAMODB_EVENT, SQS_EVENT};
 use crate::gateway::route::HTTP_API_EVENT;
 use crate::provision::Provisioned;
@@ -121,7 +122,8 @@ pub(super) fn print(s: &Summary<'_>) {
         .flat_map(|f| {
             f.events
                 .iter()
-                .filter(|e| ![HTTP_API_EVENT, DYNAMODB_EVENT, SQS_EVENT].contains(&e.kind.as_str()))
+                // an S3 trigger is a mapping too (`esm::bucket`), listed above with the others
+                .filter(|e| ![HTTP_API_EVENT, DYNAMODB_EVENT, SQS_EVENT, S3_EVENT].contains(&e.kind.as_str()))
                 .map(move |e| format!("{}.{} ({})", f.logical_id, e.name, e.kind))
         })
         .collect();

@@ -78,7 +78,15 @@ impl SiteHeaders {
         };
         let security = &policy.properties["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
         let text = |outer: &str, inner: &str| security[outer][inner].as_str().map(str::to_owned);
-        if let Some(csp) = text("ContentSecurityPolicy", "ContentSecurityPolicy") {
+        // The CSP may be a `!Sub` naming AWS endpoints (the imports bucket's upload
+        // origin): its text is kept, and `on_emulator` says what those are locally.
+        let csp = text("ContentSecurityPolicy", "ContentSecurityPolicy").or_else(|| {
+            match crate::intrinsics::intrinsic(&security["ContentSecurityPolicy"]["ContentSecurityPolicy"]) {
+                Some((name, Value::String(text))) if name == "Fn::Sub" => Some(text.clone()),
+                _ => None,
+            }
+        });
+        if let Some(csp) = csp {
             headers.content_security_policy = csp;
         }
         if let Some(referrer) = text("ReferrerPolicy", "ReferrerPolicy") {
@@ -91,6 +99,32 @@ impl SiteHeaders {
             headers.nosniff = !matches!(security.get("ContentTypeOptions"), None | Some(Value::Null));
         }
         headers
+    }
+
+    /// The headers as the local stack serves them: every AWS endpoint the CSP names (a
+    /// source with a `${...}` placeholder or on `amazonaws.com`, such as the imports
+    /// bucket's origin the organizer's browser uploads to) is the emulator at `endpoint`
+    /// here, as the presigned URLs the functions sign locally point at it.
+    pub fn on_emulator(mut self, endpoint: &str) -> SiteHeaders {
+        let emulator = endpoint.trim_end_matches('/');
+        let directives: Vec<String> = self
+            .content_security_policy
+            .split(';')
+            .map(|directive| {
+                let mut seen = Vec::new();
+                for source in directive.split_whitespace() {
+                    let aws = source.contains("${") || source.contains(".amazonaws.com");
+                    let source = if aws { emulator } else { source };
+                    if !seen.contains(&source) {
+                        seen.push(source);
+                    }
+                }
+                seen.join(" ")
+            })
+            .filter(|d| !d.is_empty())
+            .collect();
+        self.content_security_policy = directives.join("; ");
+        self
     }
 
     /// `from_template` of the template at `path`.
@@ -288,8 +322,45 @@ mod tests {
     }
 
     #[test]
-    fn the_repositorys_template_gives_the_contracts_headers() {
-        // Whether or not template.yaml declares the policy yet, the values are CONTRACT.md's.
-        assert_eq!(Site::repository().unwrap().headers, SiteHeaders::default());
+    fn the_repositorys_template_gives_the_contracts_headers_and_the_upload_origin() {
+        // CONTRACT.md's values, with the imports bucket's origin in connect-src: locally the
+        // emulator's, where the presigned upload URLs point
+        let headers = Site::repository().unwrap().headers;
+        assert_eq!(
+            headers.clone().on_emulator("http://127.0.0.1:4566/"),
+            SiteHeaders {
+                content_security_policy: SiteHeaders::default()
+                    .content_security_policy
+                    .replace("connect-src 'self'", "connect-src 'self' http://127.0.0.1:4566"),
+                ..SiteHeaders::default()
+            }
+        );
+        assert!(
+            headers
+                .content_security_policy
+                .contains("connect-src 'self' https://${AWS::StackName}-imports-"),
+            "{}",
+            headers.content_security_policy
+        );
+    }
+
+    #[test]
+    fn on_the_emulator_only_aws_sources_change() {
+        let headers = SiteHeaders {
+            content_security_policy: "default-src 'self'; connect-src 'self' https://a.s3.${AWS::Region}.amazonaws.com \
+                                      https://b.s3.eu-west-1.amazonaws.com https://example.com; img-src 'self' data:"
+                .into(),
+            ..SiteHeaders::default()
+        };
+        assert_eq!(
+            headers
+                .on_emulator("http://127.0.0.1:5000")
+                .content_security_policy,
+            "default-src 'self'; connect-src 'self' http://127.0.0.1:5000 https://example.com; img-src 'self' data:"
+        );
+        assert_eq!(
+            SiteHeaders::default().on_emulator("http://127.0.0.1:5000"),
+            SiteHeaders::default()
+        );
     }
 }

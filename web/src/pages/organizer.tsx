@@ -318,7 +318,8 @@ function ManageMarathon({ id }: { id: string }) {
     <>
       <h1>{t.org.editTitle(marathon.name)}</h1>
       <p>
-        <a href={`/marathons/${id}`}>{t.org.view}</a> · <a href={`/marathons/${id}/results`}>{t.marathon.results}</a>
+        <a href={`/marathons/${id}`}>{t.org.view}</a> · <a href={`/marathons/${id}/results`}>{t.marathon.results}</a>{" "}
+        · <a href={`/organizer/marathons/${id}/import`}>{t.imp.link}</a>
       </p>
       <MarathonDetails m={marathon} />
       <Notice>{notice}</Notice>
