@@ -849,9 +849,13 @@ async fn results_and_tombstones_wait_in_the_pending_index_until_acknowledged_at_
     let log = |kind| act(&organizer, kind);
     for runner in [&kept, &removed] {
         register(&fx, &m, runner).await.unwrap();
+        // both imported: the result's marker names its import, the tombstone none
         fx.races
             .put_result(
-                &official(&m, runner, 12_000, 7),
+                &OfficialResult {
+                    import_id: Some("01JIMPORT".into()),
+                    ..official(&m, runner, 12_000, 7)
+                },
                 None,
                 &log(ActivityKind::ResultRecorded),
             )
@@ -895,6 +899,11 @@ async fn results_and_tombstones_wait_in_the_pending_index_until_acknowledged_at_
         (kept.clone(), 7, 105)
     );
     assert_eq!(result.correlation_id.as_deref(), Some("races-test"));
+    assert_eq!(
+        (result.import_id.as_deref(), removal.import_id.as_deref()),
+        (Some("01JIMPORT"), None),
+        "a repair of the result is the import's; a removal is its own"
+    );
     assert_eq!(
         pending.applied_version(&kept, &result.result_id).await.unwrap(),
         None
