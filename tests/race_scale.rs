@@ -39,6 +39,11 @@ async fn until<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
     }
 }
 
+/// A stage's end on stderr as it happens (`--nocapture`): where a slow run spends its time.
+fn stage(started: Instant, what: &str) {
+    eprintln!("import_race: {:>7.1} s  {what}", started.elapsed().as_secs_f64());
+}
+
 fn hms(seconds: u32) -> String {
     format!("{}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
 }
@@ -150,6 +155,7 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     // the file's finishers, in bib order (the last runner's row is refused)
     let runners: Vec<UserId> = roster.iter().map(|r| r.runner_id.clone()).collect();
     let setup = started.elapsed();
+    stage(started, &format!("{} runners registered", roster.len()));
 
     // the file: semicolons and a BOM as a timing system writes them; 1,000 finishers,
     // one bad time, one unknown bib
@@ -211,6 +217,7 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     })
     .await;
     let dry_run = upload_done.elapsed();
+    stage(started, "dry run reported");
     assert_eq!(
         dry["summary"],
         json!({"rows": finishers + 2, "valid": FINISHERS, "failed": 2, "new": FINISHERS, "corrections": 0, "unchanged": 0, "removals": 0})
@@ -261,14 +268,26 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     assert!(
         progress["applied"].as_u64().unwrap() + progress["pending"].as_u64().unwrap() == FINISHERS as u64
     );
+    // the killed run may leave it committing with nothing running: an organizer who sees
+    // no progress for a while commits again, which resumes it (not while it moves: each
+    // request is one more run of the function, queued behind the running one)
+    let (mut seen, mut moved) = (progress["applied"].as_u64(), Instant::now());
     let done = until("the commit to finish", async || {
         let view = read().await;
         if view["state"] == "committed" {
             return Some(view);
         }
-        // the killed run left it committing: the organizer commits again, which resumes
-        call(&http, &api, http::Method::POST, &commit, &organizer, None).await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        if view["applied"].as_u64() != seen {
+            (seen, moved) = (view["applied"].as_u64(), Instant::now());
+        } else if moved.elapsed() > Duration::from_secs(10) {
+            stage(
+                started,
+                &format!("no progress at {seen:?} applied: committing again"),
+            );
+            call(&http, &api, http::Method::POST, &commit, &organizer, None).await;
+            moved = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
         None
     })
     .await;
@@ -281,22 +300,48 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
         (Some(FINISHERS as u64), Some(2), Some(0))
     );
     let commit_time = committed_at.elapsed();
+    stage(started, "import committed");
     // committing a committed import changes nothing
     let (status, again) = call(&http, &api, http::Method::POST, &commit, &organizer, None).await;
     assert_eq!((status, again["applied"].as_u64()), (200, Some(FINISHERS as u64)));
 
     // every award exactly once: each total is the marathon's points and the ledger's sum
     let users = &env["USERS_TABLE"];
-    let awarded = until("every award", async || {
-        let totals: Vec<(i64, i64)> = stream::iter(&runners[..FINISHERS])
-            .map(|runner| ledger(&dynamo, users, runner))
-            .buffer_unordered(16)
-            .collect()
-            .await;
-        totals.iter().all(|(total, _)| *total == POINTS).then_some(totals)
+    // Runners are read one at a time, each until it is awarded, then the next: about one
+    // read per runner in all. The emulator serves one DynamoDB request at a time, so
+    // reading every ledger four times a second would starve the very pipeline being
+    // waited for. A total above the points fails at once.
+    let mut unawarded: std::collections::VecDeque<&UserId> = runners[..FINISHERS].iter().collect();
+    let mut reported = Instant::now();
+    until("every award", async || {
+        while let Some(runner) = unawarded.front() {
+            let total = ledger_total(&dynamo, users, runner).await;
+            assert!(
+                total <= POINTS,
+                "{runner} got {total} points: an award applied twice"
+            );
+            if total < POINTS {
+                break;
+            }
+            unawarded.pop_front();
+        }
+        if reported.elapsed() > Duration::from_secs(10) {
+            reported = Instant::now();
+            stage(
+                started,
+                &format!("{} of {FINISHERS} awarded", FINISHERS - unawarded.len()),
+            );
+        }
+        unawarded.is_empty().then_some(())
     })
     .await;
     let last_award = committed_at.elapsed();
+    stage(started, "every award applied");
+    let awarded: Vec<(i64, i64)> = stream::iter(&runners[..FINISHERS])
+        .map(|runner| ledger(&dynamo, users, runner))
+        .buffer_unordered(16)
+        .collect()
+        .await;
     for (total, sum) in &awarded {
         assert_eq!(
             (*total, *sum),
@@ -327,18 +372,28 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
         .iter()
         .map(|r| format!("{}@example.com", r.as_str().to_lowercase()))
         .collect();
+    let mut reported = Instant::now();
     let last_mail = until("a mail to every runner", async || {
         let mails = mailbox.mails();
-        addresses
+        let unmailed = addresses
             .iter()
-            .all(|a| {
-                mails
+            .filter(|a| {
+                !mails
                     .iter()
                     .any(|m| m.to.iter().any(|to| to.contains(a.as_str())))
             })
-            .then_some(committed_at.elapsed())
+            .count();
+        if reported.elapsed() > Duration::from_secs(10) {
+            reported = Instant::now();
+            stage(
+                started,
+                &format!("{} of {FINISHERS} mailed", FINISHERS - unmailed),
+            );
+        }
+        (unmailed == 0).then_some(committed_at.elapsed())
     })
     .await;
+    stage(started, "every runner mailed");
     let import_id = opened["import"]["id"].as_str().unwrap();
     let summary = until("the import's Discord post", async || {
         sink.posts()
@@ -346,6 +401,7 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
             .find(|p| p.body.to_string().contains(import_id))
     })
     .await;
+    stage(started, "the import's summary posted");
     // in the deployment's language: "1000 results imported" or "결과 1000건 등록"
     assert!(
         summary.body["content"]
@@ -375,6 +431,25 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
         last_mail,
         total: started.elapsed(),
     }
+}
+
+/// A runner's total (one read: the profile).
+async fn ledger_total(dynamo: &aws_sdk_dynamodb::Client, users: &str, runner: &UserId) -> i64 {
+    let profile = dynamo
+        .get_item()
+        .table_name(users)
+        .set_key(Some(infra::dynamo::keys::profile_key(runner)))
+        .projection_expression("total_points")
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("the profile");
+    profile
+        .item()
+        .and_then(|i| i.get("total_points"))
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+        .unwrap_or(0)
 }
 
 /// A runner's total and the sum of their awards in the ledger.

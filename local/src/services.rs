@@ -100,9 +100,7 @@ impl Services {
             None
         };
         let mailbox = match options.mailbox_dir {
-            Some(dir) => {
-                Some(Mailbox::start(endpoint, &config, dir, options.hops.clone(), options.timing).await?)
-            }
+            Some(dir) => Some(Mailbox::start(endpoint, dir, options.hops.clone(), options.timing).await?),
             None => None,
         };
         Ok(Services {

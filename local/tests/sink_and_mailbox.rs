@@ -156,15 +156,10 @@ async fn sent_mail_becomes_eml_files_and_publishes_become_hops() {
         .await
         .unwrap();
     let dir = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
-    let mailbox = local::mailbox::Mailbox::start(
-        emulator.endpoint(),
-        &config,
-        dir.clone(),
-        hops.clone(),
-        Timing::fast(),
-    )
-    .await
-    .unwrap();
+    let mailbox =
+        local::mailbox::Mailbox::start(emulator.endpoint(), dir.clone(), hops.clone(), Timing::fast())
+            .await
+            .unwrap();
 
     use aws_sdk_ses::types::{Body, Content, Destination, Message, RawMessage};
     let text = |t: &str| Content::builder().data(t).build().unwrap();
@@ -240,15 +235,10 @@ async fn sent_mail_becomes_eml_files_and_publishes_become_hops() {
 
     // A mailbox started again on the same folder writes nothing twice.
     mailbox.stop().await;
-    let again = local::mailbox::Mailbox::start(
-        emulator.endpoint(),
-        &config,
-        dir.clone(),
-        Hops::quiet(),
-        Timing::fast(),
-    )
-    .await
-    .unwrap();
+    let again =
+        local::mailbox::Mailbox::start(emulator.endpoint(), dir.clone(), Hops::quiet(), Timing::fast())
+            .await
+            .unwrap();
     assert!(again.mails().is_empty());
     again.stop().await;
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);

@@ -76,8 +76,13 @@ pub fn event(item: &PendingItem, applied: Option<u64>) -> ResultEvent {
         // a removal contributes nothing
         points: if item.is_removal() { 0 } else { item.points },
         version: item.version,
-        // a repair is announced on its own (the index does not project the import)
-        import_id: None,
+        // an imported result's repair is still the import's (no post of its own); a
+        // removal never is (a replace's removals are posted each on its own)
+        import_id: if item.is_removal() {
+            None
+        } else {
+            item.import_id.clone()
+        },
     };
     match (item.is_removal(), applied) {
         (true, _) => ResultEvent::Removed(change),
@@ -280,6 +285,7 @@ mod tests {
             pending_since: (NOW - time::Duration::seconds(age_seconds)).unix_timestamp(),
             correlation_id: Some("c-7".into()),
             marathon_date: Some(time::macros::date!(2027 - 03 - 21)),
+            import_id: None,
         }
     }
 
@@ -322,6 +328,54 @@ mod tests {
             event(&removal, Some(3)),
             ResultEvent::Removed(ref c) if c.points == 0 && c.version == 4 && c.runner_name == "Kim"
         ));
+    }
+
+    #[tokio::test]
+    async fn an_imported_result_is_repaired_as_the_import_s_and_a_removal_as_its_own() {
+        let (store, topic) = (
+            Arc::new(FakeStore::default()),
+            Arc::new(MemoryPublisher::default()),
+        );
+        let imported = PendingItem {
+            import_id: Some("01JIMPORT".into()),
+            ..item("RESULT#", 110, 1, 3600)
+        };
+        let corrected = PendingItem {
+            import_id: Some("01JIMPORT".into()),
+            ..item("RESULT#", 90, 2, 3600)
+        };
+        apply(&store, &corrected, 1);
+        // a tombstone never has one; even if it had, a removal is posted on its own
+        let removed = PendingItem {
+            import_id: Some("01JIMPORT".into()),
+            ..item("REMOVED#", 0, 3, 3600)
+        };
+        let single = item("RESULT#", 100, 1, 3600);
+        *store.items.lock().unwrap() = vec![
+            imported.clone(),
+            corrected.clone(),
+            removed.clone(),
+            single.clone(),
+        ];
+        assert_eq!(reconcile(&store, &topic).handle().await.unwrap().repaired, 4);
+        let published: Vec<(String, &str, Option<String>)> = topic
+            .published()
+            .iter()
+            .map(|e| {
+                let c = e.event.change();
+                (c.result_id.clone(), e.kind(), c.import_id.clone())
+            })
+            .collect();
+        let import = Some("01JIMPORT".to_owned());
+        assert_eq!(
+            published,
+            [
+                (imported.result_id, ResultEvent::RECORDED, import.clone()),
+                (corrected.result_id, ResultEvent::CORRECTED, import),
+                (removed.result_id, ResultEvent::REMOVED, None),
+                (single.result_id, ResultEvent::RECORDED, None),
+            ]
+        );
     }
 
     #[tokio::test]

@@ -55,8 +55,8 @@ const SPLIT_PREFIX: &str = "split_";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultsFile {
     pub columns: ColumnNames,
-    /// The runner email column's header, when the file has one (read, not matched: bibs
-    /// say whose row it is).
+    /// The runner email column's header, when the file has one: its values are ignored
+    /// (the bib says whose row it is; docs/DESIGN.md, "The file").
     pub email_column: Option<String>,
     pub rows: Vec<RawRow>,
 }

@@ -27,8 +27,8 @@ use domain::import::{
 };
 use domain::marathon::{Marathon, MarathonId};
 use domain::paging::PageRequest;
-use domain::ports::{EventPublisher, RaceStore, StoreError};
-use domain::race::ResultStatus;
+use domain::ports::{EventPublisher, RaceStore, ResultState, StoreError};
+use domain::race::{Category, ResultStatus};
 use domain::result::{OfficialResult, ResultRunner};
 use domain::{Clock, UserId};
 use futures::{StreamExt, TryStreamExt, stream};
@@ -129,11 +129,13 @@ impl Importer {
             Err(e) => return Ok(Loaded::Rejected(e.to_string())),
         };
         let roster: Vec<RosterEntry> = self.races.marathon_roster(marathon).await?;
+        let by_bib: HashMap<domain::race::Bib, &UserId> =
+            roster.iter().map(|r| (r.bib, &r.runner_id)).collect();
         let named = read
             .rows
             .iter()
             .filter_map(|row| domain::race::Bib::parse(&row.bib).ok())
-            .filter_map(|bib| roster.iter().find(|r| r.bib == bib).map(|r| r.runner_id.clone()))
+            .filter_map(|bib| by_bib.get(&bib).map(|runner| (*runner).clone()))
             .collect();
         let (rows, errors) = validate(&read.rows, &read.columns, &roster);
         Ok(Loaded::Checked(
@@ -148,20 +150,16 @@ impl Importer {
     }
 
     /// The result a row makes, as the PUT builds it: the runner's category on race day
-    /// from their profile, their bonus kept.
-    async fn build(
+    /// (from their profile, `categories`), their bonus kept.
+    fn build(
         &self,
         marathon: &Marathon,
         row: &ImportRow,
+        category: Option<Category>,
         existing: Option<&OfficialResult>,
         floor: Option<u64>,
         import: &ImportId,
-    ) -> Result<OfficialResult, StoreError> {
-        let category = self
-            .races
-            .race_profile(&row.runner.runner_id)
-            .await?
-            .category_on(marathon.date);
+    ) -> OfficialResult {
         let mut result = OfficialResult::build(
             marathon,
             ResultRunner {
@@ -178,7 +176,33 @@ impl Importer {
             Some(format!("import-{import}")),
         );
         result.import_id = Some(import.to_string());
-        Ok(result)
+        result
+    }
+
+    /// The categories on race day of the rows' runners who have one (one batched read).
+    async fn categories(
+        &self,
+        marathon: &Marathon,
+        rows: &[ImportRow],
+    ) -> Result<HashMap<UserId, Category>, StoreError> {
+        let runners: Vec<UserId> = rows.iter().map(|r| r.runner.runner_id.clone()).collect();
+        Ok(self
+            .races
+            .race_profiles(&runners)
+            .await?
+            .into_iter()
+            .filter_map(|(id, profile)| Some((id, profile.category_on(marathon.date)?)))
+            .collect())
+    }
+
+    /// The rows' runners' results (or tombstones), in the rows' order (batched reads).
+    async fn states(
+        &self,
+        marathon: &MarathonId,
+        rows: &[ImportRow],
+    ) -> Result<Vec<ResultState>, StoreError> {
+        let runners: Vec<UserId> = rows.iter().map(|r| r.runner.runner_id.clone()).collect();
+        self.races.result_states(marathon, &runners).await
     }
 
     /// Every result of the marathon (for a replace's removals).
@@ -224,22 +248,31 @@ impl Importer {
             Loaded::Checked(checked, hash) => (checked, hash),
         };
         let now = self.clock.now();
-        // owned rows: a stream of borrowed ones makes a future the compiler cannot prove
-        // Send for every lifetime (rust-lang/rust#102211)
-        let marathon = &marathon;
-        let compared: Vec<Option<bool>> = stream::iter(checked.rows.iter().cloned())
-            .map(|row| async move {
-                let Some(existing) = self.races.result(marathon_id, &row.runner.runner_id).await? else {
-                    return Ok::<_, StoreError>(None);
-                };
-                let built = self
-                    .build(marathon, &row, Some(&existing), Some(existing.version), id)
-                    .await?;
-                Ok(Some(existing.same_content(&built)))
-            })
-            .buffered(self.concurrency * 2)
-            .try_collect()
-            .await?;
+        // a chunk's results and categories in a few batched reads, not one read per row:
+        // a 20,000-row file is 400 chunks
+        let mut compared: Vec<Option<bool>> = Vec::with_capacity(checked.rows.len());
+        for chunk in checked.rows.chunks(CHUNK) {
+            let states = self.states(marathon_id, chunk).await?;
+            let categories = if states.iter().any(|s| s.current.is_some()) {
+                self.categories(&marathon, chunk).await?
+            } else {
+                HashMap::new()
+            };
+            for (row, state) in chunk.iter().zip(states) {
+                compared.push(state.current.map(|existing| {
+                    let category = categories.get(&row.runner.runner_id).copied();
+                    let built = self.build(
+                        &marathon,
+                        row,
+                        category,
+                        Some(&existing),
+                        Some(existing.version),
+                        id,
+                    );
+                    existing.same_content(&built)
+                }));
+            }
+        }
         let removals = match import.mode {
             ImportMode::Merge => 0,
             ImportMode::Replace => self
@@ -311,9 +344,18 @@ impl Importer {
             if Instant::now() + MARGIN > deadline {
                 return self.continue_later(&import).await;
             }
-            let (marathon, import) = (&marathon, &import);
-            stream::iter(chunk.iter().cloned())
-                .map(|row| async move { self.apply(marathon, import, &row).await })
+            // what the rows' writes depend on, read for the whole chunk at once (the
+            // emulator serves one request at a time; on AWS each read is a round trip)
+            let states = self.states(marathon_id, chunk).await?;
+            let categories = self.categories(&marathon, chunk).await?;
+            let (marathon, import, categories) = (&marathon, &import, &categories);
+            // owned rows: a stream of borrowed ones makes a future the compiler cannot
+            // prove Send for every lifetime (rust-lang/rust#102211)
+            stream::iter(chunk.iter().cloned().zip(states))
+                .map(|(row, state)| async move {
+                    let category = categories.get(&row.runner.runner_id).copied();
+                    self.apply(marathon, import, &row, category, state).await
+                })
                 .buffer_unordered(self.concurrency)
                 .try_collect::<Vec<Applied>>()
                 .await?;
@@ -382,23 +424,28 @@ impl Importer {
     }
 
     /// One row through the PUT's store operation, unless its result already says it.
+    /// `state` is what the chunk's read found; a conflict reads the runner's again.
     async fn apply(
         &self,
         marathon: &Marathon,
         import: &Import,
         row: &ImportRow,
+        category: Option<Category>,
+        mut state: ResultState,
     ) -> Result<Applied, RunError> {
         let runner = &row.runner.runner_id;
-        for _ in 0..ATTEMPTS {
-            let existing = self.races.result(&marathon.id, runner).await?;
-            let floor = match &existing {
-                Some(current) => Some(current.version),
-                None => self.races.removed_version(&marathon.id, runner).await?,
-            };
-            let result = self
-                .build(marathon, row, existing.as_ref(), floor, &import.id)
-                .await?;
-            if existing.as_ref().is_some_and(|e| e.same_content(&result)) {
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                state = self
+                    .races
+                    .result_states(&marathon.id, std::slice::from_ref(runner))
+                    .await?
+                    .pop()
+                    .unwrap_or_default();
+            }
+            let existing = state.current.as_ref();
+            let result = self.build(marathon, row, category, existing, state.floor(), &import.id);
+            if existing.is_some_and(|e| e.same_content(&result)) {
                 return Ok(Applied::Unchanged);
             }
             let kind = if existing.is_some() {
@@ -409,7 +456,7 @@ impl Importer {
             let log = self.activity(import, kind).with_details(details(&result));
             match self
                 .races
-                .put_result(&result, existing.as_ref().map(|e| e.version), &log)
+                .put_result(&result, existing.map(|e| e.version), &log)
                 .await
             {
                 Ok(()) => {

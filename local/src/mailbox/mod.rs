@@ -1,12 +1,12 @@
 //! The mailbox: every mail sent through the emulator's SES becomes a readable `.eml` file
 //! in a folder (`.local/mailbox/` for `make dev`), announced in the hop log.
 //!
-//! The emulator keeps sent mail in its model dump (`GET /moto-api/data.json`, under
-//! `ses`: `Message` for SendEmail, which keeps only the HTML body when both were given,
-//! `RawMessage` for SendRawEmail (log-mailer's multipart mails, written as sent),
-//! `TemplateMessage` for SendTemplatedEmail). That dump
-//! holds every model of every service, so it is read only when SES's send counter
-//! (GetSendQuota's `SentLast24Hours`, which the emulator never decays) has moved.
+//! The emulator keeps sent mail as SES models (`Message` for SendEmail, which keeps only
+//! the HTML body when both were given, `RawMessage` for SendRawEmail: log-mailer's
+//! multipart mails, written as sent; `TemplateMessage` for SendTemplatedEmail). The
+//! emulator's launcher (local/emulator.py, `SENT_MAIL_PATH`) answers the ones sent since
+//! the last look, in `/moto-api/data.json`'s form; that dump itself holds every model of
+//! every service (all DynamoDB items ever made) and takes seconds once a race is imported.
 
 pub mod eml;
 pub mod links;
@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_config::SdkConfig;
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::format_description;
@@ -29,6 +28,8 @@ use crate::timing::Timing;
 use eml::Outgoing;
 
 const DUMP_TIMEOUT: Duration = Duration::from_secs(30);
+/// local/emulator.py's `SENT_MAIL_PATH`.
+const SENT_MAIL_PATH: &str = "/_mrmrthon/ses/sent";
 
 /// A mail the mailbox wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +50,8 @@ pub struct Mailbox {
 struct Poller {
     endpoint: String,
     dir: PathBuf,
-    ses: aws_sdk_ses::Client,
+    /// Per kind of SES message, how many were read (the emulator's `next`).
+    next: serde_json::Map<String, Value>,
     http: HttpClient,
     seen: HashSet<String>,
     written: Arc<Mutex<Vec<Mail>>>,
@@ -58,13 +60,7 @@ struct Poller {
 
 impl Mailbox {
     /// Writes what was sent so far (skipping mail already in `dir`), then keeps polling.
-    pub async fn start(
-        endpoint: &str,
-        config: &SdkConfig,
-        dir: PathBuf,
-        hops: Hops,
-        timing: Timing,
-    ) -> Result<Mailbox> {
+    pub async fn start(endpoint: &str, dir: PathBuf, hops: Hops, timing: Timing) -> Result<Mailbox> {
         std::fs::create_dir_all(&dir).map_err(|source| Error::WriteFile {
             path: dir.clone(),
             source,
@@ -73,29 +69,19 @@ impl Mailbox {
         let mut poller = Poller {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             dir: dir.clone(),
-            ses: aws_sdk_ses::Client::new(config),
+            next: serde_json::Map::new(),
             http: HttpClient::new(),
             seen: ids_in(&dir),
             written: Arc::clone(&written),
             hops,
         };
-        let mut sent = poller.sent_count().await?;
         poller.collect().await.map_err(Error::Process)?;
         let task = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(timing.mailbox_poll).await;
-                let now = match poller.sent_count().await {
-                    Ok(now) => now,
-                    Err(e) => {
-                        tracing::warn!("mailbox: {e}");
-                        continue;
-                    }
-                };
-                if now != sent {
-                    match poller.collect().await {
-                        Ok(()) => sent = now,
-                        Err(e) => tracing::warn!("mailbox: {e}"),
-                    }
+                // one cheap request: the emulator answers only what was sent since
+                if let Err(e) = poller.collect().await {
+                    tracing::warn!("mailbox: {e}");
                 }
             }
         });
@@ -133,25 +119,19 @@ impl Drop for Mailbox {
 }
 
 impl Poller {
-    async fn sent_count(&self) -> Result<f64> {
-        let quota = self
-            .ses
-            .get_send_quota()
-            .send()
-            .await
-            .map_err(|e| Error::aws("GetSendQuota", e))?;
-        Ok(quota.sent_last24_hours())
-    }
-
     /// Writes every sent mail not written yet.
     async fn collect(&mut self) -> std::result::Result<(), String> {
         let started = Instant::now();
-        let url = format!("{}/moto-api/data.json", self.endpoint);
+        let query: Vec<String> = self
+            .next
+            .iter()
+            .map(|(kind, read)| format!("{kind}={}", read.as_u64().unwrap_or(0)))
+            .collect();
+        let url = format!("{}{SENT_MAIL_PATH}?{}", self.endpoint, query.join("&"));
         let response = self.http.get(&url, DUMP_TIMEOUT).await?;
-        let dump = response
+        let ses = response
             .json()
             .ok_or_else(|| format!("{url} did not answer JSON (status {})", response.status))?;
-        let ses = &dump["ses"];
         let strings = |v: &Value| -> Vec<String> {
             v.as_array()
                 .into_iter()
@@ -237,6 +217,10 @@ impl Poller {
                 subject: mail.subject,
             };
             self.write(found, started)?;
+        }
+        // only once every one was written: a failed write is read again next time
+        if let Some(next) = ses["next"].as_object() {
+            self.next = next.clone();
         }
         Ok(())
     }

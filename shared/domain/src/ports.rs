@@ -245,6 +245,21 @@ pub enum MarathonFilter {
 
 /// The Races table: marathons, entries, official results and private records.
 /// Every mutation takes the activity entry that describes it and writes both together.
+/// A runner's result as a writer needs it: the current one, or else the version its last
+/// deletion left (a new result is numbered above it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResultState {
+    pub current: Option<OfficialResult>,
+    pub removed_version: Option<u64>,
+}
+
+impl ResultState {
+    /// The version a new write must be above (`OfficialResult::build`'s floor).
+    pub fn floor(&self) -> Option<u64> {
+        self.current.as_ref().map(|c| c.version).or(self.removed_version)
+    }
+}
+
 /// A mutation whose precondition no longer holds returns `StoreError::Conflict`; the caller
 /// re-reads to tell the user why.
 #[async_trait]
@@ -341,6 +356,29 @@ pub trait RaceStore: Send + Sync {
         marathon: &MarathonId,
         runner: &UserId,
     ) -> Result<Option<u64>, StoreError>;
+
+    /// `result` and, where there is none, `removed_version`, for many runners of a
+    /// marathon at once (in `runners`' order): what a bulk import reads before writing a
+    /// chunk of rows. DynamoDB answers it with BatchGetItem, 100 keys a request.
+    async fn result_states(
+        &self,
+        marathon: &MarathonId,
+        runners: &[UserId],
+    ) -> Result<Vec<ResultState>, StoreError> {
+        let mut states = Vec::with_capacity(runners.len());
+        for runner in runners {
+            let current = self.result(marathon, runner).await?;
+            let removed_version = match current {
+                Some(_) => None,
+                None => self.removed_version(marathon, runner).await?,
+            };
+            states.push(ResultState {
+                current,
+                removed_version,
+            });
+        }
+        Ok(states)
+    }
 
     /// Deletes the result at `expected_version`, leaving a tombstone at the version after it
     /// (the version the points pipeline gives the removal).

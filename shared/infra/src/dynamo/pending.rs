@@ -23,7 +23,7 @@ pub const LEDGER_ATTRIBUTES: [&str; 3] = ["pk", "sk", "version"];
 
 /// What the index projects beside the keys: `PendingItem`'s other fields (template.yaml's
 /// `NonKeyAttributes`, checked against this list).
-pub const PROJECTED_ATTRIBUTES: [&str; 9] = [
+pub const PROJECTED_ATTRIBUTES: [&str; 10] = [
     "version",
     "result_id",
     "marathon_id",
@@ -33,6 +33,7 @@ pub const PROJECTED_ATTRIBUTES: [&str; 9] = [
     "points",
     "correlation_id",
     "marathon_date",
+    "import_id",
 ];
 
 /// A result or a tombstone in the index: what its event needs.
@@ -60,6 +61,10 @@ pub struct PendingItem {
     /// written before it was kept.
     #[serde(default)]
     pub marathon_date: Option<time::Date>,
+    /// The bulk import that wrote this version of the result (a tombstone has none): its
+    /// repair is announced in the import's one summary, not on its own.
+    #[serde(default)]
+    pub import_id: Option<String>,
 }
 
 impl PendingItem {

@@ -721,6 +721,58 @@ async fn an_entry_with_a_result_cannot_be_cancelled_inside_the_transaction() {
 }
 
 #[tokio::test]
+async fn result_states_read_many_runners_results_and_tombstones_in_their_order() {
+    let fx = fixture().await;
+    let organizer = UserId::generate();
+    let m = marathon(&organizer, date!(2026 - 05 - 10), 200);
+    create(&fx, &m).await;
+    let log = |kind| act(&organizer, kind);
+    let (kept, removed, none) = (UserId::generate(), UserId::generate(), UserId::generate());
+    for runner in [&kept, &removed] {
+        register(&fx, &m, runner).await.unwrap();
+        fx.races
+            .put_result(
+                &official(&m, runner, 12_000, 7),
+                None,
+                &log(ActivityKind::ResultRecorded),
+            )
+            .await
+            .unwrap();
+    }
+    fx.races
+        .delete_result(&m.id, &removed, 7, &log(ActivityKind::ResultRemoved))
+        .await
+        .unwrap();
+    // more runners than one BatchGetItem takes (100 keys: two per runner)
+    let mut runners: Vec<UserId> = (0..120).map(|_| UserId::generate()).collect();
+    runners.splice(50..50, [none.clone(), removed.clone(), kept.clone()]);
+    let states = fx.races.result_states(&m.id, &runners).await.unwrap();
+    assert_eq!(states.len(), runners.len());
+    let (n, r, k) = (&states[50], &states[51], &states[52]);
+    assert_eq!(
+        (n.current.is_none(), n.removed_version, n.floor()),
+        (true, None, None)
+    );
+    assert_eq!(
+        (r.current.is_none(), r.removed_version, r.floor()),
+        (true, Some(8), Some(8))
+    );
+    let current = k.current.as_ref().expect("the kept result");
+    assert_eq!(
+        (&current.runner_id, current.version, k.floor()),
+        (&kept, 7, Some(7))
+    );
+    assert_eq!(
+        states
+            .iter()
+            .filter(|s| s.current.is_some() || s.removed_version.is_some())
+            .count(),
+        2,
+        "the others have neither"
+    );
+}
+
+#[tokio::test]
 async fn a_deleted_result_leaves_a_tombstone_a_new_one_must_outrank() {
     let fx = fixture().await;
     let organizer = UserId::generate();
@@ -797,9 +849,13 @@ async fn results_and_tombstones_wait_in_the_pending_index_until_acknowledged_at_
     let log = |kind| act(&organizer, kind);
     for runner in [&kept, &removed] {
         register(&fx, &m, runner).await.unwrap();
+        // both imported: the result's marker names its import, the tombstone none
         fx.races
             .put_result(
-                &official(&m, runner, 12_000, 7),
+                &OfficialResult {
+                    import_id: Some("01JIMPORT".into()),
+                    ..official(&m, runner, 12_000, 7)
+                },
                 None,
                 &log(ActivityKind::ResultRecorded),
             )
@@ -843,6 +899,11 @@ async fn results_and_tombstones_wait_in_the_pending_index_until_acknowledged_at_
         (kept.clone(), 7, 105)
     );
     assert_eq!(result.correlation_id.as_deref(), Some("races-test"));
+    assert_eq!(
+        (result.import_id.as_deref(), removal.import_id.as_deref()),
+        (Some("01JIMPORT"), None),
+        "a repair of the result is the import's; a removal is its own"
+    );
     assert_eq!(
         pending.applied_version(&kept, &result.result_id).await.unwrap(),
         None

@@ -17,13 +17,13 @@ mod results;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::builders::{ConditionCheckBuilder, DeleteBuilder, PutBuilder, UpdateBuilder};
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update};
 use domain::UserId;
 use domain::activity::ActivityEntry;
 use domain::entry::{Entry, RosterEntry};
 use domain::marathon::{Marathon, MarathonId};
 use domain::paging::{Page, PageRequest};
-use domain::ports::{MarathonFilter, RaceStore, RankedRow, StoreError};
+use domain::ports::{MarathonFilter, RaceStore, RankedRow, ResultState, StoreError};
 use domain::race::{Bib, RaceProfile};
 use domain::record::Record;
 use domain::result::OfficialResult;
@@ -36,6 +36,9 @@ pub use items::ResultItem;
 use super::transact::{TransactError, transact};
 use super::{ActivityLog, Item};
 use crate::dynamo::errors::unavailable;
+
+/// Rounds of BatchGetItem for keys DynamoDB left unprocessed before giving up.
+const BATCH_GET_ROUNDS: u32 = 4;
 
 #[derive(Clone)]
 pub struct DynamoRaces {
@@ -81,6 +84,46 @@ impl DynamoRaces {
         transact(&self.client, ops)
             .await
             .map_err(TransactError::into_store_error)
+    }
+
+    /// Strongly consistent reads of many items (BatchGetItem, 100 keys a request, keys
+    /// left unprocessed asked again a few times); the items found, in no order.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            );
+            let mut rounds = 0;
+            while let Some(keys) = request.take() {
+                rounds += 1;
+                if rounds > BATCH_GET_ROUNDS {
+                    return Err(StoreError::Unavailable("items left unprocessed".into()));
+                }
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                found.extend(
+                    output
+                        .responses
+                        .and_then(|mut r| r.remove(&self.table))
+                        .unwrap_or_default(),
+                );
+                request = output
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys().is_empty());
+            }
+        }
+        Ok(found)
     }
 
     /// A strongly consistent read of one item.
@@ -241,6 +284,14 @@ impl RaceStore for DynamoRaces {
         runner: &UserId,
     ) -> Result<Option<u64>, StoreError> {
         self.removed_version_of(marathon, runner).await
+    }
+
+    async fn result_states(
+        &self,
+        marathon: &MarathonId,
+        runners: &[UserId],
+    ) -> Result<Vec<ResultState>, StoreError> {
+        self.result_states_of(marathon, runners).await
     }
 
     async fn delete_result(

@@ -5,19 +5,22 @@
 //! A deletion leaves a tombstone (`REMOVED#<runner>`) with the removal's version, which a
 //! result recorded again must outrank.
 
+use std::collections::HashMap;
+
 use domain::UserId;
 use domain::activity::ActivityEntry;
 use domain::marathon::MarathonId;
-use domain::ports::StoreError;
+use domain::ports::{ResultState, StoreError};
 use domain::race::ResultStatus;
 use domain::result::OfficialResult;
 
 use super::cursor::{Index, Listing, SortCondition};
 use super::items::{
-    PENDING, PENDING_AWARD, PENDING_SINCE, RESULT_PREFIX, ResultItem, corrupt, entry_key, marathon_key,
-    rank_pk, result_item, result_key, runner_pk, tombstone_key,
+    PENDING, PENDING_AWARD, PENDING_SINCE, RESULT_PREFIX, ResultItem, corrupt, entry_key, from_item,
+    marathon_key, rank_pk, result_item, result_key, runner_pk, tombstone_key,
 };
 use super::{DynamoRaces, Op};
+use crate::dynamo::keys::is_result_sk;
 use crate::dynamo::transact::{TransactError, transact};
 use crate::dynamo::{Item, n, s};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -156,6 +159,54 @@ impl DynamoRaces {
             .expression_attribute_values(":removed", n(removed));
         self.write(vec![delete.op(), uncount.op(), tombstone.op()], activity)
             .await
+    }
+
+    /// Each runner's result, or its tombstone's version, in `runners`' order: one
+    /// BatchGetItem per 50 runners (a result key and a tombstone key each).
+    pub(super) async fn result_states_of(
+        &self,
+        marathon: &MarathonId,
+        runners: &[UserId],
+    ) -> Result<Vec<ResultState>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Tombstone {
+            runner_id: UserId,
+            version: u64,
+        }
+        let mut keys = Vec::with_capacity(runners.len() * 2);
+        for runner in runners {
+            keys.push(result_key(marathon, runner));
+            keys.push(tombstone_key(marathon, runner));
+        }
+        let mut current: HashMap<UserId, OfficialResult> = HashMap::new();
+        let mut removed: HashMap<UserId, u64> = HashMap::new();
+        for item in self.batch_get(keys).await? {
+            let is_result = item
+                .get("sk")
+                .and_then(|sk| sk.as_s().ok())
+                .is_some_and(|sk| is_result_sk(sk));
+            if is_result {
+                let result: ResultItem = from_item(item)?;
+                let result = OfficialResult::from(result);
+                current.insert(result.runner_id.clone(), result);
+            } else {
+                let tombstone: Tombstone = from_item(item)?;
+                removed.insert(tombstone.runner_id, tombstone.version);
+            }
+        }
+        Ok(runners
+            .iter()
+            .map(|runner| match current.remove(runner) {
+                Some(result) => ResultState {
+                    current: Some(result),
+                    removed_version: None,
+                },
+                None => ResultState {
+                    current: None,
+                    removed_version: removed.get(runner).copied(),
+                },
+            })
+            .collect())
     }
 
     pub(super) async fn removed_version_of(
