@@ -72,7 +72,7 @@ impl RaceTimings {
     }
 }
 
-/// The whole scenario, asserting as it goes: `finishers` finishers and two planted errors;
+/// The whole scenario, asserting as it goes: `finishers` finishers and three planted errors;
 /// with `kill`, the first commit invocation is killed 1.5 s in and resumed.
 pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     #[allow(non_snake_case)]
@@ -102,7 +102,7 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     let env = provisioned.function_env("RecordApiFunction").unwrap();
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
 
-    // the organizer, a marathon run today, and 1,001 registered runners (one row fails)
+    // the organizer, a marathon run today, and 1,002 registered runners (two rows fail)
     let accounts = Accounts::connect(provisioned, &sdk).await;
     let (organizer_id, organizer) = accounts.user(Role::Organizer).await;
     mark_email_verified(&dynamo, &env["USERS_TABLE"], &organizer_id).await;
@@ -121,7 +121,7 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     .await;
     assert_eq!(status, 201, "{marathon}");
     let id = marathon["id"].as_str().unwrap().to_owned();
-    let registered: Vec<UserId> = stream::iter(0..=FINISHERS)
+    let registered: Vec<UserId> = stream::iter(0..FINISHERS + 2)
         .map(|_| async {
             let (runner, token) = accounts.user(Role::Runner).await;
             mark_email_verified(&dynamo, &env["USERS_TABLE"], &runner).await;
@@ -150,15 +150,15 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     );
     let marathon_id = domain::marathon::MarathonId::parse(&id).unwrap();
     let roster = races.marathon_roster(&marathon_id).await.unwrap();
-    assert_eq!(roster.len(), FINISHERS + 1, "every entry has a bib");
+    assert_eq!(roster.len(), FINISHERS + 2, "every entry has a bib");
     assert_eq!(registered.len(), roster.len());
-    // the file's finishers, in bib order (the last runner's row is refused)
+    // the file's finishers, in bib order (the last two runners' rows are refused)
     let runners: Vec<UserId> = roster.iter().map(|r| r.runner_id.clone()).collect();
     let setup = started.elapsed();
     stage(started, &format!("{} runners registered", roster.len()));
 
     // the file: semicolons and a BOM as a timing system writes them; 1,000 finishers,
-    // one bad time, one unknown bib
+    // one bad time, one unknown status, one unknown bib
     let mut file = String::from("\u{feff}Place;Bib;Name;Status;Chip Time;Gun Time\n");
     let mut chip = HashMap::new();
     for (i, entry) in roster.iter().take(FINISHERS).enumerate() {
@@ -175,8 +175,11 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     }
     let late = &roster[FINISHERS];
     file.push_str(&format!("1001;{};x;FIN;2:61:00;\n", late.bib));
-    file.push_str("1002;99999;nobody;FIN;3:00:00;\n");
-    let (bad_time_line, unknown_line) = (FINISHERS as u64 + 2, FINISHERS as u64 + 3);
+    let walked = &roster[FINISHERS + 1];
+    file.push_str(&format!("1002;{};y;WALKED;3:00:00;\n", walked.bib));
+    file.push_str("1003;99999;nobody;FIN;3:00:00;\n");
+    let (bad_time_line, bad_status_line, unknown_line) =
+        (FINISHERS as u64 + 2, FINISHERS as u64 + 3, FINISHERS as u64 + 4);
 
     let (status, opened) = call(
         &http,
@@ -220,9 +223,9 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     stage(started, "dry run reported");
     assert_eq!(
         dry["summary"],
-        json!({"rows": finishers + 2, "valid": FINISHERS, "failed": 2, "new": FINISHERS, "corrections": 0, "unchanged": 0, "removals": 0})
+        json!({"rows": finishers + 3, "valid": FINISHERS, "failed": 3, "new": FINISHERS, "corrections": 0, "unchanged": 0, "removals": 0})
     );
-    assert_eq!(dry["error_count"], 2);
+    assert_eq!(dry["error_count"], 3);
     let errors = dry["errors"].as_array().unwrap();
     assert_eq!(
         (errors[0]["line"].as_u64(), errors[0]["column"].as_str()),
@@ -234,12 +237,17 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     );
     assert_eq!(
         (errors[1]["line"].as_u64(), errors[1]["column"].as_str()),
+        (Some(bad_status_line), Some("Status"))
+    );
+    assert_eq!(
+        (errors[2]["line"].as_u64(), errors[2]["column"].as_str()),
         (Some(unknown_line), Some("Bib"))
     );
     assert!(
-        errors[1]["reason"].as_str().unwrap().starts_with("unknown bib"),
+        errors[2]["reason"].as_str().unwrap().starts_with("unknown bib"),
         "{errors:?}"
     );
+    assert_eq!(errors.len(), 3, "{errors:?}");
     let (_, ranking) = call(
         &http,
         &api,
@@ -297,7 +305,7 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
             done["failed"].as_u64(),
             done["pending"].as_u64()
         ),
-        (Some(FINISHERS as u64), Some(2), Some(0))
+        (Some(FINISHERS as u64), Some(3), Some(0))
     );
     let commit_time = committed_at.elapsed();
     stage(started, "import committed");
