@@ -123,9 +123,14 @@ build: tools
 # Release builds (niced), the emulator, criterion; ~30-40 min on 2 busy cores.
 # Extra options: make bench BENCH_ARGS="--runs 30 --no-arm64" (see `-- --help`).
 # The web part needs the site built and Debian's chromium: `make bench-web` runs it alone.
-bench: tools web browser
+bench: tools web browser bench/node/node_modules/.installed
 	nice -n 10 cargo build --release -p mrmrthon-bench
 	cargo run --release -q -p mrmrthon-bench -- all $(BENCH_ARGS)
+
+# The Node.js peers of the bench (bench/node): pinned by its lockfile; no install scripts run.
+bench/node/node_modules/.installed: bench/node/package-lock.json
+	cd bench/node && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
 
 bench-web: web browser
 	nice -n 10 cargo build --release -p mrmrthon-bench --bin mrmrthon-bench

@@ -9,6 +9,7 @@ mod cpu;
 mod fixtures;
 mod host;
 mod lab;
+mod peers;
 mod report;
 mod rss;
 mod runtime_api;
@@ -48,6 +49,9 @@ options:
   --bin-dir PATH    measure the binaries in PATH instead of target/release (implies
                     --no-build; for trying the harness on debug builds, not for figures)
   --no-web          skip the web part
+  --no-peers        skip the Node.js peers
+  --peer-runs N     cold starts per function and runtime for the Node.js peers (default 10)
+  --peer-burst N    invocations per function and runtime for the peers' RSS and CPU (default 50)
   --loads N         web: cold loads of the results page (default 5)
   --runners N       web: results in the seeded marathon (default 200)
 ";
@@ -72,6 +76,8 @@ struct Options {
     out: PathBuf,
     bin_dir: Option<PathBuf>,
     bootstrap_env: Vec<(String, String)>,
+    /// The Node.js peers' cold starts and burst; None with --no-peers.
+    peers: Option<(usize, usize)>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -88,6 +94,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         out: repo_root().join("BENCHMARKS.md"),
         bin_dir: None,
         bootstrap_env: Vec::new(),
+        peers: Some((10, 50)),
     };
     let mut args = args.iter();
     match args.next().map(String::as_str) {
@@ -121,6 +128,15 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--no-arm64" => options.arm64 = false,
             "--no-criterion" => options.criterion = false,
             "--no-web" if options.command == Command::All => options.web = None,
+            "--no-peers" => options.peers = None,
+            "--peer-runs" => {
+                let n = number("--peer-runs", args.next())?;
+                options.peers.get_or_insert((10, 50)).0 = n;
+            }
+            "--peer-burst" => {
+                let n = number("--peer-burst", args.next())?;
+                options.peers.get_or_insert((10, 50)).1 = n;
+            }
             "--loads" => {
                 let n = number("--loads", args.next())?;
                 options.web.get_or_insert_default().loads = n;
@@ -299,6 +315,11 @@ async fn all(options: Options, args: String) -> Result<PathBuf, String> {
     if measured.iter().any(|f| f.package == "point-increase") {
         eprintln!("batch concurrency: point-increase");
         results.batch = Some(batch::measure(&lab, options.batch_reps).await);
+    }
+    if let Some((runs, burst)) = options.peers {
+        results.peers = Some(peers::measure(&lab, &measured, runs, burst).await);
+    } else {
+        results.skipped.push("the Node.js peers (--no-peers)".into());
     }
     drop(lab);
     let steal_lab = host::steal_text(lab_cpu, host::CpuTimes::read());

@@ -49,6 +49,8 @@ pub struct Results {
     pub burst_size: usize,
     pub cpu: BTreeMap<&'static str, Result<Estimate, String>>,
     pub batch: Option<Result<BatchTimes, String>>,
+    /// The Node.js peers (issue 18); None when skipped.
+    pub peers: Option<crate::peers::PeerResults>,
     /// The web part's section, rendered (bench/src/web.rs), markers included.
     pub web: Option<String>,
     /// Sections skipped on request, with the reason.
@@ -121,6 +123,9 @@ pub fn render(machine: &Machine, r: &Results) -> String {
     rss(w, r);
     cpu(w, r);
     batch(w, r);
+    if let Some(peers) = &r.peers {
+        crate::peers::render(w, peers);
+    }
     if let Some(web) = &r.web {
         w.push_str(web);
         w.push('\n');
