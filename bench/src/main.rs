@@ -5,6 +5,7 @@ mod batch;
 mod bootstrap;
 mod builder;
 mod cold_start;
+mod cost;
 mod cpu;
 mod fixtures;
 mod host;
@@ -52,6 +53,8 @@ options:
   --no-peers        skip the Node.js peers
   --peer-runs N     cold starts per function and runtime for the Node.js peers (default 10)
   --peer-burst N    invocations per function and runtime for the peers' RSS and CPU (default 50)
+  --no-cost         skip the cost of a race
+  --cost-results N  results each pipeline stage handles for the cost (default 50)
   --loads N         web: cold loads of the results page (default 5)
   --runners N       web: results in the seeded marathon (default 200)
 ";
@@ -78,6 +81,8 @@ struct Options {
     bootstrap_env: Vec<(String, String)>,
     /// The Node.js peers' cold starts and burst; None with --no-peers.
     peers: Option<(usize, usize)>,
+    /// Results per stage for the cost part; None with --no-cost.
+    cost: Option<usize>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -95,6 +100,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         bin_dir: None,
         bootstrap_env: Vec::new(),
         peers: Some((10, 50)),
+        cost: Some(50),
     };
     let mut args = args.iter();
     match args.next().map(String::as_str) {
@@ -129,6 +135,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--no-criterion" => options.criterion = false,
             "--no-web" if options.command == Command::All => options.web = None,
             "--no-peers" => options.peers = None,
+            "--no-cost" => options.cost = None,
+            "--cost-results" => options.cost = Some(number("--cost-results", args.next())?),
             "--peer-runs" => {
                 let n = number("--peer-runs", args.next())?;
                 options.peers.get_or_insert((10, 50)).0 = n;
@@ -320,6 +328,15 @@ async fn all(options: Options, args: String) -> Result<PathBuf, String> {
         results.peers = Some(peers::measure(&lab, &measured, runs, burst).await);
     } else {
         results.skipped.push("the Node.js peers (--no-peers)".into());
+    }
+    if let Some(results_per_stage) = options.cost {
+        let stages: Vec<Function> = cost::stages()
+            .into_iter()
+            .filter(|f| measured.iter().any(|m| m.package == f.package))
+            .collect();
+        results.costs = Some(cost::measure(&lab, &stages, results_per_stage).await);
+    } else {
+        results.skipped.push("the cost of a race (--no-cost)".into());
     }
     drop(lab);
     let steal_lab = host::steal_text(lab_cpu, host::CpuTimes::read());

@@ -51,6 +51,8 @@ pub struct Results {
     pub batch: Option<Result<BatchTimes, String>>,
     /// The Node.js peers (issue 18); None when skipped.
     pub peers: Option<crate::peers::PeerResults>,
+    /// The cost of a race (issue 18); None when skipped.
+    pub costs: Option<crate::cost::Costs>,
     /// The web part's section, rendered (bench/src/web.rs), markers included.
     pub web: Option<String>,
     /// Sections skipped on request, with the reason.
@@ -77,7 +79,7 @@ fn ms(summary: &Summary) -> [String; 5] {
     [summary.median, summary.p10, summary.p90, summary.min, summary.max].map(|v| format!("{v:.1}"))
 }
 
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
@@ -125,6 +127,9 @@ pub fn render(machine: &Machine, r: &Results) -> String {
     batch(w, r);
     if let Some(peers) = &r.peers {
         crate::peers::render(w, peers);
+    }
+    if let Some(costs) = &r.costs {
+        crate::cost::render(w, costs);
     }
     if let Some(web) = &r.web {
         w.push_str(web);
