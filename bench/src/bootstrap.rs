@@ -53,7 +53,18 @@ pub fn launch_with(binary: &Path, args: &[&str], env: &[(String, String)], log: 
     let err = out
         .try_clone()
         .map_err(|e| format!("cannot share {}: {e}", log.display()))?;
-    let mut command = Command::new(binary);
+    // Diagnosis only: MRMRTHON_BENCH_WRAP="strace -f -o /tmp/trace" runs every bootstrap
+    // under that command (its figures are then the wrapper's, not the function's).
+    let wrap = std::env::var("MRMRTHON_BENCH_WRAP").unwrap_or_default();
+    let mut wrapper = wrap.split_whitespace();
+    let mut command = match wrapper.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(wrapper).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
     command
         .args(args)
         .env_clear()

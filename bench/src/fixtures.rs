@@ -406,6 +406,9 @@ fn discord_webhook(count: usize) -> Result<Plan> {
         .as_str()
         .and_then(|b| serde_json::from_str(b).ok())
         .ok_or("events/discord-webhook/points-awarded.json: the body is not JSON")?;
+    // versions above any an earlier plan in this process used (a plan's bursts stay under
+    // 1,000 messages a millisecond apart)
+    let base = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as u64 * 1000;
     Ok(Plan {
         setup: Vec::new(),
         burst: Box::new(move |_| {
@@ -417,8 +420,7 @@ fn discord_webhook(count: usize) -> Result<Plan> {
                             // lets every one through to the (stand-in) Discord
                             let mut body = body.clone();
                             body["id"] = json!(ulid::Ulid::new().to_string());
-                            body["data"]["result_version"] =
-                                json!(1_795_255_200_000u64 + (i * QUEUE_BATCH + j) as u64);
+                            body["data"]["result_version"] = json!(base + (i * QUEUE_BATCH + j) as u64);
                             let mut record = template.clone();
                             record["messageId"] = json!(ulid::Ulid::new().to_string());
                             record["body"] = json!(body.to_string());

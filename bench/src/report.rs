@@ -504,7 +504,11 @@ fn cpu(w: &mut String, r: &Results) {
         w,
         "criterion (bench/benches/handlers.rs, release profile), in-process, ports in memory so \
          that I/O is excluded; one iteration is one request or one record. The figure is \
-         criterion's median with its 95% confidence interval.\n"
+         criterion's median with its 95% confidence interval. record-api's `create-record` \
+         carries the token a runner's app sends with every request for its 15 minutes, which \
+         the verifier remembers after its first use (`infra::tokens::verifier`, a bounded cache \
+         keyed by the whole token); that first use, RS256 verification in full, is \
+         `create-record-new-token`, once per token and container.\n"
     );
     let _ = writeln!(
         w,
