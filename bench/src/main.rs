@@ -11,6 +11,7 @@ mod fixtures;
 mod host;
 mod lab;
 mod peers;
+mod pipeline;
 mod report;
 mod rss;
 mod runtime_api;
@@ -54,6 +55,11 @@ options:
   --peer-runs N     cold starts per function and runtime for the Node.js peers (default 10)
   --peer-burst N    invocations per function and runtime for the peers' RSS and CPU (default 50)
   --no-cost         skip the cost of a race
+  --no-pipeline     skip the pipeline at race scale
+  --pipeline-results N
+                    results PUT at once for the pipeline part (default 5000)
+  --pipeline-drain S
+                    seconds the pipeline's results may take after the last PUT (default 300)
   --cost-results N  results each pipeline stage handles for the cost (default 50)
   --loads N         web: cold loads of the results page (default 5)
   --runners N       web: results in the seeded marathon (default 200)
@@ -83,6 +89,8 @@ struct Options {
     peers: Option<(usize, usize)>,
     /// Results per stage for the cost part; None with --no-cost.
     cost: Option<usize>,
+    /// The pipeline at race scale; None with --no-pipeline.
+    pipeline: Option<pipeline::Options>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -101,6 +109,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         bootstrap_env: Vec::new(),
         peers: Some((10, 50)),
         cost: Some(50),
+        pipeline: Some(pipeline::Options::default()),
     };
     let mut args = args.iter();
     match args.next().map(String::as_str) {
@@ -136,6 +145,15 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--no-web" if options.command == Command::All => options.web = None,
             "--no-peers" => options.peers = None,
             "--no-cost" => options.cost = None,
+            "--no-pipeline" => options.pipeline = None,
+            "--pipeline-results" => {
+                let n = number("--pipeline-results", args.next())?;
+                options.pipeline.get_or_insert_default().results = n;
+            }
+            "--pipeline-drain" => {
+                let n = number("--pipeline-drain", args.next())?;
+                options.pipeline.get_or_insert_default().drain = std::time::Duration::from_secs(n as u64);
+            }
             "--cost-results" => options.cost = Some(number("--cost-results", args.next())?),
             "--peer-runs" => {
                 let n = number("--peer-runs", args.next())?;
@@ -337,6 +355,14 @@ async fn all(options: Options, args: String) -> Result<PathBuf, String> {
         results.costs = Some(cost::measure(&lab, &stages, results_per_stage).await);
     } else {
         results.skipped.push("the cost of a race (--no-cost)".into());
+    }
+    if let Some(pipeline_options) = &options.pipeline {
+        eprintln!("pipeline at race scale: {} results", pipeline_options.results);
+        results.pipeline = Some(pipeline::measure(&lab, pipeline_options).await);
+    } else {
+        results
+            .skipped
+            .push("the pipeline at race scale (--no-pipeline)".into());
     }
     drop(lab);
     let steal_lab = host::steal_text(lab_cpu, host::CpuTimes::read());

@@ -51,6 +51,8 @@ pub struct Results {
     pub batch: Option<Result<BatchTimes, String>>,
     /// The Node.js peers (issue 18); None when skipped.
     pub peers: Option<crate::peers::PeerResults>,
+    /// The pipeline at race scale (issue 18); None when skipped.
+    pub pipeline: Option<crate::lab::Result<crate::pipeline::Pipeline>>,
     /// The cost of a race (issue 18); None when skipped.
     pub costs: Option<crate::cost::Costs>,
     /// The web part's section, rendered (bench/src/web.rs), markers included.
@@ -127,6 +129,9 @@ pub fn render(machine: &Machine, r: &Results) -> String {
     batch(w, r);
     if let Some(peers) = &r.peers {
         crate::peers::render(w, peers);
+    }
+    if let Some(pipeline) = &r.pipeline {
+        crate::pipeline::render(w, pipeline);
     }
     if let Some(costs) = &r.costs {
         crate::cost::render(w, costs);
