@@ -472,7 +472,12 @@ async fn mail_events(lab: &Lab, count: usize) -> Result<Vec<String>> {
         .expression_attribute_values(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
         .send()
         .await
-        .map_err(|e| format!("cannot mark the runner's address verified: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        .map_err(|e| {
+            format!(
+                "cannot mark the runner's address verified: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            )
+        })?;
     Ok((0..count)
         .map(|i| {
             let mut record = sample["Records"][0].clone();
