@@ -13,7 +13,7 @@ API_VENV := .venv-api
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test test-build test-stack test-crates tools browser lint fmt clippy build redrive replay reconcile clean-tools bench bench-web api-fuzz reset seed status deploy-web
+.PHONY: dev test test-build test-stack-waits test-stack test-crates race-scale tools browser lint fmt clippy build redrive replay reconcile clean-tools bench bench-web api-fuzz reset seed status deploy-web soak
 
 # One terminal: emulator, functions (cargo lambda watch), the site (web/, npm run watch)
 # and the HTTP API under /api/ on one origin (http://127.0.0.1:3000), event source
@@ -50,14 +50,25 @@ CLIPPY_ENV := RUSTC_WORKSPACE_WRAPPER="$$(rustup which clippy-driver)" CLIPPY_AR
 test:
 	cargo fmt --all -- --check
 	$(MAKE) --no-print-directory -j4 tools $(API_VENV)/.installed test-build web browser
-	$(MAKE) --no-print-directory -j4 --output-sync=target lint test-stack test-crates api-fuzz; \
+	$(MAKE) --no-print-directory -j5 --output-sync=target lint test-stack-waits test-stack test-crates api-fuzz; \
 	  rc=$$?; echo; echo "== cargo test summary =="; \
-	  cat .test-stack.log .test-crates.log | grep -E '^test result:' | awk '{p+=$$4; f+=$$6; i+=$$8} END {printf "%d passed, %d failed, %d ignored in %d test binaries\n", p, f, i, NR}'; \
+	  cat .test-stack-waits.log .test-stack.log .test-crates.log | grep -E '^test result:' | awk '{p+=$$4; f+=$$6; i+=$$8} END {printf "%d passed, %d failed, %d ignored in %d test binaries\n", p, f, i, NR}'; \
 	  exit $$rc
 
-# The two halves of the cargo tests (same features as test-build, so nothing recompiles).
+# The cargo tests in three lanes (the same packages as test-build, so nothing recompiles):
+# the whole-stack tests that mostly wait (a topic gone for a minute, the short soak, a
+# race imported), the other whole-stack tests, and every other crate's.
+STACK_WAITS := a_result_recorded_while_the_points_topic_is_gone a_short_soak_under_faults finishers_imported_from_one_file
+test-stack-waits:
+	IMPORT_RACE_FINISHERS=100 $(CLIPPY_ENV) cargo test -p mrmrthon-e2e --test outage --test soak --test import_race 2>&1 | tee .test-stack-waits.log; exit $${PIPESTATUS[0]}
+
 test-stack:
-	$(CLIPPY_ENV) cargo test -p mrmrthon-e2e --lib --bins --tests 2>&1 | tee .test-stack.log; exit $${PIPESTATUS[0]}
+	$(CLIPPY_ENV) cargo test -p mrmrthon-e2e --lib --bins --tests -- $(addprefix --skip ,$(STACK_WAITS)) 2>&1 | tee .test-stack.log; exit $${PIPESTATUS[0]}
+
+# Issue 16's race-scale proof at full size: 1,000 finishers imported on the local stack
+# (minutes: moto serves one DynamoDB request at a time).
+race-scale:
+	IMPORT_RACE_FINISHERS=1000 $(CLIPPY_ENV) cargo test -p mrmrthon-e2e --test import_race -- --nocapture
 
 test-crates:
 	$(CLIPPY_ENV) cargo test --workspace --exclude mrmrthon-e2e --lib --bins --tests 2>&1 | tee .test-crates.log; exit $${PIPESTATUS[0]}
@@ -126,6 +137,8 @@ build: tools
 bench: tools web browser bench/node/node_modules/.installed
 	nice -n 10 cargo build --release -p mrmrthon-bench
 	cargo run --release -q -p mrmrthon-bench -- all $(BENCH_ARGS)
+	# the race-scale part: 5,000 finishers imported on the local stack (IMPORT_ARGS="--finishers N")
+	cargo run --release -q -p mrmrthon-bench -- import $(IMPORT_ARGS)
 
 # The Node.js peers of the bench (bench/node): pinned by its lockfile; no install scripts run.
 bench/node/node_modules/.installed: bench/node/package-lock.json
@@ -135,6 +148,15 @@ bench/node/node_modules/.installed: bench/node/package-lock.json
 bench-web: web browser
 	nice -n 10 cargo build --release -p mrmrthon-bench --bin mrmrthon-bench
 	cargo run --release -q -p mrmrthon-bench -- web $(BENCH_ARGS)
+
+# The fault-injection soak -> RELIABILITY.md (not part of `make test`, which runs a short
+# one: tests/soak_short.rs). A stack of its own on loopback, the functions in-process;
+# 500 result operations at 20% faults with a 60 s topic outage take about 5 minutes.
+# Options: make soak SOAK_OPS=2000 SOAK_FAULTS=0.3 SOAK_SEED=9 (also SOAK_RUNNERS,
+# SOAK_MARATHONS, SOAK_OUTAGE and SOAK_SETTLE in seconds, SOAK_WORKERS, SOAK_REPORT).
+# Exits 1 when anything was lost, duplicated or unexpected.
+soak: tools
+	cargo run -q -p mrmrthon-e2e --bin soak
 
 clean-tools:
 	rm -rf $(VENV) $(SAM_VENV) $(API_VENV)

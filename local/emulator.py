@@ -11,9 +11,11 @@ another port and retries), 3 when moto is not installed, 1 for anything else.
 
 import argparse
 import errno
+import io
 import itertools
 import json
 import logging
+import random
 import sys
 import threading
 import time
@@ -50,24 +52,90 @@ def _serialized_dynamodb(create_backend_app):
     def handle(environ, start_response):
         if environ.get("PATH_INFO") == FAULTS_PATH:
             return _set_faults(environ, start_response)
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+        injected = _random_fault(environ)
+        if injected is not None and not injected[2]:
+            return _fault_response(injected, environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("DynamoDB"):
             with _DYNAMODB:
-                return list(app(environ, start_response))
-        return app(environ, start_response)
+                if target.endswith(".TransactWriteItems"):
+                    status, headers, body = _idempotent_transaction(app, environ)
+                else:
+                    status, headers, body = _collect(app, environ)
+        elif injected is not None:
+            status, headers, body = _collect(app, environ)
+        else:
+            return app(environ, start_response)
+        if injected is not None:
+            # handled, and the answer lost: the caller cannot tell it from a failure
+            return _fault_response(injected, environ, start_response, read=False)
+        start_response(status, headers)
+        return [body]
 
     return handle
+
+
+def _collect(app, environ):
+    """The app's whole answer: status, headers and body."""
+    answer = {}
+
+    def start(status, headers, exc_info=None):
+        answer["status"], answer["headers"] = status, headers
+        return lambda data: None
+
+    body = b"".join(app(environ, start))
+    return answer["status"], answer["headers"], body
+
+
+# TransactWriteItems is idempotent on AWS for ten minutes by its ClientRequestToken, which
+# the SDKs fill in and keep across their retries: a retry of a transaction that succeeded
+# (its answer lost) succeeds again without applying it twice. moto ignores the token (the
+# retry would fail its own conditions), so successes are remembered here by token.
+_TRANSACTION_TOKENS = {}
+TRANSACTION_TOKEN_SECONDS = 600
+
+
+def _idempotent_transaction(app, environ):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        token = json.loads(raw or b"{}").get("ClientRequestToken")
+    except (ValueError, AttributeError):
+        token = None
+    now = time.monotonic()
+    for old in [t for t, kept in _TRANSACTION_TOKENS.items() if kept[0] <= now]:
+        del _TRANSACTION_TOKENS[old]
+    if token is not None and token in _TRANSACTION_TOKENS:
+        return _TRANSACTION_TOKENS[token][1:]
+    status, headers, body = _collect(app, environ)
+    if token is not None and status.startswith("200"):
+        _TRANSACTION_TOKENS[token] = (now + TRANSACTION_TOKEN_SECONDS, status, headers, body)
+    return status, headers, body
 
 
 # Faults on demand, for tests of what an outage does: POST FAULTS_PATH with
 # {"ses": {"code": "Throttling", "message": "Daily message quota exceeded.", "seconds": 5}}
 # makes every SES send answer that error for that long ({"ses": null} ends it at once);
-# {"sns": {"seconds": 5}} makes every SNS publish fail (below).
+# {"sns": {"seconds": 5}} makes every SNS publish fail (below);
+# {"random": {"share": 0.2, "seed": 7, "services": ["dynamodb", "sns", "sqs", "ses"],
+# "agent": "app/soak", "after": 0.5, "seconds": 600}} answers that share of the calls to
+# those services (by the service of the request's signature; only requests whose user agent
+# holds `agent`, when given) with throttling or a 5xx before they are handled, and `after`
+# of the 5xx of DynamoDB, SNS and SQS after they were handled (below); "kinds" (of
+# "throttling", "500", "503") narrows the draw, "times" stops after that many faults.
+# GET FAULTS_PATH shows the random faults' counters.
 FAULTS_PATH = "/_mrmrthon/faults"
 _FAULTS = {}
 _FAULTS_LOCK = threading.Lock()
 
 
 def _set_faults(environ, start_response):
+    if environ.get("REQUEST_METHOD") == "GET":
+        with _FAULTS_LOCK:
+            counters = {"calls": dict(_RANDOM_CALLS), "faults": dict(_RANDOM_FAULTS)}
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(counters).encode()]
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = json.loads(environ["wsgi.input"].read(length) or b"{}")
@@ -76,12 +144,102 @@ def _set_faults(environ, start_response):
                 if fault is None:
                     _FAULTS.pop(service, None)
                 else:
-                    _FAULTS[service] = dict(fault, until=time.monotonic() + float(fault.get("seconds", 60)))
+                    fault = dict(fault, until=time.monotonic() + float(fault.get("seconds", 60)))
+                    if service == "random":
+                        fault["draws"] = random.Random(int(fault.get("seed", 0)))
+                        fault["share"] = float(fault["share"])
+                        fault["services"] = set(fault.get("services", _RANDOM_SERVICES))
+                        _RANDOM_CALLS.clear()
+                        _RANDOM_FAULTS.clear()
+                    _FAULTS[service] = fault
         start_response("200 OK", [("Content-Type", "application/json")])
         return [b"{}"]
     except (ValueError, KeyError, TypeError) as exc:
         start_response("400 Bad Request", [("Content-Type", "text/plain")])
         return [f"bad fault: {exc}".encode()]
+
+
+# Random faults: what a service answers under load or in a bad minute. Throttling is the
+# code each SDK counts as throttling for that protocol; the 5xx are AWS's generic ones. A
+# fault answered before the request is handled means nothing it asked for happened; a 5xx
+# answered after it (a write that succeeded, its answer lost) is the harder case for the
+# caller's idempotency. SES is never faulted after: it keeps no idempotency key, so no
+# client could tell a sent mail from a refused one.
+_RANDOM_SERVICES = ("dynamodb", "sns", "sqs", "ses")
+_AFTER_SERVICES = ("dynamodb", "sns", "sqs")
+_RANDOM_KINDS = ("throttling", "throttling", "500", "503")
+_RANDOM_CALLS = {}
+_RANDOM_FAULTS = {}
+
+
+def _signing_service(environ):
+    # "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/dynamodb/aws4_request, ..."
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    start = auth.find("Credential=")
+    if start < 0:
+        return None
+    scope = auth[start + len("Credential=") :].split(",")[0].split("/")
+    return scope[3] if len(scope) > 3 else None
+
+
+def _random_fault(environ):
+    """The kind of fault to answer this request with, or None."""
+    with _FAULTS_LOCK:
+        fault = _FAULTS.get("random")
+        if fault is None:
+            return None
+        if time.monotonic() >= fault["until"]:
+            del _FAULTS["random"]
+            return None
+        service = _signing_service(environ)
+        if service not in fault["services"]:
+            return None
+        agent = fault.get("agent")
+        agents = environ.get("HTTP_USER_AGENT", "") + " " + environ.get("HTTP_X_AMZ_USER_AGENT", "")
+        if agent and agent not in agents:
+            return None
+        _RANDOM_CALLS[service] = _RANDOM_CALLS.get(service, 0) + 1
+        if fault.get("times", 1) <= 0 or fault["draws"].random() >= fault["share"]:
+            return None
+        if "times" in fault:
+            fault["times"] -= 1
+        kind = fault["draws"].choice(fault.get("kinds") or _RANDOM_KINDS)
+        after = (
+            kind != "throttling"
+            and service in _AFTER_SERVICES
+            and fault["draws"].random() < float(fault.get("after", 0))
+        )
+        counts = _RANDOM_FAULTS.setdefault(service, {})
+        label = kind + (" after" if after else "")
+        counts[label] = counts.get(label, 0) + 1
+        return service, kind, after
+
+
+def _fault_response(injected, environ, start_response, read=True):
+    service, kind, _ = injected
+    status = {"throttling": "400 Bad Request", "500": "500 Internal Server Error", "503": "503 Service Unavailable"}[kind]
+    if environ.get("HTTP_X_AMZ_TARGET"):  # the JSON protocols (DynamoDB, SQS)
+        code = {
+            "throttling": "ProvisionedThroughputExceededException" if service == "dynamodb" else "ThrottlingException",
+            "500": "InternalServerError",
+            "503": "ServiceUnavailable",
+        }[kind]
+        body = json.dumps({"__type": code, "message": f"injected fault: {kind}"}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-ErrorType", code)]
+        if service == "sqs":
+            headers.append(("x-amzn-query-error", f"{code};{'Receiver' if kind != 'throttling' else 'Sender'}"))
+    else:  # the query protocols (SNS, SES)
+        code = {"throttling": "Throttling", "500": "InternalError", "503": "ServiceUnavailable"}[kind]
+        side = "Sender" if kind == "throttling" else "Receiver"
+        body = (
+            f"<ErrorResponse><Error><Type>{side}</Type><Code>{code}</Code>"
+            f"<Message>injected fault: {kind}</Message></Error><RequestId>injected</RequestId></ErrorResponse>"
+        ).encode()
+        headers = [("Content-Type", "text/xml")]
+    if read:  # what was sent, or it would be taken for the next request on the connection
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response(status, headers + [("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _fault(service):

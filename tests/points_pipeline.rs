@@ -176,6 +176,28 @@ async fn results_become_points() {
         )
         .await;
     client.total_becomes(&runner, 115).await;
+    // a status change is a correction like any other: a dnf (this marathon gives no dnf
+    // points) takes the points back once, the finish again gives them back once
+    let dnf = client
+        .send(
+            http::Method::PUT,
+            &result,
+            Some(&organizer),
+            Some(json!({ "status": "dnf" })),
+        )
+        .await;
+    assert_eq!(dnf.status, 200, "{}", dnf.text());
+    client.total_becomes(&runner, 0).await;
+    let finish = client
+        .send(
+            http::Method::PUT,
+            &result,
+            Some(&organizer),
+            Some(json!({ "status": "finished", "chip_time": "2:59:00", "bonus_points": 15 })),
+        )
+        .await;
+    assert_eq!(finish.status, 200, "{}", finish.text());
+    client.total_becomes(&runner, 115).await;
     // deleting the result takes the points back; its events follow the DELETE request
     let deleting = Client {
         http: HttpClient::new(),
@@ -190,25 +212,29 @@ async fn results_become_points() {
         204
     );
     client.total_becomes(&runner, 0).await;
-    // +100, +15 (after the 429), -115; the finish-time-only correction posted nothing
+    // +100, +15 (after the 429), -115 (dnf), +115 (finished again), -115 (deleted); the
+    // finish-time-only correction posted nothing
     let accepted = || {
         sink.posts()
             .into_iter()
             .filter(|p| p.status < 300)
             .collect::<Vec<_>>()
     };
-    let posts = eventually("three accepted Discord posts", async || {
+    let posts = eventually("five accepted Discord posts", async || {
         let posts = accepted();
-        (posts.len() >= 3).then_some(posts)
+        (posts.len() >= 5).then_some(posts)
     })
     .await;
     let deltas: Vec<String> = posts.iter().map(|p| p.body.to_string()).collect();
     assert!(
-        deltas[1].contains("+15") && deltas[2].contains("-115"),
+        deltas[1].contains("+15")
+            && deltas[2].contains("-115")
+            && deltas[3].contains("+115")
+            && deltas[4].contains("-115"),
         "{deltas:#?}"
     );
     assert_eq!(
-        posts[2].correlation_id.as_deref(),
+        posts[4].correlation_id.as_deref(),
         Some(deleting.correlation.as_str()),
         "the removal's post follows the DELETE, not the last PUT"
     );
@@ -237,7 +263,7 @@ async fn results_become_points() {
             client.correlation
         );
     }
-    assert_eq!(accepted().len(), 3, "no duplicate posts");
+    assert_eq!(accepted().len(), 5, "no duplicate posts");
     services.stop().await;
     sink.stop().await;
 }

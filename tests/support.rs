@@ -6,6 +6,8 @@
 //! the test's own output. HTTP events still go through lambda_http's own request
 //! conversion, so a function's router sees what it sees in Lambda.
 
+pub mod race_scale;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +17,8 @@ use base64::engine::general_purpose::STANDARD;
 use lambda_http::tower::ServiceExt;
 use local::{HandlerError, InProcess, Provisioned};
 use serde_json::{Value, json};
+
+pub mod soak;
 
 /// How long any end-to-end wait may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(30);
@@ -50,6 +54,41 @@ pub async fn with_record_api(invoker: InProcess, provisioned: &Provisioned, sdk:
     invoker.with("RecordApiFunction", move |event: Value| {
         let router = router.clone();
         async move { http_handler(router, event).await }
+    })
+}
+
+/// Adds results-import (the bulk import's S3 trigger), configured from the template. `run`
+/// wraps each invocation: a test may cut one short, as a killed function is.
+pub fn with_results_import(
+    invoker: InProcess,
+    provisioned: &Provisioned,
+    sdk: &SdkConfig,
+    run: Arc<dyn Fn(u64) -> Option<Duration> + Send + Sync>,
+) -> InProcess {
+    let env = provisioned
+        .function_env("ResultsImportFunction")
+        .expect("template.yaml declares ResultsImportFunction");
+    let settings = results_import::config::Settings::from_lookup(|name| env.get(name).cloned())
+        .expect("results-import's settings");
+    let importer = Arc::new(results_import::connect(sdk, &settings));
+    let invocations = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    invoker.with("ResultsImportFunction", move |event: Value| {
+        let (importer, run) = (Arc::clone(&importer), Arc::clone(&run));
+        let n = invocations.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move {
+            let event = serde_json::from_value(event)?;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+            let work = importer.objects(event, deadline);
+            match run(n) {
+                None => work.await?,
+                // the process dies after `kill`: the invocation fails mid-way
+                Some(kill) => match tokio::time::timeout(kill, work).await {
+                    Ok(done) => done?,
+                    Err(_) => return Err("killed".into()),
+                },
+            }
+            Ok(Value::Null)
+        }
     })
 }
 
@@ -128,6 +167,16 @@ pub async fn with_points_pipeline(
 /// Adds discord-webhook (posting to whatever URL the stack's webhook secret holds) and
 /// log-mailer.
 pub async fn with_notifiers(invoker: InProcess, provisioned: &Provisioned, sdk: &SdkConfig) -> InProcess {
+    with_notifiers_tuned(invoker, provisioned, sdk, |_| {}).await
+}
+
+/// `with_notifiers`, log-mailer's settings changed by `tune` first.
+pub async fn with_notifiers_tuned(
+    invoker: InProcess,
+    provisioned: &Provisioned,
+    sdk: &SdkConfig,
+    tune: impl FnOnce(&mut log_mailer::config::Settings),
+) -> InProcess {
     let env = provisioned
         .function_env("DiscordWebhookFunction")
         .expect("DiscordWebhookFunction");
@@ -141,8 +190,9 @@ pub async fn with_notifiers(invoker: InProcess, provisioned: &Provisioned, sdk: 
     let env = provisioned
         .function_env("LogMailerFunction")
         .expect("LogMailerFunction");
-    let settings =
+    let mut settings =
         log_mailer::config::Settings::from_lookup(|name| env.get(name).cloned()).expect("its settings");
+    tune(&mut settings);
     let mailer = Arc::new(log_mailer::Mailer::connect(sdk, &settings).await);
     invoker
         .with("DiscordWebhookFunction", move |event: Value| {
@@ -161,6 +211,30 @@ pub async fn with_notifiers(invoker: InProcess, provisioned: &Provisioned, sdk: 
                 Ok(mailer.handle_payload(event, Some(deadline)).await?)
             }
         })
+}
+
+/// Adds account-erasure, the ActivityLog stream's consumer of account deletions,
+/// configured from the template like login.
+pub async fn with_account_erasure(
+    invoker: InProcess,
+    provisioned: &Provisioned,
+    sdk: &SdkConfig,
+) -> InProcess {
+    let env = provisioned
+        .function_env("AccountErasureFunction")
+        .expect("template.yaml declares AccountErasureFunction");
+    let settings = account_erasure::config::Settings::from_lookup(|name| env.get(name).cloned())
+        .expect("account-erasure's settings");
+    let (eraser, poison) = account_erasure::connect(sdk, &settings);
+    let (eraser, poison) = (Arc::new(eraser), Arc::new(poison));
+    invoker.with("AccountErasureFunction", move |event: Value| {
+        let (eraser, poison) = (Arc::clone(&eraser), Arc::clone(&poison));
+        async move {
+            let event = serde_json::from_value(event)?;
+            let response = account_erasure::handle(event, &eraser, poison.as_ref()).await?;
+            Ok(serde_json::to_value(response)?)
+        }
+    })
 }
 
 /// An API Gateway event through lambda_http's request conversion and an axum router,

@@ -552,9 +552,9 @@ fn the_site_bucket_is_private_and_serves_no_website() {
     let buckets: Vec<_> = template
         .resources
         .iter()
-        .filter(|(_, r)| r.kind == "AWS::S3::Bucket")
+        .filter(|(id, r)| r.kind == "AWS::S3::Bucket" && *id != "ImportsBucket")
         .collect();
-    assert_eq!(buckets.len(), 1, "one bucket, the site's");
+    assert_eq!(buckets.len(), 1, "one bucket for the site, beside the imports'");
     let (id, bucket) = buckets[0];
     assert_eq!(id, "SiteBucket");
     let block = bucket.property("PublicAccessBlockConfiguration");
@@ -804,8 +804,15 @@ fn the_local_stack_records_the_site_resources_and_creates_none() {
         .iter()
         .filter(|(_, r)| r.kind.starts_with("AWS::S3::") || r.kind.starts_with("AWS::CloudFront::"))
         .map(|(id, _)| id)
+        .filter(|id| *id != "ImportsBucket")
         .collect();
     assert_eq!(site.len(), 7, "{site:?}");
+    // the imports bucket is a function's trigger: it exists locally
+    assert!(
+        provisioned
+            .resource("ImportsBucket")
+            .is_some_and(|r| r.created || r.arn.is_some())
+    );
     for id in site {
         let resource = provisioned
             .resource(id)
@@ -1003,13 +1010,22 @@ fn functions_that_only_name_or_mail_users_or_keep_the_ledger_cannot_touch_creden
     record_api.extend(names(&infra::dynamo::users::PUBLIC_PROFILE_ATTRIBUTES));
     record_api.insert(infra::dynamo::points::TOTAL_POINTS.to_owned());
     record_api.extend(names(&infra::dynamo::points::AWARD_ATTRIBUTES));
+    // the leaderboard names its runners with a part of the public profile
+    assert!(names(&infra::dynamo::leaderboard::NAME_ATTRIBUTES).is_subset(&record_api));
     let mut log_mailer = names(&keys);
     log_mailer.extend(names(&log_mailer::recipients::PROFILE_ATTRIBUTES));
+    let point_increase = names(&infra::dynamo::ledger::ledger_attributes());
     for (function, expected) in [
         ("RecordApiFunction", record_api),
         ("LogMailerFunction", log_mailer),
+        ("PointIncreaseFunction", point_increase),
     ] {
-        let statements = statements_on(&template, function, "UsersTable");
+        // on the table itself (record-api's statement on the leaderboard index is held
+        // by the_leaderboard_index_is_read_by_its_keys_only)
+        let statements: Vec<_> = statements_on(&template, function, "UsersTable")
+            .into_iter()
+            .filter(|st| substituted(&st["Resource"]).is_none())
+            .collect();
         assert_eq!(statements.len(), 1, "{function}: {statements:?}");
         let readable = readable_attributes(&statements[0]);
         assert_eq!(
@@ -1026,6 +1042,54 @@ fn functions_that_only_name_or_mail_users_or_keep_the_ledger_cannot_touch_creden
             assert!(!readable.contains(secret), "{function} may read {secret}");
         }
     }
+}
+
+#[test]
+fn the_leaderboard_index_is_read_by_its_keys_only() {
+    use infra::dynamo::leaderboard::{BOARD_PK, BOARD_SK, LEADERBOARD_INDEX, SEASON_ATTRIBUTES};
+    let template = template();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    let arn = format!("${{UsersTable.Arn}}/index/{LEADERBOARD_INDEX}");
+    let statement = template.resources["RecordApiFunction"]
+        .property("Policies")
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.get("Statement").and_then(|s| s.as_sequence()))
+        .flatten()
+        .find(|st| substituted(&st["Resource"]).as_deref() == Some(arn.as_str()))
+        .expect("record-api queries the leaderboard index")
+        .clone();
+    assert_eq!(
+        statement["Action"].as_sequence().unwrap(),
+        &[serde_yaml::Value::from("dynamodb:Query")]
+    );
+    let expected: BTreeSet<String> = ["pk", "sk", BOARD_PK, BOARD_SK].map(str::to_owned).into();
+    assert_eq!(readable_attributes(&statement), expected);
+    // the index: its keys are the season item's, and it projects nothing else
+    let users = &template.resources["UsersTable"];
+    let index = users
+        .property("GlobalSecondaryIndexes")
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|i| i["IndexName"].as_str() == Some(LEADERBOARD_INDEX))
+        .expect("the leaderboard index");
+    let keys: Vec<&str> = index["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| k["AttributeName"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, [BOARD_PK, BOARD_SK]);
+    assert!(SEASON_ATTRIBUTES.contains(&BOARD_PK) && SEASON_ATTRIBUTES.contains(&BOARD_SK));
+    assert_eq!(index["Projection"]["ProjectionType"].as_str(), Some("KEYS_ONLY"));
+    // nobody else reaches it: no other function names the Users table's indexes
+    assert_eq!(
+        text.matches("${UsersTable.Arn}/index/").count(),
+        1,
+        "only record-api's statement"
+    );
 }
 
 #[test]
@@ -1102,4 +1166,58 @@ fn reconcile_touches_only_the_pending_marker_and_reads_only_applied_versions() {
         schedule["Properties"]["Schedule"].as_str(),
         Some("rate(15 minutes)")
     );
+}
+
+#[test]
+fn account_erasure_sees_only_deletions_and_touches_neither_users_nor_credentials() {
+    let specs = mapping_specs(Stack::shared().provisioned()).unwrap();
+    let erasure = &specs
+        .iter()
+        .find(|s| s.function == "AccountErasureFunction" && s.is_stream())
+        .expect("account-erasure consumes the ActivityLog stream")
+        .filters;
+    let entry = |event_name: &str, kind: &str| {
+        json!({ "eventName": event_name, "eventSource": "aws:dynamodb", "dynamodb": {
+            "Keys": { "pk": { "S": "USER#1" }, "sk": { "S": "LOG#01J" } },
+            "NewImage": { "kind": { "S": kind } } } })
+    };
+    assert!(erasure.matches(&entry(
+        "INSERT",
+        domain::activity::ActivityKind::AccountDeleted.as_str()
+    )));
+    assert!(!erasure.matches(&entry("INSERT", "result.recorded")));
+    assert!(!erasure.matches(&entry("INSERT", "auth.login_succeeded")));
+
+    // the Races side only: no statement on the Users table (where credentials live)
+    let template = template();
+    assert!(statements_on(&template, "AccountErasureFunction", "UsersTable").is_empty());
+    let policies =
+        serde_yaml::to_string(template.resources["AccountErasureFunction"].property("Policies")).unwrap();
+    assert!(!policies.contains("UsersTable"), "{policies}");
+    assert!(!policies.contains("dynamodb:Scan"), "{policies}");
+}
+
+#[test]
+fn the_imports_bucket_is_private_encrypted_and_only_its_prefix_is_granted() {
+    let template = template();
+    let bucket = &template.resources["ImportsBucket"];
+    let block = bucket.property("PublicAccessBlockConfiguration");
+    for setting in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(block[setting].as_bool(), Some(true), "{setting}");
+    }
+    assert!(!bucket.property("BucketEncryption").is_null());
+    let text = std::fs::read_to_string(local::stack::template_path()).expect("template.yaml");
+    // record-api signs uploads: it may put, never read; results-import reads and puts
+    // markers; both under imports/ only
+    let s3_grants: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- s3:"))
+        .collect();
+    assert_eq!(s3_grants.len(), 3, "{s3_grants:?}");
+    assert_eq!(text.matches("/imports/*\"").count(), 2);
 }

@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use local::{InProcess, ServiceOptions, Services, Stack};
 use mrmrthon_e2e::{
-    discord_sink, eventually, with_login, with_notifiers, with_points_pipeline, with_record_api,
+    discord_sink, eventually, with_account_erasure, with_login, with_notifiers, with_points_pipeline,
+    with_record_api,
 };
 use serde_json::{Value, json};
 
@@ -394,6 +395,7 @@ async fn a_race_through_the_site() {
     let invoker = with_record_api(invoker, provisioned, &sdk).await;
     let invoker = with_points_pipeline(invoker, provisioned, &sdk).await;
     let invoker = with_notifiers(invoker, provisioned, &sdk).await;
+    let invoker = with_account_erasure(invoker, provisioned, &sdk).await;
     let mailbox = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
     let services = Services::start(
         stack.endpoint(),
@@ -445,6 +447,23 @@ async fn a_race_through_the_site() {
             let path = b.current_path().await;
             let id = path.strip_prefix("/organizer/marathons/")?;
             (id.len() == 26).then(|| id.to_owned())
+        })
+        .await;
+
+    // the runner gives a race profile on /account (private: the ranking shows the
+    // category it gives, nothing more)
+    runner.goto("/account").await;
+    runner.fill("sex", "female").await;
+    runner.fill("birth", "1984").await;
+    runner
+        .click("section[aria-labelledby=race-heading] button[type=submit]")
+        .await;
+    runner
+        .until("the race profile saved", WAIT, async |b| {
+            b.text("section[aria-labelledby=race-heading] [role=status]")
+                .await
+                .filter(|t| !t.is_empty())
+                .map(|_| ())
         })
         .await;
 
@@ -553,11 +572,41 @@ async fn a_race_through_the_site() {
             b.client.find(Locator::Css(&row_css)).await.ok().map(|_| ())
         })
         .await;
+    // the row shows the bib given at registration, the status and the category
+    let age = time::OffsetDateTime::now_utc().year() - 1984;
+    let category = domain::race::Category::new(domain::race::Sex::Female, age).label();
+    let row_text = spectator.text(&row_css).await.unwrap_or_default();
+    assert!(row_text.contains(&category), "{category} in {row_text:?}");
+    let status = spectator
+        .client
+        .execute(
+            "return document.querySelector(arguments[0]).dataset.status;",
+            vec![json!(row_css)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, json!("finished"));
     spectator.document("results").await;
     spectator.goto(&format!("/runners/{runner_id}")).await;
     spectator
         .until("the runner's public total", WAIT, async |b| {
             (b.text("[data-total]").await?.trim() == "110").then_some(())
+        })
+        .await;
+    // the season's leaderboard (the marathon is run today: this year's season) has the
+    // runner with the result's points, and the runner's bests the official time
+    let season = time::OffsetDateTime::now_utc().year();
+    spectator.goto(&format!("/leaderboard?season={season}")).await;
+    let standing = format!("tr[data-runner-id=\"{runner_id}\"] [data-points]");
+    spectator
+        .until("the runner on the season's leaderboard", WAIT, async |b| {
+            (b.text(&standing).await?.trim() == "110").then_some(())
+        })
+        .await;
+    runner.goto("/me/records").await;
+    runner
+        .until("the official time among the runner's bests", WAIT, async |b| {
+            (b.text("[data-best-time]").await?.trim() == "3:12:45").then_some(())
         })
         .await;
 
@@ -569,6 +618,7 @@ async fn a_race_through_the_site() {
         (&spectator, "/forgot-password".to_owned()),
         (&spectator, "/reset-password?token=not-a-mailed-token".to_owned()),
         (&spectator, "/no/such/page".to_owned()),
+        (&spectator, format!("/leaderboard?season={season}")),
         (&runner, "/me/entries".to_owned()),
         (&runner, "/me/results".to_owned()),
         (&runner, "/me/records".to_owned()),
@@ -581,6 +631,34 @@ async fn a_race_through_the_site() {
         browser.settled().await;
         browser.accessible(&path).await;
     }
+
+    // the runner deletes the account on /account (the password, then the confirmation
+    // dialog): signed out, and the ranking keeps the result under the anonymous name
+    runner.goto("/account").await;
+    runner
+        .set("[data-form=delete-account] [name=\"password\"]", PASSWORD)
+        .await;
+    runner.click("button[data-action=delete-account]").await;
+    runner
+        .until("the confirmation dialog", WAIT, async |b| {
+            b.client.accept_alert().await.ok()
+        })
+        .await;
+    runner
+        .until("signed out, on the start page", WAIT, async |b| {
+            (b.current_path().await == "/").then_some(())
+        })
+        .await;
+    let ranking = format!("/marathons/{marathon}/results");
+    spectator
+        .until("the anonymous name in the ranking", PIPELINE, async |b| {
+            b.goto(&ranking).await;
+            b.text(&row_css)
+                .await?
+                .contains(domain::ANONYMOUS_NAME)
+                .then_some(())
+        })
+        .await;
 
     for browser in [organizer, runner, spectator] {
         browser.client.close().await.unwrap();

@@ -23,7 +23,7 @@ use domain::points::{Award, AwardChange, award_change};
 use domain::ports::{MarathonFilter, PointsStore, RaceStore, StoreError};
 use domain::record::Record;
 use domain::result::{OfficialResult, result_id};
-use domain::{Role, SystemClock, User, UserId, UserName};
+use domain::{Role, SystemClock, UserId, UserName};
 use http_body_util::BodyExt;
 use infra::passwords::Passwords;
 use infra::tokens::{TokenConfig, TokenSigner, TokenVerifier};
@@ -135,7 +135,52 @@ impl RaceStore for StubRaces {
     async fn update_marathon(&self, _: &Marathon, _: u64, _: &ActivityEntry) -> Result<(), StoreError> {
         Err(not_here())
     }
-    async fn register(&self, _: &Entry, _: OffsetDateTime, _: &ActivityEntry) -> Result<(), StoreError> {
+    async fn register(
+        &self,
+        _: &Entry,
+        _: OffsetDateTime,
+        _: &ActivityEntry,
+    ) -> Result<Option<domain::race::Bib>, StoreError> {
+        Err(not_here())
+    }
+    async fn set_bib(
+        &self,
+        _: &MarathonId,
+        _: &UserId,
+        _: domain::race::Bib,
+        _: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn bib_holder(&self, _: &MarathonId, _: domain::race::Bib) -> Result<Option<UserId>, StoreError> {
+        Err(not_here())
+    }
+    async fn marathon_roster(&self, _: &MarathonId) -> Result<Vec<domain::entry::RosterEntry>, StoreError> {
+        Err(not_here())
+    }
+    async fn ranking(
+        &self,
+        _: &MarathonId,
+        _: Option<&str>,
+        _: u32,
+    ) -> Result<Page<domain::ports::RankedRow>, StoreError> {
+        Err(not_here())
+    }
+    async fn race_profile(&self, _: &UserId) -> Result<domain::race::RaceProfile, StoreError> {
+        Err(not_here())
+    }
+    async fn set_race_profile(
+        &self,
+        _: &UserId,
+        _: &domain::race::RaceProfile,
+        _: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn race_profiles(
+        &self,
+        _: &[UserId],
+    ) -> Result<Vec<(UserId, domain::race::RaceProfile)>, StoreError> {
         Err(not_here())
     }
     async fn cancel_entry(&self, _: &MarathonId, _: &UserId, _: &ActivityEntry) -> Result<(), StoreError> {
@@ -201,11 +246,67 @@ impl RaceStore for StubRaces {
     }
 }
 
+struct StubImports;
+
+#[async_trait]
+impl domain::import::ImportStore for StubImports {
+    async fn create(&self, _: &domain::import::Import) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn get(
+        &self,
+        _: &MarathonId,
+        _: &domain::import::ImportId,
+    ) -> Result<Option<domain::import::Import>, StoreError> {
+        Err(not_here())
+    }
+    async fn save_dry_run(&self, _: &domain::import::Import) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn begin_commit(
+        &self,
+        _: &MarathonId,
+        _: &domain::import::ImportId,
+        _: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn progress(
+        &self,
+        _: &MarathonId,
+        _: &domain::import::ImportId,
+        _: u32,
+        _: u32,
+        _: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+    async fn finish(
+        &self,
+        _: &MarathonId,
+        _: &domain::import::ImportId,
+        _: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        Err(not_here())
+    }
+}
+
 struct StubPoints;
 
 #[async_trait]
+impl domain::ports::LeaderboardStore for StubPoints {
+    async fn leaderboard(
+        &self,
+        _: domain::leaderboard::Season,
+        _: &domain::paging::PageRequest,
+    ) -> Result<domain::paging::Page<domain::leaderboard::Standing>, StoreError> {
+        Err(not_here())
+    }
+}
+
+#[async_trait]
 impl PointsStore for StubPoints {
-    async fn total(&self, _: &UserId) -> Result<Option<(User, i64)>, StoreError> {
+    async fn total(&self, _: &UserId) -> Result<Option<(domain::PublicProfile, i64)>, StoreError> {
         Err(not_here())
     }
     async fn awards(&self, _: &UserId) -> Result<Vec<Award>, StoreError> {
@@ -221,6 +322,17 @@ fn record_api(c: &mut Criterion) {
         races: Arc::new(StubRaces),
         users: Arc::new(MemoryUsers::default()),
         points: Arc::new(StubPoints),
+        leaderboard: Arc::new(StubPoints),
+        // the routes measured here touch no import
+        imports: Arc::new(StubImports),
+        files: infra::s3::ImportFiles::new(
+            aws_sdk_s3::Client::new(
+                &aws_config::SdkConfig::builder()
+                    .behavior_version(aws_config::BehaviorVersion::latest())
+                    .build(),
+            ),
+            "bench",
+        ),
         verifier: TokenVerifier::from_public_pem(&public_pem, TokenConfig::new(ISSUER, AUDIENCE))
             .expect("key"),
         clock: Arc::new(SystemClock),
@@ -279,14 +391,21 @@ fn result_image(marathon: &MarathonId, runner: &UserId, points: u32, version: u6
         marathon_date: now.date(),
         runner_id: runner.clone(),
         runner_name: UserName::parse("김민수").expect("a name"),
-        finish_seconds: 10_965,
-        finish_time: "3:02:45".into(),
+        finish_seconds: Some(10_965),
+        finish_time: Some("3:02:45".into()),
         bonus_points: 10,
         points,
         version,
         recorded_at: now,
         updated_at: now,
         correlation_id: Some("c0ffee00-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()),
+        status: Default::default(),
+        gun_seconds: None,
+        splits: Default::default(),
+        bib: None,
+        category: None,
+        import_id: None,
+        age_grade: None,
     };
     let mut item: serde_dynamo::Item = serde_dynamo::to_item(&result).expect("an item");
     let s = serde_dynamo::AttributeValue::S;
@@ -355,6 +474,7 @@ fn decode_award_encode(body: &str, stored: Option<(u32, u64)>) -> Option<String>
             delta,
             total: 1_210 + delta,
             result_version: change.version,
+            import_id: None,
         }),
         OffsetDateTime::now_utc(),
         envelope.correlation_id,
@@ -369,10 +489,12 @@ fn point_increase(c: &mut Criterion) {
             result_id: result_id(&marathon, &runner),
             marathon_id: marathon,
             marathon_name: "서울 마라톤 2026".into(),
+            marathon_date: Some(time::macros::date!(2026 - 11 - 21)),
             runner_id: runner,
             runner_name: "김민수".into(),
             points: 110,
             version: 1_795_255_300_000,
+            import_id: None,
         }),
         OffsetDateTime::now_utc(),
         Some("c0ffee00-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()),
@@ -392,7 +514,9 @@ fn point_increase(c: &mut Criterion) {
 /// body into an envelope, the Discord message built and encoded.
 fn discord_render(body: &str) -> Option<String> {
     let envelope = Envelope::<PointsEvent>::parse(body).ok()?;
-    let PointsEvent::Awarded(award) = envelope.event;
+    let PointsEvent::Awarded(award) = envelope.event else {
+        return None;
+    };
     // the links a deployed webhook adds (SITE_URL)
     static SITE: std::sync::LazyLock<Option<infra::site::SiteUrl>> =
         std::sync::LazyLock::new(|| infra::site::SiteUrl::parse("https://mrmrthon.dev"));

@@ -9,6 +9,7 @@ mod cost;
 mod cpu;
 mod fixtures;
 mod host;
+mod import;
 mod lab;
 mod peers;
 mod pipeline;
@@ -28,6 +29,7 @@ use report::{Machine, Results};
 const USAGE: &str = "\
 usage: mrmrthon-bench all [options]
        mrmrthon-bench web [--loads N] [--runners N] [--out PATH]
+       mrmrthon-bench import [--finishers N] [--out PATH]
 
 all: builds release binaries, measures cold init, binary size, peak RSS, handler CPU and
 batch concurrency of every function, then the web part, and writes BENCHMARKS.md.
@@ -35,6 +37,8 @@ web: only the web part (the first page's JavaScript, gzipped; the results page i
 Chromium on a throttled phone profile); replaces just its section of BENCHMARKS.md. It
 builds web/ with `npm run build` when web/dist is older than web/src (`make web` first
 installs web/node_modules).
+import: the race-scale part: N finishers (default 5,000) imported in one file on the local
+stack, from the commit request to the last award and mail; replaces its section.
 
 options:
   --runs N          cold starts per function (default 25, at least 20 for the report)
@@ -69,6 +73,7 @@ options:
 enum Command {
     All,
     Web,
+    Import,
 }
 
 struct Options {
@@ -91,6 +96,7 @@ struct Options {
     cost: Option<usize>,
     /// The pipeline at race scale; None with --no-pipeline.
     pipeline: Option<pipeline::Options>,
+    finishers: usize,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -110,11 +116,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
         peers: Some((10, 50)),
         cost: Some(50),
         pipeline: Some(pipeline::Options::default()),
+        finishers: 5_000,
     };
     let mut args = args.iter();
     match args.next().map(String::as_str) {
         Some("all") => {}
         Some("web") => options.command = Command::Web,
+        Some("import") => options.command = Command::Import,
         Some(other) => return Err(format!("unknown command {other:?}")),
         None => return Err("no command".into()),
     }
@@ -171,6 +179,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 let n = number("--runners", args.next())?;
                 options.web.get_or_insert_default().runners = n;
             }
+            "--finishers" if options.command == Command::Import => {
+                options.finishers = number("--finishers", args.next())?
+            }
             "--out" => options.out = PathBuf::from(args.next().ok_or("--out needs a path")?),
             "--bootstrap-env" => {
                 let pair = args.next().ok_or("--bootstrap-env needs K=V")?;
@@ -218,6 +229,7 @@ fn main() -> ExitCode {
     let outcome = match options.command {
         Command::All => runtime.block_on(all(options, command)),
         Command::Web => runtime.block_on(web_only(options, command)),
+        Command::Import => runtime.block_on(import_only(options, command)),
     };
     match outcome {
         Ok(path) => {
@@ -434,6 +446,24 @@ async fn web_only(options: Options, args: String) -> Result<PathBuf, String> {
         (Ok(_), Ok(_)) => Ok(options.out),
         (Err(e), _) | (_, Err(e)) => Err(format!("wrote {}, but: {e}", options.out.display())),
     }
+}
+
+async fn import_only(options: Options, args: String) -> Result<PathBuf, String> {
+    let command = format!("cargo run --release -p mrmrthon-bench -- {args}");
+    let (started, load_before) = (now(), loadavg());
+    let measured = import::measure(options.finishers).await?;
+    let when = format!(
+        "{started} (load average before: {load_before}; after: {}; {} cores)",
+        loadavg(),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
+    let existing = std::fs::read_to_string(&options.out).unwrap_or_default();
+    std::fs::write(
+        &options.out,
+        import::splice(&existing, &import::render(&measured, &command, &when)),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", options.out.display()))?;
+    Ok(options.out)
 }
 
 /// One start: does this binary reach the Runtime API at all?

@@ -34,7 +34,9 @@ pub fn post(endpoint: &str, path: &str) -> Result<Response> {
 
 /// Sets the faults the emulator answers on purpose (`local/emulator.py`, `FAULTS_PATH`),
 /// e.g. `{"ses": {"code": "Throttling", "message": "Daily message quota exceeded.",
-/// "seconds": 5}}`: every SES send fails so for 5 seconds.
+/// "seconds": 5}}`: every SES send fails so for 5 seconds; `{"random": {"share": 0.2,
+/// "seed": 7, "agent": "app/x"}}` answers a fifth of the calls made with that user agent
+/// with throttling or a 5xx.
 pub async fn set_faults(endpoint: &str, faults: &serde_json::Value) -> Result<()> {
     let url = format!("{}/_mrmrthon/faults", endpoint.trim_end_matches('/'));
     let response = crate::http_client::HttpClient::new()
@@ -49,6 +51,19 @@ pub async fn set_faults(endpoint: &str, faults: &serde_json::Value) -> Result<()
             response.text()
         )))
     }
+}
+
+/// The random faults' counters (`{"random": …}` in `set_faults`): calls seen and faults
+/// answered, by service and kind, since the random faults were last set.
+pub async fn fault_counts(endpoint: &str) -> Result<serde_json::Value> {
+    let url = format!("{}/_mrmrthon/faults", endpoint.trim_end_matches('/'));
+    let response = crate::http_client::HttpClient::new()
+        .get(&url, CALL_TIMEOUT)
+        .await
+        .map_err(Error::Process)?;
+    response
+        .json()
+        .ok_or_else(|| Error::Process(format!("the emulator's fault counters: {}", response.text())))
 }
 
 /// True when a moto server answers at `endpoint` (used both to wait for our own emulator

@@ -8,7 +8,10 @@
 //!   replaces the queue of scripted answers (each used `times` times, default once; a 429
 //!   carries `retry_after` in the JSON body and `Retry-After` / `X-RateLimit-*` headers);
 //!   `GET` shows it, `DELETE` clears it;
-//! - `GET /_sink/posts` lists the recorded posts, `DELETE /_sink/posts` forgets them.
+//! - `GET /_sink/posts` lists the recorded posts, `DELETE /_sink/posts` forgets them;
+//! - `POST /_sink/faults` `{"share": 0.2, "seed": 7}` answers that share of the posts not
+//!   scripted, drawn from the seed, with a 429 (`retry_after` 0.1 to 0.5 s) or a 500, half
+//!   each; `{"share": 0}` ends it.
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -21,6 +24,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -99,10 +104,44 @@ struct ScriptRequest {
     responses: Vec<Scripted>,
 }
 
+#[derive(Debug, Deserialize)]
+struct FaultsRequest {
+    share: f64,
+    #[serde(default)]
+    seed: u64,
+}
+
+/// Random 429s and 500s, drawn from a seed.
+struct RandomFaults {
+    share: f64,
+    draws: StdRng,
+}
+
+impl RandomFaults {
+    fn new(share: f64, seed: u64) -> Option<RandomFaults> {
+        (share > 0.0).then(|| RandomFaults {
+            share,
+            draws: StdRng::seed_from_u64(seed),
+        })
+    }
+
+    fn draw(&mut self) -> Option<Scripted> {
+        if !self.draws.random_bool(self.share.clamp(0.0, 1.0)) {
+            return None;
+        }
+        Some(if self.draws.random_bool(0.5) {
+            Scripted::rate_limited(self.draws.random_range(0.1..0.5))
+        } else {
+            Scripted::status(500)
+        })
+    }
+}
+
 #[derive(Default)]
 struct Recorded {
     posts: Vec<Post>,
     script: VecDeque<Scripted>,
+    random: Option<RandomFaults>,
     next_id: u64,
 }
 
@@ -147,6 +186,7 @@ impl Sink {
                 get(show_script).post(set_script).delete(clear_script),
             )
             .route("/_sink/posts", get(list_posts).delete(clear_posts))
+            .route("/_sink/faults", post(set_faults))
             .with_state(Arc::clone(&shared));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -184,6 +224,12 @@ impl Sink {
     /// Replaces the scripted answers.
     pub fn script(&self, responses: Vec<Scripted>) {
         self.shared.recorded().script = responses.into();
+    }
+
+    /// Answers `share` of the posts no script answers with a 429 or a 500, drawn from
+    /// `seed` (0 ends it).
+    pub fn random_faults(&self, share: f64, seed: u64) {
+        self.shared.recorded().random = RandomFaults::new(share, seed);
     }
 
     pub fn clear(&self) {
@@ -243,7 +289,7 @@ async fn webhook(
                 Some(front.clone())
             }
             Some(_) => recorded.script.pop_front(),
-            None => None,
+            None => recorded.random.as_mut().and_then(RandomFaults::draw),
         };
         (recorded.next_id, scripted)
     };
@@ -461,6 +507,25 @@ async fn set_script(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
         Err(e) => (
             StatusCode::BAD_REQUEST,
             axum::Json(json!({"error": format!("expected {{\"responses\": [{{\"status\": 429, \"retry_after\": 0.5}}]}}: {e}")})),
+        )
+            .into_response(),
+    }
+}
+
+async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<FaultsRequest>(&body) {
+        Ok(request) if (0.0..=1.0).contains(&request.share) => {
+            shared.recorded().random = RandomFaults::new(request.share, request.seed);
+            axum::Json(json!({ "share": request.share, "seed": request.seed })).into_response()
+        }
+        Ok(_) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "share is between 0 and 1"})),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": format!("expected {{\"share\": 0.2, \"seed\": 7}}: {e}")})),
         )
             .into_response(),
     }

@@ -120,8 +120,18 @@ async fn a_killed_function_process_is_replaced_and_the_next_invocation_served() 
     first.expect("cargo lambda watch serves api-docs");
     let original = serving(&host);
 
-    // killed while idle: the next invocation starts a fresh process and is answered
+    // killed while idle: the next invocation starts a fresh process and is answered. `kill`
+    // returns before the process is gone; "idle" means gone before the next invocation
+    // comes (on a loaded machine an invocation sent at once met the dying process)
     signal(original, "KILL");
+    let dying = Instant::now();
+    while FunctionHost::alive(original) {
+        assert!(
+            dying.elapsed() < Duration::from_secs(10),
+            "{original} outlived SIGKILL"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let took = served(&invoker, "after a kill while idle", Duration::from_secs(20)).await;
     assert!(took < Duration::from_secs(10), "{took:?}");
     let fresh = serving(&host);

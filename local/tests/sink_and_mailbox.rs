@@ -294,3 +294,55 @@ async fn posts_that_are_not_objects_are_refused_like_discord() {
     assert_eq!(sink.posts()[0].body, json!([]));
     sink.stop().await;
 }
+
+#[tokio::test]
+async fn random_faults_answer_a_seeded_share_of_posts_with_429_or_500() {
+    let sink = Sink::start(0, Hops::quiet()).await.unwrap();
+    let http = HttpClient::new();
+    let message = json!({"content": "김러너 +100 points"});
+    let statuses = async |sink: &Sink| {
+        let mut statuses = Vec::new();
+        for _ in 0..200 {
+            let reply = http
+                .post_json(&sink.webhook_url(), &message, TIMEOUT)
+                .await
+                .unwrap();
+            if reply.status == 429 {
+                let after = reply.json().unwrap()["retry_after"].as_f64().unwrap();
+                assert!((0.1..0.5).contains(&after), "{after}");
+            }
+            statuses.push(reply.status);
+        }
+        statuses
+    };
+    let set = http
+        .post_json(
+            &format!("{}/_sink/faults", sink.url()),
+            &json!({"share": 0.3, "seed": 11}),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(set.status, 200);
+    let first = statuses(&sink).await;
+    let failed = first.iter().filter(|s| **s != 204).count();
+    assert!((35..=85).contains(&failed), "{failed} of 200 failed at 30%");
+    assert!(first.contains(&429) && first.contains(&500), "{first:?}");
+    assert!(first.iter().all(|s| [204, 429, 500].contains(s)), "{first:?}");
+    // the same seed draws the same answers
+    sink.random_faults(0.3, 11);
+    assert_eq!(statuses(&sink).await, first);
+    // a share of 0 ends it; a share above 1 is refused
+    sink.random_faults(0.0, 11);
+    assert!(statuses(&sink).await.iter().all(|s| *s == 204));
+    let refused = http
+        .post_json(
+            &format!("{}/_sink/faults", sink.url()),
+            &json!({"share": 2}),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 400);
+    sink.stop().await;
+}

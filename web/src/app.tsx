@@ -6,6 +6,7 @@ import { flash, useFlash } from "./flash";
 import { I18nContext, initialLang, type Lang, makeI18n, rememberLang, useI18n } from "./i18n";
 import { AccountPage } from "./pages/account";
 import { LoginPage, LogoutButton, SignupPage } from "./pages/auth";
+import { LeaderboardPage } from "./pages/leaderboard";
 import { ManageMarathonPage, NewMarathonPage, OrganizerPage } from "./pages/organizer";
 import { Home, MarathonPage, ResultPage, ResultsPage, RunnerPage } from "./pages/public";
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./pages/recovery";
@@ -66,6 +67,7 @@ function Layout() {
           <Route path="/marathons/:id/results" component={ResultsPage} />
           <Route path="/marathons/:id/results/:runner_id" component={ResultPage} />
           <Route path="/runners/:id" component={RunnerPage} />
+          <Route path="/leaderboard" component={LeaderboardPage} />
           <Route path="/signup" component={SignupPage} />
           <Route path="/login" component={LoginPage} />
           <Route path="/account" component={AccountPage} />
@@ -105,6 +107,7 @@ function Header() {
       <nav aria-label={t.nav.main}>
         <ul>
           {link("/", t.nav.home)}
+          {link("/leaderboard", t.nav.leaderboard)}
           {me?.user_type === "runner" && (
             <>
               {link("/me/entries", t.nav.entries)}

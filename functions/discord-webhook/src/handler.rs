@@ -1,5 +1,7 @@
 //! One SQS batch: each message is a `points.awarded` envelope, posted to Discord once per
-//! award version (idempotency key `discord#<result_id>#<result_version>`), concurrently
+//! award version (idempotency key `discord#<result_id>#<result_version>`), or a
+//! `results.imported` summary, posted once per import (`discord#import#<import_id>`);
+//! an award an import made is not posted on its own (the summary tells it). Concurrently
 //! and within the invocation's deadline. Failed messages are reported by id; a poison one
 //! reaches the DLQ after `maxReceiveCount` without holding back the others.
 
@@ -29,6 +31,8 @@ pub const CONCURRENCY: usize = 5;
 pub enum Outcome {
     /// Discord accepted the post.
     Posted,
+    /// An award a bulk import made: its import's summary announces it, nothing sent.
+    Imported,
     /// This award version was posted before: nothing sent.
     Duplicate,
     /// Another delivery of the same award is posting right now: retried later.
@@ -48,6 +52,7 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Posted => "posted",
+            Outcome::Imported => "imported",
             Outcome::Duplicate => "duplicate",
             Outcome::InProgress => "in_progress",
             Outcome::RateLimited => "rate_limited",
@@ -173,7 +178,8 @@ impl Notifier {
 
     /// Decodes, claims the award version, posts, and settles the claim.
     pub async fn deliver(&self, message: &SqsMessage, deadline: Instant) -> Delivery {
-        // points-events carries `points.awarded` only: any other type fails to decode
+        // points-events carries `points.awarded` and `results.imported`: any other type
+        // fails to decode
         let envelope = match message.body.as_deref().map(Envelope::<PointsEvent>::parse) {
             Some(Ok(envelope)) => envelope,
             Some(Err(error)) => {
@@ -184,10 +190,19 @@ impl Notifier {
             None => return poison(None, "message without a body".into()),
         };
         let correlation_id = envelope.correlation_id.clone();
-        let PointsEvent::Awarded(award) = &envelope.event;
-        let discord =
-            WebhookMessage::for_award(award, envelope.occurred_at, self.language, self.site.as_ref());
-        let key = format!("discord#{}#{}", award.result_id, award.result_version);
+        let (discord, key) = match &envelope.event {
+            PointsEvent::Awarded(award) if award.import_id.is_some() => {
+                return Delivery::done(Outcome::Imported, correlation_id);
+            }
+            PointsEvent::Awarded(award) => (
+                WebhookMessage::for_award(award, envelope.occurred_at, self.language, self.site.as_ref()),
+                format!("discord#{}#{}", award.result_id, award.result_version),
+            ),
+            PointsEvent::Imported(summary) => (
+                WebhookMessage::for_import(summary, envelope.occurred_at, self.language, self.site.as_ref()),
+                format!("discord#import#{}", summary.import_id),
+            ),
+        };
         if !self.webhook.has_time(deadline) {
             // not even one attempt fits: leave the award unclaimed for the redelivery
             let error = PostError::OutOfTime { attempts: 0 };

@@ -311,6 +311,7 @@ mod tests {
             delta,
             total,
             result_version: 7,
+            import_id: None,
         }
     }
 

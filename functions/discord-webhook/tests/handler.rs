@@ -522,3 +522,37 @@ async fn a_korean_deployment_posts_in_korean_and_stamps_its_record_with_the_inje
         .to_string();
     assert_eq!(item["expires_at"].as_n().unwrap(), &expires);
 }
+
+#[tokio::test]
+async fn an_imported_award_is_not_posted_and_the_import_summary_is_posted_once() {
+    let discord = Discord::start();
+    let notifier = notifier(&discord.url()).await;
+    let award = with_envelope(&fresh("points-awarded.json").records.remove(0), |e| {
+        e["data"]["import_id"] = "01JDQ9AZIMPORT0000000000000".into();
+    });
+    let delivery = notifier.deliver(&award, deadline_in(20)).await;
+    assert_eq!(delivery.outcome, Outcome::Imported);
+    assert_eq!(delivery.result, Ok(()));
+    assert!(
+        discord.received().is_empty(),
+        "an imported award is told by the summary"
+    );
+
+    // a fresh import id (the idempotency table outlives a test run)
+    let sample = fresh("results-imported.json").records.remove(0);
+    let import_id = sample.message_id.clone().unwrap();
+    let summary = with_envelope(&sample, |e| e["data"]["import_id"] = import_id.into());
+    for _ in 0..2 {
+        let response = notifier
+            .process(batch(vec![redelivered(&summary)]), deadline_in(20))
+            .await
+            .unwrap();
+        assert!(failed_ids(&response).is_empty(), "{response:?}");
+    }
+    let posts = discord.received();
+    assert_eq!(posts.len(), 1, "one post per import, however often delivered");
+    let content = posts[0].body["content"].as_str().unwrap();
+    assert!(content.contains("997"), "{content}");
+    let podium = posts[0].body["embeds"][0]["fields"][0]["value"].as_str().unwrap();
+    assert!(podium.starts_with("🥇 김민수 2:08:31"), "{podium}");
+}

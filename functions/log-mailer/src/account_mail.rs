@@ -13,6 +13,9 @@ pub fn subjects(event: &SecurityEvent) -> Option<(&'static str, &'static str)> {
         SecurityEvent::VerifyEmail { .. } => {
             Some(("이메일 주소를 확인해 주세요", "Please verify your email address"))
         }
+        SecurityEvent::AccountDeleted { .. } => {
+            Some(("계정이 삭제되었습니다", "Your account has been deleted"))
+        }
         SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse => None,
     }
 }
@@ -23,6 +26,7 @@ pub fn shorts(event: &SecurityEvent) -> Option<(&'static str, &'static str)> {
         SecurityEvent::PasswordChanged => Some(("비밀번호 변경", "Password changed")),
         SecurityEvent::PasswordReset { .. } => Some(("비밀번호 재설정", "Password reset")),
         SecurityEvent::VerifyEmail { .. } => Some(("이메일 확인", "Verify your email")),
+        SecurityEvent::AccountDeleted { .. } => Some(("계정 삭제", "Account deleted")),
         SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse => None,
     }
 }
@@ -53,6 +57,16 @@ pub fn paragraphs(event: &SecurityEvent, korean: bool) -> Option<Vec<String>> {
         (SecurityEvent::VerifyEmail { .. }, false) => Some(vec![
             "Thanks for joining mrmrthon. Verify your email address with the link below: it works once, for 24 hours.".into(),
             "Until then you get security mails only, and an organizer cannot record results.".into(),
+        ]),
+        (SecurityEvent::AccountDeleted { .. }, true) => Some(vec![
+            "mrmrthon 계정이 삭제되었습니다. 이메일 주소, 이름, 비밀번호, 개인 기록과 아직 열리지 않은 대회의 참가 신청을 지웠고, 모든 기기에서 로그아웃했습니다.".into(),
+            "공식 기록은 순위가 바뀌지 않도록 포인트와 함께 \u{201c}Anonymous runner\u{201d}라는 이름으로 남습니다. 이 주소로 보내는 메일은 이것이 마지막입니다.".into(),
+            "본인이 삭제하지 않았다면 비밀번호가 유출된 것일 수 있습니다. 같은 비밀번호를 쓰는 다른 서비스의 비밀번호를 바꿔 주세요.".into(),
+        ]),
+        (SecurityEvent::AccountDeleted { .. }, false) => Some(vec![
+            "Your mrmrthon account has been deleted: its email address, name, password, private records and entries for races not yet run are gone, and every session has ended.".into(),
+            "Official results stay in the rankings under the name \u{201c}Anonymous runner\u{201d}, with their points, so the rankings stay true. This is the last mail to this address.".into(),
+            "If you did not delete it, your password may be known to someone else: change it wherever else you use it.".into(),
         ]),
         (SecurityEvent::AccountLocked { .. } | SecurityEvent::RefreshReuse, _) => None,
     }

@@ -13,6 +13,7 @@
 
 use std::fmt::Write as _;
 
+use domain::race::ResultStatus;
 use infra::site::SiteUrl;
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
@@ -240,7 +241,8 @@ fn korean_subject(notice: &Notice) -> String {
             SecurityEvent::RefreshReuse => "보안을 위해 로그인 세션을 종료했습니다".into(),
             SecurityEvent::PasswordChanged
             | SecurityEvent::PasswordReset { .. }
-            | SecurityEvent::VerifyEmail { .. } => account_subject(event, true),
+            | SecurityEvent::VerifyEmail { .. }
+            | SecurityEvent::AccountDeleted { .. } => account_subject(event, true),
         },
     }
 }
@@ -262,7 +264,8 @@ fn english_subject(notice: &Notice) -> String {
             SecurityEvent::RefreshReuse => "We signed you out to protect your account".into(),
             SecurityEvent::PasswordChanged
             | SecurityEvent::PasswordReset { .. }
-            | SecurityEvent::VerifyEmail { .. } => account_subject(event, false),
+            | SecurityEvent::VerifyEmail { .. }
+            | SecurityEvent::AccountDeleted { .. } => account_subject(event, false),
         },
     }
 }
@@ -291,7 +294,8 @@ fn short_korean(notice: &Notice) -> &'static str {
             SecurityEvent::RefreshReuse => "보안 로그아웃",
             SecurityEvent::PasswordChanged
             | SecurityEvent::PasswordReset { .. }
-            | SecurityEvent::VerifyEmail { .. } => account_short(event, true),
+            | SecurityEvent::VerifyEmail { .. }
+            | SecurityEvent::AccountDeleted { .. } => account_short(event, true),
         },
     }
 }
@@ -312,7 +316,8 @@ fn short_english(notice: &Notice) -> &'static str {
             SecurityEvent::RefreshReuse => "Signed out for security",
             SecurityEvent::PasswordChanged
             | SecurityEvent::PasswordReset { .. }
-            | SecurityEvent::VerifyEmail { .. } => account_short(event, false),
+            | SecurityEvent::VerifyEmail { .. }
+            | SecurityEvent::AccountDeleted { .. } => account_short(event, false),
         },
     }
 }
@@ -364,6 +369,11 @@ fn links(notice: &Notice, language: Language, site: &SiteUrl) -> Vec<(&'static s
             };
             vec![(label, site.marathon(marathon))]
         }
+        // the account is gone: nothing on the site is its any more
+        Notice::Security {
+            event: SecurityEvent::AccountDeleted { .. },
+            ..
+        } => Vec::new(),
         Notice::Security { event, .. } => match account_mail::reset_link(event, ko, site) {
             Some(link) => vec![link],
             None => vec![(if ko { "내 계정" } else { "Your account" }, site.account())],
@@ -390,6 +400,7 @@ fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUr
             marathon_name,
             finish_time,
             points,
+            status,
             ..
         } => {
             let m = inline(marathon_name);
@@ -410,6 +421,12 @@ fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUr
                 ),
             });
             if *change != ResultChange::Removed {
+                if *status != ResultStatus::Finished {
+                    facts.push((
+                        if ko { "상태" } else { "Status" },
+                        status_words(*status, ko).to_owned(),
+                    ));
+                }
                 if let Some(time) = finish_time {
                     facts.push((if ko { "기록" } else { "Finish time" }, inline(time)));
                 }
@@ -485,7 +502,8 @@ fn section(notice: &Notice, name: &str, language: Language, site: Option<&SiteUr
                     _,
                     SecurityEvent::PasswordChanged
                     | SecurityEvent::PasswordReset { .. }
-                    | SecurityEvent::VerifyEmail { .. },
+                    | SecurityEvent::VerifyEmail { .. }
+                    | SecurityEvent::AccountDeleted { .. },
                 ) => {
                     paragraphs.extend(account_mail::paragraphs(event, ko).unwrap_or_default());
                 }
@@ -610,6 +628,20 @@ fn render_html(subject: &str, sections: &[Section]) -> String {
     out
 }
 
+/// A result's status in words (a finish is not said: its time says it).
+fn status_words(status: ResultStatus, ko: bool) -> &'static str {
+    match (status, ko) {
+        (ResultStatus::Finished, true) => "완주",
+        (ResultStatus::Finished, false) => "Finished",
+        (ResultStatus::Dnf, true) => "완주하지 못함 (DNF)",
+        (ResultStatus::Dnf, false) => "Did not finish (DNF)",
+        (ResultStatus::Dns, true) => "출발하지 않음 (DNS)",
+        (ResultStatus::Dns, false) => "Did not start (DNS)",
+        (ResultStatus::Dq, true) => "실격 (DQ)",
+        (ResultStatus::Dq, false) => "Disqualified (DQ)",
+    }
+}
+
 /// A marathon field as a mail names it (the API's names; an unknown one as it is).
 fn field_label(field: &str, ko: bool) -> &str {
     match (field, ko) {
@@ -623,6 +655,8 @@ fn field_label(field: &str, ko: bool) -> &str {
         ("course", false) => "course",
         ("points", true) => "포인트",
         ("points", false) => "points",
+        ("dnf_points", true) => "완주하지 못한 참가자 포인트",
+        ("dnf_points", false) => "points for a DNF",
         ("capacity", true) => "정원",
         ("capacity", false) => "capacity",
         ("registration_closes_at", true) => "접수 마감",
@@ -671,6 +705,7 @@ mod tests {
             marathon_name: marathon.into(),
             finish_time: Some("3:59:59".into()),
             points: Some(100),
+            status: ResultStatus::Finished,
         }
     }
 
@@ -989,6 +1024,7 @@ mod tests {
             marathon_name: "Seoul".into(),
             finish_time: Some("3:59:59".into()),
             points: Some(100),
+            status: ResultStatus::Finished,
         };
         let m = mail(&removed, &recipient("Kim", None));
         assert!(m.subject.contains("삭제"), "{}", m.subject);
@@ -997,6 +1033,31 @@ mod tests {
             "a removed result shows no time: {}",
             m.text
         );
+    }
+
+    #[test]
+    fn a_dnf_says_so_and_shows_no_finish_time() {
+        let dnf = Notice::Result {
+            change: ResultChange::Corrected,
+            runner: UserId::generate(),
+            marathon: MarathonId::generate(),
+            marathon_name: "Seoul".into(),
+            finish_time: None,
+            points: Some(20),
+            status: ResultStatus::Dnf,
+        };
+        let m = mail(&dnf, &recipient("Kim", None));
+        for line in [
+            "- 상태: 완주하지 못함 (DNF)\n",
+            "- Status: Did not finish (DNF)\n",
+            "- Points: 20\n",
+        ] {
+            assert!(m.text.contains(line), "{line:?} in\n{}", m.text);
+        }
+        assert!(!m.text.contains("Finish time"), "{}", m.text);
+        // a finish states its time, not a status
+        let finished = mail(&recorded("Seoul"), &recipient("Kim", None));
+        assert!(!finished.text.contains("Status"), "{}", finished.text);
     }
 
     #[test]
@@ -1017,6 +1078,7 @@ mod tests {
             marathon_name: "서울 마라톤".into(),
             finish_time: Some("3:59:59".into()),
             points: Some(100),
+            status: ResultStatus::Finished,
         };
         (notice, marathon, runner)
     }
@@ -1118,6 +1180,28 @@ mod tests {
         ] {
             assert!(m.text.contains(expected), "{expected}: {}", m.text);
         }
+    }
+
+    #[test]
+    fn the_deletion_confirmation_says_what_went_and_what_stays_and_links_nowhere() {
+        let deleted = Notice::Security {
+            event: SecurityEvent::AccountDeleted {
+                address: crate::notice::ErasedAddress("gone@example.com".into()),
+            },
+            user: UserId::generate(),
+            at: datetime!(2026-11-21 10:00 UTC),
+            source_ip: None,
+        };
+        let m = mail(&deleted, &recipient("", None));
+        for expected in [
+            "계정이 삭제되었습니다",
+            "Your account has been deleted",
+            "Anonymous runner",
+            "every session has ended",
+        ] {
+            assert!(m.text.contains(expected), "{expected}: {}", m.text);
+        }
+        assert!(!m.text.contains("https://"), "no link: {}", m.text);
     }
 
     #[test]

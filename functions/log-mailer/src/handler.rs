@@ -557,7 +557,18 @@ impl Mailer {
         user: &UserId,
         budget: &Budget,
     ) -> Delivery {
-        let recipient = match self.directory.recipient(user).await {
+        let recipient = match notice.erased_address() {
+            // a deleted account's profile has no address: the entry carries it
+            Some(address) => Ok(Some(crate::recipients::Recipient {
+                user_id: user.clone(),
+                email: address.to_owned(),
+                name: String::new(),
+                language: None,
+                email_verified: false,
+            })),
+            None => self.directory.recipient(user).await,
+        };
+        let recipient = match recipient {
             Ok(Some(recipient)) => recipient,
             Ok(None) => {
                 tracing::info!(entry_id = %entry.id, user_id = %user, "no profile: not mailed");

@@ -5,6 +5,7 @@
 use domain::UserId;
 use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind};
 use domain::marathon::MarathonId;
+use domain::race::ResultStatus;
 use domain::reset::ResetToken;
 use time::OffsetDateTime;
 
@@ -44,6 +45,20 @@ pub enum SecurityEvent {
         token: ResetToken,
         expires_at: OffsetDateTime,
     },
+    /// The account was deleted: the confirmation goes to the address the entry carries,
+    /// since the profile has none any more.
+    AccountDeleted { address: ErasedAddress },
+}
+
+/// The address of a deleted account, as its deletion's entry carries it: the personal
+/// data being erased, so no `Debug` (no log line) shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ErasedAddress(pub String);
+
+impl std::fmt::Debug for ErasedAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +71,8 @@ pub enum Notice {
         marathon_name: String,
         finish_time: Option<String>,
         points: Option<u64>,
+        /// How the race ended: a dnf, dns or dq is said in words.
+        status: ResultStatus,
     },
     Marathon {
         change: MarathonChange,
@@ -107,8 +124,9 @@ impl Notice {
                     runner: d.runner_id,
                     marathon: d.marathon_id,
                     marathon_name: d.marathon_name,
-                    finish_time: Some(d.finish_time),
+                    finish_time: d.finish_time,
                     points: Some(u64::from(d.points)),
+                    status: d.status,
                 })),
                 other => Err(mismatch(entry, &other)),
             }
@@ -153,6 +171,12 @@ impl Notice {
             }
             K::RefreshReuseDetected => Ok(Some(security(SecurityEvent::RefreshReuse))),
             K::PasswordChanged => Ok(Some(security(SecurityEvent::PasswordChanged))),
+            K::AccountDeleted => match details(entry)? {
+                ActivityDetails::Deleted(d) => Ok(Some(security(SecurityEvent::AccountDeleted {
+                    address: ErasedAddress(d.email),
+                }))),
+                other => Err(mismatch(entry, &other)),
+            },
             K::PasswordResetRequested | K::EmailVerificationRequested => {
                 let ActivityDetails::PasswordReset(d) = details(entry)? else {
                     return Err(Undecodable(format!(
@@ -180,6 +204,8 @@ impl Notice {
             | K::MarathonCreated
             | K::EntryRegistered
             | K::EntryCancelled
+            | K::EntryBibSet
+            | K::RaceProfileUpdated
             | K::RecordCreated
             | K::RecordUpdated
             | K::RecordDeleted => Ok(None),
@@ -211,6 +237,17 @@ impl Notice {
     /// to every address, verified or not, and first; the others to verified ones only.
     pub fn is_security(&self) -> bool {
         matches!(self, Self::Security { .. })
+    }
+
+    /// Where a deleted account's confirmation goes (the profile no longer says).
+    pub fn erased_address(&self) -> Option<&str> {
+        match self {
+            Self::Security {
+                event: SecurityEvent::AccountDeleted { address },
+                ..
+            } => Some(&address.0),
+            _ => None,
+        }
     }
 
     pub fn audience(&self) -> Audience {
@@ -289,6 +326,7 @@ mod tests {
                 marathon_name: "Seoul".into(),
                 finish_time: Some("3:59:59".into()),
                 points: Some(100),
+                status: ResultStatus::Finished,
             }
         );
     }
@@ -378,6 +416,26 @@ mod tests {
     }
 
     #[test]
+    fn a_deletion_is_confirmed_to_the_address_its_entry_carries() {
+        let deleted = entry(
+            ActivityKind::AccountDeleted,
+            json!({"email": "gone@example.com", "user_type": "runner"}),
+        );
+        let notice = Notice::from_entry(&deleted).unwrap().unwrap();
+        assert!(notice.is_security(), "sent even to an unverified address");
+        assert_eq!(notice.erased_address(), Some("gone@example.com"));
+        assert!(
+            !format!("{notice:?}").contains("gone@example.com"),
+            "no log shows it"
+        );
+        let other = Notice::from_entry(&entry(ActivityKind::PasswordChanged, json!(null)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(other.erased_address(), None, "others go to the profile's address");
+        assert!(Notice::from_entry(&entry(ActivityKind::AccountDeleted, json!(null))).is_err());
+    }
+
+    #[test]
     fn routine_kinds_mail_nobody() {
         for kind in [
             ActivityKind::UserSignedUp,
@@ -387,6 +445,8 @@ mod tests {
             ActivityKind::MarathonCreated,
             ActivityKind::EntryRegistered,
             ActivityKind::EntryCancelled,
+            ActivityKind::EntryBibSet,
+            ActivityKind::RaceProfileUpdated,
             ActivityKind::RecordCreated,
             ActivityKind::RecordUpdated,
             ActivityKind::RecordDeleted,

@@ -1,5 +1,6 @@
 //! The account routes of an authenticated caller (issue 15): change the password, log out
-//! everywhere. Both end every session of the account and clear the refresh cookie.
+//! everywhere, delete the account. Each ends every session of the account and clears the
+//! refresh cookie.
 
 use std::sync::Arc;
 
@@ -83,6 +84,50 @@ pub(crate) async fn logout_all(
     Origin(origin): Origin,
 ) -> Result<Response, Problem> {
     auth.logout_everywhere(&caller.id, origin).await?;
+    Ok(ended())
+}
+
+// No `Debug`: it holds a password.
+/// The account's password, to confirm the deletion.
+#[derive(Default, Deserialize, ToSchema)]
+pub struct DeleteAccountBody {
+    #[schema(value_type = String, required = true, nullable = false)]
+    pub password: Option<String>,
+}
+
+/// Deletes the account, for good. Personal data goes: the address (it may sign up again,
+/// as a new account), the password, every session, private records, entries of marathons
+/// not run yet (their places are freed). Official results stay in the rankings under the
+/// name "Anonymous runner", with their points, so rankings and totals stay true. The
+/// address is mailed a confirmation. A wrong password counts toward the account's login
+/// throttling.
+#[utoipa::path(
+    delete,
+    path = "/auth/account",
+    operation_id = "delete_account",
+    tag = "auth",
+    request_body = DeleteAccountBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted; every session ended.", headers(
+            ("Set-Cookie" = String, description = "mrmrthon_refresh=; Path=/api/auth; Max-Age=0; HttpOnly; Secure; SameSite=Strict: the cookie is cleared."),
+        )),
+        (status = 400, description = "The password is missing."),
+        (status = 401, description = "No valid access token, or the account no longer exists."),
+        (status = 403, description = "The password is incorrect, or too many attempts were made: wait and retry."),
+        (status = 409, description = "The account changed meanwhile (its sessions ended or its password changed): nothing was done."),
+    )
+)]
+pub(crate) async fn delete_account(
+    State(auth): State<Arc<Auth>>,
+    caller: Caller,
+    Origin(origin): Origin,
+    ApiJson(body): ApiJson<DeleteAccountBody>,
+) -> Result<Response, Problem> {
+    let request = auth::DeleteAccountRequest {
+        password: body.password,
+    };
+    auth.delete_account(&caller.id, request, origin).await?;
     Ok(ended())
 }
 

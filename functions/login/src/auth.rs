@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use domain::activity::{
-    ActivityDetails, ActivityEntry, ActivityKind, FamilyDetails, LockDetails, RequestOrigin, ResetDetails,
-    SignUpDetails,
+    ActivityDetails, ActivityEntry, ActivityKind, DeletionDetails, FamilyDetails, LockDetails, RequestOrigin,
+    ResetDetails, SignUpDetails,
 };
+use domain::erasure::DELETION_ENTRY_TTL;
 use domain::greeting::{Language, welcome};
 use domain::lockout::{LockoutPolicy, Reservation};
 use domain::password::check_new_password;
@@ -62,6 +63,10 @@ pub enum AuthError {
     NoAccount,
     #[error("the address is already verified")]
     AlreadyVerified,
+    /// The account changed while the request was decided (its sessions ended, its
+    /// password changed): nothing was done, try again.
+    #[error("the account changed meanwhile")]
+    AccountChanged,
     #[error(transparent)]
     Store(StoreError),
     #[error("internal: {0}")]
@@ -108,6 +113,11 @@ pub struct ResetRequest {
 pub struct ResetConfirmation {
     pub token: Option<String>,
     pub new_password: Option<String>,
+}
+
+#[derive(Default)]
+pub struct DeleteAccountRequest {
+    pub password: Option<String>,
 }
 
 #[derive(Default)]
@@ -442,6 +452,56 @@ impl Auth {
             .change_password(caller, &hash, credentials.session_generation, &activity)
             .await?;
         tracing::info!(user_id = %caller, "password changed; every session ended");
+        Ok(())
+    }
+
+    /// Deletes the caller's account after checking its password (throttled like a login):
+    /// the Users side at once, in one transaction with the `account.deleted` entry, which
+    /// account-erasure turns into the Races side (results kept under the anonymous name,
+    /// upcoming entries cancelled, private records deleted) and log-mailer into the
+    /// confirmation mail to the address being erased (docs/DESIGN.md, Account deletion).
+    pub async fn delete_account(
+        &self,
+        caller: &UserId,
+        request: DeleteAccountRequest,
+        origin: RequestOrigin,
+    ) -> Result<(), AuthError> {
+        let password = ValidationErrors::default()
+            .require("password", request.password)
+            .ok_or_else(|| ValidationErrors::from(FieldError::missing("password")))?;
+        let credentials = self
+            .users
+            .credentials_by_id(caller)
+            .await?
+            .ok_or(AuthError::NoAccount)?;
+        let now = self.clock.now();
+        if !self
+            .verify_reserved(&credentials, &password, now, &origin)
+            .await?
+        {
+            return Err(AuthError::WrongCurrentPassword);
+        }
+        let activity = ActivityEntry::new(caller.clone(), ActivityKind::AccountDeleted, now, origin)
+            .with_details(ActivityDetails::Deleted(DeletionDetails {
+                email: credentials.user.email.as_str().to_owned(),
+                user_type: credentials.user.user_type,
+            }));
+        match self
+            .users
+            .delete_account(&credentials, now, &activity, now + DELETION_ENTRY_TTL)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                // deleted by a concurrent request, or its sessions ended meanwhile
+                return Err(match self.users.credentials_by_id(caller).await? {
+                    None => AuthError::NoAccount,
+                    Some(_) => AuthError::AccountChanged,
+                });
+            }
+            Err(other) => return Err(other.into()),
+        }
+        tracing::info!(user_id = %caller, "account deleted");
         Ok(())
     }
 

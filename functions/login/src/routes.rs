@@ -39,6 +39,7 @@ macro_rules! every_route {
             .routes($each!(logout))
             .routes($each!(crate::account::change_password))
             .routes($each!(crate::account::logout_all))
+            .routes($each!(crate::account::delete_account))
             .routes($each!(crate::reset::request_reset))
             .routes($each!(crate::reset::confirm_reset))
             .routes($each!(crate::verify::verify_email))
@@ -640,6 +641,10 @@ impl From<AuthError> for Problem {
             AuthError::AlreadyVerified => {
                 Problem::new(ProblemType::Conflict, "the address is already verified")
             }
+            AuthError::AccountChanged => Problem::new(
+                ProblemType::Conflict,
+                "the account changed meanwhile (its sessions ended or its password changed): nothing was done, try again",
+            ),
             AuthError::NoAccount => Problem::new(ProblemType::Unauthorized, "the account no longer exists"),
             AuthError::Store(error) => error.into(),
             AuthError::Internal(cause) => Problem::internal(&cause),

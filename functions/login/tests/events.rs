@@ -35,6 +35,7 @@ scenarios!(
     user_type_takes_the_original_codes_and_answers_the_words,
     changing_the_password_ends_every_session,
     logout_everywhere_ends_every_session,
+    deleting_the_account_frees_the_address_and_ends_everything,
     refreshing_never_extends_a_session_past_its_lifetime,
     refresh_rotates_the_token,
     refresh_answers_the_signed_in_user,

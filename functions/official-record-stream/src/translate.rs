@@ -38,10 +38,13 @@ fn change(stored: ResultItem, points: u32, version: u64) -> ResultChange {
         result_id: stored.result_id,
         marathon_id: stored.marathon_id,
         marathon_name: stored.marathon_name,
+        marathon_date: Some(stored.marathon_date),
         runner_id: stored.runner_id,
         runner_name: stored.runner_name.as_str().to_owned(),
         points,
         version,
+        // set by an import on the result it wrote (a removal is announced on its own)
+        import_id: stored.import_id,
     }
 }
 
@@ -82,7 +85,9 @@ pub fn translate(record: &mut EventRecord) -> Result<Option<Envelope<ResultEvent
         "REMOVE" => {
             let old = decode(&mut record.change.old_image, "old")?;
             let (version, correlation) = (old.version + 1, old.correlation_id.clone());
-            (ResultEvent::Removed(change(old, 0, version)), correlation)
+            let mut removed = change(old, 0, version);
+            removed.import_id = None;
+            (ResultEvent::Removed(removed), correlation)
         }
         other => return Err(ItemError::Poison(format!("unknown event name {other:?}"))),
     };
@@ -145,6 +150,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(data(&insert), ("result.recorded", 110, 1));
+        // the season leaderboard's year travels with every event
+        assert_eq!(
+            insert.event.change().marathon_date,
+            Some(time::macros::date!(2027 - 03 - 21))
+        );
         assert_eq!(insert.correlation_id.as_deref(), Some("req-1"));
         let modify = translate(&mut record(
             "MODIFY",

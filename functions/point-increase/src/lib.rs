@@ -3,7 +3,8 @@
 
 pub mod config;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_lambda_events::streams::SqsEventResponse;
@@ -16,6 +17,19 @@ use infra::metrics::{self, Metric};
 /// Messages of one batch handled at once: a batch of 10 costs about one round trip.
 const CONCURRENCY: usize = 10;
 
+/// One lock per runner within an invocation: a batch's messages for the same runner
+/// take turns (they would write the same season item and retry each other), messages
+/// for different runners run at once.
+#[derive(Default)]
+struct RunnerTurns(Mutex<HashMap<domain::UserId, Arc<tokio::sync::Mutex<()>>>>);
+
+impl RunnerTurns {
+    fn of(&self, runner: &domain::UserId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        turns.entry(runner.clone()).or_default().clone()
+    }
+}
+
 pub struct PointIncrease {
     pub ledger: Arc<dyn PointsLedger>,
     /// points-events: nothing but `points.awarded` can be published through it.
@@ -25,12 +39,13 @@ pub struct PointIncrease {
 
 impl PointIncrease {
     pub async fn handle(&self, event: SqsEvent) -> Result<SqsEventResponse, BatchError> {
-        let response = sqs_batch(event, CONCURRENCY, |message| self.message(message)).await;
+        let turns = RunnerTurns::default();
+        let response = sqs_batch(event, CONCURRENCY, |message| self.message(message, &turns)).await;
         infra::metrics::flush();
         response
     }
 
-    async fn message(&self, message: SqsMessage) -> Result<(), ItemError> {
+    async fn message(&self, message: SqsMessage, turns: &RunnerTurns) -> Result<(), ItemError> {
         let started = std::time::Instant::now();
         let body = message
             .body
@@ -41,6 +56,8 @@ impl PointIncrease {
         let kind = envelope.kind();
         let change = envelope.event.into_change();
         let correlation = envelope.correlation_id;
+        let turn = turns.of(&change.runner_id);
+        let _turn = turn.lock().await;
         let outcome = self.ledger.apply(&change, self.clock.now()).await?;
         match outcome {
             LedgerOutcome::Applied { delta, .. } => {
@@ -92,6 +109,7 @@ impl PointIncrease {
                 delta,
                 total,
                 result_version: change.version,
+                import_id: change.import_id.clone(),
             }),
             self.clock.now(),
             correlation,
@@ -180,10 +198,12 @@ mod tests {
             result_id: "m.r".into(),
             marathon_id: MarathonId::parse("01JAAAAAAAAAAAAAAAAAAAAAAA").unwrap(),
             marathon_name: "Seoul".into(),
+            marathon_date: Some(time::macros::date!(2027 - 03 - 21)),
             runner_id: runner.clone(),
             runner_name: "Kim".into(),
             points,
             version,
+            import_id: None,
         }
     }
 
@@ -218,7 +238,9 @@ mod tests {
             .published()
             .into_iter()
             .map(|e| {
-                let PointsEvent::Awarded(a) = e.event;
+                let PointsEvent::Awarded(a) = e.event else {
+                    panic!("point-increase publishes awards only");
+                };
                 assert_eq!(
                     e.correlation_id.as_deref(),
                     Some("c-1"),
@@ -297,6 +319,7 @@ mod tests {
                 delta: 1,
                 total: 1,
                 result_version: 1,
+                import_id: None,
             }),
             datetime!(2026-11-21 10:00 UTC),
             None,
@@ -325,18 +348,21 @@ mod tests {
         w.topic.fail_next(PublishError::Rejected("too big".into()));
         let outcome = w
             .function
-            .message(message(
-                "r",
-                body(ResultEvent::Corrected(change(&w.runner, 9, 2))),
-            ))
+            .message(
+                message("r", body(ResultEvent::Corrected(change(&w.runner, 9, 2)))),
+                &RunnerTurns::default(),
+            )
             .await;
         assert!(matches!(outcome, Err(ItemError::Poison(_))), "{outcome:?}");
         let outcome = w
             .function
-            .message(message(
-                "u",
-                body(ResultEvent::Recorded(change(&UserId::generate(), 5, 1))),
-            ))
+            .message(
+                message(
+                    "u",
+                    body(ResultEvent::Recorded(change(&UserId::generate(), 5, 1))),
+                ),
+                &RunnerTurns::default(),
+            )
             .await;
         assert!(
             matches!(outcome, Err(ItemError::Poison(ref r)) if r.contains("runner")),

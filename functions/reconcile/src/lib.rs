@@ -68,11 +68,16 @@ pub fn event(item: &PendingItem, applied: Option<u64>) -> ResultEvent {
         result_id: item.result_id.clone(),
         marathon_id: item.marathon_id.clone(),
         marathon_name: item.marathon_name.clone(),
+        // a tombstone from before the date was kept on it has none: point-increase then
+        // takes the season from the award it replaces
+        marathon_date: item.marathon_date,
         runner_id: item.runner_id.clone(),
         runner_name: item.runner_name.clone(),
         // a removal contributes nothing
         points: if item.is_removal() { 0 } else { item.points },
         version: item.version,
+        // a repair is announced on its own (the index does not project the import)
+        import_id: None,
     };
     match (item.is_removal(), applied) {
         (true, _) => ResultEvent::Removed(change),
@@ -274,6 +279,7 @@ mod tests {
             version,
             pending_since: (NOW - time::Duration::seconds(age_seconds)).unix_timestamp(),
             correlation_id: Some("c-7".into()),
+            marathon_date: Some(time::macros::date!(2027 - 03 - 21)),
         }
     }
 

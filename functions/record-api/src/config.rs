@@ -21,6 +21,8 @@ pub struct Settings {
     pub issuer: String,
     pub audience: String,
     pub activity_retention: Duration,
+    /// IMPORTS_BUCKET: the results files and commit markers (bulk import).
+    pub imports_bucket: String,
 }
 
 impl Settings {
@@ -40,6 +42,7 @@ impl Settings {
             verify_key_secret: env.required("VERIFY_KEY_SECRET")?,
             issuer: env.required("TOKEN_ISSUER")?,
             audience: env.required("TOKEN_AUDIENCE")?,
+            imports_bucket: env.required("IMPORTS_BUCKET")?,
             activity_retention: Duration::days(retention.into()),
         })
     }
@@ -74,8 +77,14 @@ impl Api {
         )
         .map_err(|e| BootError::Key(e.to_string()))?;
         Ok(Self {
+            imports: Arc::new(infra::dynamo::DynamoImports::new(
+                client.clone(),
+                &settings.races_table,
+            )),
+            files: infra::s3::ImportFiles::new(aws_sdk_s3::Client::new(sdk), &settings.imports_bucket),
             races: Arc::new(DynamoRaces::new(client, &settings.races_table, activity)),
             points: Arc::new(users.clone()),
+            leaderboard: Arc::new(users.clone()),
             users: Arc::new(users),
             verifier,
             clock: Arc::new(SystemClock),
@@ -104,6 +113,7 @@ mod tests {
             ("TOKEN_ISSUER", "https://auth.mrmrthon.dev"),
             ("TOKEN_AUDIENCE", "mrmrthon-api"),
             ("ACTIVITY_RETENTION_DAYS", "30"),
+            ("IMPORTS_BUCKET", "mrmrthon-imports"),
         ];
         let get = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
         let s = Settings::from_lookup(get).unwrap();

@@ -5,18 +5,21 @@
 //! the schemas of the rules the domain checks come from the functions below, so the
 //! document says what the code does (tests in `tests/openapi.rs` hold them together).
 
+use domain::FieldError;
 use domain::entry::Entry;
 use domain::marathon::{Course, MarathonInput};
 use domain::points::{Award, PointsSummary};
 use domain::record::{Record, RecordInput};
 use domain::result::{FinishTime, OfficialResult};
-use domain::{FieldError, User};
 use infra::http::openapi::{WHITE_SPACE, trimmed_text, ulid};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
 use utoipa::{IntoParams, ToSchema};
+
+/// The season leaderboard's and personal bests' types (their own module: `contract/leaderboard.rs`).
+pub mod leaderboard;
 
 /// A marathon's name and place: trimmed, 1 to this many characters (`MarathonFields`).
 pub const MARATHON_TEXT_MAX: usize = 200;
@@ -137,7 +140,53 @@ fn finish_time_of(description: &str) -> Schema {
 }
 
 fn finish_time() -> Schema {
-    finish_time_of("The official finish time.")
+    finish_time_of("The official (chip) finish time.")
+}
+
+fn chip_time() -> Schema {
+    finish_time_of("The chip time.")
+}
+
+fn gun_time() -> Schema {
+    finish_time_of("The gun time.")
+}
+
+fn split_time() -> Schema {
+    finish_time_of("The chip time at this point.")
+}
+
+fn result_status() -> Schema {
+    string_enum(
+        &["finished", "dnf", "dns", "dq"],
+        "finished; dnf: started, did not finish; dns: did not start; dq: disqualified. \
+         Any case; the timing systems' FIN, OK and DSQ are read too.",
+    )
+    .into()
+}
+
+fn sex() -> Schema {
+    string_enum(
+        &["female", "male", "x"],
+        "The category the runner competes in (x: non-binary).",
+    )
+    .into()
+}
+
+fn category_filter() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(category_pattern()))
+        .description(Some(
+            "F, M or X, then U20 (under 20), SEN (20 to 34) or a five-year masters band \
+             35, 40, ... 90 (90 and over), on race day.",
+        ))
+        .examples(["F40"])
+        .into()
+}
+
+/// What `Category::parse` accepts (surrounding white space trimmed, any case).
+pub fn category_pattern() -> String {
+    format!("^[{WHITE_SPACE}]*[FfMmXx](?:[Uu]20|[Ss][Ee][Nn]|35|[4-8][05]|90)[{WHITE_SPACE}]*$")
 }
 
 fn duration() -> Schema {
@@ -157,6 +206,11 @@ macro_rules! nullable_schemas {
 }
 
 nullable_schemas! {
+    nullable_result_status => result_status();
+    nullable_chip_time => chip_time();
+    nullable_finish_time => finish_time();
+    nullable_gun_time => gun_time();
+    nullable_sex => sex();
     nullable_date => date();
     nullable_instant => instant();
     nullable_marathon_name => marathon_name();
@@ -183,6 +237,11 @@ pub struct NewMarathon {
     #[serde(default, deserialize_with = "whole_number")]
     #[schema(value_type = i64, minimum = 0, maximum = 100000, required = true, nullable = false)]
     pub points: Option<i64>,
+    /// Points a runner who starts and does not finish (status dnf) earns: 0 to `points`,
+    /// 0 when absent. Did-not-start and disqualified results earn none.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100000)]
+    pub dnf_points: Option<i64>,
     /// How many runners may register.
     #[serde(default, deserialize_with = "whole_number")]
     #[schema(value_type = i64, minimum = 1, maximum = 100000, required = true, nullable = false)]
@@ -208,6 +267,10 @@ pub struct MarathonChanges {
     #[serde(default, deserialize_with = "whole_number")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 100000)]
     pub points: Option<i64>,
+    /// Fixed, like `points`, once a result is recorded.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100000)]
+    pub dnf_points: Option<i64>,
     #[serde(default, deserialize_with = "whole_number")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 100000)]
     pub capacity: Option<i64>,
@@ -223,6 +286,7 @@ impl From<NewMarathon> for MarathonInput {
             location: body.location,
             course: integral(body.course),
             points: body.points,
+            dnf_points: body.dnf_points,
             capacity: body.capacity,
             registration_closes_at: body.registration_closes_at,
         }
@@ -237,21 +301,103 @@ impl From<MarathonChanges> for MarathonInput {
             location: body.location,
             course: integral(body.course),
             points: body.points,
+            dnf_points: body.dnf_points,
             capacity: body.capacity,
             registration_closes_at: body.registration_closes_at,
         }
     }
 }
 
-/// An official result for a registered runner.
+/// An official result for a registered runner: its status and times. A finish needs a
+/// chip time; a dnf has no chip or gun time (splits up to where the runner stopped); a
+/// dns has no times at all; a dq may keep its times of record. A gun time is never below
+/// the chip time, and splits increase and end by the chip time.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ResultBody {
-    #[schema(schema_with = finish_time, required = true)]
+    /// How the race ended; "finished" when absent or null.
+    #[schema(schema_with = nullable_result_status)]
+    pub status: Option<String>,
+    /// From the runner's start mat to the finish: what the ranking orders by.
+    #[schema(schema_with = nullable_chip_time)]
+    pub chip_time: Option<serde_json::Value>,
+    /// The same as `chip_time`, its name before gun times (one of the two, not both).
+    #[schema(schema_with = nullable_finish_time)]
     pub finish_time: Option<serde_json::Value>,
+    /// From the gun to the finish.
+    #[schema(schema_with = nullable_gun_time)]
+    pub gun_time: Option<serde_json::Value>,
+    /// Intermediate chip times in course order, at most 50.
+    #[schema(value_type = Option<Vec<SplitBody>>, max_items = 50)]
+    pub splits: Option<Vec<SplitBody>>,
     /// Added to the marathon's points for this runner; 0 when absent or null.
     #[serde(default, deserialize_with = "whole_number")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000)]
     pub bonus_points: Option<i64>,
+}
+
+/// One split as sent.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SplitBody {
+    /// Where on the course ("10K", "Half"): 1 to 20 characters, distinct.
+    #[schema(min_length = 1, max_length = 20)]
+    pub label: String,
+    #[schema(schema_with = split_time)]
+    pub time: serde_json::Value,
+}
+
+/// `PUT /marathons/{id}/entries/{runner_id}/bib`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct BibBody {
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(value_type = i64, minimum = 1, maximum = 99999, required = true, nullable = false)]
+    pub bib: Option<i64>,
+}
+
+/// The runner's race profile, used for categories only: nobody else ever sees more than
+/// the category label it gives. Both optional; null (or absent) clears one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct RaceProfileBody {
+    #[schema(schema_with = nullable_sex)]
+    pub sex: Option<String>,
+    /// A birth date, or only the year.
+    #[schema(value_type = Option<String>, pattern = r"^\s*(?:[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2})\s*$", example = "1984-05-17")]
+    pub birth: Option<String>,
+}
+
+/// The calling runner's race profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RaceProfileView {
+    #[schema(schema_with = nullable_sex)]
+    pub sex: Option<String>,
+    /// "1984-05-17" or "1984".
+    pub birth: Option<String>,
+}
+
+impl From<domain::race::RaceProfile> for RaceProfileView {
+    fn from(p: domain::race::RaceProfile) -> Self {
+        Self {
+            sex: p.sex.map(|s| s.as_str().to_owned()),
+            birth: p.birth.map(|b| b.to_string()),
+        }
+    }
+}
+
+/// `GET /marathons/{id}/results`: a page of the ranking, optionally one category's, or
+/// the rows whose runner's name or bib matches `q`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResultsQuery {
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, nullable = false)]
+    pub limit: Option<String>,
+    #[param(nullable = false)]
+    pub cursor: Option<String>,
+    /// Only this category ("F40", "MSEN", "XU20"; any case).
+    #[param(schema_with = category_filter, nullable = false)]
+    pub category: Option<String>,
+    /// A bib (the exact number) or part of a runner's name (any case); empty or white
+    /// space: the whole ranking.
+    #[param(value_type = Option<String>, max_length = 100, nullable = false)]
+    pub q: Option<String>,
 }
 
 /// A new private record.
@@ -481,6 +627,8 @@ pub struct Marathon {
     /// The course in metres.
     pub distance_m: u32,
     pub points: u32,
+    /// Points a dnf earns.
+    pub dnf_points: u32,
     pub capacity: u32,
     /// Runners registered.
     pub entry_count: u32,
@@ -508,6 +656,7 @@ impl From<&domain::marathon::Marathon> for Marathon {
             course: m.course.to_json(),
             distance_m: m.distance_m,
             points: m.points,
+            dnf_points: m.dnf_points,
             capacity: m.capacity,
             entry_count: m.entry_count,
             result_count: m.result_count,
@@ -530,6 +679,9 @@ pub struct EntryView {
     pub marathon_date: Date,
     #[serde(with = "time::serde::rfc3339")]
     pub registered_at: OffsetDateTime,
+    /// The race number (null for entries from before bibs).
+    #[schema(minimum = 1, maximum = 99999)]
+    pub bib: Option<u32>,
 }
 
 impl From<Entry> for EntryView {
@@ -541,6 +693,7 @@ impl From<Entry> for EntryView {
             marathon_name: e.marathon_name,
             marathon_date: e.marathon_date,
             registered_at: e.registered_at,
+            bib: e.bib.map(domain::race::Bib::number),
         }
     }
 }
@@ -554,17 +707,59 @@ pub struct ResultView {
     pub marathon_date: Date,
     pub runner_id: String,
     pub runner_name: String,
-    pub finish_seconds: u32,
+    #[schema(value_type = ResultStatusSchema)]
+    pub status: domain::race::ResultStatus,
+    /// The runner's race number, when the result was written.
+    pub bib: Option<u32>,
+    /// The runner's category on race day ("F40"); null when their profile does not say.
+    pub category: Option<String>,
+    /// The chip time in seconds; null without one (dnf, dns).
+    pub finish_seconds: Option<u32>,
+    /// The chip time, "H:MM:SS" (the name predates gun times).
+    pub finish_time: Option<String>,
+    /// The same as `finish_time`.
+    pub chip_time: Option<String>,
     /// "H:MM:SS".
-    pub finish_time: String,
+    pub gun_time: Option<String>,
+    pub gun_seconds: Option<u32>,
+    pub splits: Vec<SplitView>,
+    /// The chip time per kilometre of the course ("4:13/km"); null without a chip time,
+    /// and in listings across marathons.
+    pub pace: Option<String>,
+    pub pace_seconds_per_km: Option<u32>,
+    /// The chip time's age-graded percentage (USATF MLDR 2025 road tables, the successors
+    /// of the WMA ones), from the runner's private profile; null without a finish, a sex
+    /// of female or male and a birth date or year.
+    pub age_grade: Option<f64>,
     pub bonus_points: u32,
-    /// What this result adds to the runner's total: the marathon's points plus the bonus.
+    /// What this result adds to the runner's total: a finish the marathon's points plus
+    /// the bonus, a dnf the marathon's dnf points, a dns or dq nothing.
     pub points: u32,
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+/// A split as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SplitView {
+    pub label: String,
+    /// "H:MM:SS".
+    pub time: String,
+    pub seconds: u32,
+}
+
+/// The schema of `domain::race::ResultStatus`, which serializes itself.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase", as = ResultStatus)]
+#[allow(dead_code)]
+pub enum ResultStatusSchema {
+    Finished,
+    Dnf,
+    Dns,
+    Dq,
 }
 
 impl From<OfficialResult> for ResultView {
@@ -575,8 +770,27 @@ impl From<OfficialResult> for ResultView {
             marathon_date: r.marathon_date,
             runner_id: r.runner_id.to_string(),
             runner_name: r.runner_name.as_str().to_owned(),
+            status: r.status,
+            bib: r.bib.map(domain::race::Bib::number),
+            category: r.category.map(|c| c.label()),
             finish_seconds: r.finish_seconds,
+            chip_time: r.finish_time.clone(),
             finish_time: r.finish_time,
+            gun_time: r.gun_seconds.map(|s| FinishTime::from_seconds(s).display()),
+            gun_seconds: r.gun_seconds,
+            splits: r
+                .splits
+                .as_slice()
+                .iter()
+                .map(|s| SplitView {
+                    label: s.label.clone(),
+                    time: s.time.display(),
+                    seconds: s.time.seconds(),
+                })
+                .collect(),
+            pace: None,
+            pace_seconds_per_km: None,
+            age_grade: r.age_grade.map(|g| f64::from(g) / 100.0),
             bonus_points: r.bonus_points,
             points: r.points,
             version: r.version,
@@ -586,11 +800,29 @@ impl From<OfficialResult> for ResultView {
     }
 }
 
-/// A result in a marathon's ranking: 1 for the fastest.
+impl ResultView {
+    /// With the pace over the marathon's course.
+    pub fn with_pace(mut self, distance_m: u32) -> Self {
+        let pace = self
+            .finish_seconds
+            .and_then(|s| domain::race::pace_per_km(FinishTime::from_seconds(s), distance_m));
+        self.pace = pace.map(domain::race::pace_display);
+        self.pace_seconds_per_km = pace;
+        self
+    }
+}
+
+/// A result in a marathon's ranking.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RankedResult {
+    /// The place among all finishers, 1 for the fastest chip time (ties by runner id);
+    /// null for a dnf, dns or dq, listed after the finishers.
     #[schema(minimum = 1)]
-    pub rank: u64,
+    pub rank: Option<u64>,
+    /// The place among the finishers of the result's category; null without a category
+    /// or a finish.
+    #[schema(minimum = 1)]
+    pub category_rank: Option<u64>,
     #[serde(flatten)]
     pub result: ResultView,
 }
@@ -679,7 +911,7 @@ pub struct RunnerPoints {
 }
 
 impl RunnerPoints {
-    pub fn new(user: &User, total: i64) -> Self {
+    pub fn new(user: &domain::PublicProfile, total: i64) -> Self {
         Self {
             runner_id: user.id.to_string(),
             name: user.name.as_str().to_owned(),

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod contract;
+pub mod ranking;
 pub mod routes;
 pub mod state;
 

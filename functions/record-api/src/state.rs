@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use domain::Clock;
-use domain::ports::{PointsStore, RaceStore, UserStore};
+use domain::import::ImportStore;
+use domain::ports::{LeaderboardStore, PointsStore, RaceStore, UserStore};
 use infra::http::Verifies;
 use infra::tokens::TokenVerifier;
 
@@ -11,6 +12,12 @@ pub struct Api {
     pub races: Arc<dyn RaceStore>,
     pub users: Arc<dyn UserStore>,
     pub points: Arc<dyn PointsStore>,
+    /// The season leaderboard point-increase maintains.
+    pub leaderboard: Arc<dyn LeaderboardStore>,
+    /// Bulk results imports (their state; the files are in `files`).
+    pub imports: Arc<dyn ImportStore>,
+    /// The imports bucket: presigned uploads and commit markers.
+    pub files: infra::s3::ImportFiles,
     pub verifier: TokenVerifier,
     pub clock: Arc<dyn Clock>,
 }

@@ -63,6 +63,13 @@ const MATRIX: &[(&str, &str, [u16; 4])] = &[
     ("DELETE", "/marathons/{id}/entries/me", [401, 204, 403, 403]),
     ("GET", "/marathons/{id}/entries", [401, 403, 200, 403]),
     ("GET", "/me/entries", [401, 200, 403, 403]),
+    (
+        "PUT",
+        "/marathons/{id}/entries/{runner_id}/bib",
+        [401, 403, 200, 403],
+    ),
+    ("GET", "/me/race-profile", [401, 200, 403, 403]),
+    ("PUT", "/me/race-profile", [401, 200, 403, 403]),
     ("PUT", "/marathons/{id}/results/{runner_id}", [401, 403, 200, 403]),
     (
         "DELETE",
@@ -78,12 +85,25 @@ const MATRIX: &[(&str, &str, [u16; 4])] = &[
     ("DELETE", "/me/records/{id}", [401, 204, 403, 403]),
     ("GET", "/me/points", [401, 200, 403, 403]),
     ("GET", "/runners/{id}/points", [200, 200, 200, 200]),
+    ("GET", "/leaderboard", [200, 200, 200, 200]),
+    ("GET", "/me/bests", [401, 200, 403, 403]),
+    ("POST", "/marathons/{id}/imports", [401, 403, 201, 403]),
+    // an import nobody opened: its organizer hears 404, anyone else is refused first
+    ("GET", "/marathons/{id}/imports/{import_id}", [401, 403, 404, 403]),
+    (
+        "POST",
+        "/marathons/{id}/imports/{import_id}/commit",
+        [401, 403, 404, 403],
+    ),
 ];
 
 fn body_for(method: &str, route: &str) -> Option<Value> {
     match (method, route) {
         ("POST", "/marathons") => Some(marathon_body(10, 50, 30)),
         ("PATCH", "/marathons/{id}") => Some(json!({ "location": "Busan" })),
+        ("PUT", "/marathons/{id}/entries/{runner_id}/bib") => Some(json!({ "bib": 77 })),
+        ("PUT", "/me/race-profile") => Some(json!({ "sex": "female", "birth": "1984" })),
+        ("POST", "/marathons/{id}/imports") => Some(json!({ "mode": "merge" })),
         ("PUT", _) => Some(json!({ "finish_time": "2:59:00" })),
         ("POST", "/me/records") => {
             Some(json!({ "kind": "training", "date": "2026-11-02", "distance_m": 8000, "duration": 2400 }))
@@ -102,7 +122,8 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
             .replace("/runners/{id}", &format!("/runners/{}", f.runner.id))
             .replace("/me/records/{id}", &format!("/me/records/{}", f.record))
             .replace("{id}", &f.marathon)
-            .replace("{runner_id}", f.runner.id.as_str());
+            .replace("{runner_id}", f.runner.id.as_str())
+            .replace("{import_id}", &ulid::Ulid::new().to_string());
         // cancelling is before race day, so in a marathon still to come (the fixture's is
         // run today, to have a result)
         let cancelling = *route == "/marathons/{id}/entries/me" && *method == "DELETE";

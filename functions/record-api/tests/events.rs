@@ -64,9 +64,76 @@ async fn the_samples_walk_through_a_race() {
     );
     assert!(result.body.get("correlation_id").is_none(), "{}", result.body);
 
+    // race day (issue 16): the runner's profile, a bib by hand, a result with times and
+    // splits, the category's ranking, then a dnf
+    let profile = world.send(filled("put-race-profile.json", &fill)).await;
+    assert_eq!(profile.status, 200, "{:?}", profile.body);
+    let bib = world.send(filled("set-bib.json", &fill)).await;
+    assert_eq!(
+        (bib.status, &bib.body["bib"]),
+        (200, &serde_json::json!(42)),
+        "{:?}",
+        bib.body
+    );
+    let splits = world.send(filled("put-result-splits.json", &fill)).await;
+    assert_eq!(splits.status, 200, "{:?}", splits.body);
+    assert_eq!(splits.body["splits"].as_array().map(Vec::len), Some(2));
+    // the sample's runner is born 1984-05-17: her band on today's race
+    let age = domain::race::Birth::Date(time::macros::date!(1984 - 05 - 17))
+        .age_on(time::OffsetDateTime::now_utc().date());
+    let category = domain::race::Category::new(domain::race::Sex::Female, age).label();
+    assert_eq!(splits.body["category"], category.as_str());
+    let by_category = world.send(filled("list-results-category.json", &fill)).await;
+    // the sample filters on F40: her row when that is her band, no row otherwise
+    let items = by_category.body["items"].as_array().unwrap();
+    if category == "F40" {
+        assert_eq!(
+            (&items[0]["bib"], &items[0]["category_rank"]),
+            (&serde_json::json!(42), &serde_json::json!(1))
+        );
+    } else {
+        assert!(items.is_empty(), "{items:?}");
+    }
+    let dnf = world.send(filled("put-result-dnf.json", &fill)).await;
+    assert_eq!(dnf.status, 200, "{:?}", dnf.body);
+    assert_eq!(
+        (&dnf.body["status"], &dnf.body["points"]),
+        (&serde_json::json!("dnf"), &serde_json::json!(0))
+    );
+
     let record = world.send(filled("create-record.json", &fill)).await;
     assert_eq!(record.status, 201, "{:?}", record.body);
     let points = world.send(filled("my-points.json", &fill)).await;
     assert_eq!(points.status, 200);
     assert!(points.body["total"].is_i64());
+
+    // the season's leaderboard and the runner's bests (the result is this year's; the
+    // ledger's awards come from point-increase, so the board need not have it yet)
+    fill.push(("RACE_YEAR", time::OffsetDateTime::now_utc().year().to_string()));
+    let board = world.send(filled("leaderboard.json", &fill)).await;
+    assert_eq!(board.status, 200, "{:?}", board.body);
+    assert_eq!(board.body["season"], time::OffsetDateTime::now_utc().year());
+    assert!(
+        board.body["items"]
+            .as_array()
+            .is_some_and(|rows| rows.len() <= 10)
+    );
+    let bests = world.send(filled("my-bests.json", &fill)).await;
+    assert_eq!(bests.status, 200, "{:?}", bests.body);
+    // the sample record's distance; the only official result is a DNF by now (the dnf
+    // sample above), and a race not finished has no time to count
+    let courses: Vec<_> = bests.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["source"].as_str().unwrap().to_owned(), b["time"].clone()))
+        .collect();
+    assert!(
+        courses.iter().any(|(source, _)| source == "record"),
+        "{courses:?}"
+    );
+    assert!(
+        !courses.iter().any(|(source, _)| source == "official"),
+        "{courses:?}"
+    );
 }

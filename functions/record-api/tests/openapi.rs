@@ -87,13 +87,29 @@ fn bounds_are_the_domains() {
 
     let result = &schema(&document, "ResultBody")["properties"];
     assert_eq!(result["bonus_points"]["maximum"], MAX_BONUS);
+    // every time is the finish time's schema, or null
+    for time in ["finish_time", "chip_time", "gun_time"] {
+        assert_eq!(
+            result[time]["oneOf"][0]["oneOf"][1]["maximum"],
+            FinishTime::MAX_SECONDS,
+            "{time}"
+        );
+        assert_eq!(result[time]["oneOf"][1]["type"], "null", "{time}");
+    }
     assert_eq!(
-        result["finish_time"]["oneOf"][1]["maximum"],
-        FinishTime::MAX_SECONDS
+        result["status"]["oneOf"][0]["enum"],
+        json!(["finished", "dnf", "dns", "dq"])
+    );
+    assert_eq!(result["splits"]["maxItems"], domain::race::Splits::MAX);
+    // nothing is required: a finish needs a chip time, a dns none (ResultFields::new)
+    assert!(schema(&document, "ResultBody").get("required").is_none());
+    assert_eq!(
+        schema(&document, "NewMarathon")["properties"]["dnf_points"]["maximum"],
+        MAX_POINTS
     );
     assert_eq!(
-        schema(&document, "ResultBody")["required"],
-        json!(["finish_time"])
+        schema(&document, "BibBody")["properties"]["bib"]["maximum"],
+        domain::race::Bib::MAX
     );
 
     let record = &schema(&document, "NewRecord")["properties"];
@@ -110,6 +126,7 @@ fn the_marathon_text_limit_is_the_domains() {
         location: Some("Seoul".into()),
         course: Some(json!("full")),
         points: Some(1),
+        dnf_points: None,
         capacity: Some(1),
         registration_closes_at: Some("2027-03-01T00:00:00Z".into()),
     };
@@ -171,4 +188,23 @@ fn the_public_ranking_shows_no_internal_fields() {
     let result = schema(&document, "Result")["properties"].as_object().unwrap();
     assert!(!result.contains_key("correlation_id"));
     assert!(result.contains_key("finish_time"));
+}
+
+#[test]
+fn the_category_pattern_says_what_the_domain_takes() {
+    let pattern = regex::Regex::new(&record_api::contract::category_pattern()).unwrap();
+    let mut checked = 0;
+    for sex in ["F", "m", "X", "W", ""] {
+        for band in [
+            "U20", "u20", "SEN", "sen", "35", "40", "90", "95", "30", "37", "035", "", "U21",
+        ] {
+            for pad in ["", " ", "\t"] {
+                let value = format!("{pad}{sex}{band}{pad}");
+                let domain = domain::race::Category::parse(&value).is_ok();
+                assert_eq!(pattern.is_match(&value), domain, "{value:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 150);
 }

@@ -35,6 +35,7 @@ async fn points_show_the_total_and_one_row_per_result() {
             updated_at: time::OffsetDateTime::now_utc(),
             delta: i64::from(points),
             notified: true,
+            season: None,
         };
         let item = award.to_item(&runner.id).unwrap();
         client

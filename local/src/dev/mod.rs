@@ -324,10 +324,18 @@ async fn redrive(
         _ => return Err(Error::Redrive("name a DLQ".into())),
     };
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let moved = infra::redrive::redrive(&sqs, &dlq, &to, usize::MAX)
+    // SQS's own move task where the service has it (AWS), else a copy (the emulator)
+    let moved = infra::redrive::move_back(&sqs, &dlq, &to, std::time::Duration::from_secs(5))
         .await
         .map_err(|e| Error::Redrive(e.to_string()))?;
-    println!("moved {moved} messages from {dlq} to {to}");
+    match moved {
+        infra::redrive::Moved::ByTask { moved } => {
+            println!("SQS's message move task moved {moved} messages from {dlq} to {to}")
+        }
+        infra::redrive::Moved::ByCopy { moved, why } => {
+            println!("moved {moved} messages from {dlq} to {to} (copied: no message move task here: {why})")
+        }
+    }
     Ok(())
 }
 

@@ -1,8 +1,10 @@
 //! Event source mappings, which the emulator does not have: every `DynamoDB` and `SQS`
 //! event template.yaml declares on a function becomes a poller here, with AWS's batching,
-//! filtering and failure semantics (see `stream` and `sqs`). Nothing is named per
+//! filtering and failure semantics (see `stream` and `sqs`); every `S3` event becomes a
+//! bucket notification to a queue and a poller that invokes as S3 does (`bucket`). Nothing is named per
 //! function: a new mapping in the template works without code changes.
 
+pub mod bucket;
 pub mod destination;
 pub mod filter;
 pub mod record;
@@ -244,6 +246,42 @@ impl Mappings {
                 }
             }
             lines.push(line);
+        }
+        let mut triggers = Vec::new();
+        for trigger in bucket::triggers(provisioned)? {
+            let function = provisioned
+                .function(&trigger.function)
+                .cloned()
+                .ok_or_else(|| Error::UnknownFunction(trigger.function.clone()))?;
+            let line = format!(
+                "{:<28} bucket {} -> {}",
+                trigger.name(),
+                trigger.bucket,
+                trigger.function
+            );
+            if !invoker.serves(&function) {
+                lines.push(format!("{line}  [no handler, not started]"));
+                continue;
+            }
+            lines.push(format!(
+                "{line} ({}, async: {} retries)",
+                trigger.events.join(", "),
+                2
+            ));
+            triggers.push((trigger, function));
+        }
+        let urls = bucket::connect(config, provisioned.stack_name(), &triggers).await?;
+        for ((trigger, function), queue_url) in triggers.into_iter().zip(urls) {
+            let mapping = Arc::new(bucket::BucketMapping {
+                trigger,
+                function,
+                queue_url,
+                invoker: Arc::clone(&invoker),
+                sqs: clients.sqs.clone(),
+                hops: hops.clone(),
+                timing,
+            });
+            tasks.spawn(mapping.run());
         }
         Ok(Mappings {
             tasks,

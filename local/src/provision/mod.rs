@@ -7,6 +7,7 @@
 //! emulator (functions, HTTP APIs, alarms, policies) are recorded, not created.
 
 mod attributes;
+mod buckets;
 pub(crate) mod flexible;
 mod jwt_keys;
 mod order;
@@ -32,6 +33,7 @@ const TABLE: &str = "AWS::DynamoDB::Table";
 const QUEUE: &str = "AWS::SQS::Queue";
 const TOPIC: &str = "AWS::SNS::Topic";
 const SUBSCRIPTION: &str = "AWS::SNS::Subscription";
+pub(crate) const BUCKET: &str = "AWS::S3::Bucket";
 
 /// Lambda's default function timeout.
 const DEFAULT_FUNCTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -42,6 +44,7 @@ const NAME_PROPERTIES: &[(&str, &str)] = &[
     (TABLE, "TableName"),
     (QUEUE, "QueueName"),
     (TOPIC, "TopicName"),
+    (BUCKET, "BucketName"),
     ("AWS::Serverless::Function", "FunctionName"),
     ("AWS::Lambda::Function", "FunctionName"),
 ];
@@ -85,6 +88,9 @@ pub async fn provision(config: &SdkConfig, template: &Template, options: &Option
         provisioned.conditions.insert(name.clone(), holds);
     }
 
+    // Buckets exist locally only as the sources of functions' S3 triggers (the site's
+    // bucket is CloudFront's, played by the gateway).
+    let notifying = notifying_buckets(template)?;
     for logical_id in creation_order(template)? {
         let declared = &template.resources[&logical_id];
         // As in CloudFormation, a resource whose condition is false does not exist.
@@ -93,7 +99,11 @@ pub async fn provision(config: &SdkConfig, template: &Template, options: &Option
         {
             continue;
         }
-        let resource = if is_provisionable(&declared.kind) {
+        let provisionable = match declared.kind.as_str() {
+            BUCKET => notifying.contains(&logical_id),
+            kind => is_provisionable(kind),
+        };
+        let resource = if provisionable {
             let at = format!("Resources.{logical_id}.Properties");
             let properties = provisioned.resolve_at(&declared.properties, &at)?;
             let default_name = provisioned.default_name(&logical_id);
@@ -181,6 +191,22 @@ fn is_provisionable(kind: &str) -> bool {
     matches!(kind, TABLE | QUEUE | TOPIC | SUBSCRIPTION)
 }
 
+/// The buckets a function's `S3` event names (`Bucket: !Ref <LogicalId>`, as SAM requires).
+fn notifying_buckets(template: &Template) -> Result<std::collections::BTreeSet<String>> {
+    Ok(template
+        .functions()?
+        .iter()
+        .flat_map(|f| &f.events)
+        .filter(|e| e.kind == crate::esm::bucket::S3_EVENT)
+        .filter_map(
+            |e| match crate::intrinsics::intrinsic(e.properties.get("Bucket")?)? {
+                (name, target) if name == "Ref" => target.as_str().map(str::to_owned),
+                _ => None,
+            },
+        )
+        .collect())
+}
+
 fn parameter_values(template: &Template, options: &Options) -> Result<BTreeMap<String, String>> {
     if let Some(unknown) = options
         .parameters
@@ -216,6 +242,7 @@ struct Clients {
     sns: aws_sdk_sns::Client,
     secrets: aws_sdk_secretsmanager::Client,
     ses: aws_sdk_ses::Client,
+    s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
@@ -226,6 +253,7 @@ impl Clients {
             sns: aws_sdk_sns::Client::new(config),
             secrets: aws_sdk_secretsmanager::Client::new(config),
             ses: aws_sdk_ses::Client::new(config),
+            s3: aws_sdk_s3::Client::new(config),
         }
     }
 
@@ -241,6 +269,7 @@ impl Clients {
             QUEUE => queues::ensure(&self.sqs, logical_id, properties, default_name).await?,
             TOPIC => topics::ensure_topic(&self.sns, logical_id, properties, default_name).await?,
             SUBSCRIPTION => topics::ensure_subscription(&self.sns, logical_id, properties).await?,
+            BUCKET => buckets::ensure(&self.s3, properties, default_name).await?,
             other => unreachable!("{other} is not provisionable"),
         };
         Ok(Resource {

@@ -45,6 +45,12 @@ pub enum ActivityKind {
     EntryRegistered,
     #[serde(rename = "entry.cancelled")]
     EntryCancelled,
+    /// The organizer gave a runner's entry a bib.
+    #[serde(rename = "entry.bib_set")]
+    EntryBibSet,
+    /// A runner changed their private race profile (sex, birth).
+    #[serde(rename = "user.race_profile_updated")]
+    RaceProfileUpdated,
     #[serde(rename = "result.recorded")]
     ResultRecorded,
     #[serde(rename = "result.corrected")]
@@ -57,6 +63,10 @@ pub enum ActivityKind {
     RecordUpdated,
     #[serde(rename = "record.deleted")]
     RecordDeleted,
+    /// The owner deleted the account: the Users side is done in the entry's transaction,
+    /// account-erasure cleans the Races side, log-mailer mails the address it carries.
+    #[serde(rename = "account.deleted")]
+    AccountDeleted,
 }
 
 /// Where a request came from, as far as the gateway tells us.
@@ -90,10 +100,13 @@ pub struct ActivityEntry {
 
 impl std::fmt::Debug for ActivityEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // a reset request's details hold a live token: never printed
+        // a reset request's details hold a live token, a deletion's the erased address:
+        // never printed
         let secret = matches!(
             self.kind,
-            ActivityKind::PasswordResetRequested | ActivityKind::EmailVerificationRequested
+            ActivityKind::PasswordResetRequested
+                | ActivityKind::EmailVerificationRequested
+                | ActivityKind::AccountDeleted
         );
         f.debug_struct("ActivityEntry")
             .field("id", &self.id)
@@ -186,6 +199,8 @@ pub enum ActivityDetails {
     Record(RecordDetails),
     /// auth.password_reset_requested, auth.email_verification_requested
     PasswordReset(ResetDetails),
+    /// account.deleted
+    Deleted(DeletionDetails),
     /// auth.login_succeeded, auth.logged_out, auth.logged_out_everywhere,
     /// auth.password_changed: stored as null.
     None,
@@ -231,10 +246,14 @@ pub struct ResultDetails {
     pub marathon_id: MarathonId,
     pub marathon_name: String,
     pub runner_id: UserId,
-    /// "H:MM:SS", as the result shows it.
-    pub finish_time: String,
+    /// The chip time "H:MM:SS", as the result shows it; None when it has none (a dnf).
+    #[serde(default)]
+    pub finish_time: Option<String>,
     pub points: u32,
     pub version: u64,
+    /// Entries from before statuses are finishes.
+    #[serde(default)]
+    pub status: crate::race::ResultStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -257,6 +276,25 @@ impl std::fmt::Debug for ResetDetails {
         f.debug_struct("ResetDetails")
             .field("token", &"<redacted>")
             .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// What the erasure of an account needs once the profile no longer says it: the address
+/// to confirm to (the entry holding it is kept only days, not the log's retention:
+/// docs/DESIGN.md, Account deletion) and the role, so the Races side knows what to clean.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionDetails {
+    pub email: String,
+    pub user_type: Role,
+}
+
+// The address is the personal data being erased: no log line shows it.
+impl std::fmt::Debug for DeletionDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeletionDetails")
+            .field("email", &"<redacted>")
+            .field("user_type", &self.user_type)
             .finish()
     }
 }
@@ -305,7 +343,8 @@ impl ActivityDetails {
                 marathon(&d.marathon_id)?;
                 Self::Marathon(d)
             }
-            K::EntryRegistered | K::EntryCancelled => {
+            K::RaceProfileUpdated => Self::None,
+            K::EntryRegistered | K::EntryCancelled | K::EntryBibSet => {
                 let d: EntryDetails = read(details).map_err(error)?;
                 marathon(&d.marathon_id)?;
                 user(&d.runner_id)?;
@@ -320,6 +359,7 @@ impl ActivityDetails {
             K::RecordCreated | K::RecordUpdated | K::RecordDeleted => {
                 Self::Record(read(details).map_err(error)?)
             }
+            K::AccountDeleted => Self::Deleted(read(details).map_err(error)?),
         })
     }
 }
@@ -343,12 +383,15 @@ impl ActivityKind {
             Self::MarathonCancelled => "marathon.cancelled",
             Self::EntryRegistered => "entry.registered",
             Self::EntryCancelled => "entry.cancelled",
+            Self::EntryBibSet => "entry.bib_set",
+            Self::RaceProfileUpdated => "user.race_profile_updated",
             Self::ResultRecorded => "result.recorded",
             Self::ResultCorrected => "result.corrected",
             Self::ResultRemoved => "result.removed",
             Self::RecordCreated => "record.created",
             Self::RecordUpdated => "record.updated",
             Self::RecordDeleted => "record.deleted",
+            Self::AccountDeleted => "account.deleted",
         }
     }
 }
@@ -375,7 +418,8 @@ mod tests {
             marathon_id: MarathonId::generate(),
             marathon_name: "서울".into(),
             runner_id: UserId::generate(),
-            finish_time: "3:00:00".into(),
+            finish_time: Some("3:00:00".into()),
+            status: Default::default(),
             points: 110,
             version: 1,
         }));
@@ -409,12 +453,15 @@ mod tests {
             K::MarathonCancelled,
             K::EntryRegistered,
             K::EntryCancelled,
+            K::EntryBibSet,
+            K::RaceProfileUpdated,
             K::ResultRecorded,
             K::ResultCorrected,
             K::ResultRemoved,
             K::RecordCreated,
             K::RecordUpdated,
             K::RecordDeleted,
+            K::AccountDeleted,
         ] {
             assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
         }
@@ -470,12 +517,13 @@ mod tests {
                     marathon_id: marathon.clone(),
                     marathon_name: "Seoul".into(),
                     runner_id: runner.clone(),
-                    finish_time: "3:59:59".into(),
+                    finish_time: Some("3:59:59".into()),
+                    status: Default::default(),
                     points: 100,
                     version: 7,
                 }),
                 json!({"marathon_id": marathon, "marathon_name": "Seoul", "runner_id": runner,
-                       "finish_time": "3:59:59", "points": 100, "version": 7}),
+                       "finish_time": "3:59:59", "points": 100, "version": 7, "status": "finished"}),
             ),
             (
                 ActivityKind::RecordDeleted,
@@ -496,6 +544,14 @@ mod tests {
                     expires_at: 1_795_262_400,
                 }),
                 json!({"token": "u.s", "expires_at": 1_795_262_400}),
+            ),
+            (
+                ActivityKind::AccountDeleted,
+                ActivityDetails::Deleted(DeletionDetails {
+                    email: "kim@example.com".into(),
+                    user_type: Role::Runner,
+                }),
+                json!({"email": "kim@example.com", "user_type": "runner"}),
             ),
         ];
         for (kind, details, stored) in cases {
@@ -560,6 +616,22 @@ mod tests {
         }));
         assert!(!format!("{entry:?}").contains("the-live-secret"));
         assert!(!format!("{:?}", entry.details().unwrap()).contains("the-live-secret"));
+    }
+
+    #[test]
+    fn a_deleted_address_never_shows_in_debug() {
+        let entry = ActivityEntry::new(
+            UserId::generate(),
+            ActivityKind::AccountDeleted,
+            OffsetDateTime::UNIX_EPOCH,
+            RequestOrigin::default(),
+        )
+        .with_details(ActivityDetails::Deleted(DeletionDetails {
+            email: "gone@example.com".into(),
+            user_type: Role::Runner,
+        }));
+        assert!(!format!("{entry:?}").contains("gone@example.com"));
+        assert!(!format!("{:?}", entry.details().unwrap()).contains("gone@example.com"));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use crate::marathon::{MarathonId, MarathonLabel};
+use crate::race::Bib;
 use crate::user::{UserId, UserName};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,6 +18,18 @@ pub struct Entry {
     pub marathon_date: Date,
     #[serde(with = "time::serde::rfc3339")]
     pub registered_at: OffsetDateTime,
+    /// Assigned at registration (the next free number) or set by the organizer; unique
+    /// within the marathon. None for entries from before bibs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bib: Option<Bib>,
+}
+
+/// One runner of a marathon's roster: what the import matches a file's rows against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterEntry {
+    pub bib: Bib,
+    pub runner_id: UserId,
+    pub runner_name: UserName,
 }
 
 impl MarathonLabel for Entry {

@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::marathon::MarathonId;
 use crate::user::UserId;
@@ -98,10 +98,13 @@ impl TopicEvent for ResultEvent {
 #[serde(untagged)]
 pub enum PointsEvent {
     Awarded(PointsAwarded),
+    /// Published by results-import once per committed import.
+    Imported(ResultsImported),
 }
 
 impl PointsEvent {
     pub const AWARDED: &'static str = "points.awarded";
+    pub const IMPORTED: &'static str = "results.imported";
 }
 
 impl TopicEvent for PointsEvent {
@@ -110,13 +113,18 @@ impl TopicEvent for PointsEvent {
     fn kind(&self) -> &'static str {
         match self {
             Self::Awarded(_) => Self::AWARDED,
+            Self::Imported(_) => Self::IMPORTED,
         }
     }
 
     fn decode<'de, D: Deserializer<'de>>(kind: &str, data: D) -> Result<Self, D::Error> {
         match kind {
             Self::AWARDED => PointsAwarded::deserialize(data).map(Self::Awarded),
-            other => Err(de::Error::unknown_variant(other, &[Self::AWARDED])),
+            Self::IMPORTED => ResultsImported::deserialize(data).map(Self::Imported),
+            other => Err(de::Error::unknown_variant(
+                other,
+                &[Self::AWARDED, Self::IMPORTED],
+            )),
         }
     }
 }
@@ -139,11 +147,19 @@ pub struct ResultChange {
     pub result_id: String,
     pub marathon_id: MarathonId,
     pub marathon_name: String,
+    /// The marathon's date: the award's season is its year (the season leaderboard).
+    /// Absent from events published before it was added, which still decode; written
+    /// only when present, so such events keep their exact wire form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marathon_date: Option<Date>,
     pub runner_id: UserId,
     pub runner_name: String,
     /// Marathon points + bonus; 0 once removed.
     pub points: u32,
     pub version: u64,
+    /// The bulk import that wrote this version; absent for a single PUT and a removal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
 }
 
 /// A runner's total changed because a result's contribution changed.
@@ -157,6 +173,41 @@ pub struct PointsAwarded {
     pub delta: i64,
     pub total: i64,
     pub result_version: u64,
+    /// Copied from the result event: an imported award is not posted on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
+}
+
+/// A bulk import finished applying its rows: the one Discord post an import makes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultsImported {
+    pub import_id: String,
+    pub marathon_id: MarathonId,
+    pub marathon_name: String,
+    /// Results written (new and corrected).
+    pub applied: u32,
+    /// Results removed ("replace" imports).
+    #[serde(default)]
+    pub removed: u32,
+    /// Rows refused by validation.
+    pub failed: u32,
+    /// The fastest finishers per category, fastest first (overall when the marathon has
+    /// no categories): at most three each.
+    pub podiums: Vec<Podium>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Podium {
+    /// "overall", or the category's label.
+    pub category: String,
+    pub places: Vec<PodiumPlace>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodiumPlace {
+    pub runner_id: UserId,
+    pub runner_name: String,
+    pub chip_time: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -349,10 +400,12 @@ mod tests {
             result_id: "m.r".into(),
             marathon_id: MarathonId::parse("01JAAAAAAAAAAAAAAAAAAAAAAA").unwrap(),
             marathon_name: "Seoul".into(),
+            marathon_date: None,
             runner_id: UserId::parse("01JBBBBBBBBBBBBBBBBBBBBBBB").unwrap(),
             runner_name: "Kim".into(),
             points: 110,
             version: 3,
+            import_id: None,
         }
     }
 
@@ -372,6 +425,60 @@ mod tests {
         envelope.correlation_id = None;
         assert!(!envelope.to_json().unwrap().contains("correlation_id"));
         assert_eq!(Envelope::parse(&envelope.to_json().unwrap()), Ok(envelope));
+    }
+
+    #[test]
+    fn the_marathon_date_travels_and_old_events_without_it_still_decode() {
+        let mut dated = change();
+        dated.marathon_date = Some(time::macros::date!(2027 - 03 - 21));
+        let envelope = Envelope::new(
+            ResultEvent::Corrected(dated),
+            datetime!(2027-03-21 10:00 UTC),
+            None,
+        );
+        let json = envelope.to_json().unwrap();
+        assert!(
+            json.contains(r#""marathon_name":"Seoul","marathon_date":"2027-03-21","runner_id""#),
+            "{json}"
+        );
+        assert_eq!(Envelope::parse(&json), Ok(envelope));
+        // what a producer from before the field published
+        let old = r#"{"schema":1,"id":"01JE","occurred_at":"2026-11-21T10:00:00Z","type":"result.removed","data":{"result_id":"m.r","marathon_id":"01JAAAAAAAAAAAAAAAAAAAAAAA","marathon_name":"Seoul","runner_id":"01JBBBBBBBBBBBBBBBBBBBBBBB","runner_name":"Kim","points":0,"version":4}}"#;
+        let parsed = Envelope::<ResultEvent>::parse(old).unwrap();
+        assert_eq!(parsed.event.change().marathon_date, None);
+        assert_eq!(parsed.to_json().unwrap(), old);
+    }
+
+    #[test]
+    fn an_import_summary_round_trips_and_an_award_without_import_id_reads_as_before() {
+        let summary = Envelope::new(
+            PointsEvent::Imported(ResultsImported {
+                import_id: "01JIMPORT".into(),
+                marathon_id: change().marathon_id,
+                marathon_name: "Seoul".into(),
+                applied: 997,
+                removed: 0,
+                failed: 3,
+                podiums: vec![Podium {
+                    category: "overall".into(),
+                    places: vec![PodiumPlace {
+                        runner_id: change().runner_id,
+                        runner_name: "Kim".into(),
+                        chip_time: "2:10:01".into(),
+                    }],
+                }],
+            }),
+            datetime!(2026-11-21 10:00 UTC),
+            None,
+        );
+        assert_eq!(summary.kind(), "results.imported");
+        assert_eq!(Envelope::parse(&summary.to_json().unwrap()), Ok(summary));
+        // what point-increase published before imports existed
+        let old = r#"{"schema":1,"id":"e","occurred_at":"2026-11-21T10:00:00Z","type":"points.awarded","data":{"runner_id":"01JBBBBBBBBBBBBBBBBBBBBBBB","runner_name":"Kim","marathon_id":"01JAAAAAAAAAAAAAAAAAAAAAAA","marathon_name":"Seoul","result_id":"m.r","delta":1,"total":1,"result_version":1}}"#;
+        let PointsEvent::Awarded(award) = Envelope::<PointsEvent>::parse(old).unwrap().event else {
+            panic!("not an award");
+        };
+        assert_eq!(award.import_id, None);
     }
 
     #[test]
@@ -395,6 +502,7 @@ mod tests {
                 delta: -10,
                 total: 100,
                 result_version: 4,
+                import_id: Some("01JIMPORT".into()),
             }),
             at,
             Some("c".into()),

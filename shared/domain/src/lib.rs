@@ -4,14 +4,18 @@
 pub mod activity;
 pub mod clock;
 pub mod entry;
+pub mod erasure;
 pub mod events;
 pub mod greeting;
+pub mod import;
+pub mod leaderboard;
 pub mod lockout;
 pub mod marathon;
 pub mod paging;
 pub mod password;
 pub mod points;
 pub mod ports;
+pub mod race;
 pub mod record;
 pub mod refresh;
 pub mod reset;
@@ -23,5 +27,5 @@ pub mod validation;
 pub mod memory;
 
 pub use clock::{Clock, SystemClock};
-pub use user::{Email, Role, User, UserId, UserName};
+pub use user::{ANONYMOUS_NAME, Email, PublicProfile, Role, User, UserId, UserName};
 pub use validation::{FieldError, ValidationErrors};

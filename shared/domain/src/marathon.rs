@@ -120,6 +120,10 @@ pub struct Marathon {
     pub distance_m: u32,
     /// Points every finisher earns.
     pub points: u32,
+    /// Points a runner who started and did not finish earns (0 to `points`; 0 for
+    /// marathons from before statuses). Fixed once a result is recorded, as `points` is.
+    #[serde(default)]
+    pub dnf_points: u32,
     pub capacity: u32,
     pub entry_count: u32,
     /// Official results recorded. Once there is one, `points` is fixed: every result
@@ -192,6 +196,11 @@ impl Marathon {
         new_points == self.points || self.result_count == 0
     }
 
+    /// The same for the points of a dnf.
+    pub fn may_set_dnf_points(&self, new_dnf_points: u32) -> bool {
+        new_dnf_points == self.dnf_points || self.result_count == 0
+    }
+
     /// Whether the race date may become `new_date`: not once a result was recorded, since
     /// results exist only from race day on (`result_refusal`) and a later date would put
     /// them before their race.
@@ -232,6 +241,8 @@ pub struct MarathonInput {
     pub location: Option<String>,
     pub course: Option<serde_json::Value>,
     pub points: Option<i64>,
+    /// Optional: 0 when absent on create, unchanged when absent on a patch.
+    pub dnf_points: Option<i64>,
     pub capacity: Option<i64>,
     pub registration_closes_at: Option<String>,
 }
@@ -282,6 +293,7 @@ pub struct MarathonFields {
     pub location: String,
     pub course: Course,
     pub points: u32,
+    pub dnf_points: u32,
     pub capacity: u32,
     pub registration_closes_at: OffsetDateTime,
 }
@@ -296,6 +308,7 @@ impl MarathonFields {
             ("location", self.location != current.location),
             ("course", self.course != current.course),
             ("points", self.points != current.points),
+            ("dnf_points", self.dnf_points != current.dnf_points),
             ("capacity", self.capacity != current.capacity),
             // the same instant written with another offset is no change
             (
@@ -331,6 +344,9 @@ impl MarathonFields {
         let points = input
             .points
             .map(|v| errors.check(bounded("points", v, 0, MAX_POINTS)));
+        let dnf_points = input
+            .dnf_points
+            .map(|v| errors.check(bounded("dnf_points", v, 0, MAX_POINTS)));
         let capacity = input
             .capacity
             .map(|v| errors.check(bounded("capacity", v, 1, MAX_CAPACITY)));
@@ -377,6 +393,18 @@ impl MarathonFields {
                 "must not be after the end of the race date (UTC)",
             ));
         }
+        let dnf_points = match (dnf_points, base) {
+            (Some(Some(v)), _) => v,
+            (Some(None), _) => return Err(errors),
+            (None, Some(b)) => b.dnf_points,
+            (None, None) => 0,
+        };
+        if dnf_points > points {
+            errors.push(FieldError::new(
+                "dnf_points",
+                format!("must not be more than the {points} points of a finish"),
+            ));
+        }
         if let Some(base) = base
             && capacity < base.entry_count
         {
@@ -395,6 +423,7 @@ impl MarathonFields {
             location,
             course,
             points,
+            dnf_points,
             capacity,
             registration_closes_at: closes,
         })
@@ -414,6 +443,7 @@ mod tests {
             location: Some("Gwanghwamun".into()),
             course: Some(json!("full")),
             points: Some(100),
+            dnf_points: None,
             capacity: Some(5),
             registration_closes_at: Some("2027-03-01T00:00:00Z".into()),
         }
@@ -531,6 +561,7 @@ mod tests {
             course: f.course,
             distance_m: f.course.metres(),
             points: f.points,
+            dnf_points: f.dnf_points,
             capacity: f.capacity,
             entry_count: 0,
             result_count: 0,
@@ -608,6 +639,46 @@ mod tests {
     }
 
     #[test]
+    fn dnf_points_default_to_zero_are_at_most_the_points_and_fixed_with_them() {
+        assert_eq!(MarathonFields::from_input(input(), None).unwrap().dnf_points, 0);
+        let with = MarathonInput {
+            dnf_points: Some(20),
+            ..input()
+        };
+        assert_eq!(MarathonFields::from_input(with, None).unwrap().dnf_points, 20);
+        let over = MarathonInput {
+            dnf_points: Some(101),
+            ..input()
+        };
+        let errors = MarathonFields::from_input(over, None).unwrap_err();
+        assert_eq!(errors.0[0].field, "dnf_points");
+        let mut m = marathon();
+        m.dnf_points = 20;
+        // a patch without it keeps it, and names it when it changes
+        let keep = MarathonFields::from_input(MarathonInput::default(), Some(&m)).unwrap();
+        assert_eq!(keep.dnf_points, 20);
+        let lower = MarathonInput {
+            points: Some(10),
+            ..MarathonInput::default()
+        };
+        assert_eq!(
+            MarathonFields::from_input(lower, Some(&m)).unwrap_err().0[0].field,
+            "dnf_points"
+        );
+        let change = MarathonInput {
+            dnf_points: Some(5),
+            ..MarathonInput::default()
+        };
+        assert_eq!(
+            MarathonFields::from_input(change, Some(&m)).unwrap().changes(&m),
+            ["dnf_points"]
+        );
+        m.result_count = 1;
+        assert!(m.may_set_dnf_points(20));
+        assert!(!m.may_set_dnf_points(5));
+    }
+
+    #[test]
     fn runners_cancel_until_race_day() {
         let m = marathon();
         assert_eq!(m.cancellation_refusal(date!(2027 - 03 - 20)), None);
@@ -627,6 +698,7 @@ mod tests {
             marathon_name: "Old name".into(),
             marathon_date: date!(2027 - 03 - 14),
             registered_at: datetime!(2027-01-01 0:00 UTC),
+            bib: None,
         };
         let other = MarathonId::generate();
         let mut items = vec![entry(&m.id), entry(&other)];

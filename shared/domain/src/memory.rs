@@ -21,6 +21,8 @@ struct State {
     families: HashMap<(UserId, String), RefreshFamily>,
     resets: HashMap<UserId, PasswordReset>,
     verifications: HashMap<UserId, PasswordReset>,
+    /// Deleted accounts: when (their profile reads as absent, as in DynamoDB).
+    deleted: HashMap<UserId, OffsetDateTime>,
     activity: Vec<ActivityEntry>,
 }
 
@@ -32,6 +34,11 @@ pub struct MemoryUsers {
 impl MemoryUsers {
     pub fn activity(&self) -> Vec<ActivityEntry> {
         self.lock().activity.clone()
+    }
+
+    /// When the account was deleted, if it was.
+    pub fn deleted_at(&self, id: &UserId) -> Option<OffsetDateTime> {
+        self.lock().deleted.get(id).copied()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -261,6 +268,36 @@ impl UserStore for MemoryUsers {
         credentials.password_hash = password_hash.to_owned();
         credentials.attempts = AttemptState::default();
         credentials.session_generation += 1;
+        state.activity.push(activity.clone());
+        Ok(())
+    }
+
+    async fn delete_account(
+        &self,
+        account: &Credentials,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+        _activity_until: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let id = &account.user.id;
+        let current = state.users.get(id).ok_or(StoreError::Conflict)?;
+        if current.session_generation != account.session_generation {
+            return Err(StoreError::Conflict);
+        }
+        let email = current.user.email.clone();
+        state.users.remove(id);
+        if state.emails.get(&email) == Some(id) {
+            state.emails.remove(&email);
+        }
+        state.resets.remove(id);
+        state.verifications.remove(id);
+        for ((owner, _), family) in &mut state.families {
+            if owner == id {
+                family.revoked = true;
+            }
+        }
+        state.deleted.insert(id.clone(), now);
         state.activity.push(activity.clone());
         Ok(())
     }

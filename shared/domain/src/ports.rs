@@ -5,17 +5,18 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::activity::ActivityEntry;
-use crate::entry::Entry;
+use crate::entry::{Entry, RosterEntry};
 use crate::events::{Envelope, ResultChange, TopicEvent};
 use crate::lockout::{AttemptState, Reservation};
 use crate::marathon::{Marathon, MarathonId};
 use crate::paging::{Page, PageRequest};
 use crate::points::Award;
+use crate::race::{Bib, RaceProfile};
 use crate::record::Record;
 use crate::refresh::RefreshFamily;
 use crate::reset::PasswordReset;
 use crate::result::OfficialResult;
-use crate::user::{Email, User, UserId};
+use crate::user::{Email, PublicProfile, User, UserId};
 use time::Date;
 
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +173,21 @@ pub trait UserStore: Send + Sync {
         activity: &ActivityEntry,
     ) -> Result<(), StoreError>;
 
+    /// Deletes the account (docs/DESIGN.md, Account deletion), with `activity` (kept only
+    /// until `activity_until`: it carries the address), in one transaction: the address's
+    /// claim, the password hash, the failures and the pending reset and verification go,
+    /// every session ends, and the profile keeps its id, role, points and awards under the
+    /// anonymous name with `deleted_at`. Only if the account is not deleted yet and its
+    /// session generation is still `account.session_generation` (`Conflict` otherwise).
+    /// Afterwards the account reads as absent (`credentials*`, `user`).
+    async fn delete_account(
+        &self,
+        account: &Credentials,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+        activity_until: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
     async fn refresh_family(
         &self,
         user: &UserId,
@@ -234,13 +250,33 @@ pub trait RaceStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Adds the entry and counts it, only if the marathon is open, not full, registration
-    /// has not closed at `now`, and the runner is not registered yet.
+    /// has not closed at `now`, and the runner is not registered yet. The entry gets the
+    /// marathon's next bib not taken (`entry.bib` is ignored), which is returned; None once
+    /// the numbers run out (`Bib::MAX`).
     async fn register(
         &self,
         entry: &Entry,
         now: OffsetDateTime,
         activity: &ActivityEntry,
+    ) -> Result<Option<Bib>, StoreError>;
+
+    /// Gives the runner's entry `bib` (freeing the one it had), and puts it on the
+    /// runner's result if there is one; `Conflict` if another entry of the marathon has
+    /// it or the entry changed meanwhile, `Missing("entry")` without an entry.
+    async fn set_bib(
+        &self,
+        marathon: &MarathonId,
+        runner: &UserId,
+        bib: Bib,
+        activity: &ActivityEntry,
     ) -> Result<(), StoreError>;
+
+    /// Who holds `bib` in the marathon.
+    async fn bib_holder(&self, marathon: &MarathonId, bib: Bib) -> Result<Option<UserId>, StoreError>;
+
+    /// Every entry of the marathon that has a bib, by bib: what a results file's rows
+    /// are matched against. Reads the whole partition's entries (a few thousand items).
+    async fn marathon_roster(&self, marathon: &MarathonId) -> Result<Vec<RosterEntry>, StoreError>;
 
     /// Removes the entry and uncounts it; `Conflict` if there is no such entry or the runner
     /// has an official result for the marathon (checked in the same transaction).
@@ -304,6 +340,30 @@ pub trait RaceStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<OfficialResult>, StoreError>;
 
+    /// Up to `limit` results of the marathon in ranking order (finishers by chip time, ties
+    /// by runner id; then dnf, dns, dq), after the row at `after` (a `RankedRow::position`
+    /// this store gave out; any text is safe, it only bounds the read). `next_cursor` is the
+    /// last row's position when there may be more.
+    async fn ranking(
+        &self,
+        marathon: &MarathonId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<RankedRow>, StoreError>;
+
+    /// The runner's race profile (empty when never given).
+    async fn race_profile(&self, runner: &UserId) -> Result<RaceProfile, StoreError>;
+
+    async fn set_race_profile(
+        &self,
+        runner: &UserId,
+        profile: &RaceProfile,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Several runners' profiles (BatchGetItem); runners without one are left out.
+    async fn race_profiles(&self, runners: &[UserId]) -> Result<Vec<(UserId, RaceProfile)>, StoreError>;
+
     /// With each marathon's current name and date.
     async fn runner_results(
         &self,
@@ -328,11 +388,20 @@ pub trait RaceStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// One row of a ranking read and where it sits: the position orders the ranking and
+/// resumes a read after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedRow {
+    pub position: String,
+    pub result: OfficialResult,
+}
+
 /// Points as point-increase left them in the Users table.
 #[async_trait]
 pub trait PointsStore: Send + Sync {
-    /// The runner's total, or None when there is no such user.
-    async fn total(&self, runner: &UserId) -> Result<Option<(User, i64)>, StoreError>;
+    /// The runner's total and public profile (a deleted account's keeps its total under
+    /// the anonymous name), or None when there is no such user.
+    async fn total(&self, runner: &UserId) -> Result<Option<(PublicProfile, i64)>, StoreError>;
 
     /// Every result's current contribution.
     async fn awards(&self, runner: &UserId) -> Result<Vec<Award>, StoreError>;
@@ -362,6 +431,19 @@ pub trait PointsLedger: Send + Sync {
     /// Records that the change at `version` has been announced (its pending announcement
     /// is gone; a newer version's stays).
     async fn mark_notified(&self, runner: &UserId, result_id: &str, version: u64) -> Result<(), StoreError>;
+}
+
+/// The season leaderboard, as the points ledger maintains it.
+#[async_trait]
+pub trait LeaderboardStore: Send + Sync {
+    /// The season's runners with points, most first, ranked (ties share a rank), with
+    /// their current names; a page after `page.cursor`, which only this season's pages
+    /// issue (another is `InvalidCursor`).
+    async fn leaderboard(
+        &self,
+        season: crate::leaderboard::Season,
+        page: &PageRequest,
+    ) -> Result<Page<crate::leaderboard::Standing>, StoreError>;
 }
 
 /// Why a publish failed: worth retrying, or never going to work.

@@ -144,6 +144,29 @@ impl Role {
     }
 }
 
+/// The name a deleted account's official results, entries and points page keep: results
+/// stay in the rankings (so they stay true) under no one's name (docs/DESIGN.md, Account
+/// deletion). Fixed, so the web app can show it in the reader's language.
+pub const ANONYMOUS_NAME: &str = "Anonymous runner";
+
+impl UserName {
+    /// `ANONYMOUS_NAME`, what a deleted account is called.
+    pub fn anonymous() -> Self {
+        Self(ANONYMOUS_NAME.to_owned())
+    }
+}
+
+/// What anyone may see of an account, also once it is deleted (then with the anonymous
+/// name): never its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicProfile {
+    pub id: UserId,
+    pub name: UserName,
+    pub user_type: Role,
+    /// Whether the owner deleted the account (the name is then `ANONYMOUS_NAME`).
+    pub deleted: bool,
+}
+
 /// A user as the API shows it: never the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -199,6 +222,11 @@ mod tests {
         assert_eq!(Role::from_code(0).unwrap(), Role::Runner);
         assert_eq!(Role::from_code(1).unwrap(), Role::Organizer);
         assert_eq!(Role::from_code(2).unwrap_err().field, "user_type");
+    }
+
+    #[test]
+    fn the_anonymous_name_is_a_valid_name() {
+        assert_eq!(UserName::parse(ANONYMOUS_NAME).unwrap(), UserName::anonymous());
     }
 
     #[test]

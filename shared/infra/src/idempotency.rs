@@ -110,13 +110,20 @@ impl Idempotency {
         }
     }
 
+    /// Claims `key` for this call. The claim names its owner (a nonce of this call): a
+    /// put that succeeded but whose answer was lost (a timeout, a 5xx after the write) is
+    /// retried by the SDK and fails its own condition; the owner tells our claim from
+    /// another invocation's, so it is not taken for one held elsewhere (which would hold
+    /// the key against ourselves until the claim expires).
     pub async fn claim(&self, key: &str, now: OffsetDateTime) -> Result<Claim, StoreError> {
+        let owner = ulid::Ulid::new().to_string();
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .item("id", s(key))
             .item("status", s(IN_PROGRESS))
+            .item("owner", s(&owner))
             .item("claim_expires_at", n((now + self.claim_for).unix_timestamp()))
             .item("expires_at", n((now + self.keep_for).unix_timestamp()))
             // free, expired (TTL deletes lazily), or an abandoned claim
@@ -144,13 +151,17 @@ impl Idempotency {
                     .send()
                     .await
                     .map_err(unavailable)?;
-                let status = held
-                    .item
-                    .as_ref()
-                    .and_then(|i| i.get("status"))
-                    .and_then(|v| v.as_s().ok());
-                Ok(match status.map(String::as_str) {
-                    Some(COMPLETED) => Claim::AlreadyDone,
+                let field = |name: &str| {
+                    held.item
+                        .as_ref()
+                        .and_then(|i| i.get(name))
+                        .and_then(|v| v.as_s().ok())
+                        .map(String::as_str)
+                };
+                Ok(match (field("status"), field("owner")) {
+                    (Some(COMPLETED), _) => Claim::AlreadyDone,
+                    // our own put, answered late: the claim is ours
+                    (Some(IN_PROGRESS), Some(holder)) if holder == owner => Claim::Claimed,
                     _ => Claim::InProgress,
                 })
             }

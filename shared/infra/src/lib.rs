@@ -13,6 +13,8 @@ pub mod metrics;
 pub mod passwords;
 pub mod poison;
 pub mod redrive;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod secrets;
 pub mod site;
 pub mod sns;

@@ -78,3 +78,94 @@ pub async fn redrive(
     }
     Ok(moved)
 }
+
+/// How [`move_back`] moved the messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Moved {
+    /// By SQS's own message move task (AWS): `moved` as the task counted them.
+    ByTask { moved: i64 },
+    /// By [`redrive`]'s copy, because the service refused the task (`why`: the emulator has
+    /// none; a role without `sqs:StartMessageMoveTask`).
+    ByCopy { moved: usize, why: String },
+}
+
+/// Moves a DLQ's messages back to `source_url`, preferring SQS's own message move task
+/// (StartMessageMoveTask: SQS moves them server-side, at its pace, keeping their
+/// attributes), polled every `poll` until it ends; a service that refuses the task gets
+/// [`redrive`]'s copy instead.
+pub async fn move_back(
+    sqs: &Client,
+    dlq_url: &str,
+    source_url: &str,
+    poll: std::time::Duration,
+) -> Result<Moved, RedriveError> {
+    let fail = |message: String| RedriveError { moved: 0, message };
+    let (dlq_arn, source_arn) = (
+        queue_arn(sqs, dlq_url).await.map_err(fail)?,
+        queue_arn(sqs, source_url).await.map_err(fail)?,
+    );
+    let started = sqs
+        .start_message_move_task()
+        .source_arn(&dlq_arn)
+        .destination_arn(&source_arn)
+        .send()
+        .await;
+    let handle = match started {
+        Ok(output) => output.task_handle.unwrap_or_default(),
+        Err(error) => {
+            use aws_sdk_sqs::error::ProvideErrorMetadata;
+            let status = error.raw_response().map(|r| r.status().as_u16());
+            let why = match (error.code(), status) {
+                (Some(code), _) => format!("{code}: {}", error.message().unwrap_or_default()),
+                (None, Some(status)) => format!("HTTP {status}"),
+                _ => DisplayErrorContext(error).to_string(),
+            };
+            let moved = redrive(sqs, dlq_url, source_url, usize::MAX).await?;
+            return Ok(Moved::ByCopy { moved, why });
+        }
+    };
+    loop {
+        let tasks = sqs
+            .list_message_move_tasks()
+            .source_arn(&dlq_arn)
+            .send()
+            .await
+            .map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
+        // the newest task first; ours by its handle (a finished task has none)
+        let task = tasks
+            .results()
+            .iter()
+            .find(|t| t.task_handle().is_none_or(|h| h == handle))
+            .ok_or_else(|| fail(format!("the message move task {handle} is not listed")))?;
+        let moved = task.approximate_number_of_messages_moved();
+        match task.status() {
+            Some("RUNNING" | "CANCELLING") => tokio::time::sleep(poll).await,
+            Some("COMPLETED") => return Ok(Moved::ByTask { moved }),
+            other => {
+                return Err(RedriveError {
+                    moved: usize::try_from(moved).unwrap_or(0),
+                    message: format!(
+                        "the message move task ended {}: {}",
+                        other.unwrap_or("without a status"),
+                        task.failure_reason().unwrap_or("no reason given")
+                    ),
+                });
+            }
+        }
+    }
+}
+
+async fn queue_arn(sqs: &Client, url: &str) -> Result<String, String> {
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {}", DisplayErrorContext(e)))?;
+    attributes
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .cloned()
+        .ok_or_else(|| format!("{url} has no QueueArn"))
+}

@@ -504,12 +504,19 @@ function ParticipantRow({
     e.preventDefault();
     const d = new FormData(e.currentTarget as HTMLFormElement);
     const bonus = String(d.get("bonus_points") ?? "").trim();
+    const text = (field: string) => String(d.get(field) ?? "").trim() || null;
     setBusy(true);
     setNotice("");
     const o = await call(
       api.PUT("/marathons/{id}/results/{runner_id}", {
         params: { path, header: { "If-Match": ifMatch } },
-        body: { finish_time: String(d.get("finish_time")).trim(), bonus_points: bonus === "" ? 0 : Number(bonus) },
+        body: {
+          status: (text("status") ?? "finished") as Result["status"],
+          // the chip time, under its older name (a dnf or dns sends none)
+          finish_time: text("finish_time"),
+          gun_time: text("gun_time"),
+          bonus_points: bonus === "" ? 0 : Number(bonus),
+        },
       }),
     );
     setBusy(false);
@@ -537,23 +544,53 @@ function ParticipantRow({
     <tr data-runner-id={entry.runner_id}>
       <th scope="row">
         <a href={`/runners/${entry.runner_id}`}>{entry.runner_name}</a>
+        {entry.bib != null && (
+          <p class="muted">
+            {t.results.bib} {entry.bib}
+          </p>
+        )}
         {result && (
           <p class="muted">
-            {result.finish_time} · {number(result.points)} {t.results.points}
+            {result.status === "finished" ? result.chip_time : t.results.statuses[result.status]} ·{" "}
+            {number(result.points)} {t.results.points}
           </p>
         )}
       </th>
       <td>
         {/* Keyed by the result's version: a save or a fresh read resets the inputs. */}
         <form key={result?.version ?? 0} class="row-form" onSubmit={save}>
+          <div class="field">
+            <label for={`${prefix}-status`}>{t.org.status}</label>
+            <select
+              id={`${prefix}-status`}
+              name="status"
+              defaultValue={result?.status ?? "finished"}
+              aria-invalid={errors.status ? "true" : undefined}
+              aria-describedby={errors.status ? `${prefix}-status-error` : undefined}
+            >
+              {(["finished", "dnf", "dns", "dq"] as const).map((s) => (
+                <option key={s} value={s}>
+                  {t.results.statuses[s]}
+                </option>
+              ))}
+            </select>
+            <FieldError id={`${prefix}-status`} error={errors.status} />
+          </div>
           <Field
             idPrefix={prefix}
             name="finish_time"
             label={t.org.finishTime}
             placeholder="3:12:45"
-            required
-            defaultValue={result?.finish_time}
-            error={errors.finish_time}
+            defaultValue={result?.chip_time ?? undefined}
+            error={errors.finish_time ?? errors.chip_time}
+          />
+          <Field
+            idPrefix={prefix}
+            name="gun_time"
+            label={t.org.gunTime}
+            placeholder="3:13:30"
+            defaultValue={result?.gun_time ?? undefined}
+            error={errors.gun_time}
           />
           <Field
             idPrefix={prefix}

@@ -160,30 +160,40 @@ function Register({ m, onChange }: { m: Marathon; onChange: () => void }) {
   );
 }
 
-/** Normalizes a name for searching: case and compatibility forms do not matter. */
-function searchable(text: string): string {
-  return text.normalize("NFKC").toLocaleLowerCase().trim();
-}
-
 export function ResultsPage({ id }: { id: string }) {
   // Keyed: another marathon's ranking starts with an empty search.
   return <Results key={id} id={id} />;
 }
 
+/** Every category the API knows, as labelled: F, M, X × U20, SEN, 35..90. */
+const CATEGORIES = ["F", "M", "X"].flatMap((sex) =>
+  ["U20", "SEN", "35", "40", "45", "50", "55", "60", "65", "70", "75", "80", "85", "90"].map((band) => sex + band),
+);
+
 function Results({ id }: { id: string }) {
   const { t, number } = useI18n();
   const [query, setQuery] = useState("");
+  const [category, setCategory] = useState("");
   const marathon = useLoad(() => call(api.GET("/marathons/{id}", { params: { path: { id } } })), [id]);
+  // the API searches (a bib, or part of a name) and filters by category; places stay overall
+  const q = query.trim();
   const paged = usePaged(
-    (cursor) => call(api.GET("/marathons/{id}/results", { params: { path: { id }, query: { cursor, limit: 50 } } })),
+    (cursor) =>
+      call(
+        api.GET("/marathons/{id}/results", {
+          params: {
+            path: { id },
+            query: { cursor, limit: 50, ...(q ? { q } : {}), ...(category ? { category } : {}) },
+          },
+        }),
+      ),
     (r) => r.runner_id,
-    [id],
+    [id, q, category],
   );
   const name = marathon.outcome?.ok ? marathon.outcome.data.name : "";
   const title = t.results.title(name || "…");
   useTitle(title);
-  const q = searchable(query);
-  const rows = q ? paged.items.filter((r) => searchable(r.runner_name).includes(q)) : paged.items;
+  const rows = paged.items;
   return (
     <>
       <h1>{title}</h1>
@@ -198,36 +208,53 @@ function Results({ id }: { id: string }) {
           type="search"
           name="q"
           value={query}
-          onInput={(e) => setQuery(e.currentTarget.value)}
+          onChange={(e) => setQuery(e.currentTarget.value)}
           aria-describedby="results-search-hint"
         />
         <p class="hint" id="results-search-hint">
           {t.results.searchHint}
         </p>
       </div>
-      {q && <p role="status">{t.results.matches(rows.length)}</p>}
+      <div class="field">
+        <label for="results-category">{t.results.category}</label>
+        <select id="results-category" name="category" value={category} onChange={(e) => setCategory(e.currentTarget.value)}>
+          <option value="">{t.results.allCategories}</option>
+          {CATEGORIES.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+      </div>
+      {(q || category) && !paged.loading && <p role="status">{t.results.matches(rows.length)}</p>}
       <Alert problem={paged.problem} />
-      {!paged.loading && paged.items.length === 0 && !paged.problem && <p>{t.results.empty}</p>}
-      {q && rows.length === 0 && paged.items.length > 0 && <p>{t.results.noMatch}</p>}
+      {!paged.loading && rows.length === 0 && !paged.problem && <p>{q || category ? t.results.noMatch : t.results.empty}</p>}
       {rows.length > 0 && (
         <div class="table-wrap">
           <table>
             <thead>
               <tr>
                 <th scope="col">{t.results.rank}</th>
+                <th scope="col">{t.results.bib}</th>
                 <th scope="col">{t.results.runner}</th>
-                <th scope="col">{t.results.time}</th>
+                <th scope="col">{t.results.category}</th>
+                <th scope="col">{t.results.chip}</th>
                 <th scope="col">{t.results.points}</th>
               </tr>
             </thead>
             <tbody>
               {rows.map((r) => (
-                <tr key={r.runner_id} data-runner-id={r.runner_id}>
-                  <td>{number(r.rank)}</td>
+                <tr key={r.runner_id} data-runner-id={r.runner_id} data-status={r.status}>
+                  <td>{r.rank != null ? number(r.rank) : t.results.statuses[r.status]}</td>
+                  <td class="num">{r.bib ?? ""}</td>
                   <td>
                     <a href={`/marathons/${id}/results/${r.runner_id}`}>{r.runner_name}</a>
                   </td>
-                  <td class="num">{r.finish_time}</td>
+                  <td>
+                    {r.category ?? ""}
+                    {r.category_rank != null && ` (${number(r.category_rank)})`}
+                  </td>
+                  <td class="num">{r.chip_time ?? ""}</td>
                   <td class="num">{number(r.points)}</td>
                 </tr>
               ))}
@@ -274,7 +301,7 @@ export function ResultPage({ id, runner_id }: { id: string; runner_id: string })
         </p>
       </>
     );
-  const pace = m ? pacePerKm(r.finish_seconds, m.distance_m) : null;
+  const pace = m && r.finish_seconds != null ? pacePerKm(r.finish_seconds, m.distance_m) : null;
   return (
     <>
       <h1>{t.results.one(r.runner_name)}</h1>
@@ -288,9 +315,38 @@ export function ResultPage({ id, runner_id }: { id: string; runner_id: string })
           <a href={`/runners/${r.runner_id}`}>{r.runner_name}</a>
         </dd>
         <dt>{t.results.rank}</dt>
-        <dd>{number(r.rank)}</dd>
-        <dt>{t.results.time}</dt>
-        <dd>{r.finish_time}</dd>
+        <dd>{r.rank != null ? number(r.rank) : t.results.statuses[r.status]}</dd>
+        {r.bib != null && (
+          <>
+            <dt>{t.results.bib}</dt>
+            <dd>{r.bib}</dd>
+          </>
+        )}
+        {r.category && (
+          <>
+            <dt>{t.results.category}</dt>
+            <dd>
+              {r.category}
+              {r.category_rank != null && ` (${t.results.categoryRank} ${number(r.category_rank)})`}
+            </dd>
+          </>
+        )}
+        <dt>{t.results.status}</dt>
+        <dd>{t.results.statuses[r.status]}</dd>
+        <dt>{t.results.chip}</dt>
+        <dd>{r.chip_time ?? "—"}</dd>
+        {r.gun_time && (
+          <>
+            <dt>{t.results.gun}</dt>
+            <dd>{r.gun_time}</dd>
+          </>
+        )}
+        {r.age_grade != null && (
+          <>
+            <dt>{t.results.ageGrade}</dt>
+            <dd>{r.age_grade.toFixed(2)}%</dd>
+          </>
+        )}
         {pace && (
           <>
             <dt>{t.results.pace}</dt>

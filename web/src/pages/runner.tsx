@@ -6,6 +6,7 @@ import { useI18n } from "../i18n";
 import { call } from "../lib/call";
 import { fieldErrors, type Problem } from "../lib/problem";
 import { formatDuration, pacePerKm, parseDuration } from "../lib/time";
+import { PersonalBests } from "./leaderboard";
 
 type RecordView = components["schemas"]["RecordView"];
 
@@ -178,6 +179,8 @@ function MyRecords() {
   const [editing, setEditing] = useState<RecordView | null>(null);
   const [notice, setNotice] = useState("");
   const [problem, setProblem] = useState<Problem | null>(null);
+  // every saved or deleted record may change a personal best
+  const [changes, setChanges] = useState(0);
   const paged = usePaged(
     (cursor) => call(api.GET("/me/records", { params: { query: { cursor } } })),
     (r) => r.id,
@@ -189,10 +192,12 @@ function MyRecords() {
     if (!o.ok) return setProblem(o.problem);
     setProblem(null);
     setNotice(t.me.deleted);
+    setChanges((c) => c + 1);
     paged.setItems((items) => items.filter((x) => x.id !== r.id));
   };
   const saved = (r: RecordView, created: boolean) => {
     setNotice(t.me.saved);
+    setChanges((c) => c + 1);
     setEditing(null);
     paged.setItems((items) => (created ? [r, ...items] : items.map((x) => (x.id === r.id ? r : x))));
   };
@@ -257,6 +262,7 @@ function MyRecords() {
         </div>
       )}
       <More paged={paged} />
+      <PersonalBests version={changes} />
       <RecordForm
         key={editing?.id ?? "new"}
         record={editing}

@@ -165,6 +165,7 @@ impl World {
             course: Course::Full,
             distance_m: 42_195,
             points: 100,
+            dnf_points: 0,
             capacity: 5_000,
             entry_count: 0,
             result_count: 0,
@@ -199,6 +200,7 @@ impl World {
             marathon_name: marathon.name.clone(),
             marathon_date: marathon.date,
             registered_at: now,
+            bib: None,
         };
         let log = ActivityEntry::new(
             runner.clone(),

@@ -169,6 +169,15 @@ pub async fn change_password(router: &Router, access: &str, current: &str, new: 
     call(router, &event).await
 }
 
+pub async fn delete_account(router: &Router, access: &str, password: &str) -> Reply {
+    let event = with_header(
+        with_body(event("delete-account.json"), &json!({ "password": password })),
+        "authorization",
+        &format!("Bearer {access}"),
+    );
+    call(router, &event).await
+}
+
 pub async fn logout_all(router: &Router, access: &str) -> Reply {
     call(
         router,

@@ -237,6 +237,66 @@ pub async fn changing_the_password_ends_every_session(app: &App) {
     );
 }
 
+pub async fn deleting_the_account_frees_the_address_and_ends_everything(app: &App) {
+    let (email, first) = new_session(app, "delete").await;
+    let (access, refresh_one) = tokens(&first);
+    let (_, refresh_two) = tokens(&login(&app.router, &email, PASSWORD).await);
+    let old_id = first.body["user"]["id"].clone();
+
+    let anonymous = call(&app.router, &event("delete-account.json")).await;
+    assert_eq!(anonymous.status, 401, "no token");
+    let wrong = delete_account(&app.router, &access, "not my password").await;
+    assert_eq!(wrong.status, 403, "{:?}", wrong.body);
+    assert_eq!(wrong.headers["content-type"], "application/problem+json");
+    let missing = call(
+        &app.router,
+        &with_header(
+            with_body(event("delete-account.json"), &json!({})),
+            "authorization",
+            &format!("Bearer {access}"),
+        ),
+    )
+    .await;
+    assert_eq!(missing.status, 400);
+    assert_eq!(missing.body["errors"][0]["field"], "password");
+    // the wrong guess counted: the account is still there and logs in
+    assert_eq!(login(&app.router, &email, PASSWORD).await.status, 200);
+
+    let deleted = delete_account(&app.router, &access, PASSWORD).await;
+    assert_eq!(deleted.status, 204, "{:?}", deleted.body);
+    assert_clears_the_cookie(&deleted);
+    for token in [&refresh_one, &refresh_two] {
+        assert_eq!(
+            refresh(&app.router, token).await.status,
+            401,
+            "every family ended"
+        );
+    }
+    // the old address logs in like an unknown one
+    let gone = login(&app.router, &email, PASSWORD).await;
+    let unknown = login(&app.router, &unique_email("never"), PASSWORD).await;
+    assert_eq!((gone.status, &gone.body), (401, &unknown.body));
+    // the access token outlives the account by minutes; it can do nothing with it
+    assert_eq!(delete_account(&app.router, &access, PASSWORD).await.status, 401);
+    assert_eq!(logout_all(&app.router, &access).await.status, 401);
+    assert_eq!(
+        change_password(&app.router, &access, PASSWORD, "another passphrase")
+            .await
+            .status,
+        401
+    );
+    // no reset link for it either (202 as for any address, but nothing to confirm)
+    assert_eq!(reset_request(app, &email).await.status, 202);
+
+    // the address is free: a new account, another id
+    let again = signup(&app.router, &email, "runner").await;
+    assert_eq!(again.status, 201, "{:?}", again.body);
+    assert_ne!(again.body["id"], old_id);
+    let back = login(&app.router, &email, PASSWORD).await;
+    assert_eq!(back.status, 200);
+    assert_eq!(back.body["user"]["id"], again.body["id"]);
+}
+
 pub async fn logout_everywhere_ends_every_session(app: &App) {
     let (email, first) = new_session(app, "everywhere").await;
     let (access, refresh_one) = tokens(&first);

@@ -19,14 +19,21 @@ fn result_item(marathon: &MarathonId, runner: &UserId, points: u32, version: u64
         marathon_date: time::macros::date!(2027 - 03 - 21),
         runner_id: runner.clone(),
         runner_name: UserName::parse("Kim").unwrap(),
-        finish_seconds: 10800,
-        finish_time: "3:00:00".into(),
+        finish_seconds: Some(10800),
+        finish_time: Some("3:00:00".into()),
         bonus_points: 0,
         points,
         version,
         recorded_at: time::OffsetDateTime::now_utc(),
         updated_at: time::OffsetDateTime::now_utc(),
         correlation_id: Some("publish-test".into()),
+        status: Default::default(),
+        gun_seconds: None,
+        splits: Default::default(),
+        bib: None,
+        category: None,
+        import_id: None,
+        age_grade: None,
     };
     // the item as the Races adapter stores it: the stored type and the codec's keys
     let mut item: serde_dynamo::Item = serde_dynamo::to_item(ResultItem::from(&result)).unwrap();

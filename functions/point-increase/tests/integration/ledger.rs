@@ -15,13 +15,13 @@ use infra::dynamo::{ActivityLog, AwardItem, DynamoLedger, DynamoUsers};
 use point_increase::PointIncrease;
 use time::OffsetDateTime;
 
-struct World {
-    function: PointIncrease,
-    users: DynamoUsers,
+pub(crate) struct World {
+    pub(crate) function: PointIncrease,
+    pub(crate) users: DynamoUsers,
     /// The ledger the function uses, on its own, for the adapter's outcomes.
     ledger: DynamoLedger,
-    dynamo: aws_sdk_dynamodb::Client,
-    users_table: String,
+    pub(crate) dynamo: aws_sdk_dynamodb::Client,
+    pub(crate) users_table: String,
     sqs: aws_sdk_sqs::Client,
     /// This test's own queue on the points-events topic, filtered on its correlation id,
     /// so parallel tests never see each other's announcements.
@@ -29,7 +29,7 @@ struct World {
     correlation: String,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let stack = local::Stack::shared();
     let sdk = stack.sdk_config().await;
     let p = stack.provisioned();
@@ -83,7 +83,7 @@ async fn world() -> World {
 }
 
 impl World {
-    async fn runner(&self) -> UserId {
+    pub(crate) async fn runner(&self) -> UserId {
         let id = UserId::generate();
         let user = User {
             id: id.clone(),
@@ -109,7 +109,7 @@ impl World {
         self.users.total(runner).await.unwrap().unwrap().1
     }
 
-    async fn deliver(&self, messages: Vec<SqsMessage>) -> Vec<String> {
+    pub(crate) async fn deliver(&self, messages: Vec<SqsMessage>) -> Vec<String> {
         let mut event = SqsEvent::default();
         event.records = messages;
         let response = self.function.handle(event).await.expect("the batch is handled");
@@ -141,7 +141,10 @@ impl World {
                 let PointsEvent::Awarded(awarded) =
                     Envelope::<PointsEvent>::parse(message.body.as_deref().unwrap())
                         .unwrap()
-                        .event;
+                        .event
+                else {
+                    panic!("point-increase publishes awards only");
+                };
                 found.push(awarded);
                 self.sqs
                     .delete_message()
@@ -157,7 +160,7 @@ impl World {
         }
     }
 
-    fn message(&self, event: ResultEvent) -> SqsMessage {
+    pub(crate) fn message(&self, event: ResultEvent) -> SqsMessage {
         let mut m = SqsMessage::default();
         m.message_id = Some(ulid::Ulid::new().to_string());
         m.body = Some(
@@ -174,10 +177,12 @@ fn change(runner: &UserId, result: &str, points: u32, version: u64) -> ResultCha
         result_id: result.to_owned(),
         marathon_id: MarathonId::generate(),
         marathon_name: "Seoul".into(),
+        marathon_date: Some(time::macros::date!(2027 - 03 - 21)),
         runner_id: runner.clone(),
         runner_name: "Kim Runner".into(),
         points,
         version,
+        import_id: None,
     }
 }
 
@@ -444,6 +449,8 @@ async fn an_award_written_before_pending_items_keeps_its_owed_announcement() {
         updated_at: OffsetDateTime::now_utc(),
         delta: 50,
         notified: false,
+        // before seasons too
+        season: None,
     };
     w.dynamo
         .put_item()

@@ -9,10 +9,11 @@ use domain::activity::ActivityKind;
 use domain::entry::Entry;
 use domain::marathon::{EntryRefusal, Marathon};
 use domain::ports::StoreError;
+use domain::race::Bib;
 use infra::http::{ApiPath, ApiQuery, Caller, Origin, Problem};
 
 use super::{PageQuery, activity, conflict, load_marathon, marathon_id, not_found, require_owner};
-use crate::contract::{EntryView, MarathonPath, Page};
+use crate::contract::{BibBody, EntryView, MarathonPath, Page, ResultPath};
 use crate::state::State;
 
 fn refusal(reason: EntryRefusal) -> Problem {
@@ -75,11 +76,13 @@ pub async fn register(
         marathon_name: marathon.name.clone(),
         marathon_date: marathon.date,
         registered_at: now,
+        bib: None,
     };
     let log = activity(&api, &caller, ActivityKind::EntryRegistered, origin)
         .with_details(details(&marathon, &runner.id));
-    match api.races.register(&entry, now, &log).await {
-        Ok(()) => {}
+    let entry = match api.races.register(&entry, now, &log).await {
+        // the store gave the next free bib
+        Ok(bib) => Entry { bib, ..entry },
         // Someone else changed the marathon meanwhile: re-read and say why.
         Err(StoreError::Conflict) => {
             if api.races.entry(&marathon.id, &runner.id).await?.is_some() {
@@ -92,7 +95,7 @@ pub async fn register(
                 .unwrap_or_else(|| conflict("the marathon changed meanwhile; try again")));
         }
         Err(other) => return Err(other.into()),
-    }
+    };
     let location = format!("/marathons/{}/entries/me", marathon.id);
     Ok((
         StatusCode::CREATED,
@@ -224,4 +227,65 @@ pub async fn mine(
     caller.require(Role::Runner)?;
     let page = api.races.runner_entries(&caller.id, &query.page()?).await?;
     Ok(Json(Page::<EntryView>::of(page)).into_response())
+}
+
+/// Gives a runner's entry a bib (the organizer's choice over the one assigned at
+/// registration); the runner's result, if any, shows it too. Bibs are unique per
+/// marathon.
+#[utoipa::path(
+    put,
+    path = "/marathons/{id}/entries/{runner_id}/bib",
+    operation_id = "set_entry_bib",
+    tag = "entries",
+    security(("bearer" = [])),
+    params(ResultPath),
+    request_body = BibBody,
+    responses(
+        (status = 200, description = "The entry with its bib.", body = EntryView),
+        (status = 400, description = "The bib is not a number from 1 to 99999."),
+        (status = 403, description = "Only the marathon's organizer may set bibs."),
+        (status = 404, description = "No such marathon, or the runner has no entry for it."),
+        (status = 409, description = "Another runner of the marathon has this bib, or the entry changed meanwhile."),
+    )
+)]
+pub async fn set_bib(
+    Extract(api): Extract<State>,
+    caller: Caller,
+    origin: Origin,
+    ApiPath(ResultPath {
+        id,
+        runner_id: runner,
+    }): ApiPath<ResultPath>,
+    infra::http::ApiJson(body): infra::http::ApiJson<BibBody>,
+) -> Result<Response, Problem> {
+    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
+    require_owner(&caller, &marathon)?;
+    let runner = super::user_id(&runner, "entry")?;
+    let bib = match body.bib {
+        None => return Err(domain::FieldError::missing("bib").into()),
+        Some(n) => u32::try_from(n)
+            .ok()
+            .and_then(Bib::new)
+            .ok_or_else(|| domain::FieldError::new("bib", "must be a number from 1 to 99999"))?,
+    };
+    let log =
+        activity(&api, &caller, ActivityKind::EntryBibSet, origin).with_details(details(&marathon, &runner));
+    match api.races.set_bib(&marathon.id, &runner, bib, &log).await {
+        Ok(()) => {}
+        Err(StoreError::Missing(_)) => return Err(not_found("entry")),
+        Err(StoreError::Conflict) => {
+            return Err(match api.races.bib_holder(&marathon.id, bib).await? {
+                Some(holder) if holder != runner => conflict(format!("bib {bib} is another runner's")),
+                _ => conflict("the entry changed meanwhile; try again"),
+            });
+        }
+        Err(other) => return Err(other.into()),
+    }
+    let mut entry = api
+        .races
+        .entry(&marathon.id, &runner)
+        .await?
+        .ok_or_else(|| not_found("entry"))?;
+    marathon.label(std::slice::from_mut(&mut entry));
+    Ok(Json(EntryView::from(entry)).into_response())
 }

@@ -74,6 +74,7 @@ pub async fn create(
         distance_m: fields.course.metres(),
         course: fields.course,
         points: fields.points,
+        dnf_points: fields.dnf_points,
         capacity: fields.capacity,
         entry_count: 0,
         result_count: 0,
@@ -180,7 +181,7 @@ pub async fn show(
         )),
         (status = 403, description = "Only the marathon's organizer may change it."),
         (status = 404, description = "No such marathon."),
-        (status = 409, description = "The marathon is cancelled, or has results and the points or the date would change."),
+        (status = 409, description = "The marathon is cancelled, or has results and the points, the dnf points or the date would change."),
         (status = 412, description = "The marathon changed since it was read: read it again."),
         (status = 428, description = "If-Match is missing."),
     )
@@ -214,6 +215,12 @@ pub async fn update(
             current.result_count
         )));
     }
+    if !current.may_set_dnf_points(fields.dnf_points) {
+        return Err(conflict(format!(
+            "dnf_points are fixed once official results are recorded ({} so far), as points are",
+            current.result_count
+        )));
+    }
     if !current.may_set_date(fields.date) {
         return Err(conflict(format!(
             "the date is fixed once official results are recorded ({} so far): results exist only \
@@ -233,6 +240,7 @@ pub async fn update(
         distance_m: fields.course.metres(),
         course: fields.course,
         points: fields.points,
+        dnf_points: fields.dnf_points,
         capacity: fields.capacity,
         registration_closes_at: fields.registration_closes_at,
         version: current.version + 1,

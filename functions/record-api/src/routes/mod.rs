@@ -3,8 +3,11 @@
 //! every resource shares.
 
 mod entries;
+mod imports;
+mod leaderboard;
 mod marathons;
 mod points;
+mod profile;
 mod records;
 mod results;
 
@@ -35,13 +38,20 @@ macro_rules! every_route {
             .routes($each!(entries::register, entries::of_marathon))
             .routes($each!(entries::my_entry, entries::cancel))
             .routes($each!(entries::mine))
+            .routes($each!(entries::set_bib))
+            .routes($each!(profile::show, profile::update))
             .routes($each!(results::record, results::remove))
             .routes($each!(results::of_marathon))
             .routes($each!(results::mine))
+            .routes($each!(imports::create))
+            .routes($each!(imports::show))
+            .routes($each!(imports::commit))
             .routes($each!(records::create, records::list))
             .routes($each!(records::show, records::update, records::remove))
             .routes($each!(points::mine))
             .routes($each!(points::of_runner))
+            .routes($each!(leaderboard::show))
+            .routes($each!(leaderboard::mine))
     };
 }
 
@@ -51,8 +61,8 @@ pub fn routes() -> OpenApiRouter<State> {
         .title("mrmrthon record-api")
         .version(env!("CARGO_PKG_VERSION"))
         .description(Some(
-            "Marathons, entries, official results, private records and points. Errors are \
-             application/problem+json.",
+            "Marathons, entries, official results, private records, points, the season \
+             leaderboard and personal bests. Errors are application/problem+json.",
         ))
         .build();
     every_route!(

@@ -27,6 +27,9 @@ pub const AWARD_PREFIX: &str = "AWARD#";
 /// `points.awarded` has not gone out yet. One per version, so a newer version of the same
 /// result cannot overwrite an older one's pending announcement.
 pub const ANNOUNCE_PREFIX: &str = "ANNOUNCE#";
+/// `USER#<id> | SEASON#<year>`: the runner's points in a season, the sum of that
+/// season's awards, written with them; the season leaderboard's row (`dynamo::leaderboard`).
+pub const SEASON_PREFIX: &str = "SEASON#";
 
 // The Races table.
 
@@ -53,6 +56,15 @@ pub const PENDING: &str = "pending";
 pub const PENDING_AWARD: &str = "AWARD";
 /// The index's sort attribute: when the version was written (epoch seconds).
 pub const PENDING_SINCE: &str = "pending_since";
+/// `MARATHON#<id> | BIB#<nnnnn>`: claims a bib for one runner of the marathon (attribute
+/// `runner_id`), so two entries cannot share it. Zero-padded: the bibs sort in order.
+pub const BIB_PREFIX: &str = "BIB#";
+/// The marathon item's counter of bibs handed out at registration (not a `Marathon`
+/// field: registrations move it, edits never overwrite it).
+pub const BIB_SEQ: &str = "bib_seq";
+/// `RUNNER#<id> | RACEPROFILE`: the runner's private race profile (sex, birth), read only
+/// to put a category on their results.
+pub const RACE_PROFILE: &str = "RACEPROFILE";
 /// `RUNNER#<id> | RECORD#<id>`: a private record; `RUNNER#<id>` also partitions gsi1's
 /// "my entries" and "my results".
 pub const RUNNER_PREFIX: &str = "RUNNER#";
@@ -151,6 +163,14 @@ pub fn tombstone_key(marathon: &MarathonId, runner: &UserId) -> Item {
     key(marathon_pk(marathon), format!("{TOMBSTONE_PREFIX}{runner}"))
 }
 
+pub fn bib_key(marathon: &MarathonId, bib: domain::race::Bib) -> Item {
+    key(marathon_pk(marathon), format!("{BIB_PREFIX}{:05}", bib.number()))
+}
+
+pub fn race_profile_key(runner: &UserId) -> Item {
+    key(runner_pk(runner), RACE_PROFILE)
+}
+
 /// Whether a Races item's `sk` is an official result's.
 pub fn is_result_sk(sk: &str) -> bool {
     sk.starts_with(RESULT_PREFIX)
@@ -170,6 +190,15 @@ pub fn mail_part_key(entry_id: &str, part: u32) -> Item {
         format!("{MAIL_PREFIX}{entry_id}"),
         format!("{PART_PREFIX}{part:06}"),
     )
+}
+
+/// `MARATHON#<id> | IMPORT#<import>`: a bulk results import (its state, dry-run report and
+/// progress). In the marathon's partition, so it goes where the marathon goes; not
+/// `RESULT#`, so no stream filter, ranking or listing sees it.
+pub const IMPORT_PREFIX: &str = "IMPORT#";
+
+pub fn import_key(marathon: &MarathonId, import: &domain::import::ImportId) -> Item {
+    key(marathon_pk(marathon), format!("{IMPORT_PREFIX}{import}"))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use domain::UserId;
 use domain::events::ResultChange;
+use domain::leaderboard::{Season, season_deltas};
 use domain::points::{AwardChange, award_change};
 use domain::ports::{LedgerOutcome, PointsLedger, StoreError};
 use serde::{Deserialize, Serialize};
@@ -19,25 +20,29 @@ use time::OffsetDateTime;
 
 use super::errors::{corrupt, unavailable};
 use super::keys::announce_key;
+use super::leaderboard;
 use super::points::{AwardItem, TOTAL_POINTS, profile_key};
 use super::transact::{TransactError, transact};
 use super::users::projection;
 use super::{key, n};
 
-/// A concurrent change to the same award makes us re-read; a few rounds settle it.
-const ROUNDS: u32 = 5;
+/// A concurrent change to the same award or season sum makes us re-read; a few rounds,
+/// apart by a random pause that grows, settle it (a runner's season item is written by
+/// every award of the season: concurrent invocations for one runner take turns here).
+const ROUNDS: u32 = 10;
 
 /// The attributes of a pending announcement (`PendingAnnouncement`'s fields).
 pub const PENDING_ATTRIBUTES: [&str; 4] = ["result_id", "version", "delta", "applied_at"];
 
 /// Every attribute point-increase reads or writes in the Users table: the keys, the
-/// profile's total, the award and pending items. Its IAM policy allows these only
+/// profile's total, the award, pending and season items. Its IAM policy allows these only
 /// (`dynamodb:Attributes`, checked against this list by tests/template_policy.rs), so it
 /// can neither read nor write credentials, names or addresses.
 pub fn ledger_attributes() -> Vec<&'static str> {
     let mut all = vec!["pk", "sk", TOTAL_POINTS];
     all.extend(super::points::AWARD_ATTRIBUTES);
     all.extend(PENDING_ATTRIBUTES);
+    all.extend(super::leaderboard::SEASON_ATTRIBUTES);
     all.sort_unstable();
     all.dedup();
     all
@@ -173,7 +178,11 @@ impl DynamoLedger {
 impl PointsLedger for DynamoLedger {
     async fn apply(&self, change: &ResultChange, now: OffsetDateTime) -> Result<LedgerOutcome, StoreError> {
         let runner = &change.runner_id;
-        for _ in 0..ROUNDS {
+        for round in 0..ROUNDS {
+            if round > 0 {
+                let pause = fastrand::u64(0..=10 * u64::from(round));
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
             let stored = self.award(runner, &change.result_id).await?;
             let apply = match &stored {
                 Some(award) if award.version == change.version => None,
@@ -191,7 +200,25 @@ impl PointsLedger for DynamoLedger {
                 // announcement can still be owed
                 return self.owed(change, stored.as_ref()).await;
             };
+            // the season sums this change moves, each written over exactly what was read
+            let season = change.marathon_date.map(Season::of);
+            let moves = season_deltas(
+                stored.as_ref().map(|a| (a.season, a.points)),
+                season,
+                change.points,
+            );
+            let mut seasons = Vec::with_capacity(moves.len());
+            for (season, delta) in moves {
+                let read = leaderboard::season_points(self.client(), self.table(), runner, season).await?;
+                let sum = read.unwrap_or(0).checked_add_signed(delta).unwrap_or_else(|| {
+                    // only a hand-edited table gets here: keep the board at zero, not stuck
+                    tracing::error!(%runner, %season, delta, "season sum would go below zero");
+                    0
+                });
+                seasons.push((leaderboard::season_item(runner, season, sum), read));
+            }
             let award = AwardItem {
+                season: season.or(stored.as_ref().and_then(|a| a.season)),
                 result_id: change.result_id.clone(),
                 marathon_id: change.marathon_id.clone(),
                 points: change.points,
@@ -223,11 +250,26 @@ impl PointsLedger for DynamoLedger {
                 .expression_attribute_values(":delta", n(delta))
                 .build()
                 .map_err(corrupt)?;
-            // the award and the total first: the cancellation reasons are read by position
+            // the award and the total first, then the seasons: the cancellation reasons
+            // are read by position
             let mut items = vec![
                 TransactWriteItem::builder().put(put).build(),
                 TransactWriteItem::builder().update(total).build(),
             ];
+            for (item, read) in seasons {
+                let (condition, expected) = match read {
+                    Some(sum) => ("season_points = :read", Some(n(sum))),
+                    None => ("attribute_not_exists(pk)", None),
+                };
+                let put = Put::builder()
+                    .table_name(self.table())
+                    .set_item(Some(item))
+                    .condition_expression(condition)
+                    .set_expression_attribute_values(expected.map(|v| [(":read".to_owned(), v)].into()))
+                    .build()
+                    .map_err(corrupt)?;
+                items.push(TransactWriteItem::builder().put(put).build());
+            }
             // nothing to announce when the total did not move
             if delta != 0 {
                 let pending = PendingAnnouncement {
@@ -257,9 +299,11 @@ impl PointsLedger for DynamoLedger {
                 {
                     return Err(StoreError::Missing("runner"));
                 }
-                // the award changed between our read and write: read again
+                // the award or a season sum changed between our read and write (another
+                // result of the runner's, applied concurrently): read again
                 Err(TransactError::Cancelled(codes))
-                    if codes.first().is_some_and(|c| c == "ConditionalCheckFailed") => {}
+                    if codes.first().is_some_and(|c| c == "ConditionalCheckFailed")
+                        || codes.iter().skip(2).any(|c| c == "ConditionalCheckFailed") => {}
                 Err(other) => return Err(other.into_store_error()),
             }
         }

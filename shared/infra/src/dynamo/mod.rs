@@ -2,7 +2,9 @@
 
 pub mod activity;
 pub(crate) mod errors;
+pub mod imports;
 pub mod keys;
+pub mod leaderboard;
 pub mod ledger;
 pub mod pending;
 pub mod points;
@@ -11,6 +13,7 @@ mod transact;
 pub mod users;
 
 pub use activity::ActivityLog;
+pub use imports::DynamoImports;
 pub use ledger::DynamoLedger;
 pub use points::AwardItem;
 pub use races::DynamoRaces;

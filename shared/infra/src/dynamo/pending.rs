@@ -23,7 +23,7 @@ pub const LEDGER_ATTRIBUTES: [&str; 3] = ["pk", "sk", "version"];
 
 /// What the index projects beside the keys: `PendingItem`'s other fields (template.yaml's
 /// `NonKeyAttributes`, checked against this list).
-pub const PROJECTED_ATTRIBUTES: [&str; 8] = [
+pub const PROJECTED_ATTRIBUTES: [&str; 9] = [
     "version",
     "result_id",
     "marathon_id",
@@ -32,6 +32,7 @@ pub const PROJECTED_ATTRIBUTES: [&str; 8] = [
     "runner_name",
     "points",
     "correlation_id",
+    "marathon_date",
 ];
 
 /// A result or a tombstone in the index: what its event needs.
@@ -55,6 +56,10 @@ pub struct PendingItem {
     pub pending_since: i64,
     #[serde(default)]
     pub correlation_id: Option<String>,
+    /// The marathon's date (its year is the award's season); absent from tombstones
+    /// written before it was kept.
+    #[serde(default)]
+    pub marathon_date: Option<time::Date>,
 }
 
 impl PendingItem {

@@ -5,24 +5,25 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use domain::leaderboard::Season;
 use domain::marathon::MarathonId;
 use domain::points::Award;
 use domain::ports::{PointsStore, StoreError};
-use domain::{User, UserId};
+use domain::{PublicProfile, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::errors::{corrupt, unavailable};
 pub use super::keys::{AWARD_PREFIX, profile_key};
 use super::keys::{award_key, user_pk};
-use super::users::{PUBLIC_PROFILE_ATTRIBUTES, projection};
+use super::users::{PUBLIC_PROFILE_ATTRIBUTES, PublicItem, projection};
 use super::{DynamoUsers, Item, s};
 
 /// The profile attribute holding the sum of the runner's awards.
 pub const TOTAL_POINTS: &str = "total_points";
 
 /// The attributes of an award item (`AwardItem`'s fields), what readers project.
-pub const AWARD_ATTRIBUTES: [&str; 7] = [
+pub const AWARD_ATTRIBUTES: [&str; 8] = [
     "result_id",
     "marathon_id",
     "points",
@@ -30,6 +31,7 @@ pub const AWARD_ATTRIBUTES: [&str; 7] = [
     "updated_at",
     "delta",
     "notified",
+    "season",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +51,10 @@ pub struct AwardItem {
     /// existed; new awards are written `true`, their pending item owes the announcement.
     #[serde(default)]
     pub notified: bool,
+    /// The season (its marathon's year) whose sum counts these points; absent from
+    /// awards written before seasons, which no season counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub season: Option<Season>,
 }
 
 impl AwardItem {
@@ -90,6 +96,7 @@ impl From<&Award> for AwardItem {
             updated_at: award.updated_at,
             delta: 0,
             notified: true,
+            season: None,
         }
     }
 }
@@ -103,7 +110,7 @@ struct ProfilePoints {
 
 #[async_trait]
 impl PointsStore for DynamoUsers {
-    async fn total(&self, runner: &UserId) -> Result<Option<(User, i64)>, StoreError> {
+    async fn total(&self, runner: &UserId) -> Result<Option<(PublicProfile, i64)>, StoreError> {
         let mut attributes = PUBLIC_PROFILE_ATTRIBUTES.to_vec();
         attributes.push(TOTAL_POINTS);
         let (expression, names) = projection(&attributes);
@@ -119,10 +126,10 @@ impl PointsStore for DynamoUsers {
             .await
             .map_err(unavailable)?;
         let Some(item) = output.item else { return Ok(None) };
-        // One read serves both: the profile's public fields are the User's serde form.
-        let user: User = serde_dynamo::from_item(item.clone()).map_err(corrupt)?;
+        // One read serves both; a deleted account keeps its total under the anonymous name.
+        let public: PublicItem = serde_dynamo::from_item(item.clone()).map_err(corrupt)?;
         let points: ProfilePoints = serde_dynamo::from_item(item).map_err(corrupt)?;
-        Ok(Some((user, points.total_points)))
+        Ok(Some((public.into_public(), points.total_points)))
     }
 
     async fn awards(&self, runner: &UserId) -> Result<Vec<Award>, StoreError> {

@@ -3,13 +3,13 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use domain::activity::ActivityEntry;
 use domain::lockout::{AttemptState, Reservation};
 use domain::ports::{Credentials, StoreError, UserStore};
 use domain::refresh::RefreshFamily;
 use domain::reset::PasswordReset;
-use domain::{Email, Role, User, UserId, UserName};
+use domain::{Email, PublicProfile, Role, User, UserId, UserName};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -57,6 +57,46 @@ struct ProfileItem {
 /// allow reading no other attribute of the Users table (`dynamodb:Attributes`, checked
 /// against these lists by tests/template_policy.rs).
 pub const PUBLIC_PROFILE_ATTRIBUTES: [&str; 5] = ["id", "email", "name", "user_type", "created_at"];
+
+/// Set on a deleted account's profile (RFC 3339), which keeps only its id, role, creation
+/// time, points and the anonymous name: docs/DESIGN.md, Account deletion.
+pub const DELETED_AT: &str = "deleted_at";
+
+/// A profile's public attributes as read (`PUBLIC_PROFILE_ATTRIBUTES`, and what else a
+/// reader projects). A deleted account's has no `email`: that is how readers limited to
+/// these attributes tell it, without a right to read more.
+#[derive(Deserialize)]
+pub(crate) struct PublicItem {
+    id: UserId,
+    #[serde(default)]
+    email: Option<Email>,
+    name: UserName,
+    user_type: Role,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+}
+
+impl PublicItem {
+    /// The `User` of a live account; None once deleted.
+    pub(crate) fn into_user(self) -> Option<User> {
+        Some(User {
+            email: self.email?,
+            id: self.id,
+            name: self.name,
+            user_type: self.user_type,
+            created_at: self.created_at,
+        })
+    }
+
+    pub(crate) fn into_public(self) -> PublicProfile {
+        PublicProfile {
+            deleted: self.email.is_none(),
+            id: self.id,
+            name: self.name,
+            user_type: self.user_type,
+        }
+    }
+}
 
 /// A projection of `attributes`, every name through a placeholder (`name` is a reserved
 /// word): only what is projected is read, and IAM sees which attributes a read asks for.
@@ -123,6 +163,11 @@ struct ResetItem {
 
 fn verified_before_verification() -> bool {
     true
+}
+
+fn rfc3339(at: OffsetDateTime) -> Result<String, StoreError> {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .map_err(corrupt)
 }
 
 fn from_unix(seconds: i64) -> Result<OffsetDateTime, StoreError> {
@@ -258,10 +303,10 @@ impl UserStore for DynamoUsers {
             .send()
             .await
             .map_err(unavailable)?;
-        output
-            .item
-            .map(|item| serde_dynamo::from_item(item).map_err(corrupt))
-            .transpose()
+        let Some(item) = output.item else { return Ok(None) };
+        let public: PublicItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+        // a deleted account is no user any more (its anonymous profile keeps its points)
+        Ok(public.into_user())
     }
 
     async fn reserve_attempt(
@@ -390,7 +435,7 @@ impl UserStore for DynamoUsers {
         let end = self
             .update(profile_key(id))
             .update_expression("SET session_generation = if_not_exists(session_generation, :zero) + :one")
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1));
         self.transact(vec![built(end), self.activity.put(activity)?])
@@ -471,6 +516,61 @@ impl UserStore for DynamoUsers {
         self.transact(vec![built(consume), built(set), self.activity.put(activity)?])
             .await
             .map_err(TransactError::into_store_error)
+    }
+
+    async fn delete_account(
+        &self,
+        account: &Credentials,
+        now: OffsetDateTime,
+        activity: &ActivityEntry,
+        activity_until: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let id = &account.user.id;
+        let generation = account.session_generation;
+        // What stays: the id, the role, the creation time, the points (the awards are
+        // items of their own, untouched), under the anonymous name. The next generation
+        // ends every refresh family, as a password change does; families expire by TTL.
+        let anonymize = self
+            .update(profile_key(id))
+            .update_expression(
+                "SET #name = :anonymous, deleted_at = :now, session_generation = :next \
+                 REMOVE email, password_hash, failed_logins, next_attempt_at, locked_until, email_verified",
+            )
+            .condition_expression(format!(
+                "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND {}",
+                generation_condition(generation)
+            ))
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_values(":anonymous", s(domain::ANONYMOUS_NAME))
+            .expression_attribute_values(":now", s(rfc3339(now)?))
+            .expression_attribute_values(":generation", n(generation))
+            .expression_attribute_values(":next", n(generation + 1));
+        // the address is free for a new account; only this account's claim goes
+        let claim = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(email_key(&account.user.email)))
+            .condition_expression("user_id = :id")
+            .expression_attribute_values(":id", s(id.as_str()))
+            .build()
+            .expect("table and key are set");
+        let token = |key: Item| {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .build()
+                .expect("table and key are set");
+            TransactWriteItem::builder().delete(delete).build()
+        };
+        self.transact(vec![
+            built(anonymize),
+            TransactWriteItem::builder().delete(claim).build(),
+            token(reset_key(id)),
+            token(verify_key(id)),
+            // it carries the address, for the confirmation mail: kept days, not the log's retention
+            self.activity.put_until(activity, activity_until)?,
+        ])
+        .await
+        .map_err(TransactError::into_store_error)
     }
 
     async fn refresh_family(
@@ -629,6 +729,7 @@ impl DynamoUsers {
             .expression_attribute_values(":now", n(now.unix_timestamp()))
     }
 
+    /// A live account's profile: a deleted account's reads as none.
     async fn profile(&self, id: &UserId) -> Result<Option<ProfileItem>, StoreError> {
         let output = self
             .client
@@ -641,6 +742,7 @@ impl DynamoUsers {
             .map_err(unavailable)?;
         output
             .item
+            .filter(|item| !item.contains_key(DELETED_AT))
             .map(|item| serde_dynamo::from_item(item).map_err(corrupt))
             .transpose()
     }

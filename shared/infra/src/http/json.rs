@@ -49,6 +49,11 @@ where
 
 /// Syntax errors are malformed JSON; well-formed JSON of the wrong shape names the field.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    // serde reads a struct from an array of its fields in order too (`[null, 5]`): every
+    // body here is a JSON object, as the document says
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(Problem::from(FieldError::new("body", "must be a JSON object")));
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -92,6 +97,13 @@ mod tests {
         assert_eq!(problem.kind(), ProblemType::Validation);
         assert_eq!(problem.errors[0].field, "count");
         assert!(!problem.errors[0].message.contains("line"));
+    }
+
+    #[test]
+    fn an_array_of_the_fields_is_not_a_body() {
+        let problem = decode::<Body>(b" [null, 5]").unwrap_err();
+        assert_eq!(problem.kind(), ProblemType::Validation);
+        assert_eq!(problem.errors[0].field, "body", "{:?}", problem.errors);
     }
 
     #[test]

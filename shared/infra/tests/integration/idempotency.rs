@@ -142,3 +142,46 @@ async fn once_without_a_store_does_not_act() {
     assert!(matches!(outcome, Once::StoreUnavailable(_)), "{outcome:?}");
     assert!(!acted.load(SeqCst), "acted without a claim");
 }
+
+/// The claim's put succeeds but its answer is lost (a 500 after the write, as a timeout
+/// would): the SDK's retry meets the claim it just wrote. It is ours, not one held
+/// elsewhere, so the act runs now instead of after the claim expires (issue 14: mails
+/// held back 65 s by their own claim; found again by the soak, a Discord post held by its
+/// own claim until its message reached the DLQ).
+#[tokio::test]
+async fn a_claim_whose_answer_was_lost_is_still_ours() {
+    let stack = local::Stack::shared();
+    let table = stack
+        .provisioned()
+        .physical_name("IdempotencyTable")
+        .unwrap()
+        .to_owned();
+    let faulty = stack
+        .sdk_config()
+        .await
+        .to_builder()
+        .app_name(aws_config::AppName::new("idempotency-lost-answer").unwrap())
+        .build();
+    let store = Idempotency::new(
+        aws_sdk_dynamodb::Client::new(&faulty),
+        table,
+        Duration::days(7),
+        Duration::seconds(60),
+    );
+    let (key, now) = (key(), OffsetDateTime::now_utc());
+    // the next call of this client only: a 500 after the put was applied
+    local::moto_api::set_faults(
+        stack.endpoint(),
+        &serde_json::json!({"random": {
+            "share": 1.0, "after": 1.0, "kinds": ["500"], "times": 1, "services": ["dynamodb"],
+            "agent": "app/idempotency-lost-answer",
+        }}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(store.claim(&key, now).await.unwrap(), Claim::Claimed);
+    let counts = local::moto_api::fault_counts(stack.endpoint()).await.unwrap();
+    assert_eq!(counts["faults"]["dynamodb"]["500 after"], 1, "{counts}");
+    // another caller still finds it held
+    assert_eq!(store.claim(&key, now).await.unwrap(), Claim::InProgress);
+}

@@ -1,8 +1,10 @@
 //! Integration tests, one binary: each module was its own test target (one emulator
 //! start and one link each); together they build and start once.
 
+mod erasure;
 mod idempotency;
 mod points;
+mod race_day;
 mod races;
 mod redrive;
 mod sdk_config;

@@ -130,10 +130,100 @@ fn sorted(mut awards: Vec<Award>) -> Vec<Award> {
 async fn the_total_is_the_profiles_and_starts_at_zero() {
     let fx = fixture().await;
     let user = runner(&fx).await;
-    assert_eq!(fx.users.total(&user.id).await.unwrap(), Some((user.clone(), 0)));
+    let public = |name: &str, deleted| domain::PublicProfile {
+        id: user.id.clone(),
+        name: UserName::parse(name).unwrap(),
+        user_type: Role::Runner,
+        deleted,
+    };
+    assert_eq!(
+        fx.users.total(&user.id).await.unwrap(),
+        Some((public(user.name.as_str(), false), 0))
+    );
     set_total(&fx, &user.id, 215).await;
-    assert_eq!(fx.users.total(&user.id).await.unwrap(), Some((user, 215)));
+    assert_eq!(
+        fx.users.total(&user.id).await.unwrap(),
+        Some((public(user.name.as_str(), false), 215))
+    );
     assert_eq!(fx.users.total(&UserId::generate()).await.unwrap(), None);
+}
+
+/// Account deletion's transaction (`delete_account`) on the emulator: the account reads
+/// as absent, the address is free, the total stays under the anonymous name.
+#[tokio::test]
+async fn a_deleted_account_keeps_its_points_under_the_anonymous_name_and_frees_its_address() {
+    let fx = fixture().await;
+    let user = runner(&fx).await;
+    set_total(&fx, &user.id, 215).await;
+    let account = fx.users.credentials_by_id(&user.id).await.unwrap().unwrap();
+    let now = OffsetDateTime::now_utc();
+    let entry = ActivityEntry::new(
+        user.id.clone(),
+        ActivityKind::AccountDeleted,
+        now,
+        RequestOrigin::default(),
+    );
+    // a stale session generation (a password change in between) deletes nothing
+    let mut stale = account.clone();
+    stale.session_generation += 1;
+    assert!(matches!(
+        fx.users
+            .delete_account(&stale, now, &entry, now + Duration::days(3))
+            .await,
+        Err(domain::ports::StoreError::Conflict)
+    ));
+    assert!(fx.users.credentials(&user.email).await.unwrap().is_some());
+
+    fx.users
+        .delete_account(&account, now, &entry, now + Duration::days(3))
+        .await
+        .unwrap();
+    assert!(fx.users.credentials(&user.email).await.unwrap().is_none());
+    assert!(fx.users.credentials_by_id(&user.id).await.unwrap().is_none());
+    assert!(fx.users.user(&user.id).await.unwrap().is_none());
+    let expected = domain::PublicProfile {
+        id: user.id.clone(),
+        name: UserName::anonymous(),
+        user_type: Role::Runner,
+        deleted: true,
+    };
+    assert_eq!(fx.users.total(&user.id).await.unwrap(), Some((expected, 215)));
+    let profile = fx
+        .client
+        .get_item()
+        .table_name(&fx.table)
+        .key("pk", s(format!("USER#{}", user.id)))
+        .key("sk", s("PROFILE"))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    for gone in ["email", "password_hash", "failed_logins"] {
+        assert!(!profile.contains_key(gone), "{gone} is still there");
+    }
+    assert!(profile.contains_key("deleted_at"));
+    // once: a second deletion finds nothing to delete
+    let again = fx
+        .users
+        .delete_account(&account, now, &entry, now + Duration::days(3))
+        .await;
+    assert!(matches!(again, Err(domain::ports::StoreError::Conflict)));
+    // the address signs up again as another account
+    let mut reborn = user.clone();
+    reborn.id = UserId::generate();
+    let signup = ActivityEntry::new(
+        reborn.id.clone(),
+        ActivityKind::UserSignedUp,
+        now,
+        RequestOrigin::default(),
+    );
+    fx.users
+        .create_user(&reborn, "$argon2id$x", &signup)
+        .await
+        .unwrap();
+    let claimed = fx.users.credentials(&user.email).await.unwrap().unwrap();
+    assert_eq!(claimed.user.id, reborn.id);
 }
 
 #[tokio::test]

@@ -75,3 +75,48 @@ async fn messages_move_back_with_their_attributes_and_leave_the_dlq() {
     bodies.dedup();
     assert_eq!(bodies.len(), 13, "each message exactly once");
 }
+
+/// `move_back` prefers SQS's message move task; the emulator has none (it answers 500), so
+/// the messages are copied, all of them, and the reason is kept.
+#[tokio::test]
+async fn move_back_copies_where_the_service_has_no_message_move_task() {
+    let stack = local::Stack::shared();
+    let sqs = aws_sdk_sqs::Client::new(&stack.sdk_config().await);
+    let name = format!("move-{}", ulid::Ulid::new());
+    let url = async |name: String| {
+        sqs.create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap()
+    };
+    let (dlq, source) = (url(format!("{name}-dlq")).await, url(name).await);
+    for i in 0..3 {
+        sqs.send_message()
+            .queue_url(&dlq)
+            .message_body(format!("message {i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let moved = infra::redrive::move_back(&sqs, &dlq, &source, std::time::Duration::from_millis(100))
+        .await
+        .unwrap();
+    match moved {
+        infra::redrive::Moved::ByCopy { moved, why } => {
+            assert_eq!(moved, 3);
+            assert!(!why.is_empty());
+        }
+        other => panic!("the emulator has no message move task: {other:?}"),
+    }
+    let left = sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .wait_time_seconds(0)
+        .send()
+        .await
+        .unwrap();
+    assert!(left.messages().is_empty());
+}

@@ -6,6 +6,7 @@ use domain::UserId;
 use domain::entry::Entry;
 use domain::marathon::{Marathon, MarathonId};
 use domain::ports::StoreError;
+use domain::race::{Bib, Category, ResultStatus, Splits};
 use domain::record::Record;
 use domain::result::{FinishTime, OfficialResult, result_id};
 use domain::user::UserName;
@@ -17,9 +18,9 @@ use time::{Date, OffsetDateTime};
 use crate::dynamo::{Item, n, s};
 
 pub(super) use crate::dynamo::keys::{
-    ALL_MARATHONS, ENTRY_PREFIX, PENDING, PENDING_AWARD, PENDING_SINCE, RECORD_PREFIX, RESULT_PREFIX,
-    entry_key, marathon_key, marathon_pk, organizer_pk, rank_pk, record_key, result_key, runner_pk,
-    tombstone_key,
+    ALL_MARATHONS, BIB_SEQ, ENTRY_PREFIX, PENDING, PENDING_AWARD, PENDING_SINCE, RECORD_PREFIX,
+    RESULT_PREFIX, bib_key, entry_key, marathon_key, marathon_pk, organizer_pk, race_profile_key, rank_pk,
+    record_key, result_key, runner_pk, tombstone_key,
 };
 
 // The ranking key pads finish times to six digits; a longer time would sort wrongly.
@@ -89,8 +90,11 @@ pub struct ResultItem {
     pub marathon_date: Date,
     pub runner_id: UserId,
     pub runner_name: UserName,
-    pub finish_seconds: u32,
-    pub finish_time: String,
+    /// The chip time; absent for a result without one (dnf, dns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_time: Option<String>,
     pub bonus_points: u32,
     pub points: u32,
     pub version: u64,
@@ -101,6 +105,23 @@ pub struct ResultItem {
     /// The request that made this version, carried on to the events it causes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
+    /// Absent in items from before statuses: a finish.
+    #[serde(default)]
+    pub status: ResultStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gun_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Splits::is_empty")]
+    pub splits: Splits,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bib: Option<Bib>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    /// The bulk import that wrote this version (None for a single PUT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
+    /// Hundredths of a percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_grade: Option<u32>,
 }
 
 impl From<&OfficialResult> for ResultItem {
@@ -120,6 +141,13 @@ impl From<&OfficialResult> for ResultItem {
             recorded_at: r.recorded_at,
             updated_at: r.updated_at,
             correlation_id: r.correlation_id.clone(),
+            status: r.status,
+            gun_seconds: r.gun_seconds,
+            splits: r.splits.clone(),
+            bib: r.bib,
+            category: r.category,
+            import_id: r.import_id.clone(),
+            age_grade: r.age_grade,
         }
     }
 }
@@ -140,6 +168,13 @@ impl From<ResultItem> for OfficialResult {
             recorded_at: r.recorded_at,
             updated_at: r.updated_at,
             correlation_id: r.correlation_id,
+            status: r.status,
+            gun_seconds: r.gun_seconds,
+            splits: r.splits,
+            bib: r.bib,
+            category: r.category,
+            import_id: r.import_id,
+            age_grade: r.age_grade,
         }
     }
 }
@@ -157,16 +192,25 @@ pub(super) fn result_item(result: &OfficialResult) -> Result<Item, StoreError> {
             )),
         ),
         ("gsi3pk".to_owned(), s(rank_pk(&result.marathon_id))),
-        // six digits hold FinishTime::MAX_SECONDS, so text order is finish order
-        (
-            "gsi3sk".to_owned(),
-            s(format!("{:06}#{}", result.finish_seconds, result.runner_id)),
-        ),
+        ("gsi3sk".to_owned(), s(rank_position(result))),
         // until the ledger has applied this version (the `pending` index, see keys)
         (PENDING.to_owned(), s(PENDING_AWARD)),
         (PENDING_SINCE.to_owned(), n(result.updated_at.unix_timestamp())),
     ]);
     with_attributes(&ResultItem::from(result), attributes)
+}
+
+/// Where a result sits in its marathon's ranking (gsi3's sort key): finishers by chip
+/// time, six digits holding `FinishTime::MAX_SECONDS` so text order is time order (the
+/// form every result had before statuses), then the results without a rank behind them
+/// (digits sort before letters): DNF, DNS, DQ, each by runner id.
+pub(super) fn rank_position(result: &OfficialResult) -> String {
+    match (result.status, result.finish_seconds) {
+        (ResultStatus::Finished, Some(seconds)) => format!("{seconds:06}#{}", result.runner_id),
+        (ResultStatus::Finished, None) | (ResultStatus::Dnf, _) => format!("DNF#{}", result.runner_id),
+        (ResultStatus::Dns, _) => format!("DNS#{}", result.runner_id),
+        (ResultStatus::Dq, _) => format!("DQ#{}", result.runner_id),
+    }
 }
 
 pub(super) fn record_item(record: &Record) -> Result<Item, StoreError> {
@@ -187,14 +231,21 @@ mod tests {
             marathon_date: date!(2027 - 03 - 21),
             runner_id: runner.clone(),
             runner_name: UserName::parse("Kim").unwrap(),
-            finish_seconds: 10_800,
-            finish_time: "3:00:00".into(),
+            finish_seconds: Some(10_800),
+            finish_time: Some("3:00:00".into()),
             bonus_points: 10,
             points: 110,
             version: 2,
             recorded_at: datetime!(2026-11-21 10:00 UTC),
             updated_at: datetime!(2026-11-21 11:00 UTC),
             correlation_id: Some("c-1".into()),
+            status: ResultStatus::Finished,
+            gun_seconds: Some(10_830),
+            splits: Splits::new(vec![("Half".into(), FinishTime::from_seconds(5_300))]).unwrap(),
+            bib: Bib::new(42),
+            category: Category::parse("F40").ok(),
+            import_id: None,
+            age_grade: Some(6_543),
         };
         let item = result_item(&result).unwrap();
         let text = |name: &str| item[name].as_s().unwrap().clone();
@@ -206,5 +257,48 @@ mod tests {
         let stored: ResultItem = serde_dynamo::from_item(item).unwrap();
         assert_eq!(stored.result_id, result_id(&marathon, &runner));
         assert_eq!(OfficialResult::from(stored), result);
+    }
+
+    #[test]
+    fn the_ranking_puts_finishers_by_time_then_the_unranked_by_status() {
+        let base = OfficialResult {
+            marathon_id: MarathonId::generate(),
+            marathon_name: "Seoul".into(),
+            marathon_date: date!(2027 - 03 - 21),
+            runner_id: UserId::generate(),
+            runner_name: UserName::parse("Kim").unwrap(),
+            finish_seconds: Some(10_800),
+            finish_time: Some("3:00:00".into()),
+            bonus_points: 0,
+            points: 100,
+            version: 1,
+            recorded_at: datetime!(2026-11-21 10:00 UTC),
+            updated_at: datetime!(2026-11-21 10:00 UTC),
+            correlation_id: None,
+            status: ResultStatus::Finished,
+            gun_seconds: None,
+            splits: Splits::default(),
+            bib: None,
+            category: None,
+            import_id: None,
+            age_grade: None,
+        };
+        let with = |status, seconds: Option<u32>| {
+            rank_position(&OfficialResult {
+                status,
+                finish_seconds: seconds,
+                ..base.clone()
+            })
+        };
+        let order = [
+            with(ResultStatus::Finished, Some(9_000)),
+            with(ResultStatus::Finished, Some(FinishTime::MAX_SECONDS)),
+            with(ResultStatus::Dnf, None),
+            with(ResultStatus::Dns, None),
+            with(ResultStatus::Dq, Some(8_000)),
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        // a finish keeps the key it had before statuses
+        assert_eq!(order[0], format!("009000#{}", base.runner_id));
     }
 }

@@ -109,11 +109,17 @@ impl DynamoRaces {
             // registrations may have counted past a lowered capacity since the caller read,
             // and a result recorded since fixes the points and the date
             // (`Marathon::may_set_points`, `may_set_date`)
-            .condition_expression(
+            .condition_expression(format!(
                 "#version = :expected AND #entry_count <= :capacity \
-                 AND ((#points = :points AND #date = :date) \
+                 AND ((#points = :points AND #date = :date AND {dnf}) \
                       OR attribute_not_exists(#result_count) OR #result_count = :no_results)",
-            )
+                // marathons from before statuses have no dnf_points: 0
+                dnf = if marathon.dnf_points == 0 {
+                    "(attribute_not_exists(#dnf_points) OR #dnf_points = :dnf_points)"
+                } else {
+                    "#dnf_points = :dnf_points"
+                }
+            ))
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values));
         self.write(vec![update.op()], activity).await

@@ -1,13 +1,16 @@
 //! The Races table: marathons (`MARATHON#id | META`), entries (`MARATHON#id | ENTRY#runner`),
-//! official results (`MARATHON#id | RESULT#runner`) and private records
-//! (`RUNNER#id | RECORD#id`). Every mutation is one TransactWriteItems that also writes the
-//! activity entry describing it. The item layout is in `items`.
+//! official results (`MARATHON#id | RESULT#runner`), bib claims (`MARATHON#id | BIB#nnnnn`),
+//! private records (`RUNNER#id | RECORD#id`) and race profiles (`RUNNER#id | RACEPROFILE`).
+//! Every mutation is one TransactWriteItems that also writes the activity entry describing
+//! it. The item layout is in `items`.
 
 mod cursor;
 mod entries;
+mod erasure;
 mod items;
 mod marathons;
 mod query;
+mod race_day;
 mod records;
 mod results;
 
@@ -17,10 +20,11 @@ use aws_sdk_dynamodb::types::builders::{ConditionCheckBuilder, DeleteBuilder, Pu
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use domain::UserId;
 use domain::activity::ActivityEntry;
-use domain::entry::Entry;
+use domain::entry::{Entry, RosterEntry};
 use domain::marathon::{Marathon, MarathonId};
 use domain::paging::{Page, PageRequest};
-use domain::ports::{MarathonFilter, RaceStore, StoreError};
+use domain::ports::{MarathonFilter, RaceStore, RankedRow, StoreError};
+use domain::race::{Bib, RaceProfile};
 use domain::record::Record;
 use domain::result::OfficialResult;
 use serde::de::DeserializeOwned;
@@ -164,8 +168,26 @@ impl RaceStore for DynamoRaces {
         entry: &Entry,
         now: OffsetDateTime,
         activity: &ActivityEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<Bib>, StoreError> {
         self.register_entry(entry, now, activity).await
+    }
+
+    async fn set_bib(
+        &self,
+        marathon: &MarathonId,
+        runner: &UserId,
+        bib: Bib,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        self.set_bib_item(marathon, runner, bib, activity).await
+    }
+
+    async fn bib_holder(&self, marathon: &MarathonId, bib: Bib) -> Result<Option<UserId>, StoreError> {
+        self.bib_holder_of(marathon, bib).await
+    }
+
+    async fn marathon_roster(&self, marathon: &MarathonId) -> Result<Vec<RosterEntry>, StoreError> {
+        self.roster_of(marathon).await
     }
 
     async fn cancel_entry(
@@ -239,6 +261,32 @@ impl RaceStore for DynamoRaces {
     ) -> Result<Page<OfficialResult>, StoreError> {
         let items: Page<ResultItem> = self.page(&results::ranking(marathon), page).await?;
         Ok(items.map(OfficialResult::from))
+    }
+
+    async fn ranking(
+        &self,
+        marathon: &MarathonId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<RankedRow>, StoreError> {
+        self.ranking_rows(marathon, after, limit).await
+    }
+
+    async fn race_profile(&self, runner: &UserId) -> Result<RaceProfile, StoreError> {
+        self.race_profile_of(runner).await
+    }
+
+    async fn set_race_profile(
+        &self,
+        runner: &UserId,
+        profile: &RaceProfile,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError> {
+        self.set_race_profile_item(runner, profile, activity).await
+    }
+
+    async fn race_profiles(&self, runners: &[UserId]) -> Result<Vec<(UserId, RaceProfile)>, StoreError> {
+        self.race_profiles_of(runners).await
     }
 
     async fn runner_results(

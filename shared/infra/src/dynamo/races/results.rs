@@ -9,6 +9,7 @@ use domain::UserId;
 use domain::activity::ActivityEntry;
 use domain::marathon::MarathonId;
 use domain::ports::StoreError;
+use domain::race::ResultStatus;
 use domain::result::OfficialResult;
 
 use super::cursor::{Index, Listing, SortCondition};
@@ -51,21 +52,38 @@ impl DynamoRaces {
             None => {
                 // counted, and only at the points this result was priced with and the date
                 // it was checked against (results exist from race day on): a change of
-                // either since the caller read the marathon fails the result instead
-                let marathon_points = result.points.saturating_sub(result.bonus_points);
+                // either since the caller read the marathon fails the result instead.
                 let stored_date = serde_dynamo::to_attribute_value(result.marathon_date).map_err(corrupt)?;
                 let count = self
                     .update(marathon_key(&result.marathon_id))
                     .update_expression("SET #count = if_not_exists(#count, :zero) + :one")
-                    .condition_expression("#points = :points AND #date = :date")
                     .expression_attribute_names("#count", "result_count")
-                    .expression_attribute_names("#points", "points")
                     .expression_attribute_names("#date", "date")
                     .expression_attribute_values(":zero", n(0))
                     .expression_attribute_values(":one", n(1))
-                    .expression_attribute_values(":points", n(marathon_points))
                     // as the marathon item stores it (its serde form)
                     .expression_attribute_values(":date", stored_date);
+                // the points this result was priced with (`race::result_points`): a finish
+                // by the marathon's points, a dnf by its dnf points, the others by none
+                let count = match result.status {
+                    ResultStatus::Finished => count
+                        .condition_expression("#points = :points AND #date = :date")
+                        .expression_attribute_names("#points", "points")
+                        .expression_attribute_values(
+                            ":points",
+                            n(result.points.saturating_sub(result.bonus_points)),
+                        ),
+                    // marathons from before statuses have no dnf_points: 0
+                    ResultStatus::Dnf if result.points == 0 => count
+                        .condition_expression("(attribute_not_exists(#dnf) OR #dnf = :dnf) AND #date = :date")
+                        .expression_attribute_names("#dnf", "dnf_points")
+                        .expression_attribute_values(":dnf", n(0)),
+                    ResultStatus::Dnf => count
+                        .condition_expression("#dnf = :dnf AND #date = :date")
+                        .expression_attribute_names("#dnf", "dnf_points")
+                        .expression_attribute_values(":dnf", n(result.points)),
+                    ResultStatus::Dns | ResultStatus::Dq => count.condition_expression("#date = :date"),
+                };
                 let put = put.condition_expression("attribute_not_exists(pk)");
                 // newer than every earlier life of this result, whatever the writer's clock
                 let newer = self
@@ -174,6 +192,8 @@ fn tombstone_item(
     if let Some(names) = names {
         item.insert("marathon_name".into(), s(names.marathon_name.clone()));
         item.insert("runner_name".into(), s(names.runner_name.as_str()));
+        // the removal's season (its year), for the season leaderboard
+        item.insert("marathon_date".into(), s(names.marathon_date.to_string()));
     }
     if let Some(correlation) = &activity.origin.correlation_id {
         item.insert("correlation_id".into(), s(correlation.clone()));
