@@ -1,5 +1,6 @@
 //! Race scale on the local stack (issue 16, item 7): finishers imported from one file
-//! (1,000 in `tests/import_race.rs`, 5,000 in `make bench`). The organizer opens an import, uploads the file to the presigned URL (S3 on the
+//! (1,000 in `tests/import_race.rs`; `make bench`'s pipeline part, bench/src/pipeline.rs,
+//! times the same way per runner at 5,000). The organizer opens an import, uploads the file to the presigned URL (S3 on the
 //! emulator), and the bucket's trigger runs results-import's dry run: the planted errors
 //! come back by line, column and reason, and nothing is written. The commit is then
 //! requested twice and its first run is killed midway; committing again resumes it. Every

@@ -41,6 +41,11 @@ pub struct Running {
 
 /// Starts `binary` with exactly `env` (nothing inherited), its output to `log`.
 pub fn launch(binary: &Path, env: &[(String, String)], log: &Path) -> Result<Running> {
+    launch_with(binary, &[], env, log)
+}
+
+/// [`launch`] with arguments (the Node.js peers: `node runtime.mjs`).
+pub fn launch_with(binary: &Path, args: &[&str], env: &[(String, String)], log: &Path) -> Result<Running> {
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
@@ -48,8 +53,20 @@ pub fn launch(binary: &Path, env: &[(String, String)], log: &Path) -> Result<Run
     let err = out
         .try_clone()
         .map_err(|e| format!("cannot share {}: {e}", log.display()))?;
-    let mut command = Command::new(binary);
+    // Diagnosis only: MRMRTHON_BENCH_WRAP="strace -f -o /tmp/trace" runs every bootstrap
+    // under that command (its figures are then the wrapper's, not the function's).
+    let wrap = std::env::var("MRMRTHON_BENCH_WRAP").unwrap_or_default();
+    let mut wrapper = wrap.split_whitespace();
+    let mut command = match wrapper.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(wrapper).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
     command
+        .args(args)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .current_dir(binary.parent().unwrap_or(Path::new("/")))

@@ -26,8 +26,8 @@ pub struct Plan {
 }
 
 /// Messages per SQS event, records per stream event.
-const QUEUE_BATCH: usize = 5;
-const STREAM_BATCH: usize = 10;
+pub const QUEUE_BATCH: usize = 5;
+pub const STREAM_BATCH: usize = 10;
 
 pub async fn plan(lab: &Lab, function: &Function, count: usize) -> Result<Plan> {
     match function.package {
@@ -133,19 +133,7 @@ async fn record_api(lab: &Lab, count: usize) -> Result<Plan> {
     let users = users_store(lab, required(&env, "USERS_TABLE")?);
     let runner = mint(&users, Role::Runner).await?;
     let organizer = mint(&users, Role::Organizer).await?;
-    let secrets = lab
-        .stack
-        .provisioned()
-        .key_pair_secrets()
-        .ok_or("the template names no token key pair")?;
-    let pem = infra::secrets::secret_string(&lab.sdk, &secrets.private_key_secret)
-        .await
-        .map_err(|e| format!("cannot read the signing key: {e}"))?;
-    let signer = TokenSigner::from_pkcs8_pem(
-        &pem,
-        TokenConfig::new(required(&env, "TOKEN_ISSUER")?, required(&env, "TOKEN_AUDIENCE")?),
-    )
-    .map_err(|e| format!("the signing key is unusable: {e}"))?;
+    let signer = signer(lab, &env).await?;
     let now = time::OffsetDateTime::now_utc();
     let token = |id: &UserId, role| {
         signer
@@ -190,6 +178,54 @@ async fn record_api(lab: &Lab, count: usize) -> Result<Plan> {
                    my points, put result, list results, list entries in turn"
             .into(),
     })
+}
+
+/// login's signer, from the stack's key pair: tokens record-api accepts.
+async fn signer(lab: &Lab, env: &std::collections::BTreeMap<String, String>) -> Result<TokenSigner> {
+    let secrets = lab
+        .stack
+        .provisioned()
+        .key_pair_secrets()
+        .ok_or("the template names no token key pair")?;
+    let pem = infra::secrets::secret_string(&lab.sdk, &secrets.private_key_secret)
+        .await
+        .map_err(|e| format!("cannot read the signing key: {e}"))?;
+    TokenSigner::from_pkcs8_pem(
+        &pem,
+        TokenConfig::new(required(env, "TOKEN_ISSUER")?, required(env, "TOKEN_AUDIENCE")?),
+    )
+    .map_err(|e| format!("the signing key is unusable: {e}"))
+}
+
+/// `count` POST /me/records events (events/record-api/create-record.json) of one fresh
+/// runner, with a token signed now: each creates a new record.
+pub async fn create_records(lab: &Lab, count: usize) -> Result<Vec<String>> {
+    let env = lab
+        .stack
+        .provisioned()
+        .function_env("RecordApiFunction")
+        .map_err(|e| e.to_string())?;
+    let runner = mint(&users_store(lab, required(&env, "USERS_TABLE")?), Role::Runner).await?;
+    let token = signer(lab, &env)
+        .await?
+        .issue_access(&runner, Role::Runner, time::OffsetDateTime::now_utc())
+        .map_err(|e| format!("cannot sign a token: {e}"))?
+        .token;
+    let event = sample("record-api", "create-record.json")?.replace("RUNNER_ACCESS_TOKEN", &token);
+    Ok(vec![event; count])
+}
+
+/// `count` events of `function`'s representative burst (the peak RSS burst's events),
+/// without its setup invocations: for the functions that have none.
+pub async fn events(lab: &Lab, function: &Function, count: usize) -> Result<Vec<String>> {
+    if function.package == "record-api" {
+        return create_records(lab, count).await;
+    }
+    let plan = plan(lab, function, count).await?;
+    if !plan.setup.is_empty() {
+        return Err(format!("{} needs setup invocations", function.package));
+    }
+    (plan.burst)(&[])
 }
 
 /// The id in a lambda_http response to POST /marathons.
@@ -379,6 +415,9 @@ fn discord_webhook(count: usize) -> Result<Plan> {
         .as_str()
         .and_then(|b| serde_json::from_str(b).ok())
         .ok_or("events/discord-webhook/points-awarded.json: the body is not JSON")?;
+    // versions above any an earlier plan in this process used (a plan's bursts stay under
+    // 1,000 messages a millisecond apart)
+    let base = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as u64 * 1000;
     Ok(Plan {
         setup: Vec::new(),
         burst: Box::new(move |_| {
@@ -390,8 +429,7 @@ fn discord_webhook(count: usize) -> Result<Plan> {
                             // lets every one through to the (stand-in) Discord
                             let mut body = body.clone();
                             body["id"] = json!(ulid::Ulid::new().to_string());
-                            body["data"]["result_version"] =
-                                json!(1_795_255_200_000u64 + (i * QUEUE_BATCH + j) as u64);
+                            body["data"]["result_version"] = json!(base + (i * QUEUE_BATCH + j) as u64);
                             let mut record = template.clone();
                             record["messageId"] = json!(ulid::Ulid::new().to_string());
                             record["body"] = json!(body.to_string());

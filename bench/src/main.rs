@@ -5,11 +5,13 @@ mod batch;
 mod bootstrap;
 mod builder;
 mod cold_start;
+mod cost;
 mod cpu;
 mod fixtures;
 mod host;
-mod import;
 mod lab;
+mod peers;
+mod pipeline;
 mod report;
 mod rss;
 mod runtime_api;
@@ -26,7 +28,7 @@ use report::{Machine, Results};
 const USAGE: &str = "\
 usage: mrmrthon-bench all [options]
        mrmrthon-bench web [--loads N] [--runners N] [--out PATH]
-       mrmrthon-bench import [--finishers N] [--out PATH]
+       mrmrthon-bench pipeline [--finishers N] [--pipeline-drain S] [--out PATH]
 
 all: builds release binaries, measures cold init, binary size, peak RSS, handler CPU and
 batch concurrency of every function, then the web part, and writes BENCHMARKS.md.
@@ -34,8 +36,9 @@ web: only the web part (the first page's JavaScript, gzipped; the results page i
 Chromium on a throttled phone profile); replaces just its section of BENCHMARKS.md. It
 builds web/ with `npm run build` when web/dist is older than web/src (`make web` first
 installs web/node_modules).
-import: the race-scale part: N finishers (default 5,000) imported in one file on the local
-stack, from the commit request to the last award and mail; replaces its section.
+pipeline (or import): only the pipeline at race scale: N finishers (default 5,000)
+registered, then imported in one file on the local stack; from the commit request, each
+result's write, award and mail and the import's Discord summary; replaces its section.
 
 options:
   --runs N          cold starts per function (default 25, at least 20 for the report)
@@ -52,6 +55,16 @@ options:
   --bin-dir PATH    measure the binaries in PATH instead of target/release (implies
                     --no-build; for trying the harness on debug builds, not for figures)
   --no-web          skip the web part
+  --no-peers        skip the Node.js peers
+  --peer-runs N     cold starts per function and runtime for the Node.js peers (default 10)
+  --peer-burst N    invocations per function and runtime for the peers' RSS and CPU (default 50)
+  --no-cost         skip the cost of a race
+  --no-pipeline     skip the pipeline at race scale
+  --finishers N     finishers imported by the pipeline part (default 5000)
+  --pipeline-drain S
+                    seconds the pipeline's results may take after the commit request
+                    (default 900)
+  --cost-results N  results each pipeline stage handles for the cost (default 50)
   --loads N         web: cold loads of the results page (default 5)
   --runners N       web: results in the seeded marathon (default 200)
 ";
@@ -60,7 +73,7 @@ options:
 enum Command {
     All,
     Web,
-    Import,
+    Pipeline,
 }
 
 struct Options {
@@ -77,7 +90,12 @@ struct Options {
     out: PathBuf,
     bin_dir: Option<PathBuf>,
     bootstrap_env: Vec<(String, String)>,
-    finishers: usize,
+    /// The Node.js peers' cold starts and burst; None with --no-peers.
+    peers: Option<(usize, usize)>,
+    /// Results per stage for the cost part; None with --no-cost.
+    cost: Option<usize>,
+    /// The pipeline at race scale; None with --no-pipeline.
+    pipeline: Option<pipeline::Options>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -94,13 +112,16 @@ fn parse(args: &[String]) -> Result<Options, String> {
         out: repo_root().join("BENCHMARKS.md"),
         bin_dir: None,
         bootstrap_env: Vec::new(),
-        finishers: 5_000,
+        peers: Some((10, 50)),
+        cost: Some(50),
+        pipeline: Some(pipeline::Options::default()),
     };
     let mut args = args.iter();
     match args.next().map(String::as_str) {
         Some("all") => {}
         Some("web") => options.command = Command::Web,
-        Some("import") => options.command = Command::Import,
+        // `import`: the name issue 16's race-scale part had; it is this part now
+        Some("pipeline" | "import") => options.command = Command::Pipeline,
         Some(other) => return Err(format!("unknown command {other:?}")),
         None => return Err("no command".into()),
     }
@@ -129,6 +150,26 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--no-arm64" => options.arm64 = false,
             "--no-criterion" => options.criterion = false,
             "--no-web" if options.command == Command::All => options.web = None,
+            "--no-peers" => options.peers = None,
+            "--no-cost" => options.cost = None,
+            "--no-pipeline" => options.pipeline = None,
+            "--finishers" => {
+                let n = number("--finishers", args.next())?;
+                options.pipeline.get_or_insert_default().finishers = n;
+            }
+            "--pipeline-drain" => {
+                let n = number("--pipeline-drain", args.next())?;
+                options.pipeline.get_or_insert_default().drain = std::time::Duration::from_secs(n as u64);
+            }
+            "--cost-results" => options.cost = Some(number("--cost-results", args.next())?),
+            "--peer-runs" => {
+                let n = number("--peer-runs", args.next())?;
+                options.peers.get_or_insert((10, 50)).0 = n;
+            }
+            "--peer-burst" => {
+                let n = number("--peer-burst", args.next())?;
+                options.peers.get_or_insert((10, 50)).1 = n;
+            }
             "--loads" => {
                 let n = number("--loads", args.next())?;
                 options.web.get_or_insert_default().loads = n;
@@ -136,9 +177,6 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--runners" => {
                 let n = number("--runners", args.next())?;
                 options.web.get_or_insert_default().runners = n;
-            }
-            "--finishers" if options.command == Command::Import => {
-                options.finishers = number("--finishers", args.next())?
             }
             "--out" => options.out = PathBuf::from(args.next().ok_or("--out needs a path")?),
             "--bootstrap-env" => {
@@ -187,7 +225,7 @@ fn main() -> ExitCode {
     let outcome = match options.command {
         Command::All => runtime.block_on(all(options, command)),
         Command::Web => runtime.block_on(web_only(options, command)),
-        Command::Import => runtime.block_on(import_only(options, command)),
+        Command::Pipeline => runtime.block_on(pipeline_only(options, command)),
     };
     match outcome {
         Ok(path) => {
@@ -312,6 +350,28 @@ async fn all(options: Options, args: String) -> Result<PathBuf, String> {
         eprintln!("batch concurrency: point-increase");
         results.batch = Some(batch::measure(&lab, options.batch_reps).await);
     }
+    if let Some((runs, burst)) = options.peers {
+        results.peers = Some(peers::measure(&lab, &measured, runs, burst).await);
+    } else {
+        results.skipped.push("the Node.js peers (--no-peers)".into());
+    }
+    if let Some(results_per_stage) = options.cost {
+        let stages: Vec<Function> = cost::stages()
+            .into_iter()
+            .filter(|f| measured.iter().any(|m| m.package == f.package))
+            .collect();
+        results.costs = Some(cost::measure(&lab, &stages, results_per_stage).await);
+    } else {
+        results.skipped.push("the cost of a race (--no-cost)".into());
+    }
+    if let Some(pipeline_options) = &options.pipeline {
+        eprintln!("pipeline at race scale: {} finishers", pipeline_options.finishers);
+        results.pipeline = Some(pipeline::measure(&lab.stack, pipeline_options).await);
+    } else {
+        results
+            .skipped
+            .push("the pipeline at race scale (--no-pipeline)".into());
+    }
     drop(lab);
     let steal_lab = host::steal_text(lab_cpu, host::CpuTimes::read());
 
@@ -384,22 +444,32 @@ async fn web_only(options: Options, args: String) -> Result<PathBuf, String> {
     }
 }
 
-async fn import_only(options: Options, args: String) -> Result<PathBuf, String> {
+/// `pipeline`: the pipeline at race scale on a stack of its own; replaces its section.
+async fn pipeline_only(options: Options, args: String) -> Result<PathBuf, String> {
+    let pipeline_options = options.pipeline.unwrap_or_default();
     let command = format!("cargo run --release -p mrmrthon-bench -- {args}");
     let (started, load_before) = (now(), loadavg());
-    let measured = import::measure(options.finishers).await?;
+    let stack = tokio::task::spawn_blocking(local::Stack::start)
+        .await
+        .map_err(|e| format!("the emulator start panicked: {e}"))?
+        .map_err(|e| format!("the local stack cannot start: {e}"))?;
+    let measured = pipeline::measure(&stack, &pipeline_options).await;
+    drop(stack);
+    let mut section = String::new();
+    pipeline::render(&mut section, &measured);
+    // the run's own where and when: the rest of the report came from another run
     let when = format!(
-        "{started} (load average before: {load_before}; after: {}; {} cores)",
+        "Measured on its own by `{command}` from {started} to {} (load average before: \
+         {load_before}; after: {}; {} cores).\n\n",
+        now(),
         loadavg(),
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
+    let section = section.replacen("\n\n", &format!("\n\n{when}"), 1);
     let existing = std::fs::read_to_string(&options.out).unwrap_or_default();
-    std::fs::write(
-        &options.out,
-        import::splice(&existing, &import::render(&measured, &command, &when)),
-    )
-    .map_err(|e| format!("cannot write {}: {e}", options.out.display()))?;
-    Ok(options.out)
+    std::fs::write(&options.out, pipeline::splice(&existing, &section))
+        .map_err(|e| format!("cannot write {}: {e}", options.out.display()))?;
+    measured.map(|_| options.out.clone())
 }
 
 /// One start: does this binary reach the Runtime API at all?
@@ -481,5 +551,18 @@ mod tests {
         let web = o.web.unwrap();
         assert_eq!((web.loads, web.runners), (3, 50));
         assert!(parse(&args(&["web", "--loads", "0"])).is_err());
+        let o = parse(&args(&[
+            "pipeline",
+            "--finishers",
+            "800",
+            "--pipeline-drain",
+            "600",
+        ]))
+        .unwrap();
+        assert_eq!(o.command, Command::Pipeline);
+        let pipeline = o.pipeline.unwrap();
+        assert_eq!((pipeline.finishers, pipeline.drain.as_secs()), (800, 600));
+        assert_eq!(parse(&args(&["import"])).unwrap().command, Command::Pipeline);
+        assert!(parse(&args(&["pipeline", "--finishers", "0"])).is_err());
     }
 }

@@ -49,6 +49,12 @@ pub struct Results {
     pub burst_size: usize,
     pub cpu: BTreeMap<&'static str, Result<Estimate, String>>,
     pub batch: Option<Result<BatchTimes, String>>,
+    /// The Node.js peers (issue 18); None when skipped.
+    pub peers: Option<crate::peers::PeerResults>,
+    /// The pipeline at race scale (issue 18); None when skipped.
+    pub pipeline: Option<crate::lab::Result<crate::pipeline::Pipeline>>,
+    /// The cost of a race (issue 18); None when skipped.
+    pub costs: Option<crate::cost::Costs>,
     /// The web part's section, rendered (bench/src/web.rs), markers included.
     pub web: Option<String>,
     /// Sections skipped on request, with the reason.
@@ -75,7 +81,7 @@ fn ms(summary: &Summary) -> [String; 5] {
     [summary.median, summary.p10, summary.p90, summary.min, summary.max].map(|v| format!("{v:.1}"))
 }
 
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
@@ -121,6 +127,15 @@ pub fn render(machine: &Machine, r: &Results) -> String {
     rss(w, r);
     cpu(w, r);
     batch(w, r);
+    if let Some(peers) = &r.peers {
+        crate::peers::render(w, peers);
+    }
+    if let Some(pipeline) = &r.pipeline {
+        crate::pipeline::render(w, pipeline);
+    }
+    if let Some(costs) = &r.costs {
+        crate::cost::render(w, costs);
+    }
     if let Some(web) = &r.web {
         w.push_str(web);
         w.push('\n');
@@ -494,7 +509,11 @@ fn cpu(w: &mut String, r: &Results) {
         w,
         "criterion (bench/benches/handlers.rs, release profile), in-process, ports in memory so \
          that I/O is excluded; one iteration is one request or one record. The figure is \
-         criterion's median with its 95% confidence interval.\n"
+         criterion's median with its 95% confidence interval. record-api's `create-record` \
+         carries the token a runner's app sends with every request for its 15 minutes, which \
+         the verifier remembers after its first use (`infra::tokens::verifier`, a bounded cache \
+         keyed by the whole token); that first use, RS256 verification in full, is \
+         `create-record-new-token`, once per token and container.\n"
     );
     let _ = writeln!(
         w,

@@ -85,7 +85,7 @@ async fn next_outcome(
     }
 }
 
-fn classify(ok: bool, body: &str) -> String {
+pub(crate) fn classify(ok: bool, body: &str) -> String {
     if !ok {
         return "function error".into();
     }

@@ -14,6 +14,7 @@ use domain::password;
 use domain::{Email, User, UserName};
 use infra::http::openapi::trimmed_text;
 use infra::http::{ApiJson, Origin, Problem, ProblemType};
+use infra::served_routes;
 use infra::tokens::{Jwk, Jwks};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,26 @@ use utoipa_axum::routes;
 use crate::auth::{self, Auth, AuthError};
 use crate::refresh_cookie;
 
+/// Every route, once for both uses: `$each` is `routes` (utoipa-axum: each route with its
+/// documentation) or `served_routes` (the route alone, for the router a cold start builds).
+macro_rules! every_route {
+    ($each:ident, $router:expr) => {
+        $router
+            .routes($each!(signup))
+            .routes($each!(login))
+            .routes($each!(refresh))
+            .routes($each!(logout))
+            .routes($each!(crate::account::change_password))
+            .routes($each!(crate::account::logout_all))
+            .routes($each!(crate::account::delete_account))
+            .routes($each!(crate::reset::request_reset))
+            .routes($each!(crate::reset::confirm_reset))
+            .routes($each!(crate::verify::verify_email))
+            .routes($each!(crate::verify::resend_verification))
+            .routes($each!(jwks))
+    };
+}
+
 /// login's routes with their documentation; template.yaml lists the same (a test holds
 /// them together).
 pub fn routes() -> OpenApiRouter<Arc<Auth>> {
@@ -38,23 +59,16 @@ pub fn routes() -> OpenApiRouter<Arc<Auth>> {
              functions verify access tokens with.",
         ))
         .build();
-    OpenApiRouter::with_openapi(OpenApiBuilder::new().info(info).build())
-        .routes(routes!(signup))
-        .routes(routes!(login))
-        .routes(routes!(refresh))
-        .routes(routes!(logout))
-        .routes(routes!(crate::account::change_password))
-        .routes(routes!(crate::account::logout_all))
-        .routes(routes!(crate::account::delete_account))
-        .routes(routes!(crate::reset::request_reset))
-        .routes(routes!(crate::reset::confirm_reset))
-        .routes(routes!(crate::verify::verify_email))
-        .routes(routes!(crate::verify::resend_verification))
-        .routes(routes!(jwks))
+    every_route!(
+        routes,
+        OpenApiRouter::with_openapi(OpenApiBuilder::new().info(info).build())
+    )
 }
 
+/// The router the function serves: the same routes, no document built (see
+/// `infra::http::Served`).
 pub fn router(auth: Arc<Auth>) -> axum::Router {
-    infra::http::router(routes(), auth)
+    infra::http::served(every_route!(served_routes, infra::http::Served::new()), auth)
 }
 
 /// login's OpenAPI document, as its router serves it.

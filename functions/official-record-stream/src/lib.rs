@@ -24,10 +24,7 @@ pub async fn bootstrap() -> Result<(SnsPublisher<ResultEvent>, PoisonQueue), Boo
     let sdk = infra::aws::load_config().await;
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), settings.topic);
     publisher.warm_up().await;
-    let poison = PoisonQueue::new(
-        aws_sdk_sqs::Client::new(&sdk),
-        settings.failures_queue,
-        settings.function,
-    );
+    // its SQS client is built only if a record is ever parked
+    let poison = PoisonQueue::on_demand(&sdk, settings.failures_queue, settings.function);
     Ok((publisher, poison))
 }

@@ -33,17 +33,50 @@ pub trait PoisonSink: Send + Sync {
 /// may already send to it: Lambda's own on-failure delivery uses that permission too.
 #[derive(Clone, Debug)]
 pub struct PoisonQueue {
-    sqs: aws_sdk_sqs::Client,
+    sqs: Sqs,
     queue_url: String,
     /// Who parked it: the replay on AWS invokes this function again.
     function: String,
+}
+
+/// The SQS client, or what to build it from when first needed.
+#[derive(Clone, Debug)]
+enum Sqs {
+    Client(aws_sdk_sqs::Client),
+    OnDemand(
+        Box<aws_config::SdkConfig>,
+        std::sync::Arc<std::sync::OnceLock<aws_sdk_sqs::Client>>,
+    ),
+}
+
+impl Sqs {
+    fn client(&self) -> &aws_sdk_sqs::Client {
+        match self {
+            Sqs::Client(client) => client,
+            Sqs::OnDemand(sdk, client) => client.get_or_init(|| aws_sdk_sqs::Client::new(sdk)),
+        }
+    }
 }
 
 impl PoisonQueue {
     /// `function`: the function's name or ARN (Lambda's AWS_LAMBDA_FUNCTION_NAME).
     pub fn new(sqs: aws_sdk_sqs::Client, queue_url: impl Into<String>, function: impl Into<String>) -> Self {
         Self {
-            sqs,
+            sqs: Sqs::Client(sqs),
+            queue_url: queue_url.into(),
+            function: function.into(),
+        }
+    }
+
+    /// The same, with its SQS client built at the first record parked rather than at cold
+    /// start: most containers never park one, and a client costs init CPU (BENCHMARKS.md).
+    pub fn on_demand(
+        sdk: &aws_config::SdkConfig,
+        queue_url: impl Into<String>,
+        function: impl Into<String>,
+    ) -> Self {
+        Self {
+            sqs: Sqs::OnDemand(Box::new(sdk.clone()), Default::default()),
             queue_url: queue_url.into(),
             function: function.into(),
         }
@@ -55,6 +88,7 @@ impl PoisonSink for PoisonQueue {
     async fn park(&self, record: &EventRecord, reason: &str) -> Result<(), String> {
         let body = pointer(&self.function, record, reason, OffsetDateTime::now_utc())?;
         self.sqs
+            .client()
             .send_message()
             .queue_url(&self.queue_url)
             .message_body(body.to_string())

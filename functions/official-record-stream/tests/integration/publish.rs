@@ -127,7 +127,8 @@ async fn a_batch_is_published_in_order_and_a_poison_record_is_parked_on_the_fail
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = stack.provisioned().url("PointIncreaseQueue").unwrap().to_owned();
     let failures = env["RECORD_STREAM_FAILURES_QUEUE_URL"].clone();
-    let poison = infra::poison::PoisonQueue::new(sqs.clone(), &failures, "official-record-stream");
+    // as the function builds it: the SQS client made at the first record parked
+    let poison = infra::poison::PoisonQueue::on_demand(&sdk, &failures, "official-record-stream");
     let marathon = MarathonId::generate();
 
     // 12 results (more than one PublishBatch), an entry, and a no-op update

@@ -19,6 +19,7 @@ use domain::activity::{ActivityEntry, ActivityKind};
 use domain::marathon::{Marathon, MarathonId};
 use domain::{Role, UserId};
 use infra::http::{Caller, Problem, ProblemType};
+use infra::served_routes;
 use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -26,7 +27,35 @@ use utoipa_axum::routes;
 pub use crate::contract::{PageQuery, Precondition};
 use crate::state::{Api, State};
 
-/// Every route with its documentation, grouped by path (`routes!` takes one path's methods).
+/// Every route, grouped by path (`routes!` takes one path's methods), once for both uses:
+/// `$each` is `routes` (utoipa-axum: each route with its documentation) or
+/// `served_routes` (the route alone, for the router a cold start builds).
+macro_rules! every_route {
+    ($each:ident, $router:expr) => {
+        $router
+            .routes($each!(marathons::create, marathons::list))
+            .routes($each!(marathons::show, marathons::update, marathons::cancel))
+            .routes($each!(entries::register, entries::of_marathon))
+            .routes($each!(entries::my_entry, entries::cancel))
+            .routes($each!(entries::mine))
+            .routes($each!(entries::set_bib))
+            .routes($each!(profile::show, profile::update))
+            .routes($each!(results::record, results::remove))
+            .routes($each!(results::of_marathon))
+            .routes($each!(results::mine))
+            .routes($each!(imports::create))
+            .routes($each!(imports::show))
+            .routes($each!(imports::commit))
+            .routes($each!(records::create, records::list))
+            .routes($each!(records::show, records::update, records::remove))
+            .routes($each!(points::mine))
+            .routes($each!(points::of_runner))
+            .routes($each!(leaderboard::show))
+            .routes($each!(leaderboard::mine))
+    };
+}
+
+/// Every route with its documentation: the OpenAPI document's source.
 pub fn routes() -> OpenApiRouter<State> {
     let info = InfoBuilder::new()
         .title("mrmrthon record-api")
@@ -36,30 +65,16 @@ pub fn routes() -> OpenApiRouter<State> {
              leaderboard and personal bests. Errors are application/problem+json.",
         ))
         .build();
-    OpenApiRouter::with_openapi(OpenApiBuilder::new().info(info).build())
-        .routes(routes!(marathons::create, marathons::list))
-        .routes(routes!(marathons::show, marathons::update, marathons::cancel))
-        .routes(routes!(entries::register, entries::of_marathon))
-        .routes(routes!(entries::my_entry, entries::cancel))
-        .routes(routes!(entries::mine))
-        .routes(routes!(entries::set_bib))
-        .routes(routes!(profile::show, profile::update))
-        .routes(routes!(results::record, results::remove))
-        .routes(routes!(results::of_marathon))
-        .routes(routes!(results::mine))
-        .routes(routes!(imports::create))
-        .routes(routes!(imports::show))
-        .routes(routes!(imports::commit))
-        .routes(routes!(records::create, records::list))
-        .routes(routes!(records::show, records::update, records::remove))
-        .routes(routes!(points::mine))
-        .routes(routes!(points::of_runner))
-        .routes(routes!(leaderboard::show))
-        .routes(routes!(leaderboard::mine))
+    every_route!(
+        routes,
+        OpenApiRouter::with_openapi(OpenApiBuilder::new().info(info).build())
+    )
 }
 
+/// The router the function serves: the same routes, no document built (see
+/// `infra::http::Served`).
 pub fn router(api: Arc<Api>) -> Router {
-    infra::http::router(routes(), api)
+    infra::http::served(every_route!(served_routes, infra::http::Served::new()), api)
 }
 
 /// record-api's OpenAPI document, as its router serves it.

@@ -9,6 +9,7 @@ mod origin;
 mod path;
 mod problem;
 mod query;
+mod served;
 
 pub use auth::{Caller, Verifies};
 pub use json::ApiJson;
@@ -16,6 +17,7 @@ pub use origin::Origin;
 pub use path::ApiPath;
 pub use problem::{Problem, ProblemType};
 pub use query::ApiQuery;
+pub use served::Served;
 
 /// Request bodies above this are refused with 413 before parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -32,6 +34,12 @@ pub fn finish_router<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) 
             )
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// A function's router from its served routes (`served_routes!`, the same list as its
+/// documented routes), with what every function wants and its state.
+pub fn served<S: Clone + Send + Sync + 'static>(routes: Served<S>, state: S) -> axum::Router {
+    finish_router(routes.into_router()).with_state(state)
 }
 
 /// A function's router, from its routes registered with their documentation

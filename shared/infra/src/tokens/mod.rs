@@ -19,7 +19,7 @@ use time::Duration;
 pub use error::{KeyError, TokenError};
 pub use jwks::{Jwk, Jwks};
 pub use signer::{IssuedAccess, TokenSigner};
-pub use verifier::{AccessClaims, TokenVerifier};
+pub use verifier::{AccessClaims, CACHE_CAPACITY, TokenVerifier};
 
 /// How long an access token lives unless configured otherwise.
 pub const DEFAULT_ACCESS_TTL: Duration = Duration::minutes(15);

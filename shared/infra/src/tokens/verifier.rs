@@ -1,11 +1,16 @@
 //! Verifying access tokens (every function that serves authenticated requests).
 
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use aws_lc_rs::rsa::PublicKey;
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::{Role, UserId};
 use jsonwebtoken::DecodingKey;
+use lru::LruCache;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
@@ -16,6 +21,11 @@ use super::{KeyError, LEEWAY, TokenConfig, TokenError, pem_label};
 
 /// Ours are about 700 bytes; refusing huge input first keeps decoding cheap for garbage.
 const MAX_TOKEN_LEN: usize = 4096;
+
+/// Verified tokens kept per verifier (per container): a runner's app sends the same access
+/// token with every request for its 15 minutes, and one container serves few people at a
+/// time. At most about 1 MiB (a token and its claims are under 1 KiB).
+pub const CACHE_CAPACITY: usize = 1024;
 
 /// What a verified access token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,12 +44,37 @@ pub struct AccessClaims {
 /// The signature is checked with aws-lc directly, against a key parsed once: jsonwebtoken's
 /// `decode` rebuilds the RSA key from its components for every token, which cost about
 /// 25 µs of the 42 µs a verification took (BENCHMARKS.md, `verify-token`).
+///
+/// A verified token is remembered (keyed by the whole token, so a single changed byte is
+/// another token, verified in full): its next uses skip the RSA verification, which was 46
+/// of create-record's 77 µs (BENCHMARKS.md). A remembered token is served only while the key
+/// that verified it is still one of this verifier's keys and its `exp` (and `iat`) still
+/// pass at the caller's `now`, with the same leeway as a full verification.
 pub struct TokenVerifier {
     keys: Vec<VerifyingKey>,
     config: TokenConfig,
+    verified: Mutex<LruCache<String, Verified>>,
+}
+
+/// A token verified before, and which key verified it.
+#[derive(Clone)]
+struct Verified {
+    claims: AccessClaims,
+    key: KeyId,
+}
+
+/// Unique to one parsed key in this process: a key loaded again (a rotation back to the
+/// same kid, or the same key material) is another, so nothing verified by the old one is
+/// served after a rotation, whatever the kids say.
+type KeyId = u64;
+
+fn next_key_id() -> KeyId {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 struct VerifyingKey {
+    id: KeyId,
     kid: String,
     key: ParsedPublicKey,
 }
@@ -97,13 +132,84 @@ impl TokenVerifier {
 
     fn new(keys: Vec<VerifyingKey>, config: TokenConfig) -> Result<Self, KeyError> {
         config.check()?;
-        Ok(Self { keys, config })
+        let capacity = NonZeroUsize::new(CACHE_CAPACITY).ok_or(KeyError::Config("no cache"))?;
+        Ok(Self {
+            keys,
+            config,
+            verified: Mutex::new(LruCache::new(capacity)),
+        })
+    }
+
+    /// Replaces the accepted keys with the RS256 signing keys of `jwks` (for a container
+    /// that reloads the JWKS; none does today: a new key pair means new containers). No
+    /// token remembered before is served again from memory: every use of a remembered token
+    /// checks that the very key object that verified it is still here, and these are new.
+    pub fn rotate(&mut self, jwks: &Jwks) -> Result<(), KeyError> {
+        let rotated = Self::from_jwks(jwks, self.config.clone())?;
+        self.keys = rotated.keys;
+        Ok(())
     }
 
     /// Checks an access token at time `now`: algorithm RS256 only, signature by a known key
     /// (chosen by kid when the token has one), iss, aud, exp and iat (with [`LEEWAY`]),
-    /// `typ` = access, and well-formed sub, role and jti.
+    /// `typ` = access, and well-formed sub, role and jti. A token verified before by a key
+    /// still accepted is served from memory, its time claims checked again at `now`.
     pub fn verify_access(&self, token: &str, now: OffsetDateTime) -> Result<AccessClaims, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::Malformed);
+        }
+        if let Some(known) = self.remembered(token) {
+            if self.keys.iter().any(|key| key.id == known.key) {
+                check_times(
+                    known.claims.iat.unix_timestamp(),
+                    known.claims.exp.unix_timestamp(),
+                    now,
+                )?;
+                return Ok(known.claims);
+            }
+            // its key was rotated out: forget it; the full check below says why it fails
+            self.forget(token);
+        }
+        let (claims, key) = self.verify_in_full(token, now)?;
+        if let Ok(mut verified) = self.verified.lock() {
+            verified.put(
+                token.to_owned(),
+                Verified {
+                    claims: claims.clone(),
+                    key,
+                },
+            );
+        }
+        Ok(claims)
+    }
+
+    /// Remembers at most `capacity` tokens instead of [`CACHE_CAPACITY`]; forgets those
+    /// remembered so far.
+    pub fn with_cache_capacity(self, capacity: NonZeroUsize) -> Self {
+        Self {
+            verified: Mutex::new(LruCache::new(capacity)),
+            ..self
+        }
+    }
+
+    /// Tokens remembered now (for tests and the bench).
+    pub fn remembered_tokens(&self) -> usize {
+        self.verified.lock().map(|v| v.len()).unwrap_or(0)
+    }
+
+    fn remembered(&self, token: &str) -> Option<Verified> {
+        // a poisoned lock only means a panic elsewhere: verify in full instead
+        self.verified.lock().ok()?.get(token).cloned()
+    }
+
+    fn forget(&self, token: &str) {
+        if let Ok(mut verified) = self.verified.lock() {
+            verified.pop(token);
+        }
+    }
+
+    /// The whole check (signature included); which key verified the token.
+    fn verify_in_full(&self, token: &str, now: OffsetDateTime) -> Result<(AccessClaims, KeyId), TokenError> {
         let header = read_header(token)?;
         if header.alg != "RS256" {
             return Err(TokenError::UnsupportedAlgorithm);
@@ -152,14 +258,7 @@ impl TokenVerifier {
         }
         let exp = claims.exp.ok_or(TokenError::MissingClaim("exp"))?;
         let iat = claims.iat.ok_or(TokenError::MissingClaim("iat"))?;
-        let leeway = LEEWAY.whole_seconds();
-        let now = now.unix_timestamp();
-        if now >= exp.saturating_add(leeway) {
-            return Err(TokenError::Expired);
-        }
-        if iat > now.saturating_add(leeway) {
-            return Err(TokenError::NotYetValid);
-        }
+        check_times(iat, exp, now)?;
         if iat >= exp {
             return Err(TokenError::InvalidClaim("iat"));
         }
@@ -173,14 +272,15 @@ impl TokenVerifier {
             return Err(TokenError::InvalidClaim("jti"));
         }
 
-        Ok(AccessClaims {
+        let claims = AccessClaims {
             sub,
             role,
             jti,
             iat: timestamp(iat, "iat")?,
             exp: timestamp(exp, "exp")?,
             email_verified: claims.email_verified,
-        })
+        };
+        Ok((claims, key.id))
     }
 
     /// The kids this verifier accepts.
@@ -220,10 +320,25 @@ impl VerifyingKey {
         // parsed once: rejects zero-padded or inconsistent components at init
         let key = RsaPublicKeyComponents { n, e }.to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)?;
         Ok(Self {
+            id: next_key_id(),
             kid: kid.unwrap_or_else(|| thumbprint(n, e)),
             key,
         })
     }
+}
+
+/// `exp` and `iat` (Unix seconds) at `now`, with [`LEEWAY`]: for a full verification and
+/// for every use of a remembered token alike.
+fn check_times(iat: i64, exp: i64, now: OffsetDateTime) -> Result<(), TokenError> {
+    let leeway = LEEWAY.whole_seconds();
+    let now = now.unix_timestamp();
+    if now >= exp.saturating_add(leeway) {
+        return Err(TokenError::Expired);
+    }
+    if iat > now.saturating_add(leeway) {
+        return Err(TokenError::NotYetValid);
+    }
+    Ok(())
 }
 
 /// Bit length of a big-endian unsigned integer.

@@ -628,3 +628,145 @@ const _: fn() = || {
     shareable::<TokenSigner>();
     shareable::<TokenVerifier>();
 };
+
+// The verified-token cache: a token is remembered only once it passed in full, and every
+// later use checks its expiry (and iat) again and that its key is still accepted.
+
+#[test]
+fn a_remembered_token_is_served_again_with_the_same_claims() {
+    let verifier = verifier();
+    let issued = signer()
+        .issue_access(&UserId::generate(), Role::Runner, NOW)
+        .unwrap();
+    let first = verifier.verify_access(&issued.token, NOW).unwrap();
+    assert_eq!(verifier.remembered_tokens(), 1);
+    let again = verifier
+        .verify_access(&issued.token, NOW + Duration::minutes(5))
+        .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(verifier.remembered_tokens(), 1);
+}
+
+#[test]
+fn an_expired_token_is_never_served_from_the_cache() {
+    let verifier = verifier();
+    let issued = signer()
+        .issue_access(&UserId::generate(), Role::Runner, NOW)
+        .unwrap();
+    assert!(verifier.verify_access(&issued.token, NOW).is_ok());
+    assert_eq!(verifier.remembered_tokens(), 1);
+    // exp is NOW + 15 min; the leeway is 30 s, exactly as a full verification allows
+    let exp = NOW + Duration::minutes(15);
+    assert!(
+        verifier
+            .verify_access(&issued.token, exp + Duration::seconds(29))
+            .is_ok()
+    );
+    assert_eq!(
+        verifier.verify_access(&issued.token, exp + Duration::seconds(30)),
+        Err(TokenError::Expired)
+    );
+    assert_eq!(
+        verifier.verify_access(&issued.token, exp + Duration::hours(2)),
+        Err(TokenError::Expired)
+    );
+    // and a fresh verifier, which never saw it, says the same
+    assert_eq!(
+        self::verifier().verify_access(&issued.token, exp + Duration::hours(2)),
+        Err(TokenError::Expired)
+    );
+    // a remembered token used before its iat (a clock gone back) is refused as well
+    assert_eq!(
+        verifier.verify_access(&issued.token, NOW - Duration::minutes(5)),
+        Err(TokenError::NotYetValid)
+    );
+}
+
+#[test]
+fn a_token_whose_key_was_rotated_out_is_never_served_from_the_cache() {
+    let ours = signer();
+    let next = TokenSigner::from_pkcs8_pem(&FOREIGN_KEY.private_pem, config()).unwrap();
+    let both = Jwks {
+        keys: [ours.jwks(), next.jwks()]
+            .iter()
+            .flat_map(|jwks| jwks.keys.clone())
+            .collect(),
+    };
+    let mut verifier = TokenVerifier::from_jwks(&both, config()).unwrap();
+    let old = ours.issue_access(&UserId::generate(), Role::Runner, NOW).unwrap();
+    let new = next.issue_access(&UserId::generate(), Role::Runner, NOW).unwrap();
+    assert!(verifier.verify_access(&old.token, NOW).is_ok());
+    assert!(verifier.verify_access(&new.token, NOW).is_ok());
+    assert_eq!(verifier.remembered_tokens(), 2);
+
+    // our key leaves the JWKS: its token is refused although it was remembered and valid
+    verifier.rotate(next.jwks()).unwrap();
+    assert_eq!(
+        verifier.verify_access(&old.token, NOW),
+        Err(TokenError::UnknownKey)
+    );
+    assert_eq!(
+        verifier.verify_access(&old.token, NOW),
+        Err(TokenError::UnknownKey)
+    );
+    // the surviving key's token still passes (verified again: the key objects are new)
+    assert!(verifier.verify_access(&new.token, NOW).is_ok());
+
+    // even a key that comes back under the same kid is another key: nothing remembered
+    // from before is served, every token is verified in full again
+    verifier.rotate(&both).unwrap();
+    let forged_kid = {
+        // a token signed by a key the verifier never accepted, under our kid
+        let mut claims = valid_claims();
+        claims["sub"] = json!(UserId::generate().as_str());
+        hand_sign(
+            &claims,
+            Algorithm::RS256,
+            &EncodingKey::from_rsa_pem(FOREIGN_KEY.private_pem.as_bytes()).unwrap(),
+            Some(ours.kid()),
+        )
+    };
+    assert_eq!(
+        verifier.verify_access(&forged_kid, NOW),
+        Err(TokenError::InvalidSignature)
+    );
+    assert!(verifier.verify_access(&old.token, NOW).is_ok());
+}
+
+#[test]
+fn refused_tokens_are_not_remembered_and_a_changed_byte_is_another_token() {
+    let verifier = verifier();
+    let issued = signer()
+        .issue_access(&UserId::generate(), Role::Runner, NOW)
+        .unwrap();
+    assert!(verifier.verify_access(&issued.token, NOW).is_ok());
+    // the same token with its signature's last character changed: verified in full, refused
+    // (inside the signature: its last character also carries padding bits)
+    let mut bytes = issued.token.clone().into_bytes();
+    let at = bytes.len() - 10;
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes).unwrap();
+    assert_eq!(
+        verifier.verify_access(&tampered, NOW),
+        Err(TokenError::InvalidSignature)
+    );
+    assert_eq!(
+        verifier.verify_access(&tampered, NOW),
+        Err(TokenError::InvalidSignature)
+    );
+    assert_eq!(verifier.remembered_tokens(), 1);
+}
+
+#[test]
+fn the_cache_is_bounded() {
+    assert_eq!(infra::tokens::CACHE_CAPACITY, 1024);
+    let verifier = verifier().with_cache_capacity(std::num::NonZeroUsize::new(3).unwrap());
+    let tokens: Vec<String> = (0..4).map(|_| hand_signed(&valid_claims())).collect();
+    for token in &tokens {
+        assert!(verifier.verify_access(token, NOW).is_ok());
+    }
+    assert_eq!(verifier.remembered_tokens(), 3);
+    // the least recently used (the first) went out; it still verifies, in full
+    assert!(verifier.verify_access(&tokens[0], NOW).is_ok());
+    assert_eq!(verifier.remembered_tokens(), 3);
+}
