@@ -109,8 +109,12 @@ $(API_VENV)/.installed: local/requirements-api.txt
 # schemathesis, every check, against the whole HTTP API on the local stack (functions
 # in-process), as a runner and as an organizer; a few minutes. See tests/api_fuzz.rs and
 # local/schemathesis/.
+# The api-fuzz binary as the test build makes it (`cargo run` would resolve mrmrthon-e2e's
+# features without its dev-dependencies and rebuild the workspace, holding the build
+# directory while make test's other lanes wait).
 api-fuzz: tools $(API_VENV)/.installed
-	$(CLIPPY_ENV) cargo run -q -p mrmrthon-e2e --bin api-fuzz -- $(API_VENV)/bin/schemathesis local/schemathesis/schemathesis.toml
+	$(CLIPPY_ENV) cargo test -q -p mrmrthon-e2e --no-run
+	$${CARGO_TARGET_DIR:-target}/debug/api-fuzz $(API_VENV)/bin/schemathesis local/schemathesis/schemathesis.toml
 
 lint: tools
 	$(VENV)/bin/cfn-lint template.yaml
