@@ -6,15 +6,14 @@
 //! logs in like an unknown one and signs up again as a new account, and the address got
 //! the confirmation mail.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use domain::{ANONYMOUS_NAME, Role};
 use local::http_client::HttpClient;
-use local::{InProcess, ServiceOptions, Services, Stack};
+use local::{InProcess, Stack};
 use mrmrthon_e2e::{
-    Accounts, call, discord_sink, eventually, mark_email_verified, with_account_erasure, with_login,
-    with_notifiers, with_points_pipeline, with_record_api,
+    Accounts, call, discord_sink, eventually, mark_email_verified, start_services, with_account_erasure,
+    with_login, with_notifiers, with_points_pipeline, with_record_api,
 };
 use serde_json::{Value, json};
 
@@ -59,15 +58,7 @@ async fn a_deleted_runner_leaves_the_ranking_true_under_no_name() {
     let invoker = with_account_erasure(invoker, provisioned, &sdk).await;
     let _sink = discord_sink(provisioned, &sdk).await;
     let invoker = with_notifiers(invoker, provisioned, &sdk).await;
-    let mailbox = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
-    let services = Services::start(
-        stack.endpoint(),
-        provisioned,
-        Arc::new(invoker),
-        ServiceOptions::for_tests(Some(mailbox)),
-    )
-    .await
-    .expect("the local stack's services start");
+    let services = start_services(stack, invoker).await;
     let (http, api) = (HttpClient::new(), services.api_url().unwrap());
     let post = http::Method::POST;
 

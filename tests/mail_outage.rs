@@ -11,8 +11,8 @@ use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind, LockDetails
 use domain::ports::UserStore;
 use domain::{Email, Role, User, UserId, UserName};
 use infra::dynamo::{ActivityLog, DynamoUsers};
-use local::{HopKind, InProcess, ServiceOptions, Services, Stack};
-use mrmrthon_e2e::eventually;
+use local::{HopKind, InProcess, Stack};
+use mrmrthon_e2e::{eventually, start_services};
 use serde_json::{Value, json};
 
 /// How long SES refuses mail.
@@ -73,15 +73,7 @@ async fn mails_due_while_the_ses_quota_is_spent_are_sent_once_when_it_is_back() 
             Ok(mailer.handle_payload(event, Some(deadline)).await?)
         }
     });
-    let mailbox = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
-    let services = Services::start(
-        stack.endpoint(),
-        provisioned,
-        Arc::new(invoker),
-        ServiceOptions::for_tests(Some(mailbox)),
-    )
-    .await
-    .expect("the local stack's services start");
+    let services = start_services(stack, invoker).await;
     let mailbox = services.mailbox.as_ref().unwrap();
 
     let activity = ActivityLog {

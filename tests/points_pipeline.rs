@@ -3,16 +3,15 @@
 //! point-increase, all wired by template.yaml, the functions in-process. One test walks
 //! the scenarios in order: the stream mappings of a stack are shared by everything in it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use domain::{Role, UserId};
 use local::http_client::{HttpClient, HttpResponse};
 use local::sink::Scripted;
-use local::{HopKind, InProcess, ServiceOptions, Services, Stack};
+use local::{HopKind, InProcess, Stack};
 use mrmrthon_e2e::{
-    Accounts, discord_sink, eventually, mark_email_verified, with_notifiers, with_points_pipeline,
-    with_record_api,
+    Accounts, discord_sink, eventually, mark_email_verified, start_services, with_notifiers,
+    with_points_pipeline, with_record_api,
 };
 use serde_json::{Value, json};
 
@@ -78,15 +77,7 @@ async fn results_become_points() {
     let invoker = with_record_api(InProcess::new(), provisioned, &sdk).await;
     let invoker = with_points_pipeline(invoker, provisioned, &sdk).await;
     let invoker = with_notifiers(invoker, provisioned, &sdk).await;
-    let mailbox = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
-    let services = Services::start(
-        stack.endpoint(),
-        provisioned,
-        Arc::new(invoker),
-        ServiceOptions::for_tests(Some(mailbox)),
-    )
-    .await
-    .expect("the local stack's services start");
+    let services = start_services(stack, invoker).await;
     let client = Client {
         http: HttpClient::new(),
         api: services.api_url().unwrap(),

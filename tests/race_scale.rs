@@ -12,14 +12,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::{
-    Accounts, call, discord_sink, mark_email_verified, with_notifiers, with_points_pipeline, with_record_api,
-    with_results_import,
+    Accounts, call, discord_sink, mark_email_verified, start_services, with_notifiers, with_points_pipeline,
+    with_record_api, with_results_import,
 };
 use domain::ports::RaceStore;
 use domain::{Role, UserId};
 use futures::{StreamExt, stream};
 use local::http_client::HttpClient;
-use local::{InProcess, ServiceOptions, Services, Stack};
+use local::{InProcess, Stack};
 use serde_json::json;
 
 const POINTS: i64 = 100;
@@ -90,15 +90,7 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     let invoker = with_points_pipeline(invoker, provisioned, &sdk).await;
     let invoker = with_notifiers(invoker, provisioned, &sdk).await;
     let invoker = with_results_import(invoker, provisioned, &sdk, kill_first_commit);
-    let mailbox = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
-    let services = Services::start(
-        stack.endpoint(),
-        provisioned,
-        Arc::new(invoker),
-        ServiceOptions::for_tests(Some(mailbox)),
-    )
-    .await
-    .expect("the local stack's services start");
+    let services = start_services(stack, invoker).await;
     let (http, api) = (HttpClient::new(), services.api_url().unwrap());
     let env = provisioned.function_env("RecordApiFunction").unwrap();
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);

@@ -228,6 +228,20 @@ pub async fn with_account_erasure(
     })
 }
 
+/// The local stack's services (gateway, mappings, Discord stand-in, mailbox) over `invoker`,
+/// the mailbox in a directory of its own.
+pub async fn start_services(stack: &local::Stack, invoker: InProcess) -> local::Services {
+    let mailbox = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
+    local::Services::start(
+        stack.endpoint(),
+        stack.provisioned(),
+        Arc::new(invoker),
+        local::ServiceOptions::for_tests(Some(mailbox)),
+    )
+    .await
+    .expect("the local stack's services start")
+}
+
 /// Polls `probe` every 50 ms until it yields a value; fails the test after `DEADLINE`.
 pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
     let started = Instant::now();

@@ -23,10 +23,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use local::{InProcess, ServiceOptions, Services, Stack};
+use local::{InProcess, Stack};
 use mrmrthon_e2e::{
-    discord_sink, eventually, with_account_erasure, with_login, with_notifiers, with_points_pipeline,
-    with_record_api, with_results_import,
+    discord_sink, eventually, start_services, with_account_erasure, with_login, with_notifiers,
+    with_points_pipeline, with_record_api, with_results_import,
 };
 use serde_json::{Value, json};
 
@@ -400,15 +400,7 @@ async fn a_race_through_the_site() {
     let invoker = with_notifiers(invoker, provisioned, &sdk).await;
     let invoker = with_account_erasure(invoker, provisioned, &sdk).await;
     let invoker = with_results_import(invoker, provisioned, &sdk, Arc::new(|_| None));
-    let mailbox = std::env::temp_dir().join(format!("mrmrthon-mailbox-{}", ulid::Ulid::new()));
-    let services = Services::start(
-        stack.endpoint(),
-        provisioned,
-        Arc::new(invoker),
-        ServiceOptions::for_tests(Some(mailbox)),
-    )
-    .await
-    .expect("the local stack's services start");
+    let services = start_services(&stack, invoker).await;
     let origin = services
         .site_url()
         .expect("the gateway serves the site")
