@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_lambda_events::event::sqs::SqsMessage;
 use domain::UserId;
 use domain::events::{ResultChange, ResultEvent};
 use domain::leaderboard::{Season, Standing};
@@ -221,13 +220,6 @@ async fn the_leaderboard_is_the_ledgers_sum_per_season_after_a_random_history() 
 /// Hands messages to the function as SQS would: the failed ones come back (a
 /// concurrent change of the same runner's season is retried, not lost).
 async fn deliver_until_done(w: &World, events: Vec<ResultEvent>) {
-    let mut pending: Vec<SqsMessage> = events.into_iter().map(|e| w.message(e)).collect();
-    for _ in 0..20 {
-        if pending.is_empty() {
-            return;
-        }
-        let failed = w.deliver(pending.clone()).await;
-        pending.retain(|m| failed.contains(m.message_id.as_ref().unwrap()));
-    }
-    panic!("messages still failing after 20 deliveries: {}", pending.len());
+    w.deliver_until_done(events.into_iter().map(|e| w.message(e)).collect())
+        .await;
 }
