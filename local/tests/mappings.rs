@@ -67,6 +67,26 @@ Resources:
             BatchSize: 3
             MaximumBatchingWindowInSeconds: 1
             FunctionResponseTypes: [ReportBatchItemFailures]
+  Backlog:
+    Type: AWS::SQS::Queue
+    Properties: { VisibilityTimeout: 30 }
+  Capped:
+    Type: AWS::SQS::Queue
+    Properties: { VisibilityTimeout: 30 }
+  OnBacklog:
+    Type: AWS::Serverless::Function
+    Properties:
+      Timeout: 5
+      Events:
+        Backlog:
+          Type: SQS
+          Properties: { Queue: !GetAtt Backlog.Arn, BatchSize: 2 }
+        Capped:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Capped.Arn
+            BatchSize: 2
+            ScalingConfig: { MaximumConcurrency: 2 }
   Api:
     Type: AWS::Serverless::Function
     Properties:
@@ -480,6 +500,108 @@ async fn a_failing_message_stays_while_the_others_are_deleted_and_is_redriven_to
         .map(|(_, c)| c.as_str())
         .collect();
     assert_eq!(m2_counts, ["1", "2"]);
+    services.stop().await;
+}
+
+/// How many batches of each queue were in the function at once, at the most, and every
+/// message body handled.
+#[derive(Clone, Default)]
+struct InFlight(Arc<Mutex<HashMap<String, QueueLoad>>>);
+
+/// One queue's batches in the function now, at the most, and the bodies handled.
+type QueueLoad = (usize, usize, Vec<String>);
+
+impl InFlight {
+    fn handler(&self) -> InProcess {
+        let seen = self.clone();
+        InProcess::new().with("OnBacklog", move |event: Value| {
+            let seen = seen.clone();
+            async move {
+                let records = event["Records"].as_array().cloned().unwrap_or_default();
+                let queue = records[0]["eventSourceARN"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                {
+                    let mut queues = seen.0.lock().unwrap();
+                    let (now, most, bodies) = queues.entry(queue.clone()).or_default();
+                    *now += 1;
+                    *most = (*most).max(*now);
+                    bodies.extend(
+                        records
+                            .iter()
+                            .filter_map(|r| r["body"].as_str().map(str::to_owned)),
+                    );
+                }
+                // long enough for the next batches to be received meanwhile
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                seen.0.lock().unwrap().get_mut(&queue).unwrap().0 -= 1;
+                Ok(json!({}))
+            }
+        })
+    }
+
+    /// (most batches at once, bodies handled) for the queue whose ARN ends with `name`.
+    fn of(&self, name: &str) -> (usize, Vec<String>) {
+        let queues = self.0.lock().unwrap();
+        let (_, most, bodies) = queues
+            .iter()
+            .find(|(arn, _)| arn.contains(name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let mut bodies = bodies;
+        bodies.sort();
+        (most, bodies)
+    }
+}
+
+#[tokio::test]
+async fn a_queue_backlog_is_read_by_several_batches_at_once_up_to_the_maximum_concurrency() {
+    let seen = InFlight::default();
+    let (provisioned, services) = start("backlog", seen.handler()).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config(emulator().endpoint()));
+    let expected: Vec<String> = {
+        let mut all: Vec<String> = (0..24).map(|i| format!("m{i:02}")).collect();
+        all.sort();
+        all
+    };
+    for queue in ["Backlog", "Capped"] {
+        for chunk in expected.chunks(10) {
+            let entries = chunk
+                .iter()
+                .map(|body| {
+                    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                        .id(body)
+                        .message_body(body)
+                        .build()
+                        .unwrap()
+                })
+                .collect();
+            sqs.send_message_batch()
+                .queue_url(provisioned.url(queue).unwrap())
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let (backlog, capped) = eventually("every message of both queues handled", async || {
+        let (backlog, capped) = (seen.of("Backlog"), seen.of("Capped"));
+        (backlog.1.len() >= expected.len() && capped.1.len() >= expected.len()).then_some((backlog, capped))
+    })
+    .await;
+    assert_eq!(
+        (backlog.1, capped.1),
+        (expected.clone(), expected),
+        "each message once"
+    );
+    // Lambda's pollers for a queue without a cap, five locally (local::esm::QUEUE_POLLERS)
+    assert!(
+        (3..=5).contains(&backlog.0),
+        "{} batches at once without a cap",
+        backlog.0
+    );
+    assert_eq!(capped.0, 2, "ScalingConfig.MaximumConcurrency 2");
     services.stop().await;
 }
 

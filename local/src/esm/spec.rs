@@ -21,7 +21,6 @@ const REPORT_BATCH_ITEM_FAILURES: &str = "ReportBatchItemFailures";
 const IGNORED: &[&str] = &[
     "ParallelizationFactor",
     "TumblingWindowInSeconds",
-    "ScalingConfig",
     "MetricsConfig",
     "KmsKeyArn",
     "ProvisionedPollerConfig",
@@ -41,6 +40,9 @@ pub struct MappingSpec {
     pub filters: Filters,
     pub report_batch_item_failures: bool,
     pub enabled: bool,
+    /// How many batches of a queue may be in the function at once: `ScalingConfig`'s
+    /// `MaximumConcurrency`, else `QUEUE_POLLERS`. Streams run one batch a shard.
+    pub max_concurrency: usize,
     /// Stream-only settings; None for a queue.
     pub stream: Option<StreamSettings>,
     /// Properties that were given but have no local effect, for the start-up summary.
@@ -92,9 +94,20 @@ struct Properties {
     maximum_retry_attempts: Option<Number>,
     maximum_record_age_in_seconds: Option<Number>,
     destination_config: Option<DestinationConfig>,
+    scaling_config: Option<ScalingConfig>,
     #[serde(flatten)]
     other: BTreeMap<String, Value>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ScalingConfig {
+    maximum_concurrency: Option<Number>,
+}
+
+/// Lambda reads a queue with five pollers to begin with and adds more while it has a
+/// backlog; locally a queue's concurrent batches stop at five (one emulator serves them all).
+pub const QUEUE_POLLERS: usize = 5;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -176,6 +189,18 @@ fn parse(function: &str, event: &str, kind: &str, properties: &Value) -> Result<
         }
     };
 
+    let max_concurrency = match props.scaling_config.as_ref().and_then(|c| c.maximum_concurrency) {
+        None => QUEUE_POLLERS,
+        Some(_) if is_stream => {
+            return Err("ScalingConfig applies to SQS queues only".into());
+        }
+        Some(Number(n @ 2..=1000)) => (n as usize).min(QUEUE_POLLERS),
+        Some(Number(n)) => {
+            return Err(format!(
+                "ScalingConfig.MaximumConcurrency must be 2 to 1000, got {n}"
+            ));
+        }
+    };
     let stream = if is_stream {
         Some(stream_settings(&props)?)
     } else {
@@ -218,6 +243,7 @@ fn parse(function: &str, event: &str, kind: &str, properties: &Value) -> Result<
         filters,
         report_batch_item_failures,
         enabled: props.enabled.is_none_or(|f| f.0),
+        max_concurrency,
         stream,
         ignored,
     })
@@ -335,12 +361,33 @@ FilterCriteria: { Filters: [ { Pattern: '{"eventName": ["INSERT"]}' } ] }
         assert!(spec.stream.is_none());
         let disabled = parse("F", "E", SQS_EVENT, &yaml("{Queue: arn:q, Enabled: false}")).unwrap();
         assert!(!disabled.enabled);
+        assert_eq!(spec.max_concurrency, QUEUE_POLLERS);
+        let capped = parse(
+            "F",
+            "E",
+            SQS_EVENT,
+            &yaml("{Queue: arn:q, ScalingConfig: {MaximumConcurrency: 2}}"),
+        )
+        .unwrap();
+        assert_eq!(capped.max_concurrency, 2);
+        let wide = parse(
+            "F",
+            "E",
+            SQS_EVENT,
+            &yaml("{Queue: arn:q, ScalingConfig: {MaximumConcurrency: 50}}"),
+        )
+        .unwrap();
+        assert_eq!(wide.max_concurrency, QUEUE_POLLERS);
         for (bad, says) in [
             ("{Queue: arn:q, BatchSize: 20}", "at least 1"),
             ("{Queue: arn:q, BisectBatchOnFunctionError: true}", "streams only"),
             ("{Queue: arn:q, FunctionResponseTypes: [Report]}", "unknown value"),
             ("{Queue: arn:q, BatchSzie: 5}", "unknown property BatchSzie"),
             ("{BatchSize: 5}", "Queue"),
+            (
+                "{Queue: arn:q, ScalingConfig: {MaximumConcurrency: 1}}",
+                "2 to 1000",
+            ),
         ] {
             let err = parse("F", "E", SQS_EVENT, &yaml(bad)).unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
@@ -366,6 +413,10 @@ FilterCriteria: { Filters: [ { Pattern: '{"eventName": ["INSERT"]}' } ] }
             (
                 "{Stream: s, StartingPosition: LATEST, BatchSize: 0}",
                 "1 to 10000",
+            ),
+            (
+                "{Stream: s, StartingPosition: LATEST, ScalingConfig: {MaximumConcurrency: 2}}",
+                "SQS queues only",
             ),
             (
                 "{Stream: s, StartingPosition: LATEST, DestinationConfig: {OnFailure: {Destination: arn:aws:s3:::b}}}",

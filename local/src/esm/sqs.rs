@@ -32,6 +32,13 @@ const SQS_MAX: usize = 10;
 /// SQS's longest long poll.
 const MAX_WAIT_SECONDS: u64 = 20;
 
+/// What one receive found.
+enum Received {
+    Empty,
+    Batch(Vec<Message>),
+    Failed,
+}
+
 pub(super) struct QueueMapping {
     pub spec: MappingSpec,
     pub function: Function,
@@ -70,31 +77,57 @@ impl QueueMapping {
         Ok(())
     }
 
+    /// The mapping's first poller, which runs for as long as the stack does. As Lambda,
+    /// it adds pollers while the queue has a backlog (it received a full batch), up to the
+    /// mapping's concurrency; each extra one stops at its first empty receive. They are
+    /// this task's own, so they end with it.
     pub async fn run(self: Arc<Self>) {
+        let mut extra = tokio::task::JoinSet::new();
         loop {
-            let messages = match self.receive_batch().await {
-                Ok(messages) => messages,
-                Err(message) => {
-                    tracing::warn!(mapping = %self.spec.name(), "{message}");
-                    tokio::time::sleep(self.timing.queue_wait.max(Duration::from_millis(200))).await;
-                    continue;
+            while extra.try_join_next().is_some() {}
+            match self.receive().await {
+                Received::Batch(messages) => {
+                    if messages.len() >= self.spec.batch_size && extra.len() + 1 < self.spec.max_concurrency {
+                        extra.spawn(Arc::clone(&self).run_extra());
+                    }
+                    self.handle(messages).await;
                 }
-            };
-            if messages.is_empty() {
-                if self.timing.queue_wait < Duration::from_secs(1) {
+                Received::Empty if self.timing.queue_wait < Duration::from_secs(1) => {
                     tokio::time::sleep(self.timing.queue_wait).await;
                 }
-                continue;
+                Received::Empty | Received::Failed => {}
             }
-            let (matching, filtered): (Vec<Message>, Vec<Message>) = messages
-                .into_iter()
-                .partition(|m| self.spec.filters.matches(&filter_shape(m, &self.spec.source_arn)));
-            if !filtered.is_empty() {
-                self.delete(&filtered).await;
+        }
+    }
+
+    async fn run_extra(self: Arc<Self>) {
+        while let Received::Batch(messages) = self.receive().await {
+            self.handle(messages).await;
+        }
+    }
+
+    async fn receive(&self) -> Received {
+        match self.receive_batch().await {
+            Ok(messages) if messages.is_empty() => Received::Empty,
+            Ok(messages) => Received::Batch(messages),
+            Err(message) => {
+                tracing::warn!(mapping = %self.spec.name(), "{message}");
+                tokio::time::sleep(self.timing.queue_wait.max(Duration::from_millis(200))).await;
+                Received::Failed
             }
-            if !matching.is_empty() {
-                self.process(matching).await;
-            }
+        }
+    }
+
+    /// Deletes what no filter matches (as AWS does) and hands the rest to the function.
+    async fn handle(&self, messages: Vec<Message>) {
+        let (matching, filtered): (Vec<Message>, Vec<Message>) = messages
+            .into_iter()
+            .partition(|m| self.spec.filters.matches(&filter_shape(m, &self.spec.source_arn)));
+        if !filtered.is_empty() {
+            self.delete(&filtered).await;
+        }
+        if !matching.is_empty() {
+            self.process(matching).await;
         }
     }
 
