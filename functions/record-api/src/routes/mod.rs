@@ -26,6 +26,7 @@ use utoipa_axum::routes;
 
 pub use crate::contract::{PageQuery, Precondition};
 use crate::state::{Api, State};
+use crate::usecases::{Actor, Refusal};
 
 /// Every route, grouped by path (`routes!` takes one path's methods), once for both uses:
 /// `$each` is `routes` (utoipa-axum: each route with its documentation) or
@@ -118,15 +119,17 @@ pub async fn load_marathon(api: &Api, id: &MarathonId) -> Result<Marathon, Probl
 /// account-erasure removed it, and it would stay (docs/DESIGN.md, Account deletion). 401,
 /// as for any token that no longer names a user: the client signs in again and cannot.
 pub async fn live_account(api: &Api, caller: &Caller) -> Result<domain::User, Problem> {
-    api.users.user(&caller.id).await?.ok_or_else(|| {
-        let mut problem = Problem::new(
-            ProblemType::Unauthorized,
-            "your account no longer exists: it was deleted",
-        );
-        // RFC 6750: the token is valid as a token, but no longer names anyone
-        problem.www_authenticate = Some("Bearer realm=\"mrmrthon\", error=\"invalid_token\"");
-        problem
-    })
+    api.users.user(&caller.id).await?.ok_or_else(account_deleted)
+}
+
+fn account_deleted() -> Problem {
+    let mut problem = Problem::new(
+        ProblemType::Unauthorized,
+        "your account no longer exists: it was deleted",
+    );
+    // RFC 6750: the token is valid as a token, but no longer names anyone
+    problem.www_authenticate = Some("Bearer realm=\"mrmrthon\", error=\"invalid_token\"");
+    problem
 }
 
 /// The owning organizer only: 403 for runners and for other organizers.
@@ -148,12 +151,56 @@ pub fn etag(version: u64) -> HeaderValue {
 
 /// What the request's `If-Match` asks for; without one, whatever is stored.
 pub fn if_match(headers: &HeaderMap) -> Result<Precondition, Problem> {
+    Ok(if_match_field(headers)?)
+}
+
+/// The same, its error as the field error a use case reports where the version matters.
+pub fn if_match_field(headers: &HeaderMap) -> Result<Precondition, domain::FieldError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(Precondition::Any);
     };
     // A value that is not visible ASCII is no entity-tag: 400, not "matches nothing".
     let raw = value.to_str().unwrap_or("not an entity-tag");
-    Ok(crate::contract::parse_if_match(raw)?)
+    crate::contract::parse_if_match(raw)
+}
+
+/// The caller as the use cases know them.
+pub fn actor(caller: Caller, origin: infra::http::Origin) -> Actor {
+    Actor {
+        id: caller.id,
+        role: caller.role,
+        email_verified: caller.email_verified,
+        origin: origin.0,
+    }
+}
+
+/// The caller of a read, which writes no activity entry (and so needs no origin).
+pub fn reader(caller: Caller) -> Actor {
+    actor(
+        caller,
+        infra::http::Origin(domain::activity::RequestOrigin::default()),
+    )
+}
+
+/// A use case's refusal as problem+json.
+impl From<Refusal> for Problem {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NotFound(what) => not_found(what),
+            Refusal::RoleRequired(role) => infra::http::role_required(role),
+            Refusal::NotOwner => Problem::new(
+                ProblemType::Forbidden,
+                "only the marathon's organizer may do this",
+            ),
+            Refusal::UnverifiedEmail => infra::http::unverified_email(),
+            Refusal::AccountDeleted => account_deleted(),
+            Refusal::Invalid(errors) => errors.into(),
+            Refusal::Conflict(detail) => conflict(detail),
+            Refusal::PreconditionRequired(detail) => Problem::new(ProblemType::PreconditionRequired, detail),
+            Refusal::PreconditionFailed(detail) => Problem::new(ProblemType::PreconditionFailed, detail),
+            Refusal::Store(error) => error.into(),
+        }
+    }
 }
 
 /// 412 when the client's precondition does not hold for the stored version.
