@@ -7,6 +7,8 @@
 
 pub mod entries;
 pub mod marathons;
+pub mod profile;
+pub mod records;
 pub mod results;
 
 use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
