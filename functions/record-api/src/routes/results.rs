@@ -5,18 +5,12 @@ use axum::Json;
 use axum::extract::State as Extract;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::FieldError;
-use domain::ValidationErrors;
-use domain::paging::PageRequest;
-use domain::ports::StoreError;
-use domain::race::Category;
 use infra::http::{ApiJson, ApiPath, ApiQuery, Caller, Origin, Problem};
 
-use super::{PageQuery, actor, etag, if_match_field, load_marathon, marathon_id, reader};
+use super::{PageQuery, actor, etag, if_match_field, marathon_id, reader};
 use crate::contract::{
     self, IfMatchOptional, MarathonPath, RankedResult, ResultBody, ResultPath, ResultView, ResultsQuery,
 };
-use crate::ranking::{RankCursor, Search};
 use crate::state::State;
 use crate::usecases::results::{self, Outcome};
 
@@ -121,12 +115,6 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Rows read per request at most when a filter or a search skips most of them: a page
-/// then may hold fewer than `limit` items (even none) with a `next_cursor` to go on.
-const READ_BUDGET: usize = 2_000;
-/// Rows asked of the store at a time when filtering.
-const FILTER_BATCH: u32 = 200;
-
 /// The public ranking: every result, finishers first by chip time with their overall and
 /// category places, then dnf, dns and dq. Places count every finisher whatever the
 /// filter; the cursor carries the counts, so pages go on where the last one stopped.
@@ -147,82 +135,20 @@ pub async fn of_marathon(
     ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
     ApiQuery(query): ApiQuery<ResultsQuery>,
 ) -> Result<Response, Problem> {
-    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
-    let mut errors = ValidationErrors::default();
-    let limit = errors.check(PageRequest::parse(query.limit.as_deref(), None).map(|p| p.limit));
-    let category = query
-        .category
-        .as_deref()
-        .map(|c| errors.check(Category::parse(c)));
-    let search = query.q.as_deref().map(|q| errors.check(Search::parse(q)));
-    let cursor = query
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(|c| errors.check(RankCursor::decode(c)));
-    let (Some(limit), Some(category), Some(search), Some(mut cursor)) = (
-        limit,
-        category.map_or(Some(None), |c| c.map(Some)),
-        search.map_or(Some(None), |q| q),
-        cursor.map_or(Some(RankCursor::default()), |c| c),
-    ) else {
-        return Err(errors.into());
+    let ranking = results::ranking(api.ports(), &marathon_id(&id)?, &query).await?;
+    let page = contract::Page {
+        items: ranking
+            .items
+            .into_iter()
+            .map(|placed| RankedResult {
+                rank: placed.rank,
+                category_rank: placed.category_rank,
+                result: ResultView::from(placed.result).with_pace(ranking.distance_m),
+            })
+            .collect(),
+        next_cursor: ranking.next_cursor,
     };
-    let filtered = category.is_some() || search.is_some();
-    let batch = if filtered { FILTER_BATCH } else { limit + 1 };
-    let mut items = Vec::new();
-    let mut read = 0;
-    let more = 'read: loop {
-        let rows = match api
-            .races
-            .ranking(&marathon.id, cursor.after.as_deref(), batch)
-            .await
-        {
-            Err(StoreError::InvalidCursor) => {
-                return Err(FieldError::new("cursor", "is not a cursor this listing gave out").into());
-            }
-            other => other?,
-        };
-        let store_more = rows.next_cursor.is_some();
-        let mut rows = rows.items.into_iter().peekable();
-        while let Some(row) = rows.next() {
-            read += 1;
-            let (rank, category_rank) = cursor.place(&row.result);
-            cursor.after = Some(row.position);
-            let shown = category.is_none_or(|c| row.result.category == Some(c))
-                && search.as_ref().is_none_or(|q| q.matches(&row.result));
-            if shown {
-                items.push(RankedResult {
-                    rank,
-                    category_rank,
-                    result: ResultView::from(row.result).with_pace(marathon.distance_m),
-                });
-                if items.len() == limit as usize {
-                    break 'read rows.peek().is_some() || store_more;
-                }
-            }
-        }
-        if !store_more {
-            break false;
-        }
-        if read >= READ_BUDGET {
-            break true;
-        }
-    };
-    let mut page = contract::Page {
-        next_cursor: more.then(|| cursor.encode()),
-        items,
-    };
-    marathon_labels(&marathon, &mut page.items);
     Ok(Json(page).into_response())
-}
-
-/// The marathon's current name and date on every row.
-fn marathon_labels(marathon: &domain::marathon::Marathon, rows: &mut [RankedResult]) {
-    for row in rows {
-        row.result.marathon_name.clone_from(&marathon.name);
-        row.result.marathon_date = marathon.date;
-    }
 }
 
 /// The calling runner's results.

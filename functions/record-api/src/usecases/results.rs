@@ -3,14 +3,15 @@
 
 use domain::activity::{ActivityDetails, ActivityKind, ResultDetails};
 use domain::marathon::{MarathonId, ResultRefusal};
-use domain::paging::Page;
+use domain::paging::{Page, PageRequest};
 use domain::ports::StoreError;
-use domain::race::{ResultFields, ResultStatus, Splits};
+use domain::race::{Category, ResultFields, ResultStatus, Splits};
 use domain::result::{FinishTime, OfficialResult, ResultRunner, parse_bonus};
 use domain::{FieldError, Role, ValidationErrors};
 
 use super::{Actor, Ports, Refusal, check_version, conflict, page, user_id};
-use crate::contract::{self, PageQuery, Precondition, ResultBody};
+use crate::contract::{self, PageQuery, Precondition, ResultBody, ResultsQuery};
+use crate::ranking::{RankCursor, Search};
 
 /// What the points pipeline and the mails read about a result change.
 fn details(result: &OfficialResult) -> ActivityDetails {
@@ -251,6 +252,110 @@ pub async fn mine(
 ) -> Result<Page<OfficialResult>, Refusal> {
     actor.require(Role::Runner)?;
     Ok(ports.races.runner_results(&actor.id, &page(query)?).await?)
+}
+
+/// Rows read per request at most when a filter or a search skips most of them: a page
+/// then may hold fewer than `limit` items (even none) with a `next_cursor` to go on.
+const READ_BUDGET: usize = 2_000;
+/// Rows asked of the store at a time when filtering.
+const FILTER_BATCH: u32 = 200;
+
+/// A result in the ranking with its places (None for a dnf, dns or dq; the category place
+/// also without a category).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    pub rank: Option<u64>,
+    pub category_rank: Option<u64>,
+    pub result: OfficialResult,
+}
+
+/// A page of a marathon's ranking, and the marathon's distance (for the pace).
+#[derive(Debug)]
+pub struct Ranking {
+    pub items: Vec<Placed>,
+    pub next_cursor: Option<String>,
+    pub distance_m: u32,
+}
+
+/// The public ranking: every result, finishers first by chip time with their overall and
+/// category places, then dnf, dns and dq, each with the marathon's current name and date.
+/// Places count every finisher whatever the filter (`category`, `q`); the cursor carries
+/// the counts, so pages go on where the last one stopped.
+pub async fn ranking(
+    ports: Ports<'_>,
+    marathon: &MarathonId,
+    query: &ResultsQuery,
+) -> Result<Ranking, Refusal> {
+    let marathon = ports.marathon(marathon).await?;
+    let mut errors = ValidationErrors::default();
+    let limit = errors.check(PageRequest::parse(query.limit.as_deref(), None).map(|p| p.limit));
+    let category = query
+        .category
+        .as_deref()
+        .map(|c| errors.check(Category::parse(c)));
+    let search = query.q.as_deref().map(|q| errors.check(Search::parse(q)));
+    let cursor = query
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| errors.check(RankCursor::decode(c)));
+    let (Some(limit), Some(category), Some(search), Some(mut cursor)) = (
+        limit,
+        category.map_or(Some(None), |c| c.map(Some)),
+        search.map_or(Some(None), |q| q),
+        cursor.map_or(Some(RankCursor::default()), |c| c),
+    ) else {
+        return Err(errors.into());
+    };
+    let filtered = category.is_some() || search.is_some();
+    let batch = if filtered { FILTER_BATCH } else { limit + 1 };
+    let mut items = Vec::new();
+    let mut read = 0;
+    let more = 'read: loop {
+        let rows = match ports
+            .races
+            .ranking(&marathon.id, cursor.after.as_deref(), batch)
+            .await
+        {
+            Err(StoreError::InvalidCursor) => {
+                return Err(FieldError::new("cursor", "is not a cursor this listing gave out").into());
+            }
+            other => other?,
+        };
+        let store_more = rows.next_cursor.is_some();
+        let mut rows = rows.items.into_iter().peekable();
+        while let Some(row) = rows.next() {
+            read += 1;
+            let (rank, category_rank) = cursor.place(&row.result);
+            cursor.after = Some(row.position);
+            let shown = category.is_none_or(|c| row.result.category == Some(c))
+                && search.as_ref().is_none_or(|q| q.matches(&row.result));
+            if shown {
+                items.push(Placed {
+                    rank,
+                    category_rank,
+                    result: row.result,
+                });
+                if items.len() == limit as usize {
+                    break 'read rows.peek().is_some() || store_more;
+                }
+            }
+        }
+        if !store_more {
+            break false;
+        }
+        if read >= READ_BUDGET {
+            break true;
+        }
+    };
+    for item in &mut items {
+        marathon.label(std::slice::from_mut(&mut item.result));
+    }
+    Ok(Ranking {
+        next_cursor: more.then(|| cursor.encode()),
+        items,
+        distance_m: marathon.distance_m,
+    })
 }
 
 #[cfg(test)]
@@ -576,6 +681,151 @@ mod tests {
         assert!(matches!(
             mine(world.ports(), &runner, &bad).await,
             Err(Refusal::Invalid(_))
+        ));
+    }
+
+    /// Five finishers (two in F40, fastest first by index) and a dns, straight into the
+    /// store, on race day.
+    async fn ranked_field(world: &World) -> (Marathon, Vec<domain::UserId>) {
+        use domain::memory::race_contract::{entry, official};
+        let organizer = world.user(Role::Organizer, "Org").await;
+        let marathon = world.marathon(&organizer).await;
+        let log = || crate::usecases::fixtures::activity(&organizer, ActivityKind::ResultRecorded);
+        let mut runners = Vec::new();
+        for i in 0..6u32 {
+            let runner = domain::UserId::generate();
+            world
+                .races
+                .register(
+                    &entry(&marathon, &runner),
+                    crate::usecases::fixtures::START,
+                    &log(),
+                )
+                .await
+                .unwrap();
+            let mut result = official(&marathon, &runner, 10_000 + i * 60, 1);
+            if i % 2 == 1 {
+                result.category = domain::race::Category::parse("F40").ok();
+            }
+            if i == 5 {
+                result = OfficialResult {
+                    status: ResultStatus::Dns,
+                    finish_seconds: None,
+                    finish_time: None,
+                    bonus_points: 0,
+                    points: 0,
+                    ..result
+                };
+            }
+            world.races.put_result(&result, None, &log()).await.unwrap();
+            runners.push(runner);
+        }
+        (marathon, runners)
+    }
+
+    fn query(limit: &str, category: Option<&str>, cursor: Option<String>) -> ResultsQuery {
+        ResultsQuery {
+            limit: Some(limit.into()),
+            cursor,
+            category: category.map(str::to_owned),
+            q: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_ranking_places_every_finisher_whatever_the_filter_across_pages() {
+        let world = World::new();
+        let (marathon, runners) = ranked_field(&world).await;
+        let first = ranking(world.ports(), &marathon.id, &query("4", None, None))
+            .await
+            .unwrap();
+        let places: Vec<(Option<u64>, Option<u64>)> =
+            first.items.iter().map(|p| (p.rank, p.category_rank)).collect();
+        assert_eq!(
+            places,
+            [
+                (Some(1), None),
+                (Some(2), Some(1)),
+                (Some(3), None),
+                (Some(4), Some(2))
+            ]
+        );
+        let rest = ranking(
+            world.ports(),
+            &marathon.id,
+            &query("4", None, first.next_cursor.clone()),
+        )
+        .await
+        .unwrap();
+        let places: Vec<Option<u64>> = rest.items.iter().map(|p| p.rank).collect();
+        assert_eq!(places, [Some(5), None], "the dns last, without a place");
+        assert_eq!(rest.items[1].result.runner_id, runners[5]);
+        assert!(rest.next_cursor.is_none());
+
+        // the category's runners keep their overall places, one page at a time
+        let f40 = ranking(world.ports(), &marathon.id, &query("1", Some("F40"), None))
+            .await
+            .unwrap();
+        assert_eq!(
+            (f40.items[0].rank, f40.items[0].category_rank),
+            (Some(2), Some(1))
+        );
+        let next = ranking(
+            world.ports(),
+            &marathon.id,
+            &query("1", Some("F40"), f40.next_cursor),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (next.items[0].rank, next.items[0].category_rank),
+            (Some(4), Some(2))
+        );
+        assert_eq!(next.distance_m, marathon.distance_m);
+    }
+
+    #[tokio::test]
+    async fn the_ranking_shows_the_marathon_as_it_is_and_refuses_bad_queries() {
+        let world = World::new();
+        let (marathon, _) = ranked_field(&world).await;
+        let renamed = Marathon {
+            name: "Seoul Marathon 2026".into(),
+            version: 2,
+            ..world.stored(&marathon).await
+        };
+        let log = crate::usecases::fixtures::activity(
+            &Actor {
+                id: marathon.organizer_id.clone(),
+                role: Role::Organizer,
+                email_verified: None,
+                origin: Default::default(),
+            },
+            ActivityKind::MarathonUpdated,
+        );
+        world.races.update_marathon(&renamed, 1, &log).await.unwrap();
+        let page = ranking(world.ports(), &marathon.id, &query("10", None, None))
+            .await
+            .unwrap();
+        assert!(
+            page.items
+                .iter()
+                .all(|p| p.result.marathon_name == "Seoul Marathon 2026")
+        );
+
+        let bad = ResultsQuery {
+            limit: Some("0".into()),
+            cursor: Some("nonsense".into()),
+            category: Some("Q99".into()),
+            q: None,
+        };
+        let Err(Refusal::Invalid(errors)) = ranking(world.ports(), &marathon.id, &bad).await else {
+            panic!("a bad query is refused");
+        };
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["limit", "category", "cursor"]);
+        assert!(matches!(
+            ranking(world.ports(), &MarathonId::generate(), &query("10", None, None)).await,
+            Err(Refusal::NotFound("marathon"))
         ));
     }
 }
