@@ -3,8 +3,13 @@
 
 use domain::Role;
 use domain::activity::{ActivityDetails, ActivityKind, RecordDetails};
-use domain::paging::Page;
+use std::collections::{BTreeSet, HashMap};
+
+use domain::leaderboard::{Performance, PerformanceSource, personal_bests};
+use domain::marathon::MarathonId;
+use domain::paging::{MAX_LIMIT, Page, PageRequest};
 use domain::ports::StoreError;
+use domain::race::ResultStatus;
 use domain::record::{Record, RecordFields, RecordInput};
 
 use super::{Actor, Ports, Refusal, page};
@@ -108,6 +113,72 @@ pub async fn remove(ports: Ports<'_>, actor: &Actor, id: &str) -> Result<(), Ref
     }
 }
 
+/// The calling runner's best time per distance, from their official results and private
+/// records. Only a finish has a time that counts (its chip time; a disqualified time does
+/// not), under its marathon's course as the marathon says now; a result of a marathon
+/// since gone has no course to count under.
+pub async fn bests(ports: Ports<'_>, actor: &Actor) -> Result<Vec<Performance>, Refusal> {
+    actor.require(Role::Runner)?;
+    // a runner's results and records are few: read them whole, a page of 100 at a time
+    // (plain loops: a generic helper over async closures is not Send for axum)
+    let first = || PageRequest {
+        limit: MAX_LIMIT,
+        cursor: None,
+    };
+    let mut results = Vec::new();
+    let mut page = first();
+    loop {
+        let read = ports.races.runner_results(&actor.id, &page).await?;
+        results.extend(read.items);
+        match read.next_cursor {
+            Some(next) => page.cursor = Some(next),
+            None => break,
+        }
+    }
+    let mut records = Vec::new();
+    let mut page = first();
+    loop {
+        let read = ports.races.runner_records(&actor.id, &page).await?;
+        records.extend(read.items);
+        match read.next_cursor {
+            Some(next) => page.cursor = Some(next),
+            None => break,
+        }
+    }
+    let ids: BTreeSet<MarathonId> = results.iter().map(|r| r.marathon_id.clone()).collect();
+    let marathons = futures::future::join_all(ids.iter().map(|id| ports.races.marathon(id))).await;
+    let mut distance: HashMap<MarathonId, u32> = HashMap::new();
+    for marathon in marathons {
+        if let Some(marathon) = marathon? {
+            distance.insert(marathon.id.clone(), marathon.distance_m);
+        }
+    }
+    let official = results.into_iter().filter_map(|r| {
+        if r.status != ResultStatus::Finished {
+            return None;
+        }
+        Some(Performance {
+            distance_m: *distance.get(&r.marathon_id)?,
+            seconds: r.finish_seconds?,
+            date: r.marathon_date,
+            source: PerformanceSource::Official {
+                marathon_id: r.marathon_id,
+                marathon_name: r.marathon_name,
+            },
+        })
+    });
+    let private = records.into_iter().map(|r| Performance {
+        distance_m: r.distance_m,
+        seconds: r.duration_seconds,
+        date: r.date,
+        source: PerformanceSource::Record {
+            record_id: r.id,
+            kind: r.kind,
+        },
+    });
+    Ok(personal_bests(official.chain(private)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +253,82 @@ mod tests {
         assert!(matches!(
             update(world.ports(), &runner, &record.id, bad).await,
             Err(Refusal::Invalid(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn bests_count_finishes_under_the_marathon_s_course_now_and_records() {
+        use domain::marathon::{Course, Marathon};
+        use domain::memory::race_contract::{entry, official};
+        use domain::ports::RaceStore;
+        let world = World::new();
+        let runner = world.user(Role::Runner, "Kim Runner").await;
+        let organizer = world.user(Role::Organizer, "Org").await;
+        let log = || {
+            crate::usecases::fixtures::activity(&organizer, domain::activity::ActivityKind::ResultRecorded)
+        };
+        let (full, short) = (world.marathon(&organizer).await, world.marathon(&organizer).await);
+        for (marathon, seconds, status) in [
+            (&full, 10_800, ResultStatus::Finished),
+            (&short, 9_000, ResultStatus::Dq),
+        ] {
+            world
+                .races
+                .register(
+                    &entry(marathon, &runner.id),
+                    crate::usecases::fixtures::START,
+                    &log(),
+                )
+                .await
+                .unwrap();
+            let result = domain::result::OfficialResult {
+                status,
+                ..official(marathon, &runner.id, seconds, 1)
+            };
+            world.races.put_result(&result, None, &log()).await.unwrap();
+        }
+        // the organizer corrects the course after the result: the best follows
+        let corrected = Marathon {
+            course: Course::Half,
+            distance_m: Course::Half.metres(),
+            version: 2,
+            ..world.stored(&full).await
+        };
+        world.races.update_marathon(&corrected, 1, &log()).await.unwrap();
+        let tenk = RecordInput {
+            distance_m: Some(10_000),
+            duration: Some(serde_json::json!("0:45:00")),
+            ..input()
+        };
+        create(world.ports(), &runner, tenk).await.unwrap();
+        let slower_half = RecordInput {
+            distance_m: Some(Course::Half.metres().into()),
+            duration: Some(serde_json::json!("3:10:00")),
+            ..input()
+        };
+        create(world.ports(), &runner, slower_half).await.unwrap();
+
+        let mut bests: Vec<(u32, u32, bool)> = bests(world.ports(), &runner)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|b| {
+                (
+                    b.distance_m,
+                    b.seconds,
+                    matches!(b.source, PerformanceSource::Official { .. }),
+                )
+            })
+            .collect();
+        bests.sort_unstable();
+        assert_eq!(
+            bests,
+            [(10_000, 2_700, false), (Course::Half.metres(), 10_800, true)],
+            "the dq's time does not count; the half's official time beats the record"
+        );
+        assert!(matches!(
+            super::bests(world.ports(), &organizer).await,
+            Err(Refusal::RoleRequired(Role::Runner))
         ));
     }
 }
