@@ -33,3 +33,14 @@ impl Verifies for Api {
         self.clock.now()
     }
 }
+
+impl Api {
+    /// The ports the use cases work through.
+    pub fn ports(&self) -> crate::usecases::Ports<'_> {
+        crate::usecases::Ports {
+            races: &*self.races,
+            users: &*self.users,
+            clock: &*self.clock,
+        }
+    }
+}

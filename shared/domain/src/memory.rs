@@ -1,5 +1,11 @@
-//! In-memory adapters of the ports, for handler tests where the logic is the subject.
-//! The DynamoDB adapters have their own integration tests against the emulator.
+//! In-memory adapters of the ports, for use-case and handler tests where the logic is the
+//! subject. The DynamoDB adapters have their own integration tests against the emulator;
+//! `race_contract` holds the checks both Races stores pass.
+
+pub mod race_contract;
+mod races;
+
+pub use races::MemoryRaces;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -1,5 +1,5 @@
 //! Ports: what the functions need from storage, as traits. Adapters live in infra
-//! (DynamoDB) and in `memory` (for handler tests).
+//! (DynamoDB) and in `memory` (for use-case and handler tests).
 
 use async_trait::async_trait;
 use time::OffsetDateTime;

@@ -243,6 +243,20 @@ impl OfficialResult {
         self
     }
 
+    /// Where this result sits in its marathon's ranking (the order every ranking read
+    /// follows, and the DynamoDB adapter's gsi3 sort key): finishers by chip time, six
+    /// digits holding `FinishTime::MAX_SECONDS` so text order is time order (the form every
+    /// result had before statuses), then the results without a rank behind them (digits
+    /// sort before letters): DNF, DNS, DQ, each by runner id.
+    pub fn rank_position(&self) -> String {
+        match (self.status, self.finish_seconds) {
+            (ResultStatus::Finished, Some(seconds)) => format!("{seconds:06}#{}", self.runner_id),
+            (ResultStatus::Finished, None) | (ResultStatus::Dnf, _) => format!("DNF#{}", self.runner_id),
+            (ResultStatus::Dns, _) => format!("DNS#{}", self.runner_id),
+            (ResultStatus::Dq, _) => format!("DQ#{}", self.runner_id),
+        }
+    }
+
     /// The status and times as validated fields.
     pub fn fields(&self) -> ResultFields {
         ResultFields {

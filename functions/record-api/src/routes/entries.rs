@@ -4,36 +4,12 @@ use axum::Json;
 use axum::extract::State as Extract;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::Role;
-use domain::activity::ActivityKind;
-use domain::entry::Entry;
-use domain::marathon::{EntryRefusal, Marathon};
-use domain::ports::StoreError;
-use domain::race::Bib;
 use infra::http::{ApiPath, ApiQuery, Caller, Origin, Problem};
 
-use super::{
-    PageQuery, activity, conflict, live_account, load_marathon, marathon_id, not_found, require_owner,
-};
+use super::{PageQuery, actor, marathon_id, reader};
 use crate::contract::{BibBody, EntryView, MarathonPath, Page, ResultPath};
 use crate::state::State;
-
-fn refusal(reason: EntryRefusal) -> Problem {
-    conflict(match reason {
-        EntryRefusal::Cancelled => "the marathon is cancelled",
-        EntryRefusal::RegistrationClosed => "registration has closed",
-        EntryRefusal::Full => "the marathon is full",
-        EntryRefusal::RaceStarted => "the race has started; entries can no longer be cancelled",
-    })
-}
-
-fn details(marathon: &Marathon, runner: &domain::UserId) -> domain::activity::ActivityDetails {
-    domain::activity::ActivityDetails::Entry(domain::activity::EntryDetails {
-        marathon_id: marathon.id.clone(),
-        marathon_name: marathon.name.clone(),
-        runner_id: runner.clone(),
-    })
-}
+use crate::usecases::entries;
 
 /// Registers the calling runner for a marathon.
 #[utoipa::path(
@@ -59,41 +35,9 @@ pub async fn register(
     origin: Origin,
     ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Runner)?;
-    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
-    let now = api.clock.now();
-    if let Some(reason) = marathon.registration_refusal(now) {
-        return Err(refusal(reason));
-    }
-    let runner = live_account(&api, &caller).await?;
-    let entry = Entry {
-        marathon_id: marathon.id.clone(),
-        runner_id: runner.id.clone(),
-        runner_name: runner.name,
-        marathon_name: marathon.name.clone(),
-        marathon_date: marathon.date,
-        registered_at: now,
-        bib: None,
-    };
-    let log = activity(&api, &caller, ActivityKind::EntryRegistered, origin)
-        .with_details(details(&marathon, &runner.id));
-    let entry = match api.races.register(&entry, now, &log).await {
-        // the store gave the next free bib
-        Ok(bib) => Entry { bib, ..entry },
-        // Someone else changed the marathon meanwhile: re-read and say why.
-        Err(StoreError::Conflict) => {
-            if api.races.entry(&marathon.id, &runner.id).await?.is_some() {
-                return Err(conflict("you are already registered for this marathon"));
-            }
-            let latest = load_marathon(&api, &marathon.id).await?;
-            return Err(latest
-                .registration_refusal(now)
-                .map(refusal)
-                .unwrap_or_else(|| conflict("the marathon changed meanwhile; try again")));
-        }
-        Err(other) => return Err(other.into()),
-    };
-    let location = format!("/marathons/{}/entries/me", marathon.id);
+    let marathon = marathon_id(&id)?;
+    let entry = entries::register(api.ports(), &actor(caller, origin), &marathon).await?;
+    let location = format!("/marathons/{}/entries/me", entry.marathon_id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -125,26 +69,9 @@ pub async fn cancel(
     origin: Origin,
     ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
 ) -> Result<StatusCode, Problem> {
-    caller.require(Role::Runner)?;
-    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
-    // account-erasure cancels a deleted runner's upcoming entries itself, and logs it
-    live_account(&api, &caller).await?;
-    if let Some(reason) = marathon.cancellation_refusal(api.clock.now().date()) {
-        return Err(refusal(reason));
-    }
-    let log = activity(&api, &caller, ActivityKind::EntryCancelled, origin)
-        .with_details(details(&marathon, &caller.id));
-    match api.races.cancel_entry(&marathon.id, &caller.id, &log).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        // the store refuses both a missing entry and an entry with a result: tell which
-        Err(StoreError::Conflict) => match api.races.result(&marathon.id, &caller.id).await? {
-            Some(_) => Err(conflict(
-                "your official result is recorded: the organizer must remove it before you can cancel",
-            )),
-            None => Err(not_found("entry")),
-        },
-        Err(other) => Err(other.into()),
-    }
+    let marathon = marathon_id(&id)?;
+    entries::cancel(api.ports(), &actor(caller, origin), &marathon).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The calling runner's entry for a marathon (where registering points to).
@@ -166,14 +93,8 @@ pub async fn my_entry(
     caller: Caller,
     ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Runner)?;
-    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
-    let mut entry = api
-        .races
-        .entry(&marathon.id, &caller.id)
-        .await?
-        .ok_or_else(|| not_found("entry"))?;
-    marathon.label(std::slice::from_mut(&mut entry));
+    let marathon = marathon_id(&id)?;
+    let entry = entries::my_entry(api.ports(), &reader(caller), &marathon).await?;
     Ok(Json(EntryView::from(entry)).into_response())
 }
 
@@ -198,10 +119,8 @@ pub async fn of_marathon(
     ApiPath(MarathonPath { id }): ApiPath<MarathonPath>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, Problem> {
-    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
-    require_owner(&caller, &marathon)?;
-    let mut page = api.races.marathon_entries(&marathon.id, &query.page()?).await?;
-    marathon.label(&mut page.items);
+    let marathon = marathon_id(&id)?;
+    let page = entries::of_marathon(api.ports(), &reader(caller), &marathon, &query).await?;
     Ok(Json(Page::<EntryView>::of(page)).into_response())
 }
 
@@ -224,8 +143,7 @@ pub async fn mine(
     caller: Caller,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Runner)?;
-    let page = api.races.runner_entries(&caller.id, &query.page()?).await?;
+    let page = entries::mine(api.ports(), &reader(caller), &query).await?;
     Ok(Json(Page::<EntryView>::of(page)).into_response())
 }
 
@@ -258,34 +176,7 @@ pub async fn set_bib(
     }): ApiPath<ResultPath>,
     infra::http::ApiJson(body): infra::http::ApiJson<BibBody>,
 ) -> Result<Response, Problem> {
-    let marathon = load_marathon(&api, &marathon_id(&id)?).await?;
-    require_owner(&caller, &marathon)?;
-    let runner = super::user_id(&runner, "entry")?;
-    let bib = match body.bib {
-        None => return Err(domain::FieldError::missing("bib").into()),
-        Some(n) => u32::try_from(n)
-            .ok()
-            .and_then(Bib::new)
-            .ok_or_else(|| domain::FieldError::new("bib", "must be a number from 1 to 99999"))?,
-    };
-    let log =
-        activity(&api, &caller, ActivityKind::EntryBibSet, origin).with_details(details(&marathon, &runner));
-    match api.races.set_bib(&marathon.id, &runner, bib, &log).await {
-        Ok(()) => {}
-        Err(StoreError::Missing(_)) => return Err(not_found("entry")),
-        Err(StoreError::Conflict) => {
-            return Err(match api.races.bib_holder(&marathon.id, bib).await? {
-                Some(holder) if holder != runner => conflict(format!("bib {bib} is another runner's")),
-                _ => conflict("the entry changed meanwhile; try again"),
-            });
-        }
-        Err(other) => return Err(other.into()),
-    }
-    let mut entry = api
-        .races
-        .entry(&marathon.id, &runner)
-        .await?
-        .ok_or_else(|| not_found("entry"))?;
-    marathon.label(std::slice::from_mut(&mut entry));
+    let marathon = marathon_id(&id)?;
+    let entry = entries::set_bib(api.ports(), &actor(caller, origin), &marathon, &runner, body.bib).await?;
     Ok(Json(EntryView::from(entry)).into_response())
 }

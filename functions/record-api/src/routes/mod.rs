@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, header};
-use domain::activity::{ActivityEntry, ActivityKind};
 use domain::marathon::{Marathon, MarathonId};
 use domain::{Role, UserId};
 use infra::http::{Caller, Problem, ProblemType};
@@ -26,6 +25,7 @@ use utoipa_axum::routes;
 
 pub use crate::contract::{PageQuery, Precondition};
 use crate::state::{Api, State};
+use crate::usecases::{Actor, Refusal};
 
 /// Every route, grouped by path (`routes!` takes one path's methods), once for both uses:
 /// `$each` is `routes` (utoipa-axum: each route with its documentation) or
@@ -112,21 +112,17 @@ pub async fn load_marathon(api: &Api, id: &MarathonId) -> Result<Marathon, Probl
     api.races.marathon(id).await?.ok_or_else(|| not_found("marathon"))
 }
 
-/// The caller's account, before a write in its name. An access token outlives its
-/// account's deletion (it is valid until it expires, up to 15 minutes): without this a
-/// dying token could write personal data back (a record, a race profile) after
-/// account-erasure removed it, and it would stay (docs/DESIGN.md, Account deletion). 401,
-/// as for any token that no longer names a user: the client signs in again and cannot.
-pub async fn live_account(api: &Api, caller: &Caller) -> Result<domain::User, Problem> {
-    api.users.user(&caller.id).await?.ok_or_else(|| {
-        let mut problem = Problem::new(
-            ProblemType::Unauthorized,
-            "your account no longer exists: it was deleted",
-        );
-        // RFC 6750: the token is valid as a token, but no longer names anyone
-        problem.www_authenticate = Some("Bearer realm=\"mrmrthon\", error=\"invalid_token\"");
-        problem
-    })
+/// 401 for a token that outlives its account (`Refusal::AccountDeleted`): without the
+/// check a dying token could write personal data back after account-erasure removed it
+/// (docs/DESIGN.md, Account deletion). The client signs in again and cannot.
+fn account_deleted() -> Problem {
+    let mut problem = Problem::new(
+        ProblemType::Unauthorized,
+        "your account no longer exists: it was deleted",
+    );
+    // RFC 6750: the token is valid as a token, but no longer names anyone
+    problem.www_authenticate = Some("Bearer realm=\"mrmrthon\", error=\"invalid_token\"");
+    problem
 }
 
 /// The owning organizer only: 403 for runners and for other organizers.
@@ -146,39 +142,54 @@ pub fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are a valid header")
 }
 
-/// What the request's `If-Match` asks for; without one, whatever is stored.
-pub fn if_match(headers: &HeaderMap) -> Result<Precondition, Problem> {
+/// What the request's `If-Match` asks for (without one, whatever is stored), its error as
+/// the field error a use case reports where the version matters.
+pub fn if_match_field(headers: &HeaderMap) -> Result<Precondition, domain::FieldError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(Precondition::Any);
     };
     // A value that is not visible ASCII is no entity-tag: 400, not "matches nothing".
     let raw = value.to_str().unwrap_or("not an entity-tag");
-    Ok(crate::contract::parse_if_match(raw)?)
+    crate::contract::parse_if_match(raw)
 }
 
-/// 412 when the client's precondition does not hold for the stored version.
-pub fn check_version(expected: Precondition, stored: u64) -> Result<(), Problem> {
-    match expected {
-        Precondition::Any => Ok(()),
-        Precondition::Version(v) if v == stored => Ok(()),
-        Precondition::Version(v) => Err(Problem::new(
-            ProblemType::PreconditionFailed,
-            format!("the resource is at version {stored}, not {v}; read it again"),
-        )),
-        Precondition::Nothing => Err(Problem::new(
-            ProblemType::PreconditionFailed,
-            "If-Match names no version, and so matches none",
-        )),
+/// The caller as the use cases know them.
+pub fn actor(caller: Caller, origin: infra::http::Origin) -> Actor {
+    Actor {
+        id: caller.id,
+        role: caller.role,
+        email_verified: caller.email_verified,
+        origin: origin.0,
     }
 }
 
-pub fn activity(
-    api: &Api,
-    caller: &Caller,
-    kind: ActivityKind,
-    origin: infra::http::Origin,
-) -> ActivityEntry {
-    ActivityEntry::new(caller.id.clone(), kind, api.clock.now(), origin.0)
+/// The caller of a read, which writes no activity entry (and so needs no origin).
+pub fn reader(caller: Caller) -> Actor {
+    actor(
+        caller,
+        infra::http::Origin(domain::activity::RequestOrigin::default()),
+    )
+}
+
+/// A use case's refusal as problem+json.
+impl From<Refusal> for Problem {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NotFound(what) => not_found(what),
+            Refusal::RoleRequired(role) => infra::http::role_required(role),
+            Refusal::NotOwner => Problem::new(
+                ProblemType::Forbidden,
+                "only the marathon's organizer may do this",
+            ),
+            Refusal::UnverifiedEmail => infra::http::unverified_email(),
+            Refusal::AccountDeleted => account_deleted(),
+            Refusal::Invalid(errors) => errors.into(),
+            Refusal::Conflict(detail) => conflict(detail),
+            Refusal::PreconditionRequired(detail) => Problem::new(ProblemType::PreconditionRequired, detail),
+            Refusal::PreconditionFailed(detail) => Problem::new(ProblemType::PreconditionFailed, detail),
+            Refusal::Store(error) => error.into(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -192,17 +203,19 @@ mod tests {
     }
 
     #[test]
-    fn if_match_reads_the_header() {
-        assert_eq!(if_match(&HeaderMap::new()).unwrap(), Precondition::Any);
-        assert_eq!(if_match(&headers(b"\"4\"")).unwrap(), Precondition::Version(4));
-        // not visible ASCII: malformed (400), not an empty list that matches nothing (412)
-        let problem = if_match(&headers(&[0xc2, 0x84])).unwrap_err();
-        assert_eq!(problem.status(), 400);
-        assert!(check_version(Precondition::Nothing, 1).is_err());
-        assert!(check_version(Precondition::Version(1), 1).is_ok());
+    fn if_match_reads_the_header_and_a_use_case_reports_it() {
+        use crate::usecases::check_version;
+        assert_eq!(if_match_field(&HeaderMap::new()).unwrap(), Precondition::Any);
         assert_eq!(
-            check_version(Precondition::Version(2), 1).unwrap_err().status(),
-            412
+            if_match_field(&headers(b"\"4\"")).unwrap(),
+            Precondition::Version(4)
         );
+        // not visible ASCII: malformed (400), not an empty list that matches nothing (412)
+        let malformed = check_version(if_match_field(&headers(&[0xc2, 0x84])), 1).unwrap_err();
+        assert_eq!(Problem::from(malformed).status(), 400);
+        assert!(check_version(Ok(Precondition::Nothing), 1).is_err());
+        assert!(check_version(Ok(Precondition::Version(1)), 1).is_ok());
+        let stale = check_version(Ok(Precondition::Version(2)), 1).unwrap_err();
+        assert_eq!(Problem::from(stale).status(), 412);
     }
 }

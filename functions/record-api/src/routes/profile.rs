@@ -4,14 +4,12 @@
 use axum::Json;
 use axum::extract::State as Extract;
 use axum::response::{IntoResponse, Response};
-use domain::activity::ActivityKind;
-use domain::race::{Birth, RaceProfile, Sex};
-use domain::{Role, ValidationErrors};
 use infra::http::{ApiJson, Caller, Origin, Problem};
 
-use super::{activity, live_account};
+use super::{actor, reader};
 use crate::contract::{RaceProfileBody, RaceProfileView};
 use crate::state::State;
+use crate::usecases::profile;
 
 /// The calling runner's race profile.
 #[utoipa::path(
@@ -26,8 +24,7 @@ use crate::state::State;
     )
 )]
 pub async fn show(Extract(api): Extract<State>, caller: Caller) -> Result<Response, Problem> {
-    caller.require(Role::Runner)?;
-    let profile = api.races.race_profile(&caller.id).await?;
+    let profile = profile::show(api.ports(), &reader(caller)).await?;
     Ok(Json(RaceProfileView::from(profile)).into_response())
 }
 
@@ -54,21 +51,7 @@ pub async fn update(
     origin: Origin,
     ApiJson(body): ApiJson<RaceProfileBody>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Runner)?;
-    let mut errors = ValidationErrors::default();
-    let today = api.clock.now().date();
-    let sex = body.sex.as_deref().map(|s| errors.check(Sex::parse(s)));
-    let birth = body
-        .birth
-        .as_deref()
-        .map(|b| errors.check(Birth::parse(b, today)));
-    errors.into_result()?;
-    live_account(&api, &caller).await?;
-    let profile = RaceProfile {
-        sex: sex.flatten(),
-        birth: birth.flatten(),
-    };
-    let log = activity(&api, &caller, ActivityKind::RaceProfileUpdated, origin);
-    api.races.set_race_profile(&caller.id, &profile, &log).await?;
+    let actor = actor(caller, origin);
+    let profile = profile::update(api.ports(), &actor, body.sex.as_deref(), body.birth.as_deref()).await?;
     Ok(Json(RaceProfileView::from(profile)).into_response())
 }

@@ -5,35 +5,12 @@ use axum::Json;
 use axum::extract::State as Extract;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::Role;
-use domain::activity::ActivityKind;
-use domain::ports::StoreError;
-use domain::record::{Record, RecordFields};
 use infra::http::{ApiJson, ApiPath, ApiQuery, Caller, Origin, Problem};
 
-use super::{PageQuery, activity, live_account, not_found};
+use super::{PageQuery, actor, reader};
 use crate::contract::{NewRecord, Page, RecordChanges, RecordPath, RecordView};
-use crate::state::{Api, State};
-
-fn record_id(raw: &str) -> Result<String, Problem> {
-    ulid::Ulid::from_string(raw)
-        .map(|id| id.to_string())
-        .map_err(|_| not_found("record"))
-}
-
-async fn load(api: &Api, caller: &Caller, raw: &str) -> Result<Record, Problem> {
-    caller.require(Role::Runner)?;
-    api.races
-        .record(&caller.id, &record_id(raw)?)
-        .await?
-        .ok_or_else(|| not_found("record"))
-}
-
-fn details(record_id: &str) -> domain::activity::ActivityDetails {
-    domain::activity::ActivityDetails::Record(domain::activity::RecordDetails {
-        record_id: record_id.to_owned(),
-    })
-}
+use crate::state::State;
+use crate::usecases::records;
 
 /// Writes down a private record.
 #[utoipa::path(
@@ -57,23 +34,7 @@ pub async fn create(
     origin: Origin,
     ApiJson(input): ApiJson<NewRecord>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Runner)?;
-    let fields = RecordFields::from_input(input.into(), None)?;
-    live_account(&api, &caller).await?;
-    let now = api.clock.now();
-    let record = Record {
-        id: ulid::Ulid::new().to_string(),
-        runner_id: caller.id.clone(),
-        kind: fields.kind,
-        date: fields.date,
-        distance_m: fields.distance_m,
-        duration_seconds: fields.duration_seconds,
-        notes: fields.notes,
-        created_at: now,
-        updated_at: now,
-    };
-    let log = activity(&api, &caller, ActivityKind::RecordCreated, origin).with_details(details(&record.id));
-    api.races.create_record(&record, &log).await?;
+    let record = records::create(api.ports(), &actor(caller, origin), input.into()).await?;
     let location = format!("/me/records/{}", record.id);
     Ok((
         StatusCode::CREATED,
@@ -102,8 +63,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Runner)?;
-    let page = api.races.runner_records(&caller.id, &query.page()?).await?;
+    let page = records::list(api.ports(), &reader(caller), &query).await?;
     Ok(Json(Page::<RecordView>::of(page)).into_response())
 }
 
@@ -126,7 +86,8 @@ pub async fn show(
     caller: Caller,
     ApiPath(RecordPath { id }): ApiPath<RecordPath>,
 ) -> Result<Response, Problem> {
-    Ok(Json(RecordView::from(load(&api, &caller, &id).await?)).into_response())
+    let record = records::show(api.ports(), &reader(caller), &id).await?;
+    Ok(Json(RecordView::from(record)).into_response())
 }
 
 /// Changes one of the calling runner's records.
@@ -152,25 +113,8 @@ pub async fn update(
     ApiPath(RecordPath { id }): ApiPath<RecordPath>,
     ApiJson(input): ApiJson<RecordChanges>,
 ) -> Result<Response, Problem> {
-    let current = load(&api, &caller, &id).await?;
-    let fields = RecordFields::from_input(input.into(), Some(&current))?;
-    // between the deletion and the erasure the record still exists: no new data into it
-    live_account(&api, &caller).await?;
-    let record = Record {
-        kind: fields.kind,
-        date: fields.date,
-        distance_m: fields.distance_m,
-        duration_seconds: fields.duration_seconds,
-        notes: fields.notes,
-        updated_at: api.clock.now(),
-        ..current
-    };
-    let log = activity(&api, &caller, ActivityKind::RecordUpdated, origin).with_details(details(&record.id));
-    match api.races.update_record(&record, &log).await {
-        Ok(()) => Ok(Json(RecordView::from(record)).into_response()),
-        Err(StoreError::Conflict) => Err(not_found("record")),
-        Err(other) => Err(other.into()),
-    }
+    let record = records::update(api.ports(), &actor(caller, origin), &id, input.into()).await?;
+    Ok(Json(RecordView::from(record)).into_response())
 }
 
 /// Deletes one of the calling runner's records.
@@ -193,11 +137,6 @@ pub async fn remove(
     origin: Origin,
     ApiPath(RecordPath { id }): ApiPath<RecordPath>,
 ) -> Result<StatusCode, Problem> {
-    let current = load(&api, &caller, &id).await?;
-    let log = activity(&api, &caller, ActivityKind::RecordDeleted, origin).with_details(details(&current.id));
-    match api.races.delete_record(&caller.id, &current.id, &log).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::Conflict) => Err(not_found("record")),
-        Err(other) => Err(other.into()),
-    }
+    records::remove(api.ports(), &actor(caller, origin), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

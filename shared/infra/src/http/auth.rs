@@ -40,10 +40,7 @@ impl Caller {
         if self.role == role {
             Ok(())
         } else {
-            Err(Problem::new(
-                ProblemType::Forbidden,
-                format!("only a {} may do this", role.as_str()),
-            ))
+            Err(role_required(role))
         }
     }
 
@@ -51,16 +48,30 @@ impl Caller {
     /// without the claim predates verification: its account counts as verified.
     pub fn require_verified_email(&self) -> Result<(), Problem> {
         if self.email_verified == Some(false) {
-            Err(Problem::new(
-                ProblemType::UnverifiedEmail,
-                "verify your email address first: open the link in the mail sent at signup \
-                 (POST /auth/verify-email/resend sends it again), then sign in again or refresh \
-                 so the access token says the address is verified",
-            ))
+            Err(unverified_email())
         } else {
             Ok(())
         }
     }
+}
+
+/// 403: the caller does not have `role` (`Caller::require`'s answer, for use cases that
+/// decide it themselves).
+pub fn role_required(role: Role) -> Problem {
+    Problem::new(
+        ProblemType::Forbidden,
+        format!("only a {} may do this", role.as_str()),
+    )
+}
+
+/// 403 `unverified-email` (`Caller::require_verified_email`'s answer).
+pub fn unverified_email() -> Problem {
+    Problem::new(
+        ProblemType::UnverifiedEmail,
+        "verify your email address first: open the link in the mail sent at signup \
+         (POST /auth/verify-email/resend sends it again), then sign in again or refresh \
+         so the access token says the address is verified",
+    )
 }
 
 fn unauthorized(detail: &str) -> Problem {

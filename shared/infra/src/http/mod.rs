@@ -11,7 +11,7 @@ mod problem;
 mod query;
 mod served;
 
-pub use auth::{Caller, Verifies};
+pub use auth::{Caller, Verifies, role_required, unverified_email};
 pub use json::ApiJson;
 pub use origin::Origin;
 pub use path::ApiPath;

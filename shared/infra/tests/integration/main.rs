@@ -4,6 +4,7 @@
 mod erasure;
 mod idempotency;
 mod points;
+mod race_contract;
 mod race_day;
 mod races;
 mod redrive;

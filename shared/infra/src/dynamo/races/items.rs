@@ -200,17 +200,10 @@ pub(super) fn result_item(result: &OfficialResult) -> Result<Item, StoreError> {
     with_attributes(&ResultItem::from(result), attributes)
 }
 
-/// Where a result sits in its marathon's ranking (gsi3's sort key): finishers by chip
-/// time, six digits holding `FinishTime::MAX_SECONDS` so text order is time order (the
-/// form every result had before statuses), then the results without a rank behind them
-/// (digits sort before letters): DNF, DNS, DQ, each by runner id.
+/// Where a result sits in its marathon's ranking (gsi3's sort key): the domain's
+/// `OfficialResult::rank_position`, which the in-memory store orders by too.
 pub(super) fn rank_position(result: &OfficialResult) -> String {
-    match (result.status, result.finish_seconds) {
-        (ResultStatus::Finished, Some(seconds)) => format!("{seconds:06}#{}", result.runner_id),
-        (ResultStatus::Finished, None) | (ResultStatus::Dnf, _) => format!("DNF#{}", result.runner_id),
-        (ResultStatus::Dns, _) => format!("DNS#{}", result.runner_id),
-        (ResultStatus::Dq, _) => format!("DQ#{}", result.runner_id),
-    }
+    result.rank_position()
 }
 
 pub(super) fn record_item(record: &Record) -> Result<Item, StoreError> {
