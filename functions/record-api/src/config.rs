@@ -81,7 +81,8 @@ impl Api {
                 client.clone(),
                 &settings.races_table,
             )),
-            files: infra::s3::ImportFiles::new(aws_sdk_s3::Client::new(sdk), &settings.imports_bucket),
+            // its S3 client is built at the first import request, not at cold start
+            files: infra::s3::ImportFiles::on_demand(sdk, &settings.imports_bucket),
             races: Arc::new(DynamoRaces::new(client, &settings.races_table, activity)),
             points: Arc::new(users.clone()),
             leaderboard: Arc::new(users.clone()),
