@@ -19,7 +19,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind, RequestOrigin, ResultDetails};
+use domain::activity::{ActivityDetails, ActivityEntry, ActivityKind, RequestOrigin};
 use domain::events::{Envelope, Podium, PodiumPlace, PointsEvent, ResultsImported};
 use domain::import::{
     Import, ImportId, ImportMode, ImportRow, ImportState, ImportStore, ImportSummary, MAX_ERRORS_KEPT,
@@ -94,18 +94,6 @@ fn sha256(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn details(result: &OfficialResult) -> ActivityDetails {
-    ActivityDetails::Result(ResultDetails {
-        marathon_id: result.marathon_id.clone(),
-        marathon_name: result.marathon_name.clone(),
-        runner_id: result.runner_id.clone(),
-        finish_time: result.finish_time.clone(),
-        points: result.points,
-        version: result.version,
-        status: result.status,
-    })
 }
 
 impl Importer {
@@ -375,7 +363,7 @@ impl Importer {
                 }
                 let log = self
                     .activity(&import, ActivityKind::ResultRemoved)
-                    .with_details(details(&result));
+                    .with_details(ActivityDetails::Result((&result).into()));
                 match self
                     .races
                     .delete_result(marathon_id, &result.runner_id, result.version, &log)
@@ -453,7 +441,9 @@ impl Importer {
             } else {
                 ActivityKind::ResultRecorded
             };
-            let log = self.activity(import, kind).with_details(details(&result));
+            let log = self
+                .activity(import, kind)
+                .with_details(ActivityDetails::Result((&result).into()));
             match self
                 .races
                 .put_result(&result, existing.map(|e| e.version), &log)

@@ -256,6 +256,22 @@ pub struct ResultDetails {
     pub status: crate::race::ResultStatus,
 }
 
+impl From<&crate::result::OfficialResult> for ResultDetails {
+    /// What the points pipeline and the mails read about a result change, whoever wrote
+    /// it (a PUT or an import).
+    fn from(result: &crate::result::OfficialResult) -> Self {
+        Self {
+            marathon_id: result.marathon_id.clone(),
+            marathon_name: result.marathon_name.clone(),
+            runner_id: result.runner_id.clone(),
+            finish_time: result.finish_time.clone(),
+            points: result.points,
+            version: result.version,
+            status: result.status,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordDetails {
     pub record_id: String,

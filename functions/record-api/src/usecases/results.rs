@@ -1,7 +1,7 @@
 //! Official results: the owning organizer, once their address is verified, records,
 //! corrects and removes them from race day on; a runner reads their own.
 
-use domain::activity::{ActivityDetails, ActivityKind, ResultDetails};
+use domain::activity::{ActivityDetails, ActivityKind};
 use domain::marathon::{MarathonId, ResultRefusal};
 use domain::paging::{Page, PageRequest};
 use domain::ports::StoreError;
@@ -12,19 +12,6 @@ use domain::{FieldError, Role, ValidationErrors};
 use super::{Actor, Ports, Refusal, check_version, conflict, page, user_id};
 use crate::contract::{self, PageQuery, Precondition, ResultBody, ResultsQuery};
 use crate::ranking::{RankCursor, Search};
-
-/// What the points pipeline and the mails read about a result change.
-fn details(result: &OfficialResult) -> ActivityDetails {
-    ActivityDetails::Result(ResultDetails {
-        marathon_id: result.marathon_id.clone(),
-        marathon_name: result.marathon_name.clone(),
-        runner_id: result.runner_id.clone(),
-        finish_time: result.finish_time.clone(),
-        points: result.points,
-        version: result.version,
-        status: result.status,
-    })
-}
 
 /// A result to record or correct, as the request says it.
 pub struct RecordResult {
@@ -118,7 +105,9 @@ pub async fn record(ports: Ports<'_>, actor: &Actor, request: RecordResult) -> R
         Some(_) => (ActivityKind::ResultCorrected, Outcome::Corrected),
         None => (ActivityKind::ResultRecorded, Outcome::Created),
     };
-    let log = ports.activity(actor, kind).with_details(details(&result));
+    let log = ports
+        .activity(actor, kind)
+        .with_details(ActivityDetails::Result((&result).into()));
     match ports
         .races
         .put_result(&result, existing.as_ref().map(|r| r.version), &log)
@@ -232,7 +221,7 @@ pub async fn remove(
     check_version(precondition, existing.version)?;
     let log = ports
         .activity(actor, ActivityKind::ResultRemoved)
-        .with_details(details(&existing));
+        .with_details(ActivityDetails::Result((&existing).into()));
     match ports
         .races
         .delete_result(&marathon.id, &runner, existing.version, &log)
