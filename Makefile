@@ -66,9 +66,10 @@ test-stack:
 	$(CLIPPY_ENV) cargo test -p mrmrthon-e2e --lib --bins --tests -- $(addprefix --skip ,$(STACK_WAITS)) 2>&1 | tee .test-stack.log; exit $${PIPESTATUS[0]}
 
 # Issue 16's race-scale proof at full size: 1,000 finishers imported on the local stack
-# (minutes: moto serves one DynamoDB request at a time).
+# (minutes: moto serves one DynamoDB request at a time). A race of 5,000: FINISHERS=5000.
+FINISHERS ?= 1000
 race-scale:
-	IMPORT_RACE_FINISHERS=1000 $(CLIPPY_ENV) cargo test -p mrmrthon-e2e --test import_race -- --nocapture
+	IMPORT_RACE_FINISHERS=$(FINISHERS) $(CLIPPY_ENV) cargo test -p mrmrthon-e2e --test import_race -- --nocapture
 
 test-crates:
 	$(CLIPPY_ENV) cargo test --workspace --exclude mrmrthon-e2e --lib --bins --tests 2>&1 | tee .test-crates.log; exit $${PIPESTATUS[0]}
