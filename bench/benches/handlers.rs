@@ -20,7 +20,7 @@ use domain::marathon::{Marathon, MarathonId};
 use domain::memory::MemoryUsers;
 use domain::paging::{Page, PageRequest};
 use domain::points::{Award, AwardChange, award_change};
-use domain::ports::{MarathonFilter, PointsStore, RaceStore, StoreError};
+use domain::ports::{MarathonFilter, PointsStore, RaceStore, StoreError, UserStore};
 use domain::record::Record;
 use domain::result::{OfficialResult, result_id};
 use domain::{Role, SystemClock, UserId, UserName};
@@ -320,9 +320,29 @@ fn record_api(c: &mut Criterion) {
     let rt = runtime();
     let (private_pem, public_pem) = local::provision::generate_key_pair().expect("a key pair");
     let signer = TokenSigner::from_pkcs8_pem(&private_pem, TokenConfig::new(ISSUER, AUDIENCE)).expect("key");
+    // record-api refuses the token of an account since deleted: the runner has one
+    let runner = UserId::generate();
+    let users = MemoryUsers::default();
+    rt.block_on(users.create_user(
+        &domain::User {
+            id: runner.clone(),
+            email: domain::Email::parse(&format!("{runner}@example.com").to_lowercase()).expect("an address"),
+            name: UserName::parse("Bench Runner").expect("a name"),
+            user_type: Role::Runner,
+            created_at: OffsetDateTime::now_utc(),
+        },
+        "hash",
+        &ActivityEntry::new(
+            runner.clone(),
+            domain::activity::ActivityKind::UserSignedUp,
+            OffsetDateTime::now_utc(),
+            Default::default(),
+        ),
+    ))
+    .expect("the runner's account");
     let api = record_api::Api {
         races: Arc::new(StubRaces),
-        users: Arc::new(MemoryUsers::default()),
+        users: Arc::new(users),
         points: Arc::new(StubPoints),
         leaderboard: Arc::new(StubPoints),
         // the routes measured here touch no import
@@ -342,7 +362,7 @@ fn record_api(c: &mut Criterion) {
     let router = record_api::router(Arc::new(api));
     let token = |signer: &TokenSigner| {
         signer
-            .issue_access(&UserId::generate(), Role::Runner, OffsetDateTime::now_utc())
+            .issue_access(&runner, Role::Runner, OffsetDateTime::now_utc())
             .expect("a token")
             .token
     };
