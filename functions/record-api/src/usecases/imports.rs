@@ -149,14 +149,8 @@ mod tests {
         let world = World::new();
         let organizer = world.user(Role::Organizer, "Org").await;
         let marathon = world.marathon(&organizer).await;
-        world.clock.advance(RACE_DAY - world.clock_now());
+        world.clock.advance(RACE_DAY - domain::Clock::now(&world.clock));
         (world, organizer, marathon)
-    }
-
-    impl World {
-        fn clock_now(&self) -> OffsetDateTime {
-            domain::Clock::now(&self.clock)
-        }
     }
 
     #[tokio::test]
@@ -196,7 +190,7 @@ mod tests {
             matches!(&early, Refusal::Conflict(d) if d.contains("2026-10-04")),
             "{early:?}"
         );
-        world.clock.advance(RACE_DAY - world.clock_now());
+        world.clock.advance(RACE_DAY - domain::Clock::now(&world.clock));
         let runner = world.user(Role::Runner, "Kim Runner").await;
         assert!(matches!(
             open_as(runner).await,
@@ -308,7 +302,7 @@ mod tests {
         assert_eq!(commit_now().await.unwrap().state, ImportState::Committing);
         assert_eq!(world.uploads.markers(), [marker.clone(), marker]);
         // once committed, nothing more is done
-        let now = world.clock_now();
+        let now = domain::Clock::now(&world.clock);
         world
             .imports
             .finish(&marathon.id, &opened.import.id, now)
