@@ -30,7 +30,8 @@ pub trait PointsWorld: Send + Sync {
     async fn user(&self, name: &str, role: Role) -> UserId;
 }
 
-/// A season of its own: a year from 3000 on, apart from other tests' (2100 to 2900).
+/// A season of its own: a year from 3000 on, apart from the other emulator tests' (1950
+/// to 2949).
 pub fn fresh_season() -> Season {
     let year = 3000 + (ulid::Ulid::new().random() % 6000) as u16;
     Season::from_year(year).expect("a four-digit year")
