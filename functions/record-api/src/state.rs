@@ -40,6 +40,10 @@ impl Api {
         crate::usecases::Ports {
             races: &*self.races,
             users: &*self.users,
+            points: &*self.points,
+            leaderboard: &*self.leaderboard,
+            imports: &*self.imports,
+            uploads: &self.files,
             clock: &*self.clock,
         }
     }

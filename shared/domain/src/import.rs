@@ -223,6 +223,18 @@ pub trait ImportStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// The imports bucket as record-api uses it (S3 in production): an upload URL for the
+/// file, and the commit marker.
+#[async_trait::async_trait]
+pub trait ImportUploads: Send + Sync {
+    /// A URL the client PUTs the object at `key` to (signed for `Content-Type:
+    /// text/csv`), usable for `expires`.
+    async fn presign_put(&self, key: &str, expires: std::time::Duration) -> Result<String, StoreError>;
+
+    /// Writes the (empty) marker object at `key`; writing it again is harmless.
+    async fn put_marker(&self, key: &str) -> Result<(), StoreError>;
+}
+
 /// Where an import's objects live in the imports bucket: the file, and the marker whose
 /// creation asks results-import to commit (the same trigger reads both).
 pub const OBJECT_PREFIX: &str = "imports/";

@@ -1,10 +1,17 @@
 //! In-memory adapters of the ports, for use-case and handler tests where the logic is the
 //! subject. The DynamoDB adapters have their own integration tests against the emulator;
-//! `race_contract` holds the checks both Races stores pass.
+//! `race_contract`, `points_contract` and `import_contract` hold the checks both the fake
+//! and the adapter of those ports pass.
 
+pub mod import_contract;
+mod imports;
+mod points;
+pub mod points_contract;
 pub mod race_contract;
 mod races;
 
+pub use imports::{MemoryImports, MemoryUploads};
+pub use points::MemoryLedger;
 pub use races::MemoryRaces;
 
 use std::collections::HashMap;
@@ -427,131 +434,6 @@ impl ManualClock {
 impl crate::Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// One award as the ledger keeps it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct LedgerAward {
-    points: u32,
-    version: u64,
-}
-
-#[derive(Default)]
-struct LedgerState {
-    /// Runners that exist, with their totals.
-    totals: HashMap<UserId, i64>,
-    awards: HashMap<(UserId, String), LedgerAward>,
-    /// Applied changes not yet announced, by runner, result and version, with their delta:
-    /// kept per version, so a newer version cannot erase an older one's announcement.
-    pending: HashMap<(UserId, String, u64), i64>,
-}
-
-/// The points ledger in memory, with the DynamoDB adapter's rules: an award moves only
-/// forward in version, the total by the difference; every applied change that moved the
-/// total is pending until `mark_notified`, and a redelivery of that version (even one a
-/// newer version overtook) reports it; a runner that does not exist is `Missing`.
-#[derive(Default)]
-pub struct MemoryLedger {
-    state: Mutex<LedgerState>,
-}
-
-impl MemoryLedger {
-    /// A runner the ledger knows, with no points yet.
-    pub fn add_runner(&self, runner: &UserId) {
-        self.lock().totals.entry(runner.clone()).or_insert(0);
-    }
-
-    pub fn total(&self, runner: &UserId) -> Option<i64> {
-        self.lock().totals.get(runner).copied()
-    }
-
-    /// Whether the award of `result_id`, at its current version, is announced, or None if
-    /// there is none.
-    pub fn notified(&self, runner: &UserId, result_id: &str) -> Option<bool> {
-        let state = self.lock();
-        let award = state.awards.get(&(runner.clone(), result_id.to_owned()))?;
-        Some(
-            !state
-                .pending
-                .contains_key(&(runner.clone(), result_id.to_owned(), award.version)),
-        )
-    }
-
-    /// The versions of `result_id` applied but not yet announced, oldest first.
-    pub fn pending(&self, runner: &UserId, result_id: &str) -> Vec<u64> {
-        let mut versions: Vec<u64> = self
-            .lock()
-            .pending
-            .keys()
-            .filter(|(r, id, _)| r == runner && id == result_id)
-            .map(|(_, _, version)| *version)
-            .collect();
-        versions.sort_unstable();
-        versions
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, LedgerState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-#[async_trait]
-impl crate::ports::PointsLedger for MemoryLedger {
-    async fn apply(
-        &self,
-        change: &crate::events::ResultChange,
-        _now: OffsetDateTime,
-    ) -> Result<crate::ports::LedgerOutcome, StoreError> {
-        use crate::points::{AwardChange, award_change};
-        use crate::ports::LedgerOutcome;
-        let mut state = self.lock();
-        let Some(&total) = state.totals.get(&change.runner_id) else {
-            return Err(StoreError::Missing("runner"));
-        };
-        let key = (change.runner_id.clone(), change.result_id.clone());
-        let stored = state.awards.get(&key).copied();
-        let apply = match stored {
-            Some(award) if award.version == change.version => None,
-            _ => match award_change(
-                stored.map(|a| (a.points, a.version)),
-                change.points,
-                change.version,
-            ) {
-                AwardChange::Stale => None,
-                AwardChange::Apply { delta } => Some(delta),
-            },
-        };
-        let Some(delta) = apply else {
-            // applied before (this version, or overtaken by a newer one): only its
-            // announcement can still be owed
-            let pending = (key.0, key.1, change.version);
-            return Ok(match state.pending.get(&pending) {
-                Some(&delta) => LedgerOutcome::Unnotified { delta, total },
-                None => LedgerOutcome::Unchanged,
-            });
-        };
-        state.awards.insert(
-            key.clone(),
-            LedgerAward {
-                points: change.points,
-                version: change.version,
-            },
-        );
-        // nothing to announce when the total did not move
-        if delta != 0 {
-            state.pending.insert((key.0, key.1, change.version), delta);
-        }
-        let total = total + delta;
-        state.totals.insert(change.runner_id.clone(), total);
-        Ok(LedgerOutcome::Applied { delta, total })
-    }
-
-    async fn mark_notified(&self, runner: &UserId, result_id: &str, version: u64) -> Result<(), StoreError> {
-        self.lock()
-            .pending
-            .remove(&(runner.clone(), result_id.to_owned(), version));
-        Ok(())
     }
 }
 

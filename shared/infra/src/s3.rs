@@ -162,3 +162,15 @@ mod tests {
         );
     }
 }
+
+/// The bucket as record-api's import use cases reach it.
+#[async_trait::async_trait]
+impl domain::import::ImportUploads for ImportFiles {
+    async fn presign_put(&self, key: &str, expires: Duration) -> Result<String, StoreError> {
+        ImportFiles::presign_put(self, key, expires).await
+    }
+
+    async fn put_marker(&self, key: &str) -> Result<(), StoreError> {
+        ImportFiles::put_marker(self, key).await
+    }
+}

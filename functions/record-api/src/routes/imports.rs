@@ -2,17 +2,14 @@
 //! presigned URL to PUT the results file to (S3, not this API: its body limit stays 64
 //! KiB); results-import answers the dry run on the import (GET), and the commit route
 //! starts the commit (a marker object results-import is triggered by). Its HTTP types are
-//! here, beside the routes, as the import's whole contract.
-
-use std::time::Duration;
+//! here, beside the routes, as the import's whole contract; its rules are
+//! in `usecases::imports`.
 
 use axum::Json;
 use axum::extract::State as Extract;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::import::{Import, ImportId, ImportMode, ImportState, commit_key, file_key};
-use domain::marathon::{Marathon, ResultRefusal};
-use domain::ports::StoreError;
+use domain::import::{Import, ImportMode, ImportState};
 use infra::http::openapi::ulid;
 use infra::http::{ApiJson, ApiPath, Caller, Problem};
 use serde::{Deserialize, Serialize};
@@ -20,11 +17,9 @@ use time::OffsetDateTime;
 use utoipa::openapi::schema::Schema;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{conflict, load_marathon, marathon_id, not_found, require_owner};
-use crate::state::{Api, State};
-
-/// How long an upload URL stays usable.
-pub const UPLOAD_EXPIRES: Duration = Duration::from_secs(15 * 60);
+use super::{marathon_id, reader};
+use crate::state::State;
+use crate::usecases::imports;
 
 fn marathon_id_schema() -> Schema {
     ulid("The marathon's id.").into()
@@ -212,24 +207,6 @@ pub struct ImportCreated {
     pub upload: Upload,
 }
 
-fn import_id(raw: &str) -> Result<ImportId, Problem> {
-    ImportId::parse(raw).ok_or_else(|| not_found("import"))
-}
-
-/// The organizer's marathon, open for results.
-async fn organizers_marathon(api: &Api, caller: &Caller, id: &str) -> Result<Marathon, Problem> {
-    let marathon = load_marathon(api, &marathon_id(id)?).await?;
-    require_owner(caller, &marathon)?;
-    Ok(marathon)
-}
-
-async fn load_import(api: &Api, marathon: &Marathon, id: &str) -> Result<Import, Problem> {
-    api.imports
-        .get(&marathon.id, &import_id(id)?)
-        .await?
-        .ok_or_else(|| not_found("import"))
-}
-
 /// Opens an import and gives the URL to upload its results file to.
 #[utoipa::path(
     post,
@@ -254,42 +231,20 @@ pub async fn create(
     ApiPath(ImportsPath { id }): ApiPath<ImportsPath>,
     ApiJson(body): ApiJson<ImportBody>,
 ) -> Result<Response, Problem> {
-    let marathon = organizers_marathon(&api, &caller, &id).await?;
-    caller.require_verified_email()?;
-    if let Some(reason) = marathon.result_refusal(api.clock.now().date()) {
-        return Err(conflict(match reason {
-            ResultRefusal::Cancelled => "the marathon is cancelled".to_owned(),
-            ResultRefusal::BeforeRaceDay => format!(
-                "results are recorded from race day on: the marathon is run on {} (UTC)",
-                marathon.date
-            ),
-        }));
-    }
-    let now = api.clock.now();
     let mode = match body.mode {
         Mode::Merge => ImportMode::Merge,
         Mode::Replace => ImportMode::Replace,
     };
-    let import = Import::new(
-        ImportId::generate(),
-        marathon.id.clone(),
-        caller.id.clone(),
-        mode,
-        now,
-    );
-    let url = api
-        .files
-        .presign_put(&file_key(&marathon.id, &import.id), UPLOAD_EXPIRES)
-        .await?;
-    api.imports.create(&import).await?;
-    let location = format!("/marathons/{}/imports/{}", marathon.id, import.id);
+    let opened = imports::open(api.ports(), &reader(caller), &marathon_id(&id)?, mode).await?;
+    let import = opened.import;
+    let location = format!("/marathons/{}/imports/{}", import.marathon_id, import.id);
     let created = ImportCreated {
         import: import.into(),
         upload: Upload {
-            url,
+            url: opened.upload_url,
             method: "PUT".into(),
             content_type: "text/csv".into(),
-            expires_at: now + UPLOAD_EXPIRES,
+            expires_at: opened.expires_at,
         },
     };
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created)).into_response())
@@ -314,8 +269,8 @@ pub async fn show(
     caller: Caller,
     ApiPath(ImportPath { id, import_id }): ApiPath<ImportPath>,
 ) -> Result<Json<ImportView>, Problem> {
-    let marathon = organizers_marathon(&api, &caller, &id).await?;
-    Ok(Json(load_import(&api, &marathon, &import_id).await?.into()))
+    let import = imports::status(api.ports(), &reader(caller), &marathon_id(&id)?, &import_id).await?;
+    Ok(Json(import.into()))
 }
 
 /// Commits the validated import: its valid rows are written as results (each as a
@@ -341,41 +296,12 @@ pub async fn commit(
     caller: Caller,
     ApiPath(ImportPath { id, import_id }): ApiPath<ImportPath>,
 ) -> Result<Response, Problem> {
-    let marathon = organizers_marathon(&api, &caller, &id).await?;
-    caller.require_verified_email()?;
-    let import = load_import(&api, &marathon, &import_id).await?;
-    match import.state {
-        ImportState::Committed => return Ok((StatusCode::OK, Json(ImportView::from(import))).into_response()),
-        ImportState::Validated => match api
-            .imports
-            .begin_commit(&marathon.id, &import.id, api.clock.now())
-            .await
-        {
-            // another request began it first: the marker below is the same
-            Ok(()) | Err(StoreError::Conflict) => {}
-            Err(e) => return Err(e.into()),
-        },
-        // already begun: the marker again resumes a commit that stopped
-        ImportState::Committing => {}
-        ImportState::AwaitingUpload => {
-            return Err(conflict(
-                "the file is not uploaded or its dry run is not done yet",
-            ));
-        }
-        ImportState::Rejected => {
-            return Err(conflict(
-                "the file cannot be imported (see file_error): upload another",
-            ));
-        }
-    }
-    api.files
-        .put_marker(&commit_key(&marathon.id, &import.id))
-        .await?;
-    let now = load_import(&api, &marathon, &import_id).await?;
-    let status = if now.state == ImportState::Committed {
+    let import = imports::commit(api.ports(), &reader(caller), &marathon_id(&id)?, &import_id).await?;
+    // 200 when there was nothing more to do, 202 while the commit runs
+    let status = if import.state == ImportState::Committed {
         StatusCode::OK
     } else {
         StatusCode::ACCEPTED
     };
-    Ok((status, Json(ImportView::from(now))).into_response())
+    Ok((status, Json(ImportView::from(import))).into_response())
 }

@@ -3,14 +3,12 @@
 use axum::Json;
 use axum::extract::State as Extract;
 use axum::response::{IntoResponse, Response};
-use domain::leaderboard::Season;
-use domain::paging::PageRequest;
 use infra::http::{ApiQuery, Caller, Problem};
 
-use super::reader;
+use super::{PageQuery, reader};
 use crate::contract::leaderboard::{BestView, Leaderboard, LeaderboardQuery, PersonalBests};
 use crate::state::State;
-use crate::usecases::records;
+use crate::usecases::{leaderboard, records};
 
 /// A season's runners by points.
 #[utoipa::path(
@@ -28,12 +26,11 @@ pub async fn show(
     Extract(api): Extract<State>,
     ApiQuery(query): ApiQuery<LeaderboardQuery>,
 ) -> Result<Response, Problem> {
-    let season = match query.season.as_deref() {
-        Some(raw) => Season::parse(raw)?,
-        None => Season::of(api.clock.now().date()),
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
     };
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
-    let standings = api.leaderboard.leaderboard(season, &page).await?;
+    let (season, standings) = leaderboard::season(api.ports(), query.season.as_deref(), &page).await?;
     Ok(Json(Leaderboard::new(season, standings)).into_response())
 }
 

@@ -15,8 +15,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, header};
-use domain::marathon::{Marathon, MarathonId};
-use domain::{Role, UserId};
+use domain::marathon::MarathonId;
 use infra::http::{Caller, Problem, ProblemType};
 use infra::served_routes;
 use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder};
@@ -104,14 +103,6 @@ pub fn marathon_id(raw: &str) -> Result<MarathonId, Problem> {
     MarathonId::parse(raw).ok_or_else(|| not_found("marathon"))
 }
 
-pub fn user_id(raw: &str, what: &str) -> Result<UserId, Problem> {
-    UserId::parse(raw).ok_or_else(|| not_found(what))
-}
-
-pub async fn load_marathon(api: &Api, id: &MarathonId) -> Result<Marathon, Problem> {
-    api.races.marathon(id).await?.ok_or_else(|| not_found("marathon"))
-}
-
 /// 401 for a token that outlives its account (`Refusal::AccountDeleted`): without the
 /// check a dying token could write personal data back after account-erasure removed it
 /// (docs/DESIGN.md, Account deletion). The client signs in again and cannot.
@@ -123,19 +114,6 @@ fn account_deleted() -> Problem {
     // RFC 6750: the token is valid as a token, but no longer names anyone
     problem.www_authenticate = Some("Bearer realm=\"mrmrthon\", error=\"invalid_token\"");
     problem
-}
-
-/// The owning organizer only: 403 for runners and for other organizers.
-pub fn require_owner(caller: &Caller, marathon: &Marathon) -> Result<(), Problem> {
-    caller.require(Role::Organizer)?;
-    if marathon.is_owned_by(&caller.id) {
-        Ok(())
-    } else {
-        Err(Problem::new(
-            ProblemType::Forbidden,
-            "only the marathon's organizer may do this",
-        ))
-    }
 }
 
 pub fn etag(version: u64) -> HeaderValue {

@@ -3,13 +3,12 @@
 use axum::Json;
 use axum::extract::State as Extract;
 use axum::response::{IntoResponse, Response};
-use domain::Role;
-use domain::points::PointsSummary;
 use infra::http::{ApiPath, Caller, Problem};
 
-use super::{not_found, user_id};
+use super::reader;
 use crate::contract::{PointsSummaryView, RunnerPath, RunnerPoints};
 use crate::state::State;
+use crate::usecases::points;
 
 /// The calling runner's total and how it came about.
 #[utoipa::path(
@@ -25,16 +24,8 @@ use crate::state::State;
     )
 )]
 pub async fn mine(Extract(api): Extract<State>, caller: Caller) -> Result<Response, Problem> {
-    caller.require(Role::Runner)?;
-    let (_, total) = api
-        .points
-        .total(&caller.id)
-        .await?
-        .ok_or_else(|| not_found("runner"))?;
-    let mut history = api.points.awards(&caller.id).await?;
-    // newest change first: what a runner wants to see
-    history.sort_by_key(|award| std::cmp::Reverse(award.updated_at));
-    Ok(Json(PointsSummaryView::from(PointsSummary { total, history })).into_response())
+    let summary = points::mine(api.ports(), &reader(caller)).await?;
+    Ok(Json(PointsSummaryView::from(summary)).into_response())
 }
 
 /// Any runner's total.
@@ -53,11 +44,6 @@ pub async fn of_runner(
     Extract(api): Extract<State>,
     ApiPath(RunnerPath { id }): ApiPath<RunnerPath>,
 ) -> Result<Response, Problem> {
-    let id = user_id(&id, "runner")?;
-    match api.points.total(&id).await? {
-        Some((user, total)) if user.user_type == Role::Runner => {
-            Ok(Json(RunnerPoints::new(&user, total)).into_response())
-        }
-        _ => Err(not_found("runner")),
-    }
+    let (user, total) = points::of_runner(api.ports(), &id).await?;
+    Ok(Json(RunnerPoints::new(&user, total)).into_response())
 }

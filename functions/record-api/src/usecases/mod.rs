@@ -6,15 +6,19 @@
 //! run them over `domain::memory`'s fakes.
 
 pub mod entries;
+pub mod imports;
+pub mod leaderboard;
 pub mod marathons;
+pub mod points;
 pub mod profile;
 pub mod records;
 pub mod results;
 
 use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
-use domain::marathon::{Marathon, MarathonId};
+use domain::import::{ImportStore, ImportUploads};
+use domain::marathon::{Marathon, MarathonId, ResultRefusal};
 use domain::paging::PageRequest;
-use domain::ports::{RaceStore, StoreError, UserStore};
+use domain::ports::{LeaderboardStore, PointsStore, RaceStore, StoreError, UserStore};
 use domain::{Clock, FieldError, Role, User, UserId, ValidationErrors};
 
 use crate::contract::{PageQuery, Precondition};
@@ -24,6 +28,12 @@ use crate::contract::{PageQuery, Precondition};
 pub struct Ports<'a> {
     pub races: &'a dyn RaceStore,
     pub users: &'a dyn UserStore,
+    /// Points as point-increase's ledger left them.
+    pub points: &'a dyn PointsStore,
+    pub leaderboard: &'a dyn LeaderboardStore,
+    pub imports: &'a dyn ImportStore,
+    /// The imports bucket: upload URLs and commit markers.
+    pub uploads: &'a dyn ImportUploads,
     pub clock: &'a dyn Clock,
 }
 
@@ -108,6 +118,19 @@ fn conflict(detail: impl Into<String>) -> Refusal {
     Refusal::Conflict(detail.into())
 }
 
+/// Results (one, or a file of them) are taken from race day on (UTC), for a marathon not
+/// cancelled.
+fn accepts_results(marathon: &Marathon, today: time::Date) -> Result<(), Refusal> {
+    match marathon.result_refusal(today) {
+        None => Ok(()),
+        Some(ResultRefusal::Cancelled) => Err(conflict("the marathon is cancelled")),
+        Some(ResultRefusal::BeforeRaceDay) => Err(conflict(format!(
+            "results are recorded from race day on: the marathon is run on {} (UTC)",
+            marathon.date
+        ))),
+    }
+}
+
 impl Ports<'_> {
     async fn marathon(&self, id: &MarathonId) -> Result<Marathon, Refusal> {
         self.races
@@ -162,7 +185,9 @@ pub(crate) mod fixtures {
 
     use domain::activity::{ActivityKind, RequestOrigin};
     use domain::marathon::Marathon;
-    use domain::memory::{ManualClock, MemoryRaces, MemoryUsers, race_contract};
+    use domain::memory::{
+        ManualClock, MemoryImports, MemoryLedger, MemoryRaces, MemoryUploads, MemoryUsers, race_contract,
+    };
     use domain::ports::{RaceStore, UserStore};
     use domain::{Email, Role, User, UserId, UserName};
     use time::OffsetDateTime;
@@ -181,6 +206,10 @@ pub(crate) mod fixtures {
     pub struct World {
         pub races: Arc<MemoryRaces>,
         pub users: Arc<MemoryUsers>,
+        /// The ledger, and the points and leaderboard read from it.
+        pub ledger: Arc<MemoryLedger>,
+        pub imports: Arc<MemoryImports>,
+        pub uploads: Arc<MemoryUploads>,
         pub clock: ManualClock,
     }
 
@@ -189,6 +218,9 @@ pub(crate) mod fixtures {
             Self {
                 races: Arc::default(),
                 users: Arc::default(),
+                ledger: Arc::default(),
+                imports: Arc::default(),
+                uploads: Arc::default(),
                 clock: ManualClock::new(START),
             }
         }
@@ -197,6 +229,10 @@ pub(crate) mod fixtures {
             Ports {
                 races: &*self.races,
                 users: &*self.users,
+                points: &*self.ledger,
+                leaderboard: &*self.ledger,
+                imports: &*self.imports,
+                uploads: &*self.uploads,
                 clock: &self.clock,
             }
         }
@@ -213,6 +249,13 @@ pub(crate) mod fixtures {
             };
             let log = race_contract::act(&id, ActivityKind::UserSignedUp);
             self.users.create_user(&user, "hash", &log).await.unwrap();
+            // the Users table's profile, as the points ports read it
+            self.ledger.add_profile(&domain::PublicProfile {
+                id: id.clone(),
+                name: user.name.clone(),
+                user_type: role,
+                deleted: false,
+            });
             Actor {
                 id,
                 role,

@@ -2,14 +2,14 @@
 //! corrects and removes them from race day on; a runner reads their own.
 
 use domain::activity::{ActivityDetails, ActivityKind};
-use domain::marathon::{MarathonId, ResultRefusal};
+use domain::marathon::MarathonId;
 use domain::paging::{Page, PageRequest};
 use domain::ports::StoreError;
 use domain::race::{Category, ResultFields, ResultStatus, Splits};
 use domain::result::{FinishTime, OfficialResult, ResultRunner, parse_bonus};
 use domain::{FieldError, Role, ValidationErrors};
 
-use super::{Actor, Ports, Refusal, check_version, conflict, page, user_id};
+use super::{Actor, Ports, Refusal, accepts_results, check_version, conflict, page, user_id};
 use crate::contract::{self, PageQuery, Precondition, ResultBody, ResultsQuery};
 use crate::ranking::{RankCursor, Search};
 
@@ -53,15 +53,7 @@ pub async fn record(ports: Ports<'_>, actor: &Actor, request: RecordResult) -> R
     let runner = user_id(&request.runner, "runner")?;
     let (fields, bonus) = result_fields(request.body)?;
     let now = ports.clock.now();
-    if let Some(reason) = marathon.result_refusal(now.date()) {
-        return Err(conflict(match reason {
-            ResultRefusal::Cancelled => "the marathon is cancelled".to_owned(),
-            ResultRefusal::BeforeRaceDay => format!(
-                "results are recorded from race day on: the marathon is run on {} (UTC)",
-                marathon.date
-            ),
-        }));
-    }
+    accepts_results(&marathon, now.date())?;
     let entry = ports
         .races
         .entry(&marathon.id, &runner)

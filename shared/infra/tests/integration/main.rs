@@ -3,7 +3,9 @@
 
 mod erasure;
 mod idempotency;
+mod import_contract;
 mod points;
+mod points_contract;
 mod race_contract;
 mod race_day;
 mod races;
