@@ -128,6 +128,18 @@ impl ImportFiles {
     }
 }
 
+/// The bucket as record-api's import use cases reach it.
+#[async_trait::async_trait]
+impl domain::import::ImportUploads for ImportFiles {
+    async fn presign_put(&self, key: &str, expires: Duration) -> Result<String, StoreError> {
+        ImportFiles::presign_put(self, key, expires).await
+    }
+
+    async fn put_marker(&self, key: &str) -> Result<(), StoreError> {
+        ImportFiles::put_marker(self, key).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,17 +172,5 @@ mod tests {
             std::ptr::eq(files.client(), copy.client()),
             "one client for the container"
         );
-    }
-}
-
-/// The bucket as record-api's import use cases reach it.
-#[async_trait::async_trait]
-impl domain::import::ImportUploads for ImportFiles {
-    async fn presign_put(&self, key: &str, expires: Duration) -> Result<String, StoreError> {
-        ImportFiles::presign_put(self, key, expires).await
-    }
-
-    async fn put_marker(&self, key: &str) -> Result<(), StoreError> {
-        ImportFiles::put_marker(self, key).await
     }
 }
