@@ -128,6 +128,11 @@ lint: tools
 	@diff <(cargo tree --workspace -e normal,build,dev --prefix none -f '{p} {f}' --target all | sort -u) \
 	  <(cargo tree -p mrmrthon-e2e -e normal,build,dev --prefix none -f '{p} {f}' --target all | sort -u) | grep '^>' \
 	  && { echo "mrmrthon-e2e alone resolves other dependency features than the workspace (above): declare them in tests/Cargo.toml"; exit 1; } || true
+	@# nor may a dev-dependency add features: `cargo run --bin NAME` (make dev, cargo lambda
+	@# watch, local/tests/integration/crash.rs) resolves without them and would rebuild (bench/Cargo.toml)
+	@diff <(cargo tree --workspace -e normal,build --prefix none -f '{p} {f}' --target all | sed 's/ (\*)$$//' | sort -u) \
+	  <(cargo tree --workspace -e normal,build,dev --prefix none -f '{p} {f}' --target all | sed 's/ (\*)$$//' | sort -u) | grep '^<' \
+	  && { echo "dev-dependencies change the features of the crates above: declare them as normal dependencies (bench/Cargo.toml)"; exit 1; } || true
 
 fmt:
 	cargo fmt --all

@@ -3,7 +3,7 @@
 //! responses are built from the domain's types and show only what a client may see (no
 //! `correlation_id`, no keys). The OpenAPI document is derived from these same types, and
 //! the schemas of the rules the domain checks come from the functions below, so the
-//! document says what the code does (tests in `tests/openapi.rs` hold them together).
+//! document says what the code does (tests in `tests/integration/openapi.rs` hold them together).
 
 use domain::FieldError;
 use domain::entry::Entry;

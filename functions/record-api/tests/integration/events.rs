@@ -1,9 +1,7 @@
 //! Handler tests from events/record-api/: each sample, with its placeholders filled in
 //! (ids, tokens and the race date of this run), through lambda_http and the router.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::Role;
 use serde_json::Value;
 

@@ -2,9 +2,7 @@
 //! awards applied by the real ledger (as point-increase applies them), then read back
 //! ranked and paged; bests from official results and private records.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::Role;
 use domain::events::ResultChange;
 use domain::marathon::MarathonId;

@@ -2,12 +2,10 @@
 //! names exactly the routes template.yaml gives login, and what it requires is what the
 //! code refuses (checked through the router, the store in memory).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use domain::memory::MemoryUsers;
 use serde_json::{Value, json};
 

@@ -1,11 +1,9 @@
 //! The authorization matrix: every route, called by nobody, a runner, the owning
 //! organizer and another organizer. A route missing from the matrix fails the test.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use domain::Role;
 use serde_json::{Value, json};
 

@@ -3,11 +3,9 @@
 //! run (results-import is not running here), and cannot be committed before it. Others
 //! may neither open nor read it.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use domain::Role;
 use http::Method;
 use serde_json::json;

@@ -1,8 +1,6 @@
 //! Entries against the emulator: registration rules, cancellation, listings.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::Role;
 use serde_json::json;
 

@@ -1,8 +1,6 @@
 //! Marathons against the emulator: create, read, list, edit with If-Match, cancel.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::Role;
 use serde_json::json;
 

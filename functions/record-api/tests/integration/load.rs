@@ -1,9 +1,7 @@
 //! Correctness under concurrency and volume: capacity holds under a rush of
 //! registrations; paging a large ranking returns every result once, in order.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::Role;
 use futures::StreamExt;
 use serde_json::json;

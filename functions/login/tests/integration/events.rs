@@ -1,11 +1,9 @@
 //! Handler tests: the sample events in events/login/ through lambda_http and the router,
 //! with the user store in memory. The same scenarios run against DynamoDB in `dynamo.rs`.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use domain::memory::MemoryUsers;
 use serde_json::{Value, json};
 
@@ -18,7 +16,7 @@ macro_rules! scenarios {
     ($($name:ident),* $(,)?) => {$(
         #[tokio::test]
         async fn $name() {
-            common::scenarios::$name(&memory_app()).await;
+            crate::common::scenarios::$name(&memory_app()).await;
         }
     )*};
 }
@@ -151,7 +149,7 @@ async fn a_lock_is_logged_once_and_a_password_change_once_for_their_mails() {
     let users = Arc::new(MemoryUsers::default());
     let app = app(users.clone(), &private_pem, &public_pem);
     let count = |kind| users.activity().iter().filter(|e| e.kind == kind).count();
-    let (email, _) = common::scenarios::new_session(&app, "mails").await;
+    let (email, _) = crate::common::scenarios::new_session(&app, "mails").await;
     // guesses until the lock, each waiting out its delay, then more refused during it
     for failures in 1..=app.lockout.lock_after {
         assert_eq!(login(&app.router, &email, "wrong password!").await.status, 401);
@@ -189,7 +187,7 @@ async fn password_reset_by_mail() {
     let (private_pem, public_pem) = key_pair();
     let users = Arc::new(MemoryUsers::default());
     let app = app(users.clone(), &private_pem, &public_pem);
-    common::scenarios::password_reset_by_mail(&app, |user| {
+    crate::common::scenarios::password_reset_by_mail(&app, |user| {
         let users = users.clone();
         async move {
             users
@@ -211,7 +209,7 @@ async fn email_verification() {
     let (private_pem, public_pem) = key_pair();
     let users = Arc::new(MemoryUsers::default());
     let app = app(users.clone(), &private_pem, &public_pem);
-    common::scenarios::email_verification(&app, |user| {
+    crate::common::scenarios::email_verification(&app, |user| {
         let users = users.clone();
         async move {
             users

@@ -1,8 +1,6 @@
 //! Private records against the emulator: owner only, and no existence leak.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::Role;
 use serde_json::json;
 

@@ -1,10 +1,8 @@
 //! The login scenarios against the emulator: real SDK calls, the real DynamoDB adapter,
 //! the signing key read from Secrets Manager, settings from template.yaml.
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use infra::tokens::{TokenConfig, TokenVerifier};
 use login::{Auth, Settings};
 
@@ -39,7 +37,7 @@ macro_rules! scenarios {
     ($($name:ident),* $(,)?) => {$(
         #[tokio::test]
         async fn $name() {
-            common::scenarios::$name(&dynamo_app().await).await;
+            crate::common::scenarios::$name(&dynamo_app().await).await;
         }
     )*};
 }
@@ -169,7 +167,7 @@ async fn password_reset_by_mail() {
     let (sdk, settings) = settings().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let table = settings.activity_table.clone();
-    common::scenarios::password_reset_by_mail(&app, |user| {
+    crate::common::scenarios::password_reset_by_mail(&app, |user| {
         let (client, table) = (client.clone(), table.clone());
         async move {
             let items = client
@@ -212,7 +210,7 @@ async fn email_verification() {
     let (sdk, settings) = settings().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let table = settings.activity_table.clone();
-    common::scenarios::email_verification(&app, |user| {
+    crate::common::scenarios::email_verification(&app, |user| {
         let (client, table) = (client.clone(), table.clone());
         async move {
             let items = client

@@ -2,9 +2,7 @@
 //! private race profiles, result statuses and times, the points policy for non-finishers,
 //! and the ranking with its places, category filter, search and paging.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::Role;
 use serde_json::{Value, json};
 

@@ -1,10 +1,8 @@
 //! Official results against the emulator: entry required, versions, ranking, deletion,
 //! and each change written to the activity log in the same transaction.
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use domain::Role;
 use serde_json::json;
 

@@ -1,9 +1,7 @@
 //! An organizer whose token says the address is unverified prepares marathons but records
 //! and deletes no results (issue 15 item 2): results are what mint points.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::Role;
 use serde_json::json;
 

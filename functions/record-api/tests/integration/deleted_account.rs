@@ -1,9 +1,7 @@
 //! A deleted account's access token against the emulator: it lives until it expires,
 //! but writes nothing in the account's name (docs/DESIGN.md, Account deletion).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::Role;
 use domain::activity::{ActivityEntry, ActivityKind, RequestOrigin};
 use domain::ports::UserStore;

@@ -1,9 +1,7 @@
 //! Points as the pipeline leaves them in the Users table, read through the API.
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use domain::Role;
 
 #[tokio::test]
