@@ -90,21 +90,29 @@ browser:
 	fi
 	@/usr/bin/chromium --version && /usr/bin/chromedriver --version
 
-$(VENV)/.installed: local/requirements.txt
+# The virtualenvs are filled by uv (pinned in local/requirements-uv.txt, from PyPI): from its
+# cache an install is about a second, where pip spent a minute of CPU unpacking and
+# compiling the same wheels while make test's build wanted both cores.
+UV := $(VENV)/bin/uv
+$(UV): local/requirements-uv.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements-uv.txt
+	touch $@
+
+$(VENV)/.installed: local/requirements.txt $(UV)
+	$(UV) pip install --quiet --python $(VENV)/bin/python -r local/requirements.txt
 	touch $@
 
 # aws-sam-cli pins older boto3/pydantic/click than moto wants: its own virtualenv.
-$(SAM_VENV)/.installed: local/requirements-sam.txt
+$(SAM_VENV)/.installed: local/requirements-sam.txt $(UV)
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements-sam.txt
+	$(UV) pip install --quiet --python $(SAM_VENV)/bin/python -r local/requirements-sam.txt
 	touch $@
 
 # schemathesis's pins need not agree with moto's: a virtualenv of its own.
-$(API_VENV)/.installed: local/requirements-api.txt
+$(API_VENV)/.installed: local/requirements-api.txt $(UV)
 	$(PYTHON) -m venv $(API_VENV)
-	$(API_VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements-api.txt
+	$(UV) pip install --quiet --python $(API_VENV)/bin/python -r local/requirements-api.txt
 	touch $@
 
 # schemathesis, every check, against the whole HTTP API on the local stack (functions
