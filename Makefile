@@ -60,16 +60,16 @@ test:
 # race imported), the other whole-stack tests, and every other crate's.
 STACK_WAITS := a_result_recorded_while_the_points_topic_is_gone a_short_soak_under_faults finishers_imported_from_one_file
 test-stack-waits:
-	IMPORT_RACE_FINISHERS=100 $(CLIPPY_ENV) cargo test -p mrmrthon-e2e --test outage --test soak --test import_race 2>&1 | tee .test-stack-waits.log; exit $${PIPESTATUS[0]}
+	IMPORT_RACE_FINISHERS=100 $(CLIPPY_ENV) cargo test -p mrmrthon-e2e --test whole_stack -- --test-threads 1 $(STACK_WAITS) 2>&1 | tee .test-stack-waits.log; exit $${PIPESTATUS[0]}
 
 test-stack:
-	$(CLIPPY_ENV) cargo test -p mrmrthon-e2e --lib --bins --tests -- $(addprefix --skip ,$(STACK_WAITS)) 2>&1 | tee .test-stack.log; exit $${PIPESTATUS[0]}
+	$(CLIPPY_ENV) cargo test -p mrmrthon-e2e --lib --bins --tests -- --test-threads 1 $(addprefix --skip ,$(STACK_WAITS)) 2>&1 | tee .test-stack.log; exit $${PIPESTATUS[0]}
 
 # Issue 16's race-scale proof at full size: 1,000 finishers imported on the local stack
 # (minutes: moto serves one DynamoDB request at a time). A race of 5,000: FINISHERS=5000.
 FINISHERS ?= 1000
 race-scale:
-	IMPORT_RACE_FINISHERS=$(FINISHERS) $(CLIPPY_ENV) cargo test -p mrmrthon-e2e --test import_race -- --nocapture
+	IMPORT_RACE_FINISHERS=$(FINISHERS) $(CLIPPY_ENV) cargo test -p mrmrthon-e2e --test whole_stack -- finishers_imported_from_one_file --nocapture
 
 test-crates:
 	$(CLIPPY_ENV) cargo test --workspace --exclude mrmrthon-e2e --lib --bins --tests 2>&1 | tee .test-crates.log; exit $${PIPESTATUS[0]}
@@ -79,7 +79,7 @@ test-build:
 
 tools: $(VENV)/.installed $(SAM_VENV)/.installed
 
-# Debian's Chromium and its matching ChromeDriver for the browser test (tests/web_browser.rs),
+# Debian's Chromium and its matching ChromeDriver for the browser test (tests/whole_stack/web_browser.rs),
 # installed when absent: a browser downloaded from anywhere else is refused on these machines.
 # Noto CJK so the Korean pages' screenshots show Korean, not boxes.
 browser:
@@ -178,7 +178,7 @@ bench-web: web browser
 	cargo run --release -q -p mrmrthon-bench -- web $(BENCH_ARGS)
 
 # The fault-injection soak -> RELIABILITY.md (not part of `make test`, which runs a short
-# one: tests/soak_short.rs). A stack of its own on loopback, the functions in-process;
+# one: tests/whole_stack/soak_short.rs). A stack of its own on loopback, the functions in-process;
 # 500 result operations at 20% faults with a 60 s topic outage take about 5 minutes.
 # Options: make soak SOAK_OPS=2000 SOAK_FAULTS=0.3 SOAK_SEED=9 (also SOAK_RUNNERS,
 # SOAK_MARATHONS, SOAK_OUTAGE and SOAK_SETTLE in seconds, SOAK_WORKERS, SOAK_REPORT).

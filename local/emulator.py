@@ -323,7 +323,7 @@ ses_models.SESBackend.send_raw_email = _send_raw_email_faulty
 # {"sns": {"seconds": N}}: every publish answers "Topic does not exist", as while a topic is
 # gone. Tests hold it while they bring a deleted topic back, so that no publish lands in the
 # moment between the topic's return and its subscription's (a message published then has no
-# subscriber; on AWS that gap is what reconciliation repairs, tests/reconcile.rs).
+# subscriber; on AWS that gap is what reconciliation repairs, tests/whole_stack/reconcile.rs).
 def _sns_faulty(publish):
     def faulty(self, *args, **kwargs):
         if _fault("sns") is not None:

@@ -1,5 +1,5 @@
 //! Race scale on the local stack (issue 16, item 7): finishers imported from one file
-//! (1,000 in `tests/import_race.rs`; `make bench`'s pipeline part, bench/src/pipeline.rs,
+//! (1,000 in `tests/whole_stack/import_race.rs`; `make bench`'s pipeline part, bench/src/pipeline.rs,
 //! times the same way per runner at 5,000). The organizer opens an import, uploads the file to the presigned URL (S3 on the
 //! emulator), and the bucket's trigger runs results-import's dry run: the planted errors
 //! come back by line, column and reason, and nothing is written. The commit is then
@@ -91,7 +91,7 @@ pub async fn import_race(finishers: usize, kill: bool) -> RaceTimings {
     #[allow(non_snake_case)]
     let FINISHERS = finishers;
     let started = Instant::now();
-    let stack = Stack::shared();
+    let stack = &Stack::start().expect("the local stack starts");
     let sdk = stack.sdk_config().await;
     let provisioned = stack.provisioned();
     let sink = discord_sink(provisioned, &sdk).await;

@@ -15,7 +15,7 @@
 //! - functions die in the middle of a batch after committing part of it, die while idle,
 //!   and get batches twice (`chaos`);
 //! - the points topic is deleted for a while mid-run and brought back with its
-//!   subscription as one redeploy (as tests/outage.rs does).
+//!   subscription as one redeploy (as tests/whole_stack/outage.rs does).
 
 pub mod chaos;
 pub mod checker;
@@ -702,7 +702,7 @@ async fn operate(
 }
 
 /// The points topic goes away with its subscription for `length`, then both come back as
-/// one redeploy (the emulator refuses publishes until both exist, as tests/outage.rs does).
+/// one redeploy (the emulator refuses publishes until both exist, as tests/whole_stack/outage.rs does).
 async fn topic_outage(endpoint: &str, sdk: &SdkConfig, topic: &str, length: Duration) -> Result<(), String> {
     let sns = aws_sdk_sns::Client::new(sdk);
     let subscriptions = sns

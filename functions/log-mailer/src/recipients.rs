@@ -15,7 +15,7 @@ use infra::dynamo::keys;
 use crate::compose::Language;
 
 /// The profile attributes the mailer reads, and the only ones its IAM policy allows
-/// (`dynamodb:Attributes` in template.yaml, checked by tests/template_policy.rs).
+/// (`dynamodb:Attributes` in template.yaml, checked by tests/whole_stack/template_policy.rs).
 pub const PROFILE_ATTRIBUTES: [&str; 4] = ["email", "name", "language", "email_verified"];
 
 /// Where a notice goes: what the profile says about its owner.

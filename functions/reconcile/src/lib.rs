@@ -226,7 +226,7 @@ pub fn connect(sdk: &aws_config::SdkConfig, settings: &config::Settings) -> Reco
     }
 }
 
-/// The selection rule and a pass over in-memory fakes (tests/reconcile.rs runs it on the
+/// The selection rule and a pass over in-memory fakes (tests/whole_stack/reconcile.rs runs it on the
 /// local stack against the real index, ledger and topic).
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 //! show in the `make dev` log.
 //!
 //! Every metric the code emits is a `Metric`, so the dashboard in template.yaml can be
-//! checked against `Metric::ALL` (tests/template_policy.rs).
+//! checked against `Metric::ALL` (tests/whole_stack/template_policy.rs).
 
 use std::sync::OnceLock;
 

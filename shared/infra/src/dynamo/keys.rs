@@ -1,7 +1,7 @@
 //! Every table's key layout, defined once. The adapters here write and query by these;
 //! the other readers (log-mailer's directory and continuations, official-record-stream's
 //! translation) recognise items by them; template.yaml's stream filters match them
-//! (tests/template_policy.rs checks the prefixes there against these constants).
+//! (tests/whole_stack/template_policy.rs checks the prefixes there against these constants).
 
 use domain::marathon::MarathonId;
 use domain::source_throttle::{SourceKey, Window};

@@ -35,7 +35,7 @@ pub const BOARD_SK: &str = "lb_sk";
 pub const SEASON: &str = "season";
 pub const SEASON_POINTS: &str = "season_points";
 /// Every attribute of a season item besides its key: what the ledger writes
-/// (point-increase's IAM `dynamodb:Attributes`, tests/template_policy.rs).
+/// (point-increase's IAM `dynamodb:Attributes`, tests/whole_stack/template_policy.rs).
 pub const SEASON_ATTRIBUTES: [&str; 4] = [SEASON, SEASON_POINTS, BOARD_PK, BOARD_SK];
 /// What record-api reads to name the runners of a page (its IAM list has them).
 pub const NAME_ATTRIBUTES: [&str; 2] = ["id", "name"];

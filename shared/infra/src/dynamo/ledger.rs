@@ -36,7 +36,7 @@ pub const PENDING_ATTRIBUTES: [&str; 4] = ["result_id", "version", "delta", "app
 
 /// Every attribute point-increase reads or writes in the Users table: the keys, the
 /// profile's total, the award, pending and season items. Its IAM policy allows these only
-/// (`dynamodb:Attributes`, checked against this list by tests/template_policy.rs), so it
+/// (`dynamodb:Attributes`, checked against this list by tests/whole_stack/template_policy.rs), so it
 /// can neither read nor write credentials, names or addresses.
 pub fn ledger_attributes() -> Vec<&'static str> {
     let mut all = vec!["pk", "sk", TOTAL_POINTS];

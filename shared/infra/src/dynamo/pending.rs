@@ -15,7 +15,7 @@ use super::keys::{PENDING, PENDING_AWARD, PENDING_INDEX, PENDING_SINCE, award_ke
 use super::{Item, n, s};
 
 /// The Races attributes an acknowledgement touches (reconcile's IAM policy allows only
-/// these on the table, tests/template_policy.rs): the key, the marker, the condition.
+/// these on the table, tests/whole_stack/template_policy.rs): the key, the marker, the condition.
 pub const ACKNOWLEDGE_ATTRIBUTES: [&str; 5] = ["pk", "sk", PENDING, PENDING_SINCE, "version"];
 
 /// The Users attributes reconcile reads: an award item's applied version.

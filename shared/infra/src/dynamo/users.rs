@@ -55,7 +55,7 @@ struct ProfileItem {
 /// What a profile shows the functions that only need to name or mail someone: the
 /// `User`'s serde form, never the credentials. record-api's and log-mailer's IAM policies
 /// allow reading no other attribute of the Users table (`dynamodb:Attributes`, checked
-/// against these lists by tests/template_policy.rs).
+/// against these lists by tests/whole_stack/template_policy.rs).
 pub const PUBLIC_PROFILE_ATTRIBUTES: [&str; 5] = ["id", "email", "name", "user_type", "created_at"];
 
 /// Set on a deleted account's profile (RFC 3339), which keeps only its id, role, creation

@@ -18,7 +18,7 @@ const OUTAGE: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn a_result_recorded_while_the_points_topic_is_gone_is_awarded_once_it_is_back() {
-    let stack = Stack::shared();
+    let stack = &Stack::start().expect("the local stack starts");
     let sdk = stack.sdk_config().await;
     let provisioned = stack.provisioned();
     let invoker = with_record_api(InProcess::new(), provisioned, &sdk).await;

@@ -70,7 +70,7 @@ impl Client {
 /// A user straight into the Users table, with an access token signed by the stack's key.
 #[tokio::test]
 async fn results_become_points() {
-    let stack = Stack::shared();
+    let stack = &Stack::start().expect("the local stack starts");
     let sdk = stack.sdk_config().await;
     let provisioned = stack.provisioned();
     let sink = discord_sink(provisioned, &sdk).await;

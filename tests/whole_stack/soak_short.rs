@@ -11,7 +11,9 @@ use mrmrthon_e2e::soak::{self, Config, report};
 async fn a_short_soak_under_faults_loses_duplicates_and_invents_nothing() {
     let config = Config::from_env(Config::short()).unwrap();
     let started = Instant::now();
-    let outcome = soak::run(Stack::shared(), &config).await.unwrap();
+    let outcome = soak::run(&Stack::start().expect("the local stack starts"), &config)
+        .await
+        .unwrap();
     let summary = report::summary(&outcome);
     println!("{summary}\n{:?} in all: {:?}", outcome.timings, started.elapsed());
     assert_eq!(outcome.history.len(), config.operations);

@@ -55,7 +55,7 @@ fn result_entry(runner: &UserId) -> ActivityEntry {
 
 #[tokio::test]
 async fn mails_due_while_the_ses_quota_is_spent_are_sent_once_when_it_is_back() {
-    let stack = Stack::shared();
+    let stack = &Stack::start().expect("the local stack starts");
     let sdk = stack.sdk_config().await;
     let provisioned = stack.provisioned();
     let env = provisioned.function_env("LogMailerFunction").unwrap();

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn results_and_removals_whose_events_were_lost_are_repaired_by_one_pass_once() {
-    let stack = Stack::shared();
+    let stack = &Stack::start().expect("the local stack starts");
     let sdk = stack.sdk_config().await;
     let provisioned = stack.provisioned();
     let invoker = with_record_api(InProcess::new(), provisioned, &sdk).await;

@@ -31,7 +31,7 @@ async fn post(http: &HttpClient, url: &str, correlation_id: &str, body: &Value) 
 
 #[tokio::test]
 async fn signup_then_login_through_the_gateway() {
-    let stack = Stack::shared();
+    let stack = &Stack::start().expect("the local stack starts");
     let sdk = stack.sdk_config().await;
     let invoker = with_login(InProcess::new(), stack.provisioned(), &sdk).await;
     let services = Services::start(

@@ -49,7 +49,7 @@ fn marathon(date: time::Date, name: &str) -> Value {
 
 #[tokio::test]
 async fn a_deleted_runner_leaves_the_ranking_true_under_no_name() {
-    let stack = Stack::shared();
+    let stack = &Stack::start().expect("the local stack starts");
     let sdk = stack.sdk_config().await;
     let provisioned = stack.provisioned();
     let invoker = with_login(InProcess::new(), provisioned, &sdk).await;
