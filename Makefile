@@ -60,10 +60,10 @@ test:
 # race imported), the other whole-stack tests, and every other crate's.
 STACK_WAITS := a_result_recorded_while_the_points_topic_is_gone a_short_soak_under_faults finishers_imported_from_one_file
 test-stack-waits:
-	IMPORT_RACE_FINISHERS=100 $(CLIPPY_ENV) cargo test -p mrmrthon-e2e --test whole_stack -- --test-threads 1 $(STACK_WAITS) 2>&1 | tee .test-stack-waits.log; exit $${PIPESTATUS[0]}
+	IMPORT_RACE_FINISHERS=100 $(CLIPPY_ENV) cargo test -p mrmrthon-e2e --test whole_stack -- --test-threads 3 $(STACK_WAITS) 2>&1 | tee .test-stack-waits.log; exit $${PIPESTATUS[0]}
 
 test-stack:
-	$(CLIPPY_ENV) cargo test -p mrmrthon-e2e --lib --bins --tests -- --test-threads 1 $(addprefix --skip ,$(STACK_WAITS)) 2>&1 | tee .test-stack.log; exit $${PIPESTATUS[0]}
+	$(CLIPPY_ENV) cargo test -p mrmrthon-e2e --lib --bins --tests -- --test-threads 2 $(addprefix --skip ,$(STACK_WAITS)) 2>&1 | tee .test-stack.log; exit $${PIPESTATUS[0]}
 
 # Issue 16's race-scale proof at full size: 1,000 finishers imported on the local stack
 # (minutes: moto serves one DynamoDB request at a time). A race of 5,000: FINISHERS=5000.
@@ -91,8 +91,9 @@ browser:
 	@/usr/bin/chromium --version && /usr/bin/chromedriver --version
 
 # The virtualenvs are filled by uv (pinned in local/requirements-uv.txt, from PyPI): from its
-# cache an install is about a second, where pip spent a minute of CPU unpacking and
-# compiling the same wheels while make test's build wanted both cores.
+# cache it links the files in and compiles the bytecode on both cores, a third of the CPU
+# pip spent while make test's build wanted those cores. Compiled here, not on first import:
+# make test's emulators start four at a time and each would compile the same modules.
 UV := $(VENV)/bin/uv
 $(UV): local/requirements-uv.txt
 	$(PYTHON) -m venv $(VENV)
@@ -100,19 +101,19 @@ $(UV): local/requirements-uv.txt
 	touch $@
 
 $(VENV)/.installed: local/requirements.txt $(UV)
-	$(UV) pip install --quiet --python $(VENV)/bin/python -r local/requirements.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(VENV)/bin/python -r local/requirements.txt
 	touch $@
 
 # aws-sam-cli pins older boto3/pydantic/click than moto wants: its own virtualenv.
 $(SAM_VENV)/.installed: local/requirements-sam.txt $(UV)
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(UV) pip install --quiet --python $(SAM_VENV)/bin/python -r local/requirements-sam.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(SAM_VENV)/bin/python -r local/requirements-sam.txt
 	touch $@
 
 # schemathesis's pins need not agree with moto's: a virtualenv of its own.
 $(API_VENV)/.installed: local/requirements-api.txt $(UV)
 	$(PYTHON) -m venv $(API_VENV)
-	$(UV) pip install --quiet --python $(API_VENV)/bin/python -r local/requirements-api.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(API_VENV)/bin/python -r local/requirements-api.txt
 	touch $@
 
 # schemathesis, every check, against the whole HTTP API on the local stack (functions

@@ -224,7 +224,10 @@ impl BucketMapping {
                 }
             };
             if messages.is_empty() {
-                tokio::time::sleep(self.timing.queue_wait.min(Duration::from_millis(200))).await;
+                // a short poll (under a second) pauses; a long poll has waited already
+                if wait == 0 {
+                    tokio::time::sleep(self.timing.queue_wait.min(Duration::from_millis(200))).await;
+                }
                 continue;
             }
             // S3 invokes once per event, each on its own

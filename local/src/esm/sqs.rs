@@ -112,7 +112,7 @@ impl QueueMapping {
             Ok(messages) => Received::Batch(messages),
             Err(message) => {
                 tracing::warn!(mapping = %self.spec.name(), "{message}");
-                tokio::time::sleep(self.timing.queue_wait.max(Duration::from_millis(200))).await;
+                tokio::time::sleep(self.timing.retry_backoff.max(Duration::from_millis(200))).await;
                 Received::Failed
             }
         }

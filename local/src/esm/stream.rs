@@ -138,6 +138,8 @@ impl StreamMapping {
     pub async fn run(self: Arc<Self>, mut cursor: Cursor, polls: Arc<ShardPolls>) {
         let mut pending: VecDeque<StreamItem> = VecDeque::new();
         let mut window_opened: Option<Instant> = None;
+        // empty reads in a row: an idle shard is read less often (Timing::stream_idle)
+        let mut empty_reads = 0u32;
         loop {
             let room = self.spec.batch_size.saturating_sub(pending.len());
             if room > 0 && cursor.iterator.is_some() {
@@ -145,6 +147,11 @@ impl StreamMapping {
                 let read = self.read(&mut cursor, room.min(GET_RECORDS_LIMIT)).await;
                 match read {
                     Ok(items) => {
+                        empty_reads = if items.is_empty() {
+                            empty_reads.saturating_add(1)
+                        } else {
+                            0
+                        };
                         let before = pending.len();
                         pending.extend(items.into_iter().filter(|i| self.spec.filters.matches(&i.shape)));
                         // Counted before the poll counts as completed: an observer that
@@ -168,7 +175,7 @@ impl StreamMapping {
                     tracing::info!(mapping = %self.spec.name(), shard = %cursor.shard_id, "shard closed");
                     return;
                 }
-                tokio::time::sleep(self.timing.stream_poll).await;
+                tokio::time::sleep(self.timing.stream_idle(empty_reads.max(1))).await;
                 continue;
             }
             // MaximumBatchingWindowInSeconds: gather up to a full batch for that long.
