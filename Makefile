@@ -57,7 +57,8 @@ test:
 
 # The cargo tests in three lanes (the same packages as test-build, so nothing recompiles):
 # the whole-stack tests that mostly wait (a topic gone for a minute, the short soak, a
-# race imported), the other whole-stack tests, and every other crate's.
+# race imported), side by side; the other whole-stack tests, two at a time (each starts a
+# stack of its own); and every other crate's.
 STACK_WAITS := a_result_recorded_while_the_points_topic_is_gone a_short_soak_under_faults finishers_imported_from_one_file
 test-stack-waits:
 	IMPORT_RACE_FINISHERS=100 $(CLIPPY_ENV) cargo test -p mrmrthon-e2e --test whole_stack -- --test-threads 3 $(STACK_WAITS) 2>&1 | tee .test-stack-waits.log; exit $${PIPESTATUS[0]}

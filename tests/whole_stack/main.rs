@@ -1,8 +1,8 @@
 //! The whole system on the local stack, one test binary (not one a file: the SDK's and the
 //! router's generic code compiles once). Each whole-stack test starts a stack of its own
 //! (its mappings must not read another test's queues); template_policy reads the one
-//! shared stack's provisioning. make test runs this binary in two lanes, one test at a time
-//! each: the tests that mostly wait (Makefile, STACK_WAITS) and the others.
+//! shared stack's provisioning. make test runs this binary in two lanes: the three tests
+//! that mostly wait (Makefile, STACK_WAITS) side by side, and the others two at a time.
 
 mod account_deletion;
 mod deploy_config;
